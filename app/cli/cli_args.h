@@ -1,0 +1,40 @@
+// Command-line parsing for loralab-cli: positional arguments, "--name value"
+// options and "--flag" switches, checked against what each command accepts.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace loralab::cli {
+
+struct OptionSpec {
+    std::string name;  // without the leading "--"
+    std::string value; // placeholder shown in help ("N", "PATH"); empty for a switch
+    std::string help;
+};
+
+class Args {
+public:
+    // Throws loralab::Error for an unknown option or a missing value.
+    Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& specs);
+
+    const std::vector<std::string>& positional() const { return m_positional; }
+    bool has(const std::string& name) const { return m_values.count(name) != 0; }
+    std::string get(const std::string& name, const std::string& fallback = "") const;
+    long long getInt(const std::string& name, long long fallback) const;
+    double getDouble(const std::string& name, double fallback) const;
+    std::vector<long long> getIntList(const std::string& name) const;
+
+private:
+    std::vector<std::string> m_positional;
+    std::map<std::string, std::string> m_values;
+};
+
+std::string formatOptions(const std::vector<OptionSpec>& specs);
+
+// Options every command takes.
+const std::vector<OptionSpec>& commonOptions();
+
+} // namespace loralab::cli

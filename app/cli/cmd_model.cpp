@@ -1,0 +1,187 @@
+// loralab-cli info, tokenize, detokenize, generate.
+#include "commands.h"
+
+#include "engine/model/generation.h"
+#include "engine/model/model_loader.h"
+#include "engine/model/model_summary.h"
+#include "engine/util/error.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace loralab::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const std::string& requireModel(const Args& args, const char* command)
+{
+    if (args.positional().empty()) throw Error(std::string(command) + " needs a MODEL (a model directory or preset:<name>)");
+    return args.positional()[0];
+}
+
+std::shared_ptr<Tokenizer> tokenizerFor(const std::string& model)
+{
+    if (isPresetName(model)) throw Error(model + " is a shape preset and has no tokenizer; give a model directory");
+    return loadTokenizer(model);
+}
+
+std::string withCommas(std::int64_t n)
+{
+    std::string digits = std::to_string(n);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+    return digits;
+}
+
+int runInfo(const Args& args)
+{
+    applyRuntimeOptions(args);
+    const std::string& spec = requireModel(args, "info");
+    // Only shapes are needed, so the model is built on the meta device: no
+    // memory is allocated and no weights are read.
+    ModelConfig config = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
+    std::string stored = isPresetName(spec) ? "random (preset)" : config.torchDtype;
+    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize);
+    if (config.vocabSize <= 0) throw Error("--vocab-size must be positive");
+    const auto net = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
+    const ParameterCounts counts = countParameters(*net);
+
+    if (args.has("json")) {
+        Json j;
+        j["model"] = spec;
+        j["architecture"] = architectureName(config.architecture);
+        j["dtype"] = stored;
+        j["total_params"] = counts.total;
+        j["trainable_params"] = counts.trainable;
+        j["params_by_kind"] = counts.byKind;
+        j["vocab_size"] = config.vocabSize;
+        j["hidden_size"] = config.hiddenSize;
+        j["num_layers"] = config.numLayers;
+        j["num_heads"] = config.numHeads;
+        j["num_kv_heads"] = config.numKvHeads;
+        j["tie_word_embeddings"] = config.tieWordEmbeddings;
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "model            " << spec << "\n"
+              << "architecture     " << architectureName(config.architecture) << "\n"
+              << "stored dtype     " << stored << "\n"
+              << "layers           " << config.numLayers << " x hidden " << config.hiddenSize << ", " << config.numHeads
+              << " heads (" << config.numKvHeads << " key/value), head dim " << config.headDim << "\n"
+              << "vocabulary       " << config.vocabSize << (config.tieWordEmbeddings ? " (output head tied to embeddings)" : "")
+              << "\n"
+              << "total params     " << withCommas(counts.total) << "\n"
+              << "trainable params " << withCommas(counts.trainable) << "\n";
+    for (const auto& [kind, n] : counts.byKind) {
+        std::string label = "  " + kind;
+        label.resize(17, ' ');
+        std::cout << label << withCommas(n) << "\n";
+    }
+    return 0;
+}
+
+int runTokenize(const Args& args)
+{
+    const auto tokenizer = tokenizerFor(requireModel(args, "tokenize"));
+    if (!args.has("text")) throw Error("tokenize needs --text");
+    const auto ids = tokenizer->encode(args.get("text"));
+    const auto tokens = tokenizer->tokenTexts(ids);
+    if (args.has("json")) {
+        std::cout << Json{{"ids", ids}, {"tokens", tokens}}.dump() << "\n";
+        return 0;
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) std::cout << ids[i] << "\t" << Json(tokens[i]).dump() << "\n";
+    return 0;
+}
+
+int runDetokenize(const Args& args)
+{
+    const auto tokenizer = tokenizerFor(requireModel(args, "detokenize"));
+    if (!args.has("ids")) throw Error("detokenize needs --ids 1,2,3");
+    std::vector<std::int64_t> ids;
+    for (const auto id : args.getIntList("ids")) {
+        if (id < 0 || id >= tokenizer->vocabSize()) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
+        ids.push_back(id);
+    }
+    const std::string text = tokenizer->decode(ids);
+    if (args.has("json"))
+        std::cout << Json{{"text", text}}.dump() << "\n";
+    else
+        std::cout << text << "\n";
+    return 0;
+}
+
+int runGenerate(const Args& args)
+{
+    const std::string device = applyRuntimeOptions(args);
+    const std::string& spec = requireModel(args, "generate");
+    if (!args.has("prompt")) throw Error("generate needs --prompt");
+    LoadOptions load;
+    load.device = resolveDevice(device);
+    load.dtype = parseDType(args.get("dtype", "fp32"));
+    const LoadedModel model = loadModel(spec, load);
+    if (!model.tokenizer) throw Error(spec + " has no tokenizer; give a model directory");
+
+    SamplingOptions sampling;
+    sampling.maxNewTokens = args.getInt("max-new-tokens", 64);
+    sampling.temperature = args.getDouble("temperature", 0.0);
+    sampling.topP = args.getDouble("top-p", 1.0);
+    sampling.topK = args.getInt("top-k", 0);
+    sampling.repetitionPenalty = args.getDouble("repetition-penalty", 1.0);
+    sampling.seed = static_cast<std::uint64_t>(args.getInt("seed", 0));
+    sampling.stopAtEos = !args.has("no-eos-stop");
+    if (args.has("stop")) sampling.stopStrings.push_back(args.get("stop"));
+
+    const bool json = args.has("json");
+    const auto prompt = model.tokenizer->encode(args.get("prompt"));
+    const GenerationResult result = generate(*model.net, model.tokenizer.get(), prompt, sampling, [&](const std::string& piece) {
+        if (!json) std::cout << piece << std::flush;
+        return true;
+    });
+    if (json)
+        std::cout << Json{{"ids", result.ids}, {"text", result.text}, {"stop_reason", result.stopReason}}.dump() << "\n";
+    else
+        std::cout << "\n";
+    return 0;
+}
+
+} // namespace
+
+std::string applyRuntimeOptions(const Args& args)
+{
+    const auto threads = args.getInt("threads", 0);
+    if (threads < 0) throw Error("--threads must be 0 (all cores) or more");
+    setThreadCount(static_cast<int>(threads));
+    return args.get("device", "auto");
+}
+
+std::vector<Command> modelCommands()
+{
+    return {
+        {"info", "info MODEL [--vocab-size N] [--json]", "architecture, dtype and parameter counts of a model",
+         {{"vocab-size", "N", "resize the vocabulary as resize_token_embeddings would"},
+          {"json", "", "print one JSON object"}},
+         runInfo},
+        {"tokenize", "tokenize MODEL --text STR [--json]", "token ids and tokens of a text",
+         {{"text", "STR", "the text to tokenize"}, {"json", "", "print {\"ids\": [...], \"tokens\": [...]}"}},
+         runTokenize},
+        {"detokenize", "detokenize MODEL --ids 1,2,3", "text of token ids",
+         {{"ids", "LIST", "comma-separated token ids"}, {"json", "", "print {\"text\": ...}"}},
+         runDetokenize},
+        {"generate", "generate MODEL --prompt STR [options]", "continue a prompt, streaming the text",
+         {{"prompt", "STR", "the prompt"},
+          {"max-new-tokens", "N", "tokens to generate (default 64)"},
+          {"temperature", "T", "0 for greedy decoding (default 0)"},
+          {"top-p", "P", "nucleus sampling mass (default 1)"},
+          {"top-k", "K", "sample among the K likeliest tokens (default 0: all)"},
+          {"repetition-penalty", "R", "penalise tokens already present (default 1)"},
+          {"seed", "S", "sampling seed (default 0)"},
+          {"stop", "STR", "stop before this text, e.g. a new \"Human:\" turn"},
+          {"no-eos-stop", "", "keep going past the end-of-text token"},
+          {"dtype", "fp32|bf16|fp16", "compute dtype of the weights (default fp32)"},
+          {"json", "", "print {\"ids\": [...], \"text\": ...} at the end instead of streaming"}},
+         runGenerate},
+    };
+}
+
+} // namespace loralab::cli

@@ -1,0 +1,26 @@
+// The loralab-cli commands. Each takes its arguments (after the command name)
+// and returns the process exit code; errors are thrown as loralab::Error.
+#pragma once
+
+#include "cli_args.h"
+
+#include <string>
+#include <vector>
+
+namespace loralab::cli {
+
+struct Command {
+    std::string name;
+    std::string usage;   // e.g. "info MODEL [options]"
+    std::string summary; // one line
+    std::vector<OptionSpec> options;
+    int (*run)(const Args& args);
+};
+
+// Commands about models and text: info, tokenize, detokenize, generate.
+std::vector<Command> modelCommands();
+
+// Applies --threads and returns the device named by --device.
+std::string applyRuntimeOptions(const Args& args);
+
+} // namespace loralab::cli

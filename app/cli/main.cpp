@@ -1,0 +1,70 @@
+// loralab-cli: the headless front end of LoRA Lab. Parses the command line,
+// runs one engine command and prints its results; all work happens in the
+// engine, which never prints.
+#include "cli_args.h"
+#include "commands.h"
+
+#include "engine/util/error.h"
+
+#include <iostream>
+
+namespace {
+
+using loralab::cli::Command;
+
+std::vector<Command> allCommands()
+{
+    std::vector<Command> all;
+    for (auto& c : loralab::cli::modelCommands()) all.push_back(std::move(c));
+    return all;
+}
+
+void printUsage(const std::vector<Command>& commands)
+{
+    std::cout << "usage: loralab-cli COMMAND [arguments] [options]\n\ncommands:\n";
+    for (const auto& c : commands) {
+        std::string name = "  " + c.name;
+        name.resize(16, ' ');
+        std::cout << name << c.summary << "\n";
+    }
+    std::cout << "\nMODEL is a Hugging Face model directory or a preset (preset:pythia-70m, ...).\n"
+                 "Run 'loralab-cli COMMAND --help' for a command's options.\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const auto commands = allCommands();
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+        printUsage(commands);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string name = argv[1];
+    if (name == "--version") {
+        std::cout << "loralab-cli " << LORALAB_VERSION << "\n";
+        return 0;
+    }
+    for (const auto& c : commands) {
+        if (c.name != name) continue;
+        const std::vector<std::string> rest(argv + 2, argv + argc);
+        try {
+            const loralab::cli::Args args(rest, c.options);
+            if (args.has("help")) {
+                std::cout << "usage: loralab-cli " << c.usage << "\n\n" << c.summary << "\n\noptions:\n"
+                          << loralab::cli::formatOptions(c.options) << loralab::cli::formatOptions(loralab::cli::commonOptions());
+                return 0;
+            }
+            return c.run(args);
+        } catch (const loralab::Error& e) {
+            std::cerr << "loralab-cli " << name << ": error: " << e.what() << "\n";
+            return 1;
+        } catch (const std::exception& e) {
+            std::cerr << "loralab-cli " << name << ": internal error: " << e.what() << "\n";
+            return 3;
+        }
+    }
+    std::cerr << "loralab-cli: unknown command '" << name << "'\n\n";
+    printUsage(commands);
+    return 2;
+}

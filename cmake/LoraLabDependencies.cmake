@@ -1,0 +1,26 @@
+# Third-party dependencies of the engine. Everything is found through the usual
+# CMake search path, so a machine without system -dev packages can point
+# CMAKE_PREFIX_PATH at unpacked packages instead.
+
+find_package(Torch REQUIRED)
+find_package(Threads REQUIRED)
+
+find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp REQUIRED)
+find_path(PCRE2_INCLUDE_DIR pcre2.h REQUIRED)
+find_library(PCRE2_LIBRARY NAMES pcre2-8 libpcre2-8.so.0 REQUIRED)
+find_path(UTF8PROC_INCLUDE_DIR utf8proc.h REQUIRED)
+find_library(UTF8PROC_LIBRARY NAMES utf8proc libutf8proc.so.2 REQUIRED)
+find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
+find_library(SENTENCEPIECE_LIBRARY NAMES sentencepiece libsentencepiece.so.0 REQUIRED)
+find_library(SENTENCEPIECE_TRAIN_LIBRARY NAMES sentencepiece_train libsentencepiece_train.so.0 REQUIRED)
+find_library(PROTOBUF_LIBRARY NAMES protobuf libprotobuf.so.32 REQUIRED)
+find_package(ZLIB REQUIRED)
+
+# sentencepiece and LibTorch both carry protobuf symbols. Unless libprotobuf is
+# loaded ahead of libsentencepiece, the dynamic linker binds sentencepiece's
+# protobuf references to LibTorch's copy and the process crashes at start-up.
+add_library(loralab_sentencepiece INTERFACE)
+target_include_directories(loralab_sentencepiece SYSTEM INTERFACE ${SENTENCEPIECE_INCLUDE_DIR})
+target_link_libraries(loralab_sentencepiece INTERFACE
+  "-Wl,--no-as-needed" ${PROTOBUF_LIBRARY} "-Wl,--as-needed"
+  ${SENTENCEPIECE_LIBRARY} ${SENTENCEPIECE_TRAIN_LIBRARY})

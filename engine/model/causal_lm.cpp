@@ -1,0 +1,86 @@
+// Architecture-independent parts of CausalLMImpl; see causal_lm.h.
+#include "engine/model/causal_lm.h"
+
+#include "engine/model/gpt_neox.h"
+#include "engine/model/llama.h"
+
+#include <set>
+
+namespace loralab {
+
+std::vector<std::pair<std::string, Linear>> CausalLMImpl::linearLayers()
+{
+    std::vector<std::pair<std::string, Linear>> out;
+    std::pair<std::string, Linear> headEntry{"", nullptr};
+    for (const auto& item : named_modules("", /*include_self=*/false)) {
+        auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());
+        if (!linear) continue;
+        if (item.key() == headName())
+            headEntry = {item.key(), Linear(linear)};
+        else
+            out.emplace_back(item.key(), Linear(linear));
+    }
+    if (headEntry.second) out.push_back(headEntry);
+    return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> CausalLMImpl::uniqueParameters()
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    std::set<const void*> seen;
+    for (const auto& p : named_parameters()) {
+        if (!seen.insert(p.value().unsafeGetTensorImpl()).second) continue;
+        out.emplace_back(p.key(), p.value());
+    }
+    return out;
+}
+
+void CausalLMImpl::initRandom()
+{
+    torch::NoGradGuard noGrad;
+    constexpr double kInitStd = 0.02;
+    for (const auto& item : named_modules("", false)) {
+        if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) {
+            if (linear->ownsWeight()) linear->weight.normal_(0.0, kInitStd);
+            if (linear->bias.defined()) linear->bias.zero_();
+        } else if (auto emb = std::dynamic_pointer_cast<EmbeddingImpl>(item.value())) {
+            emb->weight.normal_(0.0, kInitStd);
+        } else if (auto ln = std::dynamic_pointer_cast<LayerNormImpl>(item.value())) {
+            ln->weight.fill_(1.0);
+            ln->bias.zero_();
+        } else if (auto rms = std::dynamic_pointer_cast<RmsNormImpl>(item.value())) {
+            rms->weight.fill_(1.0);
+        }
+    }
+}
+
+void CausalLMImpl::resizeVocab(std::int64_t size)
+{
+    if (size == m_config.vocabSize) return;
+    torch::NoGradGuard noGrad;
+    const auto resized = [&](const torch::Tensor& old) {
+        torch::Tensor fresh = torch::empty({size, old.size(1)}, old.options());
+        const auto keep = std::min(size, old.size(0));
+        fresh.narrow(0, 0, keep).copy_(old.narrow(0, 0, keep));
+        if (size > keep) fresh.narrow(0, keep, size - keep).copy_(old.mean(0, true).expand({size - keep, old.size(1)}));
+        return fresh;
+    };
+    Embedding& emb = embedding();
+    Linear& out = head();
+    const bool tied = !out->ownsWeight();
+    emb->weight.set_data(resized(emb->weight));
+    if (tied)
+        out->weight = emb->weight;
+    else
+        out->weight.set_data(resized(out->weight));
+    if (out->bias.defined()) out->bias.set_data(torch::zeros({size}, out->bias.options()));
+    m_config.vocabSize = size;
+}
+
+std::shared_ptr<CausalLMImpl> buildCausalLM(const ModelConfig& config, torch::TensorOptions options)
+{
+    if (config.architecture == Architecture::GptNeoX) return std::make_shared<GptNeoXForCausalLMImpl>(config, options);
+    return std::make_shared<LlamaForCausalLMImpl>(config, options);
+}
+
+} // namespace loralab

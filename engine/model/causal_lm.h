@@ -1,0 +1,64 @@
+// A causal language model as a LibTorch module tree whose parameter names are
+// the Hugging Face checkpoint keys ("gpt_neox.layers.0.attention.dense.weight",
+// "model.layers.0.self_attn.q_proj.weight", ...), so loading, saving and PEFT
+// adapter keys map one to one.
+#pragma once
+
+#include "engine/model/layers.h"
+#include "engine/model/model_config.h"
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace loralab {
+
+class CausalLMImpl : public torch::nn::Module {
+public:
+    explicit CausalLMImpl(ModelConfig config) : m_config(std::move(config)) {}
+
+    const ModelConfig& config() const { return m_config; }
+
+    // Final hidden states after the last norm, [B, T, hidden].
+    // ids [B, T] int64. mask [B, past + T] (1 = token, 0 = right padding)
+    // covers the cached positions too and may be undefined (no padding).
+    // With a cache, ids continue the cached positions and the cache grows.
+    virtual torch::Tensor hiddenStates(const torch::Tensor& ids, const torch::Tensor& mask, KvCache* cache) = 0;
+
+    // Logits over the vocabulary for hidden states [..., hidden] -> [..., vocab].
+    torch::Tensor logits(const torch::Tensor& hidden) { return head()->forward(hidden); }
+    torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask = {})
+    {
+        return logits(hiddenStates(ids, mask, nullptr));
+    }
+
+    virtual Embedding& embedding() = 0;
+    virtual Linear& head() = 0;
+    // The output head's module name: "embed_out" (GPT-NeoX) or "lm_head".
+    virtual std::string headName() const = 0;
+
+    // Every Linear layer with its full module path, the output head last.
+    std::vector<std::pair<std::string, Linear>> linearLayers();
+
+    // Parameters with duplicates (tied weights) counted once.
+    std::vector<std::pair<std::string, torch::Tensor>> uniqueParameters();
+
+    // Fills weights as the reference initialisation does (normal(0, 0.02),
+    // zero biases, unit norms), drawing from the global generator.
+    void initRandom();
+
+    // Swaps the vocabulary to `size` rows, keeping the rows that exist and
+    // filling new ones with the mean of the old embeddings.
+    void resizeVocab(std::int64_t size);
+
+protected:
+    ModelConfig m_config;
+};
+
+std::shared_ptr<CausalLMImpl> buildCausalLM(const ModelConfig& config, torch::TensorOptions options);
+
+} // namespace loralab

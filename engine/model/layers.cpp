@@ -1,0 +1,218 @@
+// Model building blocks; see layers.h.
+#include "engine/model/layers.h"
+
+#include "engine/util/error.h"
+
+#include <cmath>
+#include <limits>
+
+namespace loralab {
+
+double LoraSettings::scaling() const
+{
+    return rsLora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
+}
+
+LoraFactorImpl::LoraFactorImpl(torch::Tensor weightInit) { weight = register_parameter("weight", std::move(weightInit)); }
+
+LinearImpl::LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, bool withBias, torch::TensorOptions options,
+                       torch::Tensor sharedWeight)
+{
+    if (sharedWeight.defined()) {
+        weight = sharedWeight;
+        m_ownsWeight = false;
+    } else {
+        weight = register_parameter("weight", torch::empty({outFeatures, inFeatures}, options));
+    }
+    if (withBias) bias = register_parameter("bias", torch::empty({outFeatures}, options));
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x)
+{
+    torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
+    if (!hasLora() || !m_loraEnabled || m_merged) return y;
+    const torch::Tensor in = m_lora.dropout > 0.0 ? torch::dropout(x, m_lora.dropout, is_training()) : x;
+    const torch::Tensor low = torch::nn::functional::linear(in.to(m_loraA->weight.scalar_type()), m_loraA->weight);
+    const torch::Tensor up = torch::nn::functional::linear(low, m_loraB->weight);
+    return y + (up * m_lora.scaling()).to(y.scalar_type());
+}
+
+void LinearImpl::addLora(const LoraSettings& settings)
+{
+    if (settings.rank <= 0) throw Error("LoRA rank must be positive");
+    if (hasLora()) removeLora();
+    m_lora = settings;
+    // Adapters train in fp32 even over low-precision base weights.
+    const auto options = weight.options().dtype(torch::kFloat32).requires_grad(true);
+    torch::Tensor a = torch::empty({settings.rank, inFeatures()}, options.requires_grad(false));
+    torch::Tensor b = torch::zeros({outFeatures(), settings.rank}, options.requires_grad(false));
+    if (settings.init == LoraInit::Kaiming) {
+        // PEFT's default: kaiming_uniform_(a=sqrt(5)) on A, i.e. U(-1/sqrt(in), 1/sqrt(in)).
+        const double bound = 1.0 / std::sqrt(static_cast<double>(inFeatures()));
+        a.uniform_(-bound, bound);
+    } else {
+        a.normal_(0.0, 1.0 / static_cast<double>(settings.rank));
+    }
+    m_loraA = register_module("lora_A", LoraFactor(a.requires_grad_(true)));
+    m_loraB = register_module("lora_B", LoraFactor(b.requires_grad_(true)));
+    m_loraEnabled = true;
+    m_merged = false;
+}
+
+void LinearImpl::removeLora()
+{
+    if (!hasLora()) return;
+    if (m_merged) unmergeLora();
+    unregister_module("lora_A");
+    unregister_module("lora_B");
+    m_loraA = LoraFactor(nullptr);
+    m_loraB = LoraFactor(nullptr);
+}
+
+torch::Tensor LinearImpl::loraDelta() const
+{
+    torch::NoGradGuard noGrad;
+    return (torch::matmul(m_loraB->weight, m_loraA->weight) * m_lora.scaling()).to(weight.scalar_type());
+}
+
+void LinearImpl::mergeLora()
+{
+    if (!hasLora() || m_merged) return;
+    torch::NoGradGuard noGrad;
+    weight.add_(loraDelta());
+    m_merged = true;
+}
+
+void LinearImpl::unmergeLora()
+{
+    if (!hasLora() || !m_merged) return;
+    torch::NoGradGuard noGrad;
+    weight.sub_(loraDelta());
+    m_merged = false;
+}
+
+EmbeddingImpl::EmbeddingImpl(std::int64_t count, std::int64_t dim, torch::TensorOptions options)
+{
+    weight = register_parameter("weight", torch::empty({count, dim}, options));
+}
+
+torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) { return torch::embedding(weight, ids); }
+
+LayerNormImpl::LayerNormImpl(std::int64_t dim, double eps, torch::TensorOptions options) : m_eps(eps)
+{
+    weight = register_parameter("weight", torch::ones({dim}, options));
+    bias = register_parameter("bias", torch::zeros({dim}, options));
+}
+
+torch::Tensor LayerNormImpl::forward(const torch::Tensor& x)
+{
+    return torch::layer_norm(x, {weight.size(0)}, weight, bias, m_eps);
+}
+
+RmsNormImpl::RmsNormImpl(std::int64_t dim, double eps, torch::TensorOptions options) : m_eps(eps)
+{
+    weight = register_parameter("weight", torch::ones({dim}, options));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x)
+{
+    const torch::Tensor h = x.to(torch::kFloat32);
+    const torch::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
+    return weight * (h * torch::rsqrt(variance + m_eps)).to(x.scalar_type());
+}
+
+torch::Tensor activation(const std::string& name, const torch::Tensor& x)
+{
+    if (name == "gelu") return torch::gelu(x);
+    if (name == "silu") return torch::silu(x);
+    if (name == "relu") return torch::relu(x);
+    return torch::gelu(x, "tanh"); // gelu_new, gelu_fast, gelu_pytorch_tanh
+}
+
+RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t start, std::int64_t length,
+                          torch::Device device)
+{
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const torch::Tensor exponents = torch::arange(0, rotaryDims, 2, f32.dtype(torch::kInt64)).to(torch::kFloat32) /
+                                    static_cast<double>(rotaryDims);
+    const torch::Tensor invFreq = 1.0 / torch::pow(theta, exponents);
+    const torch::Tensor positions = torch::arange(start, start + length, f32.dtype(torch::kInt64)).to(torch::kFloat32);
+    const torch::Tensor freqs = torch::outer(positions, invFreq);
+    const torch::Tensor emb = torch::cat({freqs, freqs}, -1);
+    return {emb.cos(), emb.sin()};
+}
+
+namespace {
+
+torch::Tensor rotateHalf(const torch::Tensor& x)
+{
+    const auto half = x.size(-1) / 2;
+    return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+} // namespace
+
+torch::Tensor applyRotary(const torch::Tensor& x, const RotaryTables& tables)
+{
+    const auto rd = tables.cos.size(-1);
+    const torch::Tensor cos = tables.cos.to(x.scalar_type());
+    const torch::Tensor sin = tables.sin.to(x.scalar_type());
+    if (rd == x.size(-1)) return x * cos + rotateHalf(x) * sin;
+    const torch::Tensor rot = x.narrow(-1, 0, rd);
+    const torch::Tensor pass = x.narrow(-1, rd, x.size(-1) - rd);
+    return torch::cat({rot * cos + rotateHalf(rot) * sin, pass}, -1);
+}
+
+std::pair<torch::Tensor, torch::Tensor> updateCache(KvCache* cache, std::size_t layer, torch::Tensor k, torch::Tensor v)
+{
+    if (!cache) return {k, v};
+    if (cache->keys.size() <= layer) {
+        cache->keys.resize(layer + 1);
+        cache->values.resize(layer + 1);
+    }
+    auto& ck = cache->keys[layer];
+    auto& cv = cache->values[layer];
+    ck = ck.defined() ? torch::cat({ck, k}, 2) : k;
+    cv = cv.defined() ? torch::cat({cv, v}, 2) : v;
+    return {ck, cv};
+}
+
+torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& keyMask)
+{
+    const auto heads = q.size(1);
+    const auto kvHeads = k.size(1);
+    const auto T = q.size(2);
+    const auto S = k.size(2);
+    torch::Tensor keys = k;
+    torch::Tensor values = v;
+    if (kvHeads != heads) {
+        keys = k.repeat_interleave(heads / kvHeads, 1);
+        values = v.repeat_interleave(heads / kvHeads, 1);
+    }
+    // allowed[t, s]: query t (absolute position S - T + t) may see key s.
+    const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(q.device());
+    torch::Tensor allowed;
+    const bool plainCausal = !keyMask.defined() && S == T;
+    if (!plainCausal) {
+        allowed = torch::ones({T, S}, boolOpts).tril(S - T).view({1, 1, T, S});
+        if (keyMask.defined()) allowed = allowed & keyMask.to(torch::kBool).view({keyMask.size(0), 1, 1, S});
+    }
+#if TORCH_VERSION_MAJOR >= 2
+    if (plainCausal) return at::scaled_dot_product_attention(q, keys, values, {}, 0.0, /*is_causal=*/true);
+    return at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, false);
+#else
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    torch::Tensor scores = torch::matmul(q, keys.transpose(-2, -1)) * scale;
+    if (plainCausal) allowed = torch::ones({T, S}, boolOpts).tril();
+    // The lowest finite value rather than -inf: a fully masked row (a padding
+    // query) then gives a uniform distribution instead of NaN.
+    const double lowest = q.scalar_type() == torch::kHalf ? -65504.0 : q.scalar_type() == torch::kBFloat16 ? -3.38e38
+                                                                                                      : std::numeric_limits<float>::lowest();
+    scores = scores.masked_fill(allowed.logical_not(), lowest);
+    const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+    return torch::matmul(probs, values);
+#endif
+}
+
+} // namespace loralab

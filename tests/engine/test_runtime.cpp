@@ -1,0 +1,39 @@
+// Start-up sanity of the LibTorch runtime LoRA Lab runs on.
+#include "test_harness.h"
+
+#include "engine/model/model_loader.h"
+
+#include <fstream>
+#include <torch/torch.h>
+
+using namespace loralab;
+
+TEST("startup/openblas_is_the_blas")
+{
+    // Without libopenblas0-pthread, LibTorch falls back to the reference BLAS,
+    // some thirty times slower. Run a matrix product, then look at which BLAS
+    // the process actually mapped.
+    const torch::Tensor a = torch::randn({256, 256});
+    const torch::Tensor c = a.mm(a);
+    CHECK(c.isfinite().all().item<bool>());
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    bool openblas = false;
+    bool reference = false;
+    while (std::getline(maps, line)) {
+        if (line.find("openblas") != std::string::npos) openblas = true;
+        if (line.find("/blas/libblas.so") != std::string::npos) reference = true;
+    }
+    if (!openblas) std::cerr << "LibTorch is not using OpenBLAS: install libopenblas0-pthread\n";
+    CHECK(openblas);
+    CHECK(!reference);
+}
+
+TEST("startup/thread_count_is_applied")
+{
+    setThreadCount(0);
+    CHECK_EQ(torch::get_num_threads(), defaultThreadCount());
+    setThreadCount(1);
+    CHECK_EQ(torch::get_num_threads(), 1);
+    setThreadCount(0);
+}
