@@ -1,0 +1,142 @@
+// adapter_config.json; see adapter_config.h.
+#include "engine/lora/adapter_config.h"
+
+#include "engine/util/error.h"
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace loralab {
+namespace {
+
+using Json = nlohmann::json;
+
+bool isSet(const Json& j, const char* key)
+{
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return false;
+    if (it->is_boolean()) return it->get<bool>();
+    if (it->is_array() || it->is_object()) return !it->empty();
+    return true;
+}
+
+// PEFT matches a pattern key against a module name as "(.*\.)?(key)$".
+bool patternMatches(const std::string& key, const std::string& module)
+{
+    try {
+        return std::regex_search(module, std::regex("(^|.*\\.)(" + key + ")$"));
+    } catch (const std::regex_error&) {
+        return false;
+    }
+}
+
+template <typename T>
+T patternValue(const std::map<std::string, T>& patterns, const std::string& module, T fallback)
+{
+    for (const auto& [key, value] : patterns)
+        if (patternMatches(key, module)) return value;
+    return fallback;
+}
+
+} // namespace
+
+AdapterConfig parseAdapterConfig(const std::string& text, const std::string& path)
+{
+    Json j;
+    try {
+        j = Json::parse(text);
+    } catch (const Json::exception& e) {
+        throw fileError(path, std::string("is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw fileError(path, "is not a JSON object");
+    try {
+        const std::string type = j.value("peft_type", "LORA");
+        if (type != "LORA") throw fileError(path, "peft_type '" + type + "' is not supported (only LORA adapters)");
+        if (isSet(j, "use_dora")) throw fileError(path, "DoRA adapters (use_dora) are not supported");
+        if (isSet(j, "lora_bias")) throw fileError(path, "adapters with LoRA biases (lora_bias) are not supported");
+        if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none")
+            throw fileError(path, "bias '" + j["bias"].get<std::string>() + "' is not supported (only \"none\")");
+        if (isSet(j, "modules_to_save")) throw fileError(path, "modules_to_save is not supported");
+        if (isSet(j, "layers_to_transform")) throw fileError(path, "layers_to_transform is not supported");
+        if (isSet(j, "fan_in_fan_out")) throw fileError(path, "fan_in_fan_out is not supported (no Conv1D layers here)");
+
+        AdapterConfig c;
+        c.rank = j.value("r", std::int64_t{8});
+        c.alpha = j.value("lora_alpha", 8.0);
+        c.dropout = j.value("lora_dropout", 0.0);
+        c.useRsLora = j.value("use_rslora", false);
+        if (c.rank <= 0) throw fileError(path, "r must be positive");
+        if (c.dropout < 0.0 || c.dropout >= 1.0) throw fileError(path, "lora_dropout must be in [0, 1)");
+        const auto targets = j.find("target_modules");
+        if (targets == j.end() || targets->is_null()) throw fileError(path, "target_modules is missing");
+        if (targets->is_string()) {
+            const auto t = targets->get<std::string>();
+            if (t == "all-linear")
+                c.targetModules = {t};
+            else
+                c.targetRegex = t;
+        } else if (targets->is_array()) {
+            for (const auto& t : *targets) {
+                if (!t.is_string()) throw fileError(path, "target_modules holds a non-string entry");
+                c.targetModules.push_back(t.get<std::string>());
+            }
+        } else {
+            throw fileError(path, "target_modules must be a list of names or a regular expression");
+        }
+        if (c.targetModules.empty() && c.targetRegex.empty()) throw fileError(path, "target_modules is empty");
+        if (!c.targetRegex.empty()) {
+            try {
+                std::regex check(c.targetRegex);
+            } catch (const std::regex_error&) {
+                throw fileError(path, "target_modules '" + c.targetRegex + "' is not a valid regular expression");
+            }
+        }
+        if (const auto rp = j.find("rank_pattern"); rp != j.end() && rp->is_object())
+            for (auto it = rp->begin(); it != rp->end(); ++it) c.rankPattern[it.key()] = it->get<std::int64_t>();
+        if (const auto ap = j.find("alpha_pattern"); ap != j.end() && ap->is_object())
+            for (auto it = ap->begin(); it != ap->end(); ++it) c.alphaPattern[it.key()] = it->get<double>();
+        for (const auto& [key, r] : c.rankPattern)
+            if (r <= 0) throw fileError(path, "rank_pattern entry '" + key + "' must be positive");
+        c.baseModel = j.value("base_model_name_or_path", std::string());
+        if (j.contains("init_lora_weights")) {
+            const auto& init = j["init_lora_weights"];
+            c.initLoraWeights = init.is_string() ? init.get<std::string>() : (init.is_boolean() && !init.get<bool>() ? "false" : "true");
+        }
+        return c;
+    } catch (const Json::exception& e) {
+        throw fileError(path, std::string("has a value of the wrong type: ") + e.what());
+    }
+}
+
+std::string adapterConfigToJson(const AdapterConfig& c)
+{
+    nlohmann::ordered_json j;
+    j["peft_type"] = "LORA";
+    j["task_type"] = "CAUSAL_LM";
+    j["base_model_name_or_path"] = c.baseModel;
+    j["r"] = c.rank;
+    j["lora_alpha"] = c.alpha;
+    j["lora_dropout"] = c.dropout;
+    if (c.targetRegex.empty())
+        j["target_modules"] = c.targetModules;
+    else
+        j["target_modules"] = c.targetRegex;
+    j["bias"] = "none";
+    j["use_rslora"] = c.useRsLora;
+    j["use_dora"] = false;
+    j["fan_in_fan_out"] = false;
+    j["modules_to_save"] = nullptr;
+    j["init_lora_weights"] = c.initLoraWeights == "true" ? nlohmann::ordered_json(true) : nlohmann::ordered_json(c.initLoraWeights);
+    j["rank_pattern"] = c.rankPattern;
+    j["alpha_pattern"] = c.alphaPattern;
+    j["layers_to_transform"] = nullptr;
+    j["layers_pattern"] = nullptr;
+    j["inference_mode"] = true;
+    j["revision"] = nullptr;
+    return j.dump(2) + "\n";
+}
+
+std::int64_t rankFor(const AdapterConfig& c, const std::string& module) { return patternValue(c.rankPattern, module, c.rank); }
+double alphaFor(const AdapterConfig& c, const std::string& module) { return patternValue(c.alphaPattern, module, c.alpha); }
+
+} // namespace loralab

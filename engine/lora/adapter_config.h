@@ -1,0 +1,40 @@
+// PEFT's adapter_config.json for LoRA adapters: what LoRA Lab reads from
+// adapters made in Python and writes so that PEFT loads LoRA Lab's adapters.
+// Torch-free so that the fuzzers can drive the parser.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+struct AdapterConfig {
+    std::int64_t rank = 8;
+    double alpha = 16.0;
+    double dropout = 0.0;
+    bool useRsLora = false;
+    // Module-name suffixes ("q_proj"), "all-linear", or, when targetRegex is
+    // set, one regular expression that must match a whole module name.
+    std::vector<std::string> targetModules;
+    std::string targetRegex;
+    std::map<std::string, std::int64_t> rankPattern;  // per-module overrides, keys as PEFT matches them
+    std::map<std::string, double> alphaPattern;
+    std::string baseModel;
+    std::string initLoraWeights = "true"; // "true" (Kaiming A, zero B) or "gaussian"
+};
+
+// Parses adapter_config.json text; `path` labels errors. Adapters that need
+// features LoRA Lab does not implement (DoRA, LoRA biases, modules_to_save,
+// other PEFT methods) are refused with a message that says which.
+AdapterConfig parseAdapterConfig(const std::string& text, const std::string& path);
+
+// JSON that PEFT's LoraConfig.from_pretrained accepts.
+std::string adapterConfigToJson(const AdapterConfig& config);
+
+// The rank and alpha that apply to one module, after rank_pattern / alpha_pattern.
+std::int64_t rankFor(const AdapterConfig& config, const std::string& module);
+double alphaFor(const AdapterConfig& config, const std::string& module);
+
+} // namespace loralab

@@ -1,0 +1,285 @@
+// LoRA on a CausalLM; see lora.h.
+#include "engine/lora/lora.h"
+
+#include "engine/io/safetensors.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <regex>
+#include <set>
+
+namespace loralab {
+namespace {
+
+const std::string kPeftPrefix = "base_model.model.";
+
+bool endsWithComponent(const std::string& name, const std::string& target)
+{
+    if (name == target) return true;
+    return name.size() > target.size() && name.compare(name.size() - target.size(), target.size(), target) == 0 &&
+           name[name.size() - target.size() - 1] == '.';
+}
+
+bool isHeadAlias(const std::string& target) { return target == "lm_head" || target == "embed_out"; }
+
+bool targetHits(const std::string& target, const std::string& name, bool isHead)
+{
+    if (target == "all-linear") return !isHead;
+    if (isHeadAlias(target)) return isHead;
+    return endsWithComponent(name, target);
+}
+
+} // namespace
+
+const char* methodName(Method method) { return method == Method::Lora ? "lora" : "full"; }
+
+Method parseMethod(const std::string& name)
+{
+    if (name == "lora") return Method::Lora;
+    if (name == "full") return Method::Full;
+    throw Error("unknown method '" + name + "' (use lora or full)");
+}
+
+std::vector<std::string> selectLoraTargets(CausalLMImpl& net, const AdapterConfig& config)
+{
+    const auto layers = net.linearLayers();
+    const std::string head = net.headName();
+    std::set<std::string> chosen;
+    if (!config.targetRegex.empty()) {
+        const std::regex pattern(config.targetRegex);
+        for (const auto& [name, linear] : layers)
+            if (std::regex_match(name, pattern)) chosen.insert(name);
+        if (chosen.empty()) throw Error("LoRA target pattern '" + config.targetRegex + "' matches no linear layer of the model");
+    }
+    for (const auto& target : config.targetModules) {
+        bool any = false;
+        for (const auto& [name, linear] : layers) {
+            if (!targetHits(target, name, name == head)) continue;
+            chosen.insert(name);
+            any = true;
+        }
+        if (!any) {
+            std::set<std::string> kinds;
+            for (const auto& [name, linear] : layers) kinds.insert(name.substr(name.rfind('.') + 1));
+            std::string known;
+            for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
+            throw Error("LoRA target '" + target + "' matches no linear layer of this " +
+                        architectureName(net.config().architecture) + " model; its linear layers are: " + known +
+                        " (or all-linear)");
+        }
+    }
+    std::vector<std::string> out;
+    for (const auto& [name, linear] : layers)
+        if (chosen.count(name)) out.push_back(name);
+    return out;
+}
+
+std::vector<LoraTargetInfo> applyLora(CausalLMImpl& net, const AdapterConfig& config)
+{
+    const auto targets = selectLoraTargets(net, config);
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (std::find(targets.begin(), targets.end(), name) == targets.end()) continue;
+        LoraSettings s;
+        s.rank = rankFor(config, name);
+        s.alpha = alphaFor(config, name);
+        s.dropout = config.dropout;
+        s.rsLora = config.useRsLora;
+        s.init = config.initLoraWeights == "gaussian" ? LoraInit::Gaussian : LoraInit::Kaiming;
+        linear->addLora(s);
+    }
+    return loraTargets(net);
+}
+
+std::vector<LoraTargetInfo> loraTargets(CausalLMImpl& net)
+{
+    std::vector<LoraTargetInfo> out;
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        const auto r = linear->lora().rank;
+        out.push_back({name, linear->inFeatures(), linear->outFeatures(), r, r * (linear->inFeatures() + linear->outFeatures())});
+    }
+    return out;
+}
+
+void removeAllLora(CausalLMImpl& net)
+{
+    for (auto& [name, linear] : net.linearLayers()) linear->removeLora();
+}
+
+void setLoraEnabled(CausalLMImpl& net, bool enabled)
+{
+    for (auto& [name, linear] : net.linearLayers()) linear->setLoraEnabled(enabled);
+}
+
+bool hasLora(CausalLMImpl& net)
+{
+    for (auto& [name, linear] : net.linearLayers())
+        if (linear->hasLora()) return true;
+    return false;
+}
+
+void setTrainable(CausalLMImpl& net, Method method)
+{
+    if (method == Method::Lora && !hasLora(net)) throw Error("LoRA training needs adapters attached to at least one layer");
+    for (auto& item : net.named_parameters()) {
+        const bool isLora = item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos;
+        item.value().set_requires_grad(method == Method::Full ? !isLora : isLora);
+    }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> trainableParameters(CausalLMImpl& net)
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad()) out.emplace_back(name, p);
+    return out;
+}
+
+void mergeLora(CausalLMImpl& net)
+{
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        if (!linear->ownsWeight())
+            throw Error("cannot merge the adapter on '" + name + "': its weight is tied to the input embedding");
+    }
+    for (auto& [name, linear] : net.linearLayers()) linear->mergeLora();
+}
+
+void unmergeLora(CausalLMImpl& net)
+{
+    for (auto& [name, linear] : net.linearLayers()) linear->unmergeLora();
+}
+
+AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseModel)
+{
+    AdapterConfig c;
+    c.baseModel = baseModel;
+    bool first = true;
+    std::set<std::string> suffixes;
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        const LoraSettings& s = linear->lora();
+        if (first) {
+            c.rank = s.rank;
+            c.alpha = s.alpha;
+            c.dropout = s.dropout;
+            c.useRsLora = s.rsLora;
+            c.initLoraWeights = s.init == LoraInit::Gaussian ? "gaussian" : "true";
+            first = false;
+        }
+        if (s.rank != c.rank) c.rankPattern[name] = s.rank;
+        if (s.alpha != c.alpha) c.alphaPattern[name] = s.alpha;
+        suffixes.insert(name == net.headName() ? name : name.substr(name.rfind('.') + 1));
+    }
+    if (first) throw Error("the model has no LoRA adapters to save");
+    // Suffixes alone may select more layers than carry adapters (e.g. only
+    // some layers' q_proj); then the exact module paths are listed instead.
+    c.targetModules.assign(suffixes.begin(), suffixes.end());
+    std::set<std::string> withLora;
+    for (const auto& t : loraTargets(net)) withLora.insert(t.module);
+    const auto selected = selectLoraTargets(net, c);
+    if (std::set<std::string>(selected.begin(), selected.end()) != withLora) c.targetModules.assign(withLora.begin(), withLora.end());
+    return c;
+}
+
+void saveAdapter(CausalLMImpl& net, const AdapterConfig& config, const std::filesystem::path& dir)
+{
+    NamedTensors tensors;
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        tensors.emplace_back(kPeftPrefix + name + ".lora_A.weight", linear->loraA()->weight.detach().to(torch::kCPU));
+        tensors.emplace_back(kPeftPrefix + name + ".lora_B.weight", linear->loraB()->weight.detach().to(torch::kCPU));
+    }
+    if (tensors.empty()) throw Error("the model has no LoRA adapters to save");
+    std::filesystem::create_directories(dir);
+    saveSafetensors(dir / "adapter_model.safetensors", tensors, {{"format", "pt"}});
+    writeFileAtomic(dir / "adapter_config.json", adapterConfigToJson(config));
+}
+
+AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
+{
+    const auto configPath = dir / "adapter_config.json";
+    const AdapterConfig config = parseAdapterConfig(readTextFile(configPath), configPath.string());
+    const auto weightsPath = dir / "adapter_model.safetensors";
+    if (!std::filesystem::exists(weightsPath)) {
+        if (std::filesystem::exists(dir / "adapter_model.bin"))
+            throw fileError(weightsPath.string(), "not found; only safetensors adapters are supported (adapter_model.bin is a pickle)");
+        throw fileError(weightsPath.string(), "file not found");
+    }
+    const SafetensorsFile file(weightsPath);
+
+    removeAllLora(net);
+    try {
+        applyLora(net, config);
+    } catch (const Error& e) {
+        removeAllLora(net);
+        throw fileError(configPath.string(), e.what());
+    }
+    std::set<std::string> used;
+    torch::NoGradGuard noGrad;
+    const std::string head = net.headName();
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        for (const char* factor : {"lora_A", "lora_B"}) {
+            std::string key = kPeftPrefix + name + "." + factor + ".weight";
+            if (!file.contains(key) && name == head) key = kPeftPrefix + (head == "lm_head" ? "embed_out" : "lm_head") + "." + factor + ".weight";
+            if (!file.contains(key)) {
+                removeAllLora(net);
+                throw fileError(weightsPath.string(), "has no tensor '" + kPeftPrefix + name + "." + factor +
+                                                          ".weight' for a module adapter_config.json targets");
+            }
+            torch::Tensor& target = std::string(factor) == "lora_A" ? linear->loraA()->weight : linear->loraB()->weight;
+            const StTensorEntry* entry = file.find(key);
+            if (c10::IntArrayRef(entry->shape) != target.sizes()) {
+                removeAllLora(net);
+                throw fileError(weightsPath.string(), "tensor '" + key + "' has the wrong shape for rank " +
+                                                          std::to_string(linear->lora().rank) + " on a " +
+                                                          std::to_string(linear->inFeatures()) + " -> " +
+                                                          std::to_string(linear->outFeatures()) + " layer");
+            }
+            target.copy_(file.load(key, target.scalar_type()));
+            used.insert(key);
+        }
+    }
+    for (const auto& name : file.names())
+        if (!used.count(name)) {
+            removeAllLora(net);
+            throw fileError(weightsPath.string(), "tensor '" + name + "' belongs to no module this model has with an adapter");
+        }
+    return config;
+}
+
+void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)
+{
+    // Merged weights are computed beside the model rather than folded into it,
+    // so the model's own weights stay bit for bit as they were.
+    std::map<const void*, torch::Tensor> deltas;
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora() || linear->loraMerged()) continue;
+        if (!linear->ownsWeight())
+            throw Error("cannot merge the adapter on '" + name + "': its weight is tied to the input embedding");
+        deltas[linear->weight.unsafeGetTensorImpl()] = linear->loraDelta();
+    }
+    NamedTensors tensors;
+    {
+        torch::NoGradGuard noGrad;
+        for (auto& [name, p] : net.uniqueParameters()) {
+            if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos) continue;
+            const auto delta = deltas.find(p.unsafeGetTensorImpl());
+            tensors.emplace_back(name, (delta == deltas.end() ? p.detach() : p.detach() + delta->second).to(torch::kCPU));
+        }
+    }
+    std::filesystem::create_directories(outDir);
+    saveSafetensors(outDir / "model.safetensors", tensors, {{"format", "pt"}});
+    ModelConfig config = net.config();
+    const auto dtype = tensors.front().second.scalar_type();
+    config.torchDtype = dtype == torch::kFloat32 ? "float32" : dtype == torch::kBFloat16 ? "bfloat16" : "float16";
+    writeFileAtomic(outDir / "config.json", modelConfigToJson(config));
+    for (const char* file : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                             "generation_config.json"}) {
+        const auto from = tokenizerDir / file;
+        if (!tokenizerDir.empty() && std::filesystem::exists(from)) writeFileAtomic(outDir / file, readTextFile(from));
+    }
+}
+
+} // namespace loralab

@@ -1,0 +1,143 @@
+// The training step and resumable state; see trainer.h.
+#include "engine/train/trainer.h"
+
+#include "engine/io/safetensors.h"
+#include "engine/train/loss.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <chrono>
+#include <cmath>
+#include <torch/cuda.h>
+
+namespace loralab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+std::vector<std::pair<std::string, torch::Tensor>> prepareTrainable(CausalLMImpl& net, Method method)
+{
+    setTrainable(net, method);
+    return trainableParameters(net);
+}
+
+} // namespace
+
+Trainer::Trainer(std::shared_ptr<CausalLMImpl> net, const TrainConfig& config)
+    : m_net(std::move(net)), m_config(config), m_optimizer(prepareTrainable(*m_net, config.method), config.adam),
+      m_device(m_net->parameters().front().device())
+{
+}
+
+std::int64_t Trainer::trainableParams() const
+{
+    std::int64_t n = 0;
+    for (const auto& p : m_optimizer.parameters()) n += p.numel();
+    return n;
+}
+
+StepResult Trainer::step(const std::vector<Batch>& microBatches)
+{
+    if (microBatches.empty()) throw Error("a training step needs at least one batch");
+    // Wall-clock phases are only meaningful once queued GPU work has finished.
+    const auto sync = [this] {
+        if (m_device.is_cuda()) torch::cuda::synchronize();
+    };
+    StepResult r;
+    r.learningRate = scheduledLearningRate(m_config.schedule, m_config.adam.lr, stepCount(), m_config.warmupSteps,
+                                           m_config.totalSteps);
+    for (const auto& b : microBatches) {
+        r.tokens += (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum().item<std::int64_t>();
+        r.inputTokens += b.mask.sum().item<std::int64_t>();
+    }
+    const auto start = Clock::now();
+    m_net->train();
+    double lossSum = 0.0;
+    for (const auto& b : microBatches) {
+        sync();
+        auto t0 = Clock::now();
+        const LossOutput out = modelLoss(*m_net, b.ids, b.mask, b.labels);
+        // Token-weighted, so accumulated micro-batches give the mean over all
+        // label tokens of the step, as one large batch would.
+        const torch::Tensor weighted = out.loss * (static_cast<double>(out.tokens) / std::max<std::int64_t>(1, r.tokens));
+        sync();
+        r.forwardMs += msSince(t0);
+        t0 = Clock::now();
+        weighted.backward();
+        sync();
+        r.backwardMs += msSince(t0);
+        lossSum += out.loss.item<double>() * static_cast<double>(out.tokens);
+    }
+    r.loss = r.tokens > 0 ? lossSum / static_cast<double>(r.tokens) : 0.0;
+
+    auto t0 = Clock::now();
+    r.gradNorm = clipGradNorm(m_optimizer.parameters(), m_config.maxGradNorm);
+    r.finite = std::isfinite(r.loss) && std::isfinite(r.gradNorm);
+    if (r.finite) m_optimizer.step(r.learningRate);
+    m_optimizer.zeroGrad();
+    sync();
+    r.optimizerMs = msSince(t0);
+    r.stepMs = msSince(start);
+    return r;
+}
+
+void Trainer::saveCheckpoint(const std::filesystem::path& dir, const nlohmann::json& extra, bool withOptimizer,
+                             const std::filesystem::path& sourceDir, const std::string& baseModel) const
+{
+    if (m_config.method == Method::Lora)
+        saveAdapter(*m_net, currentAdapterConfig(*m_net, baseModel), dir);
+    else
+        exportMergedModel(*m_net, sourceDir, dir);
+    nlohmann::json state = {{"step", stepCount()}, {"method", methodName(m_config.method)}, {"extra", extra}};
+    if (withOptimizer) {
+        NamedTensors tensors = m_optimizer.state();
+        tensors.emplace_back("rng.cpu", at::detail::getDefaultCPUGenerator().get_state());
+        saveSafetensors(dir / "optimizer.safetensors", tensors);
+        state["has_optimizer"] = true;
+    }
+    writeFileAtomic(dir / "trainer_state.json", state.dump(2) + "\n");
+}
+
+nlohmann::json Trainer::loadCheckpoint(const std::filesystem::path& dir)
+{
+    const auto statePath = dir / "trainer_state.json";
+    nlohmann::json state;
+    try {
+        state = nlohmann::json::parse(readTextFile(statePath));
+    } catch (const nlohmann::json::exception& e) {
+        throw fileError(statePath.string(), std::string("is not valid JSON: ") + e.what());
+    }
+    if (state.value("method", "") != methodName(m_config.method))
+        throw fileError(statePath.string(), "was written by a " + state.value("method", std::string("?")) +
+                                                " run and cannot resume a " + methodName(m_config.method) + " run");
+    if (!state.value("has_optimizer", false))
+        throw fileError(statePath.string(), "this checkpoint holds no optimizer state, so training cannot resume from it");
+
+    torch::NoGradGuard noGrad;
+    if (m_config.method == Method::Lora) {
+        const SafetensorsFile adapter(dir / "adapter_model.safetensors");
+        for (auto& [name, linear] : m_net->linearLayers()) {
+            if (!linear->hasLora()) continue;
+            linear->loraA()->weight.copy_(adapter.load("base_model.model." + name + ".lora_A.weight"));
+            linear->loraB()->weight.copy_(adapter.load("base_model.model." + name + ".lora_B.weight"));
+        }
+    } else {
+        const SafetensorsFile weights(dir / "model.safetensors");
+        for (auto& [name, p] : m_net->uniqueParameters()) p.copy_(weights.load(name));
+    }
+    NamedTensors tensors = loadSafetensors(dir / "optimizer.safetensors");
+    for (auto it = tensors.begin(); it != tensors.end(); ++it)
+        if (it->first == "rng.cpu") {
+            at::Generator generator = at::detail::getDefaultCPUGenerator(); // a handle sharing the global state
+            generator.set_state(it->second);
+            tensors.erase(it);
+            break;
+        }
+    m_optimizer.loadState(tensors, state.at("step").get<std::int64_t>());
+    return state.value("extra", nlohmann::json::object());
+}
+
+} // namespace loralab

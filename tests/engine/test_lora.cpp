@@ -1,0 +1,328 @@
+// LoRA and fine-tuning against PEFT and PyTorch: adapter outputs, gradients,
+// one AdamW step for LoRA and for full fine-tuning, parameter counts, merging,
+// adapter files and exact resume.
+#include "fixture_reference.h"
+#include "test_harness.h"
+
+#include "engine/io/safetensors.h"
+#include "engine/lora/lora.h"
+#include "engine/model/model_loader.h"
+#include "engine/model/model_summary.h"
+#include "engine/train/loss.h"
+#include "engine/train/trainer.h"
+#include "engine/util/error.h"
+
+using namespace loralab;
+using namespace loralab::test;
+
+namespace {
+
+struct Fixture {
+    LoadedModel model;
+    nlohmann::json ref;
+    Batch batch;
+};
+
+Fixture openFixture(const std::string& name, bool withAdapter)
+{
+    Fixture f{loadModel(fixtureModel(name).string()), referenceJson(name), {}};
+    f.batch = {tensor2d(f.ref["input_ids"]), tensor2d(f.ref["attention_mask"]), tensor2d(f.ref["labels"])};
+    if (withAdapter) loadAdapter(*f.model.net, fixtureAdapter(name));
+    return f;
+}
+
+double batchLoss(CausalLMImpl& net, const Batch& b)
+{
+    torch::NoGradGuard noGrad;
+    return modelLoss(net, b.ids, b.mask, b.labels).loss.item<double>();
+}
+
+TrainConfig fixtureOptimizer(Method method)
+{
+    // The reference step: AdamW(lr, betas 0.9/0.999, eps 1e-8, weight_decay 0.01), clip_grad_norm(1.0).
+    TrainConfig c;
+    c.method = method;
+    c.adam.lr = method == Method::Lora ? 1e-2 : 1e-3;
+    c.adam.weightDecay = 0.01;
+    c.maxGradNorm = 1.0;
+    return c;
+}
+
+void checkLoraOutputs(const std::string& name)
+{
+    Fixture f = openFixture(name, true);
+    torch::NoGradGuard noGrad;
+    const torch::Tensor logits = f.model.net->forward(f.batch.ids, f.batch.mask);
+    const torch::Tensor expected = SafetensorsFile(reference(name + "_logits.safetensors")).load("lora_logits");
+    const torch::Tensor valid = f.batch.mask.to(torch::kBool);
+    const double err = maxAbsError(logits.index({valid}), expected.index({valid}));
+    std::cout << name << " LoRA logits max abs error " << err << "\n";
+    CHECK(err <= 1e-4);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss"].get<double>(), 1e-5);
+}
+
+void checkLoraGradients(const std::string& name)
+{
+    Fixture f = openFixture(name, true);
+    setTrainable(*f.model.net, Method::Lora);
+    modelLoss(*f.model.net, f.batch.ids, f.batch.mask, f.batch.labels).loss.backward();
+    const SafetensorsFile grads(reference(name + "_lora_grads.safetensors"));
+    std::size_t compared = 0;
+    double worst = 0.0;
+    for (const auto& [param, tensor] : trainableParameters(*f.model.net)) {
+        // PEFT's in-memory names carry the adapter name: "...lora_A.default.weight".
+        std::string key = "base_model.model." + param;
+        key.insert(key.size() - std::string("weight").size(), "default.");
+        REQUIRE(grads.contains(key));
+        REQUIRE(tensor.grad().defined());
+        const double err = relativeL2Error(tensor.grad(), grads.load(key));
+        worst = std::max(worst, err);
+        CHECK(err <= 1e-4);
+        ++compared;
+    }
+    std::cout << name << ": " << compared << " LoRA gradients, worst relative L2 error " << worst << "\n";
+    CHECK_EQ(compared, grads.names().size());
+}
+
+void checkLoraStep(const std::string& name)
+{
+    Fixture f = openFixture(name, true);
+    std::vector<torch::Tensor> baseBefore;
+    for (const auto& [n, p] : f.model.net->uniqueParameters())
+        if (n.find(".lora_") == std::string::npos) baseBefore.push_back(p.detach().clone());
+
+    Trainer trainer(f.model.net, fixtureOptimizer(Method::Lora));
+    CHECK_EQ(trainer.trainableParams(), f.ref["lora_trainable_params"].get<std::int64_t>());
+    const StepResult r = trainer.step({f.batch});
+    CHECK_NEAR(r.loss, f.ref["lora_loss"].get<double>(), 1e-5);
+    CHECK_NEAR(r.gradNorm, f.ref["lora_grad_norm_before_clip"].get<double>(), 1e-5);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), 1e-5);
+
+    // The frozen base weights did not move by a single bit.
+    std::size_t i = 0;
+    for (const auto& [n, p] : f.model.net->uniqueParameters()) {
+        if (n.find(".lora_") != std::string::npos) continue;
+        CHECK(!p.grad().defined());
+        CHECK(torch::equal(p, baseBefore[i++]));
+    }
+    // Folding B A scaling into the weights gives the same model.
+    mergeLora(*f.model.net);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["merged_after_step_loss"].get<double>(), 1e-5);
+    unmergeLora(*f.model.net);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), 1e-5);
+}
+
+void checkFullStep(const std::string& name)
+{
+    Fixture f = openFixture(name, false);
+    Trainer trainer(f.model.net, fixtureOptimizer(Method::Full));
+    CHECK_EQ(trainer.trainableParams(), f.ref["full_trainable_params"].get<std::int64_t>());
+    const StepResult r = trainer.step({f.batch});
+    CHECK_NEAR(r.loss, f.ref["base_loss"].get<double>(), 1e-5);
+    CHECK_NEAR(r.gradNorm, f.ref["full_grad_norm_before_clip"].get<double>(), 1e-5);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["full_loss_after_1_step"].get<double>(), 1e-5);
+}
+
+} // namespace
+
+TEST("parity/lora_outputs_gpt_neox") { checkLoraOutputs("tiny-gpt-neox"); }
+TEST("parity/lora_outputs_qwen2") { checkLoraOutputs("tiny-qwen2"); }
+TEST("parity/lora_outputs_llama") { checkLoraOutputs("tiny-llama-spm"); }
+TEST("parity/lora_gradients_gpt_neox") { checkLoraGradients("tiny-gpt-neox"); }
+TEST("parity/lora_gradients_qwen2") { checkLoraGradients("tiny-qwen2"); }
+TEST("parity/lora_gradients_llama") { checkLoraGradients("tiny-llama-spm"); }
+TEST("parity/lora_step_gpt_neox") { checkLoraStep("tiny-gpt-neox"); }
+TEST("parity/lora_step_qwen2") { checkLoraStep("tiny-qwen2"); }
+TEST("parity/lora_step_llama") { checkLoraStep("tiny-llama-spm"); }
+TEST("parity/full_step_gpt_neox") { checkFullStep("tiny-gpt-neox"); }
+TEST("parity/full_step_qwen2") { checkFullStep("tiny-qwen2"); }
+TEST("parity/full_step_llama") { checkFullStep("tiny-llama-spm"); }
+
+TEST("unit/fresh_lora_leaves_outputs_unchanged")
+{
+    for (const char* name : kFixtureModels) {
+        Fixture f = openFixture(name, false);
+        torch::NoGradGuard noGrad;
+        const torch::Tensor before = f.model.net->forward(f.batch.ids, f.batch.mask);
+        AdapterConfig config;
+        config.rank = 8;
+        config.targetModules = {"all-linear", "lm_head"};
+        applyLora(*f.model.net, config);
+        CHECK(torch::equal(f.model.net->forward(f.batch.ids, f.batch.mask), before)); // B = 0
+        for (auto& [n, linear] : f.model.net->linearLayers()) {
+            CHECK(linear->hasLora());
+            const double bound = 1.0 / std::sqrt(static_cast<double>(linear->inFeatures()));
+            CHECK(linear->loraA()->weight.abs().max().item<double>() <= bound);
+            CHECK(linear->loraA()->weight.abs().max().item<double>() > 0.5 * bound);
+            CHECK(linear->loraB()->weight.abs().max().item<double>() == 0.0);
+        }
+    }
+}
+
+TEST("unit/lora_target_selection")
+{
+    Fixture f = openFixture("tiny-gpt-neox", false);
+    AdapterConfig c;
+    c.targetModules = {"all-linear"};
+    auto targets = selectLoraTargets(*f.model.net, c);
+    CHECK_EQ(targets.size(), 8u); // 4 per layer, head excluded
+    CHECK(std::find(targets.begin(), targets.end(), "embed_out") == targets.end());
+    c.targetModules = {"all-linear", "lm_head"}; // the head by its usual name, though NeoX calls it embed_out
+    CHECK_EQ(selectLoraTargets(*f.model.net, c).size(), 9u);
+    c.targetModules = {"dense"};
+    targets = selectLoraTargets(*f.model.net, c);
+    CHECK_EQ(targets.size(), 2u); // "dense" but not "dense_h_to_4h"
+    c.targetModules = {"q_proj"};
+    CHECK_THROWS_WITH(selectLoraTargets(*f.model.net, c), "'q_proj'", "query_key_value");
+    c.targetModules = {};
+    c.targetRegex = ".*layers\\.1\\..*dense";
+    CHECK_EQ(selectLoraTargets(*f.model.net, c).size(), 1u);
+}
+
+TEST("unit/lora_scaling_and_rslora")
+{
+    LoraSettings s;
+    s.rank = 16;
+    s.alpha = 32;
+    CHECK_NEAR(s.scaling(), 2.0, 1e-12);
+    s.rsLora = true;
+    CHECK_NEAR(s.scaling(), 8.0, 1e-12);
+}
+
+TEST("unit/adapter_roundtrip_and_merged_export")
+{
+    for (const char* name : kFixtureModels) {
+        Fixture f = openFixture(name, true);
+        torch::NoGradGuard noGrad;
+        const torch::Tensor expected = f.model.net->forward(f.batch.ids, f.batch.mask);
+        const auto dir = scratchDir(std::string("adapter_") + name);
+        saveAdapter(*f.model.net, currentAdapterConfig(*f.model.net, name), dir / "adapter");
+        const AdapterConfig written = parseAdapterConfig(readTextFile(dir / "adapter/adapter_config.json"), "written");
+        CHECK_EQ(written.rank, 4);
+        CHECK_NEAR(written.alpha, 8.0, 0.0);
+
+        LoadedModel fresh = loadModel(fixtureModel(name).string());
+        loadAdapter(*fresh.net, dir / "adapter");
+        CHECK(torch::equal(fresh.net->forward(f.batch.ids, f.batch.mask), expected));
+
+        exportMergedModel(*f.model.net, fixtureModel(name), dir / "merged");
+        const LoadedModel merged = loadModel((dir / "merged").string());
+        CHECK(!hasLora(*merged.net));
+        const torch::Tensor valid = f.batch.mask.to(torch::kBool);
+        CHECK(maxAbsError(merged.net->forward(f.batch.ids, f.batch.mask).index({valid}), expected.index({valid})) <= 1e-5);
+        CHECK(merged.tokenizer != nullptr);
+    }
+}
+
+TEST("unit/adapter_files_with_problems")
+{
+    const auto dir = scratchDir("bad_adapter");
+    Fixture f = openFixture("tiny-qwen2", false);
+    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), (dir / "adapter_config.json").string(), "not found");
+    writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj"], "use_dora": true})");
+    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "DoRA");
+    writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["query_key_value"]})");
+    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "not found");
+    saveSafetensors(dir / "adapter_model.safetensors", {{"x", torch::zeros({1})}});
+    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "query_key_value", "q_proj");
+    writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 2, "lora_alpha": 8, "target_modules": ["q_proj"]})");
+    saveSafetensors(dir / "adapter_model.safetensors",
+                    {{"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", torch::zeros({4, 64})}});
+    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "wrong shape");
+    CHECK(!hasLora(*f.model.net)); // a failed load leaves no half-attached adapter
+}
+
+TEST("unit/info_counts_like_peft")
+{
+    // total = base + adapters, trainable = adapters, for the fixture adapters.
+    for (const char* name : kFixtureModels) {
+        Fixture f = openFixture(name, true);
+        setTrainable(*f.model.net, Method::Lora);
+        const ParameterCounts counts = countParameters(*f.model.net);
+        CHECK_EQ(counts.trainable, f.ref["lora_trainable_params"].get<std::int64_t>());
+        CHECK_EQ(counts.total, f.ref["full_trainable_params"].get<std::int64_t>() + counts.trainable);
+    }
+}
+
+namespace {
+
+std::vector<double> trainLosses(Trainer& trainer, const Batch& batch, int steps)
+{
+    std::vector<double> losses;
+    for (int i = 0; i < steps; ++i) losses.push_back(trainer.step({batch}).loss);
+    return losses;
+}
+
+std::vector<double> resumeRun(Method method, int firstSteps, int moreSteps, bool interrupt)
+{
+    Fixture f = openFixture("tiny-gpt-neox", false);
+    if (method == Method::Lora) {
+        AdapterConfig c;
+        c.rank = 4;
+        c.dropout = 0.1; // exercises the random state
+        c.targetModules = {"all-linear"};
+        torch::manual_seed(1);
+        applyLora(*f.model.net, c);
+    }
+    TrainConfig config = fixtureOptimizer(method);
+    config.schedule = Schedule::Cosine;
+    config.warmupSteps = 2;
+    config.totalSteps = firstSteps + moreSteps;
+    torch::manual_seed(7);
+    auto trainer = std::make_unique<Trainer>(f.model.net, config);
+    std::vector<double> losses = trainLosses(*trainer, f.batch, firstSteps);
+    if (interrupt) {
+        const auto dir = scratchDir(std::string("resume_") + methodName(method));
+        trainer->saveCheckpoint(dir, {{"position", 3}}, true, fixtureModel("tiny-gpt-neox"), "tiny-gpt-neox");
+        for (int i = 0; i < 3; ++i) trainer->step({f.batch}); // work that is thrown away
+        Fixture g = openFixture("tiny-gpt-neox", false);
+        if (method == Method::Lora) loadAdapter(*g.model.net, dir);
+        trainer = std::make_unique<Trainer>(g.model.net, config);
+        CHECK_EQ(trainer->loadCheckpoint(dir)["position"].get<int>(), 3);
+        CHECK_EQ(trainer->stepCount(), firstSteps);
+        f = std::move(g);
+    }
+    for (double l : trainLosses(*trainer, f.batch, moreSteps)) losses.push_back(l);
+    return losses;
+}
+
+} // namespace
+
+TEST("unit/resume_gives_the_same_losses")
+{
+    for (Method method : {Method::Lora, Method::Full}) {
+        const auto straight = resumeRun(method, 3, 3, false);
+        const auto resumed = resumeRun(method, 3, 3, true);
+        REQUIRE(straight.size() == resumed.size());
+        for (std::size_t i = 0; i < straight.size(); ++i) CHECK_EQ(straight[i], resumed[i]);
+        CHECK(straight.back() < straight.front());
+    }
+}
+
+TEST("unit/schedules_follow_transformers")
+{
+    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 0, 10, 110), 0.0, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 5, 10, 110), 0.5, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 60, 10, 110), 0.5, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 60, 10, 110), 0.5, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 10, 10, 110), 1.0, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 110, 10, 110), 0.0, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::ConstantWithWarmup, 2.0, 50, 10, 110), 2.0, 1e-12);
+    CHECK_NEAR(scheduledLearningRate(Schedule::Constant, 2.0, 0, 10, 110), 2.0, 1e-12);
+}
+
+TEST("unit/gradient_accumulation_equals_one_big_batch")
+{
+    Fixture a = openFixture("tiny-llama-spm", true);
+    Fixture b = openFixture("tiny-llama-spm", true);
+    Trainer whole(a.model.net, fixtureOptimizer(Method::Lora));
+    Trainer split(b.model.net, fixtureOptimizer(Method::Lora));
+    const StepResult r1 = whole.step({a.batch});
+    const auto row = [&](int i) {
+        return Batch{b.batch.ids.narrow(0, i, 1), b.batch.mask.narrow(0, i, 1), b.batch.labels.narrow(0, i, 1)};
+    };
+    const StepResult r2 = split.step({row(0), row(1)});
+    CHECK_NEAR(r1.loss, r2.loss, 1e-6);
+    CHECK_NEAR(r1.gradNorm, r2.gradNorm, 1e-5);
+    CHECK_NEAR(batchLoss(*a.model.net, a.batch), batchLoss(*b.model.net, b.batch), 1e-5);
+}
