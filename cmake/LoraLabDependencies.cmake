@@ -13,14 +13,8 @@ find_library(UTF8PROC_LIBRARY NAMES utf8proc libutf8proc.so.2 REQUIRED)
 find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
 find_library(SENTENCEPIECE_LIBRARY NAMES sentencepiece libsentencepiece.so.0 REQUIRED)
 find_library(SENTENCEPIECE_TRAIN_LIBRARY NAMES sentencepiece_train libsentencepiece_train.so.0 REQUIRED)
-find_library(PROTOBUF_LIBRARY NAMES protobuf libprotobuf.so.32 REQUIRED)
 find_package(ZLIB REQUIRED)
 
-# sentencepiece and LibTorch both carry protobuf symbols. Unless libprotobuf is
-# loaded ahead of libsentencepiece, the dynamic linker binds sentencepiece's
-# protobuf references to LibTorch's copy and the process crashes at start-up.
-add_library(loralab_sentencepiece INTERFACE)
-target_include_directories(loralab_sentencepiece SYSTEM INTERFACE ${SENTENCEPIECE_INCLUDE_DIR})
-target_link_libraries(loralab_sentencepiece INTERFACE
-  "-Wl,--no-as-needed" ${PROTOBUF_LIBRARY} "-Wl,--as-needed"
-  ${SENTENCEPIECE_LIBRARY} ${SENTENCEPIECE_TRAIN_LIBRARY})
+# libsentencepiece is never linked into LoRA Lab's binaries: it carries its own
+# protobuf, which clashes with the one LibTorch loads. The engine reaches it
+# through a shim library opened at run time (engine/tokenizer/spm_shim.h).

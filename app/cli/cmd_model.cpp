@@ -1,12 +1,15 @@
 // loralab-cli info, tokenize, detokenize, generate.
 #include "commands.h"
 
+#include "engine/lora/lora.h"
 #include "engine/model/generation.h"
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
 #include "engine/util/error.h"
 
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 namespace loralab::cli {
@@ -24,6 +27,16 @@ std::shared_ptr<Tokenizer> tokenizerFor(const std::string& model)
 {
     if (isPresetName(model)) throw Error(model + " is a shape preset and has no tokenizer; give a model directory");
     return loadTokenizer(model);
+}
+
+std::vector<std::string> splitList(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
 }
 
 std::string withCommas(std::int64_t n)
@@ -44,6 +57,17 @@ int runInfo(const Args& args)
     if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize);
     if (config.vocabSize <= 0) throw Error("--vocab-size must be positive");
     const auto net = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
+    std::vector<LoraTargetInfo> targets;
+    if (args.has("lora-targets") || args.has("lora-r")) {
+        AdapterConfig lora;
+        lora.rank = args.getInt("lora-r", 8);
+        lora.alpha = args.getDouble("lora-alpha", 16.0);
+        lora.useRsLora = args.has("rslora");
+        lora.targetModules = splitList(args.get("lora-targets", "all-linear"));
+        if (lora.rank <= 0) throw Error("--lora-r must be positive");
+        targets = applyLora(*net, lora);
+        setTrainable(*net, Method::Lora);
+    }
     const ParameterCounts counts = countParameters(*net);
 
     if (args.has("json")) {
@@ -60,6 +84,14 @@ int runInfo(const Args& args)
         j["num_heads"] = config.numHeads;
         j["num_kv_heads"] = config.numKvHeads;
         j["tie_word_embeddings"] = config.tieWordEmbeddings;
+        if (!targets.empty()) {
+            j["trainable_percent"] = 100.0 * static_cast<double>(counts.trainable) / static_cast<double>(counts.total);
+            Json list = Json::array();
+            for (const auto& t : targets)
+                list.push_back({{"module", t.module}, {"in_features", t.inFeatures}, {"out_features", t.outFeatures},
+                                {"rank", t.rank}, {"added_params", t.addedParams}});
+            j["lora_modules"] = list;
+        }
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -71,12 +103,21 @@ int runInfo(const Args& args)
               << "vocabulary       " << config.vocabSize << (config.tieWordEmbeddings ? " (output head tied to embeddings)" : "")
               << "\n"
               << "total params     " << withCommas(counts.total) << "\n"
-              << "trainable params " << withCommas(counts.trainable) << "\n";
+              << "trainable params " << withCommas(counts.trainable);
+    if (!targets.empty())
+        std::cout << " (" << std::fixed << std::setprecision(4)
+                  << 100.0 * static_cast<double>(counts.trainable) / static_cast<double>(counts.total) << "%, LoRA on "
+                  << targets.size() << " layers)";
+    std::cout << "\n";
     for (const auto& [kind, n] : counts.byKind) {
         std::string label = "  " + kind;
         label.resize(17, ' ');
         std::cout << label << withCommas(n) << "\n";
     }
+    if (args.has("list-modules"))
+        for (const auto& t : targets)
+            std::cout << "  lora  " << t.module << "  " << t.inFeatures << " -> " << t.outFeatures << "  r=" << t.rank << "  +"
+                      << withCommas(t.addedParams) << "\n";
     return 0;
 }
 
@@ -158,8 +199,14 @@ std::string applyRuntimeOptions(const Args& args)
 std::vector<Command> modelCommands()
 {
     return {
-        {"info", "info MODEL [--vocab-size N] [--json]", "architecture, dtype and parameter counts of a model",
+        {"info", "info MODEL [--lora-r R --lora-alpha A --lora-targets LIST] [--json]",
+         "architecture, dtype and parameter counts of a model, with or without LoRA",
          {{"vocab-size", "N", "resize the vocabulary as resize_token_embeddings would"},
+          {"lora-r", "R", "LoRA rank (default 8 when LoRA is asked for)"},
+          {"lora-alpha", "A", "LoRA alpha (default 16)"},
+          {"lora-targets", "LIST", "comma-separated module names, all-linear, lm_head/embed_out"},
+          {"rslora", "", "scale by alpha/sqrt(r)"},
+          {"list-modules", "", "list the layers that get adapters"},
           {"json", "", "print one JSON object"}},
          runInfo},
         {"tokenize", "tokenize MODEL --text STR [--json]", "token ids and tokens of a text",

@@ -42,27 +42,34 @@ std::int64_t Trainer::trainableParams() const
 StepResult Trainer::step(const std::vector<Batch>& microBatches)
 {
     if (microBatches.empty()) throw Error("a training step needs at least one batch");
+    std::int64_t tokens = 0;
+    for (const auto& b : microBatches)
+        tokens += (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum().item<std::int64_t>();
+    return stepWith(static_cast<std::int64_t>(microBatches.size()), tokens, [&](std::int64_t i) {
+        const Batch& b = microBatches[static_cast<std::size_t>(i)];
+        return modelLoss(*m_net, b.ids, b.mask, b.labels);
+    });
+}
+
+StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight,
+                             const std::function<LossOutput(std::int64_t)>& lossOf)
+{
     // Wall-clock phases are only meaningful once queued GPU work has finished.
     const auto sync = [this] {
         if (m_device.is_cuda()) torch::cuda::synchronize();
     };
     StepResult r;
+    r.tokens = totalWeight;
     r.learningRate = scheduledLearningRate(m_config.schedule, m_config.adam.lr, stepCount(), m_config.warmupSteps,
                                            m_config.totalSteps);
-    for (const auto& b : microBatches) {
-        r.tokens += (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum().item<std::int64_t>();
-        r.inputTokens += b.mask.sum().item<std::int64_t>();
-    }
     const auto start = Clock::now();
     m_net->train();
     double lossSum = 0.0;
-    for (const auto& b : microBatches) {
+    for (std::int64_t i = 0; i < microBatches; ++i) {
         sync();
         auto t0 = Clock::now();
-        const LossOutput out = modelLoss(*m_net, b.ids, b.mask, b.labels);
-        // Token-weighted, so accumulated micro-batches give the mean over all
-        // label tokens of the step, as one large batch would.
-        const torch::Tensor weighted = out.loss * (static_cast<double>(out.tokens) / std::max<std::int64_t>(1, r.tokens));
+        const LossOutput out = lossOf(i);
+        const torch::Tensor weighted = out.loss * (static_cast<double>(out.tokens) / std::max<std::int64_t>(1, totalWeight));
         sync();
         r.forwardMs += msSince(t0);
         t0 = Clock::now();
@@ -71,7 +78,7 @@ StepResult Trainer::step(const std::vector<Batch>& microBatches)
         r.backwardMs += msSince(t0);
         lossSum += out.loss.item<double>() * static_cast<double>(out.tokens);
     }
-    r.loss = r.tokens > 0 ? lossSum / static_cast<double>(r.tokens) : 0.0;
+    r.loss = totalWeight > 0 ? lossSum / static_cast<double>(totalWeight) : 0.0;
 
     auto t0 = Clock::now();
     r.gradNorm = clipGradNorm(m_optimizer.parameters(), m_config.maxGradNorm);

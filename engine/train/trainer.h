@@ -7,12 +7,14 @@
 
 #include "engine/lora/lora.h"
 #include "engine/model/causal_lm.h"
+#include "engine/train/loss.h"
 #include "engine/train/optimizer.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,8 +39,7 @@ struct StepResult {
     double loss = 0.0;     // mean over the step's label tokens
     double gradNorm = 0.0; // before clipping
     double learningRate = 0.0;
-    std::int64_t tokens = 0;      // label tokens
-    std::int64_t inputTokens = 0; // non-padding input tokens
+    std::int64_t tokens = 0;      // the step's total weight: label tokens (SFT) or pairs (DPO)
     double forwardMs = 0.0;
     double backwardMs = 0.0;
     double optimizerMs = 0.0;
@@ -51,7 +52,14 @@ public:
     // Sets which parameters train (setTrainable) and builds the optimizer from them.
     Trainer(std::shared_ptr<CausalLMImpl> net, const TrainConfig& config);
 
+    // One optimizer step over the micro-batches of an SFT batch.
     StepResult step(const std::vector<Batch>& microBatches);
+
+    // One optimizer step for any objective: lossOf(i) runs micro-batch i and
+    // returns its mean loss and weight (tokens, pairs); losses are combined
+    // weighted by weight / totalWeight, as one large batch would be.
+    StepResult stepWith(std::int64_t microBatches, std::int64_t totalWeight,
+                        const std::function<LossOutput(std::int64_t)>& lossOf);
 
     std::int64_t stepCount() const { return m_optimizer.stepCount(); }
     const TrainConfig& config() const { return m_config; }

@@ -1,0 +1,140 @@
+// Tokenization and collation; see collate.h.
+#include "engine/data/collate.h"
+
+#include "engine/train/loss.h"
+#include "engine/util/error.h"
+
+namespace loralab {
+
+std::vector<std::string> dialogueTurns(const std::string& prompt)
+{
+    static const std::string kHuman = "\n\nHuman:";
+    std::vector<std::string> turns;
+    std::size_t start = 0;
+    for (std::size_t at = prompt.find(kHuman, 1); at != std::string::npos; at = prompt.find(kHuman, at + 1)) {
+        turns.push_back(prompt.substr(start, at - start));
+        start = at;
+    }
+    turns.push_back(prompt.substr(start));
+    return turns;
+}
+
+TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options)
+{
+    if (options.maxLen < 2) throw Error("max_len must be at least 2");
+    TokenizedExample out;
+    std::vector<std::int64_t> answer = tokenizer.encode(example.target);
+    if (options.appendEos && tokenizer.eosId() >= 0) answer.push_back(tokenizer.eosId());
+    std::vector<std::int64_t> prompt = tokenizer.encode(example.prompt);
+
+    // The answer is what the loss is about: it keeps its place, and the prompt
+    // gives way, oldest turns first.
+    const std::int64_t minPrompt = prompt.empty() ? 0 : 1;
+    if (static_cast<std::int64_t>(answer.size()) > options.maxLen - minPrompt) {
+        answer.resize(static_cast<std::size_t>(options.maxLen - minPrompt));
+        out.answerCut = true;
+    }
+    const auto budget = static_cast<std::size_t>(options.maxLen) - answer.size();
+    if (prompt.size() > budget) {
+        out.promptCut = true;
+        std::vector<std::string> turns = dialogueTurns(example.prompt);
+        while (turns.size() > 1 && prompt.size() > budget) {
+            turns.erase(turns.begin());
+            ++out.droppedTurns;
+            std::string rest;
+            for (const auto& t : turns) rest += t;
+            prompt = tokenizer.encode(rest);
+        }
+        if (prompt.size() > budget) prompt.erase(prompt.begin(), prompt.end() - static_cast<std::ptrdiff_t>(budget));
+    }
+    out.promptTokens = static_cast<std::int64_t>(prompt.size());
+    out.answerTokens = static_cast<std::int64_t>(answer.size());
+    out.ids = prompt;
+    out.ids.insert(out.ids.end(), answer.begin(), answer.end());
+    out.labels.assign(prompt.size(), kIgnoreIndex);
+    if (options.trainOnPrompt) out.labels = prompt;
+    out.labels.insert(out.labels.end(), answer.begin(), answer.end());
+    return out;
+}
+
+TextMode parseTextMode(const std::string& name)
+{
+    if (name == "chunk") return TextMode::Chunk;
+    if (name == "lines") return TextMode::Lines;
+    throw Error("unknown text mode '" + name + "' (use chunk or lines)");
+}
+
+std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std::vector<Example>& lines,
+                                           std::int64_t maxLen, TextMode mode)
+{
+    if (maxLen < 2) throw Error("max_len must be at least 2");
+    std::vector<TokenizedExample> out;
+    const auto block = static_cast<std::size_t>(maxLen);
+    if (mode == TextMode::Lines) {
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            TokenizedExample e;
+            e.ids = tokenizer.encode(lines[i].target);
+            if (e.ids.size() < 2) continue;
+            if (e.ids.size() > block) {
+                e.ids.resize(block);
+                e.answerCut = true;
+            }
+            e.labels = e.ids;
+            e.answerTokens = static_cast<std::int64_t>(e.ids.size());
+            e.source = i;
+            out.push_back(std::move(e));
+        }
+        return out;
+    }
+    std::vector<std::int64_t> stream;
+    std::vector<std::size_t> lineOfToken;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        for (const auto id : tokenizer.encode(lines[i].target + "\n")) {
+            stream.push_back(id);
+            lineOfToken.push_back(i);
+        }
+    }
+    // Like the usual concatenate-and-chunk recipe, the last partial block is dropped.
+    for (std::size_t start = 0; start + block <= stream.size(); start += block) {
+        TokenizedExample e;
+        e.ids.assign(stream.begin() + static_cast<std::ptrdiff_t>(start), stream.begin() + static_cast<std::ptrdiff_t>(start + block));
+        e.labels = e.ids;
+        e.answerTokens = maxLen;
+        e.source = lineOfToken[start];
+        out.push_back(std::move(e));
+    }
+    if (out.empty() && !stream.empty()) {
+        TokenizedExample e; // a corpus shorter than one block still gives one example
+        e.ids = stream;
+        e.labels = stream;
+        e.answerTokens = static_cast<std::int64_t>(stream.size());
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t padId, torch::Device device)
+{
+    if (examples.empty()) throw Error("cannot collate an empty batch");
+    std::size_t longest = 0;
+    for (const auto* e : examples) longest = std::max(longest, e->ids.size());
+    const auto B = static_cast<std::int64_t>(examples.size());
+    const auto T = static_cast<std::int64_t>(longest);
+    torch::Tensor ids = torch::full({B, T}, padId < 0 ? 0 : padId, torch::kInt64);
+    torch::Tensor mask = torch::zeros({B, T}, torch::kInt64);
+    torch::Tensor labels = torch::full({B, T}, kIgnoreIndex, torch::kInt64);
+    auto idsA = ids.accessor<std::int64_t, 2>();
+    auto maskA = mask.accessor<std::int64_t, 2>();
+    auto labelsA = labels.accessor<std::int64_t, 2>();
+    for (std::int64_t b = 0; b < B; ++b) {
+        const auto* e = examples[static_cast<std::size_t>(b)];
+        for (std::size_t t = 0; t < e->ids.size(); ++t) {
+            idsA[b][static_cast<std::int64_t>(t)] = e->ids[t];
+            maskA[b][static_cast<std::int64_t>(t)] = 1;
+            labelsA[b][static_cast<std::int64_t>(t)] = e->labels[t];
+        }
+    }
+    return {ids.to(device), mask.to(device), labels.to(device)};
+}
+
+} // namespace loralab

@@ -1,0 +1,50 @@
+// From examples to training batches: tokenization (prompt and answer
+// separately, ids = tokenize(prompt) + tokenize(answer)), truncation that
+// keeps the answer by dropping the oldest dialogue turns first, labels of -100
+// on the prompt and padding, text chunking, and right-padded collation.
+#pragma once
+
+#include "engine/data/dataset.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/train/trainer.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace loralab {
+
+struct TokenizeOptions {
+    std::int64_t maxLen = 512;
+    bool trainOnPrompt = false; // labels on the prompt too
+    bool appendEos = true;      // end answers with EOS so the model learns to stop
+};
+
+struct TokenizedExample {
+    std::vector<std::int64_t> ids;
+    std::vector<std::int64_t> labels; // -100 where the loss ignores a token
+    std::int64_t promptTokens = 0;    // after truncation
+    std::int64_t answerTokens = 0;
+    std::int64_t droppedTurns = 0;  // whole dialogue turns removed from the front
+    bool promptCut = false;         // the prompt lost tokens (turns or a cut)
+    bool answerCut = false;         // the answer itself did not fit
+    std::size_t source = 0;         // index of the example it came from
+};
+
+TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options);
+
+enum class TextMode { Chunk, Lines };
+TextMode parseTextMode(const std::string& name); // "chunk", "lines"
+
+// Text data: Chunk concatenates every line (each followed by a newline) and
+// cuts the stream into blocks of maxLen; Lines makes one example per line,
+// truncated to maxLen. Every token counts in the loss.
+std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std::vector<Example>& lines,
+                                           std::int64_t maxLen, TextMode mode);
+
+// Right-pads to the longest example; padding gets mask 0 and label -100.
+Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t padId, torch::Device device);
+
+// The turns of a dialogue prompt, split before each "\n\nHuman:".
+std::vector<std::string> dialogueTurns(const std::string& prompt);
+
+} // namespace loralab

@@ -1,0 +1,71 @@
+// Datasets as users bring them: raw WikiText (one paragraph per line, " = Heading = "
+// lines) and plain text; Anthropic HH-RLHF dialogues (JSONL or JSONL.gz with
+// "chosen" / "rejected"); and already-split {"input", "target"},
+// {"prompt", "completion"} or {"prompt", "chosen", "rejected"} JSONL.
+// Malformed lines are skipped and reported with their line numbers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+enum class DatasetFormat {
+    Auto,
+    Text,             // plain text or raw WikiText, one paragraph per line
+    HhRlhf,           // {"chosen", "rejected"}
+    InputTarget,      // {"input", "target"}
+    PromptCompletion, // {"prompt", "completion"}
+    Preference,       // {"prompt", "chosen", "rejected"}
+};
+
+const char* datasetFormatName(DatasetFormat format);
+DatasetFormat parseDatasetFormat(const std::string& name);
+
+struct Example {
+    std::string prompt;   // dialogue up to and including the last "Assistant:"; empty for text
+    std::string target;   // the answer (or the whole text line for text data)
+    std::string rejected; // the rejected answer, when the data has one
+    std::int64_t line = 0; // 1-based line in the source file
+};
+
+struct SkippedLine {
+    std::int64_t line = 0;
+    std::string reason;
+};
+
+struct Dataset {
+    std::string path;
+    DatasetFormat format = DatasetFormat::Text;
+    std::vector<Example> examples;
+    std::vector<SkippedLine> skipped;
+
+    bool isText() const { return format == DatasetFormat::Text; }
+    bool hasRejected() const;
+    // "12 malformed lines skipped (lines 4, 9, 17, ...)" or "".
+    std::string skippedSummary() const;
+};
+
+// Reads a dataset file (.gz is decompressed). Auto detects the format from the
+// file name and the first well-formed JSON line. A dataset with no usable
+// example is an Error that says why.
+Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format = DatasetFormat::Auto);
+
+// Same, from text already in memory (for tests and the fuzzers); `path` labels messages.
+Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format);
+
+// Splits an HH dialogue at its last "\n\nAssistant:". The prompt keeps
+// "Assistant:" at its end; the answer is the rest, stripped. Returns false
+// when the text has no Assistant turn.
+bool splitDialogue(const std::string& dialogue, std::string& prompt, std::string& answer);
+
+// The whole contents of a file, gunzipped when it is gzip.
+std::string readMaybeGzip(const std::filesystem::path& path);
+
+// Deterministically splits examples into train and validation parts.
+void splitTrainValidation(const std::vector<Example>& all, double validationFraction, std::uint64_t seed,
+                          std::vector<Example>& train, std::vector<Example>& validation);
+
+} // namespace loralab

@@ -1,0 +1,182 @@
+// Run configuration as JSON; see run_config.h.
+#include "engine/runner/run_config.h"
+
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace loralab {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Field {
+    const char* key;
+    const char* help;
+    std::function<Json(const RunConfig&)> get;
+    std::function<void(RunConfig&, const Json&)> set;
+};
+
+template <typename T>
+Field field(const char* key, T RunConfig::*member, const char* help)
+{
+    return {key, help, [member](const RunConfig& c) { return Json(c.*member); },
+            [member](RunConfig& c, const Json& j) { c.*member = j.get<T>(); }};
+}
+
+const std::vector<Field>& fields()
+{
+    static const std::vector<Field> all = {
+        field("name", &RunConfig::name, "label of the run; its directory is runs/<timestamp>-<name>"),
+        field("model", &RunConfig::model, "\"default\" (embedded model), a Hugging Face model directory, or preset:<name>"),
+        field("vocab_size", &RunConfig::vocabSize, "resize the vocabulary to this size (0: keep)"),
+        field("method", &RunConfig::method, "lora, full or dpo"),
+        field("adapter", &RunConfig::adapter, "start from this PEFT adapter directory (lora, dpo)"),
+        field("lora_r", &RunConfig::loraRank, "LoRA rank"),
+        field("lora_alpha", &RunConfig::loraAlpha, "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with rslora)"),
+        field("lora_dropout", &RunConfig::loraDropout, "dropout on the LoRA input"),
+        field("rslora", &RunConfig::rsLora, "rank-stabilised scaling alpha/sqrt(r)"),
+        field("lora_targets", &RunConfig::loraTargets, "module names, \"all-linear\", and \"lm_head\" for the output head"),
+        field("lora_init", &RunConfig::loraInit, "kaiming (PEFT default: Kaiming-uniform A, zero B) or gaussian"),
+        field("dataset", &RunConfig::dataset, "training data: a file, default:dialogues or default:wikitext"),
+        field("dataset_format", &RunConfig::datasetFormat, "auto, text, hh-rlhf, input-target, prompt-completion, preference"),
+        field("validation", &RunConfig::validation, "validation file (empty: split from the training data)"),
+        field("validation_fraction", &RunConfig::validationFraction, "share of the data held out for validation when no file is given"),
+        field("text_mode", &RunConfig::textMode, "text data: chunk (concatenate and cut into max_len blocks) or lines"),
+        field("max_len", &RunConfig::maxLen, "tokens per example; long prompts lose their oldest turns first"),
+        field("train_on_prompt", &RunConfig::trainOnPrompt, "count the prompt in the loss too"),
+        field("append_eos", &RunConfig::appendEos, "end each answer with the end-of-text token"),
+        field("learning_rate", &RunConfig::learningRate, "peak learning rate"),
+        field("weight_decay", &RunConfig::weightDecay, "AdamW decoupled weight decay"),
+        field("adam_beta1", &RunConfig::beta1, "AdamW beta1"),
+        field("adam_beta2", &RunConfig::beta2, "AdamW beta2"),
+        field("adam_eps", &RunConfig::adamEps, "AdamW epsilon"),
+        field("max_grad_norm", &RunConfig::maxGradNorm, "clip gradients to this global L2 norm (0: no clipping)"),
+        field("schedule", &RunConfig::schedule, "constant, constant_with_warmup, linear or cosine"),
+        field("warmup_steps", &RunConfig::warmupSteps, "linear warm-up steps"),
+        field("batch_size", &RunConfig::batchSize, "examples per micro-batch"),
+        field("grad_accum", &RunConfig::gradAccum, "micro-batches per optimizer step"),
+        field("max_steps", &RunConfig::maxSteps, "optimizer steps (0: run for `epochs`)"),
+        field("epochs", &RunConfig::epochs, "passes over the training data when max_steps is 0"),
+        field("dpo_beta", &RunConfig::dpoBeta, "DPO temperature beta"),
+        field("dpo_loss", &RunConfig::dpoLoss, "sigmoid (DPO) or ipo"),
+        field("eval_interval", &RunConfig::evalInterval, "evaluate every N steps (0: only at the end)"),
+        field("eval_batches", &RunConfig::evalBatches, "at most this many validation batches per evaluation (0: all)"),
+        field("early_stopping", &RunConfig::earlyStopping, "stop when validation stops improving"),
+        field("patience", &RunConfig::patience, "evaluations without improvement before stopping"),
+        field("min_delta", &RunConfig::minDelta, "smallest change that counts as an improvement"),
+        field("early_stopping_metric", &RunConfig::earlyStoppingMetric, "loss, or accuracy (DPO preference accuracy)"),
+        field("checkpoint_interval", &RunConfig::checkpointInterval, "steps between resumable checkpoints (0: only at the end)"),
+        field("samples", &RunConfig::samples, "validation examples answered by the base and the fine-tuned model at the end"),
+        field("sample_max_new_tokens", &RunConfig::sampleMaxNewTokens, "tokens per sampled answer"),
+        field("sample_temperature", &RunConfig::sampleTemperature, "0 for greedy answers"),
+        field("sample_top_p", &RunConfig::sampleTopP, "nucleus sampling mass"),
+        field("sample_top_k", &RunConfig::sampleTopK, "sample among the K likeliest tokens (0: all)"),
+        field("sample_repetition_penalty", &RunConfig::sampleRepetitionPenalty, "penalty on tokens already present"),
+        field("seed", &RunConfig::seed, "seed for initialisation, data order, dropout and sampling"),
+        field("threads", &RunConfig::threads, "CPU threads (0: all cores)"),
+        field("device", &RunConfig::device, "cpu, cuda, cuda:N or auto"),
+        field("dtype", &RunConfig::dtype, "base weight dtype: fp32, bf16 or fp16 (adapters train in fp32)"),
+        field("runs_dir", &RunConfig::runsDir, "where run directories are created"),
+    };
+    return all;
+}
+
+} // namespace
+
+std::vector<RunOptionDoc> runOptionDocs()
+{
+    const RunConfig defaults;
+    std::vector<RunOptionDoc> out;
+    for (const auto& f : fields()) out.push_back({f.key, f.get(defaults).dump(), f.help});
+    return out;
+}
+
+RunConfig parseRunConfig(const std::string& text, const std::string& path)
+{
+    Json j;
+    try {
+        j = Json::parse(text);
+    } catch (const Json::exception& e) {
+        throw fileError(path, std::string("is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw fileError(path, "is not a JSON object");
+    RunConfig c;
+    std::set<std::string> known;
+    for (const auto& f : fields()) {
+        known.insert(f.key);
+        const auto it = j.find(f.key);
+        if (it == j.end() || it->is_null()) continue;
+        try {
+            f.set(c, *it);
+        } catch (const Json::exception&) {
+            throw fileError(path, std::string("option \"") + f.key + "\" should be like " + f.get(RunConfig()).dump() +
+                                      ", not " + it->dump());
+        }
+    }
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (!known.count(it.key())) throw fileError(path, "unknown option \"" + it.key() + "\" (see loralab-cli run --help)");
+    return c;
+}
+
+RunConfig loadRunConfig(const std::string& path) { return parseRunConfig(readTextFile(path), path); }
+
+std::string runConfigToJson(const RunConfig& config)
+{
+    Json j = Json::object();
+    for (const auto& f : fields()) j[f.key] = f.get(config);
+    return j.dump(2) + "\n";
+}
+
+std::vector<std::string> validateRunConfig(const RunConfig& c)
+{
+    std::vector<std::string> problems;
+    const auto need = [&](bool ok, const char* key, const char* why) {
+        if (!ok) problems.push_back(std::string(key) + ": " + why);
+    };
+    need(c.method == "lora" || c.method == "full" || c.method == "dpo", "method", "must be lora, full or dpo");
+    need(c.loraRank > 0, "lora_r", "must be positive");
+    need(c.loraAlpha > 0, "lora_alpha", "must be positive");
+    need(c.loraDropout >= 0 && c.loraDropout < 1, "lora_dropout", "must be in [0, 1)");
+    need(!c.loraTargets.empty(), "lora_targets", "must name at least one module");
+    need(c.loraInit == "kaiming" || c.loraInit == "gaussian", "lora_init", "must be kaiming or gaussian");
+    need(!c.dataset.empty(), "dataset", "is required");
+    need(c.validationFraction >= 0 && c.validationFraction < 1, "validation_fraction", "must be in [0, 1)");
+    need(c.textMode == "chunk" || c.textMode == "lines", "text_mode", "must be chunk or lines");
+    need(c.maxLen >= 8, "max_len", "must be at least 8");
+    need(c.learningRate > 0, "learning_rate", "must be positive");
+    need(c.weightDecay >= 0, "weight_decay", "must not be negative");
+    need(c.beta1 >= 0 && c.beta1 < 1, "adam_beta1", "must be in [0, 1)");
+    need(c.beta2 >= 0 && c.beta2 < 1, "adam_beta2", "must be in [0, 1)");
+    need(c.adamEps > 0, "adam_eps", "must be positive");
+    need(c.maxGradNorm >= 0, "max_grad_norm", "must not be negative");
+    need(c.schedule == "constant" || c.schedule == "constant_with_warmup" || c.schedule == "linear" || c.schedule == "cosine",
+         "schedule", "must be constant, constant_with_warmup, linear or cosine");
+    need(c.warmupSteps >= 0, "warmup_steps", "must not be negative");
+    need(c.batchSize > 0, "batch_size", "must be positive");
+    need(c.gradAccum > 0, "grad_accum", "must be positive");
+    need(c.maxSteps > 0 || c.epochs > 0, "max_steps", "or epochs must be positive");
+    need(c.maxSteps >= 0, "max_steps", "must not be negative");
+    need(c.dpoBeta > 0, "dpo_beta", "must be positive");
+    need(c.dpoLoss == "sigmoid" || c.dpoLoss == "ipo", "dpo_loss", "must be sigmoid or ipo");
+    need(c.evalInterval >= 0, "eval_interval", "must not be negative");
+    need(c.evalBatches >= 0, "eval_batches", "must not be negative");
+    need(c.patience >= 0, "patience", "must not be negative");
+    need(c.minDelta >= 0, "min_delta", "must not be negative");
+    need(c.earlyStoppingMetric == "loss" || c.earlyStoppingMetric == "accuracy", "early_stopping_metric", "must be loss or accuracy");
+    need(c.checkpointInterval >= 0, "checkpoint_interval", "must not be negative");
+    need(c.samples >= 0, "samples", "must not be negative");
+    need(c.sampleMaxNewTokens > 0, "sample_max_new_tokens", "must be positive");
+    need(c.sampleTemperature >= 0, "sample_temperature", "must not be negative");
+    need(c.sampleTopP > 0 && c.sampleTopP <= 1, "sample_top_p", "must be in (0, 1]");
+    need(c.sampleTopK >= 0, "sample_top_k", "must not be negative");
+    need(c.sampleRepetitionPenalty > 0, "sample_repetition_penalty", "must be positive");
+    need(c.threads >= 0, "threads", "must not be negative");
+    need(c.dtype == "fp32" || c.dtype == "bf16" || c.dtype == "fp16", "dtype", "must be fp32, bf16 or fp16");
+    return problems;
+}
+
+} // namespace loralab

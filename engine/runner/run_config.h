@@ -1,0 +1,92 @@
+// The configuration of an experiment run: the JSON file `loralab-cli run`
+// takes and the window saves. Every option has a documented default, listed
+// by runOptionDocs() (which `loralab-cli run --help` prints). No LibTorch here,
+// so the window can include it freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+struct RunConfig {
+    // What to train
+    std::string name = "run";
+    std::string model = "default"; // "default" (embedded), a model directory, or preset:<name>
+    std::int64_t vocabSize = 0;    // > 0 resizes the vocabulary
+    std::string method = "lora";   // lora | full | dpo
+    std::string adapter;           // start from this PEFT adapter (LoRA and DPO)
+    // LoRA
+    std::int64_t loraRank = 8;
+    double loraAlpha = 16.0;
+    double loraDropout = 0.05;
+    bool rsLora = false;
+    std::vector<std::string> loraTargets = {"all-linear"};
+    std::string loraInit = "kaiming"; // kaiming | gaussian
+    // Data
+    std::string dataset = "default:dialogues"; // a file, default:dialogues, default:wikitext
+    std::string datasetFormat = "auto";
+    std::string validation;          // a file; empty: split off validation_fraction of the data
+    double validationFraction = 0.05;
+    std::string textMode = "chunk";  // chunk | lines (text data)
+    std::int64_t maxLen = 256;
+    bool trainOnPrompt = false;
+    bool appendEos = true;
+    // Optimisation
+    double learningRate = 2e-4;
+    double weightDecay = 0.0;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double adamEps = 1e-8;
+    double maxGradNorm = 1.0;
+    std::string schedule = "cosine";
+    std::int64_t warmupSteps = 0;
+    std::int64_t batchSize = 8;
+    std::int64_t gradAccum = 1;
+    std::int64_t maxSteps = 200; // optimizer steps; 0: use epochs
+    double epochs = 1.0;
+    // DPO
+    double dpoBeta = 0.1;
+    std::string dpoLoss = "sigmoid"; // sigmoid | ipo
+    // Evaluation and early stopping
+    std::int64_t evalInterval = 25; // steps; 0: evaluate only at the end
+    std::int64_t evalBatches = 20;  // cap per evaluation; 0: the whole validation set
+    bool earlyStopping = true;
+    std::int64_t patience = 3; // evaluations without improvement
+    double minDelta = 0.0;
+    std::string earlyStoppingMetric = "loss"; // loss | accuracy (DPO)
+    std::int64_t checkpointInterval = 50; // steps between resumable "last" checkpoints; 0: only at the end
+    // Sampling after training
+    std::int64_t samples = 8;
+    std::int64_t sampleMaxNewTokens = 48;
+    double sampleTemperature = 0.0;
+    double sampleTopP = 1.0;
+    std::int64_t sampleTopK = 0;
+    double sampleRepetitionPenalty = 1.0;
+    // Runtime
+    std::uint64_t seed = 42;
+    int threads = 0; // 0: all cores
+    std::string device = "auto";
+    std::string dtype = "fp32"; // base weights: fp32 | bf16 | fp16
+    std::string runsDir = "runs";
+};
+
+struct RunOptionDoc {
+    std::string key;
+    std::string defaultValue; // as JSON
+    std::string help;
+};
+
+std::vector<RunOptionDoc> runOptionDocs();
+
+// Parses a run config JSON object; unknown keys and wrong types are errors
+// naming the key. `path` labels messages.
+RunConfig parseRunConfig(const std::string& text, const std::string& path);
+RunConfig loadRunConfig(const std::string& path);
+std::string runConfigToJson(const RunConfig& config);
+
+// Checks values a run cannot start with; returns problems as "key: why".
+std::vector<std::string> validateRunConfig(const RunConfig& config);
+
+} // namespace loralab

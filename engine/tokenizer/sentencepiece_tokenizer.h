@@ -1,0 +1,42 @@
+// Sentencepiece tokenizers (tokenizer.model, the Llama family), through
+// libsentencepiece so that ids match the Python `sentencepiece` package
+// exactly. libsentencepiece is reached through LoRA Lab's shim library (see
+// spm_shim.h for why); this wrapper adds error reporting and range checks.
+#pragma once
+
+#include "engine/tokenizer/tokenizer.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+struct LoralabSpm;
+
+namespace loralab {
+
+class SentencePieceTokenizer final : public Tokenizer {
+public:
+    // Throws Error "<path>: <problem>" for a missing or unreadable model.
+    // Special ids start as the model's own bos/eos/pad ids.
+    explicit SentencePieceTokenizer(const std::filesystem::path& modelFile);
+    ~SentencePieceTokenizer() override;
+
+    std::vector<std::int64_t> encode(std::string_view text) const override;
+    // Ids outside the vocabulary are skipped.
+    std::string decode(const std::vector<std::int64_t>& ids) const override;
+    std::string tokenText(std::int64_t id) const override;
+    std::int64_t tokenId(std::string_view text) const override;
+    std::int64_t vocabSize() const override;
+
+    std::int64_t unkId() const;
+
+private:
+    std::string m_path; // for messages
+    LoralabSpm* m_model = nullptr;
+};
+
+// Trains a sentencepiece model with libsentencepiece's trainer, given its
+// command-line style arguments ("--input=... --model_prefix=... ...").
+void trainSentencePiece(const std::string& arguments);
+
+} // namespace loralab
