@@ -15,10 +15,14 @@ struct Command {
     std::string summary; // one line
     std::vector<OptionSpec> options;
     int (*run)(const Args& args);
+    std::string (*moreHelp)() = nullptr; // printed after the options
 };
 
 // Commands about models and text: info, tokenize, detokenize, generate.
 std::vector<Command> modelCommands();
+
+// Commands that train: run, compare, sample, eval, pretrain.
+std::vector<Command> runCommands();
 
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);

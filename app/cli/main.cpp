@@ -16,6 +16,7 @@ std::vector<Command> allCommands()
 {
     std::vector<Command> all;
     for (auto& c : loralab::cli::modelCommands()) all.push_back(std::move(c));
+    for (auto& c : loralab::cli::runCommands()) all.push_back(std::move(c));
     return all;
 }
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv)
             if (args.has("help")) {
                 std::cout << "usage: loralab-cli " << c.usage << "\n\n" << c.summary << "\n\noptions:\n"
                           << loralab::cli::formatOptions(c.options) << loralab::cli::formatOptions(loralab::cli::commonOptions());
+                if (c.moreHelp) std::cout << "\n" << c.moreHelp();
                 return 0;
             }
             return c.run(args);

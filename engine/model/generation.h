@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/model/causal_lm.h"
+#include "engine/model/sampling.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <cstdint>
@@ -13,17 +14,6 @@
 #include <vector>
 
 namespace loralab {
-
-struct SamplingOptions {
-    std::int64_t maxNewTokens = 64;
-    double temperature = 0.0; // 0: greedy
-    double topP = 1.0;
-    std::int64_t topK = 0; // 0: no limit
-    double repetitionPenalty = 1.0;
-    std::uint64_t seed = 0;
-    bool stopAtEos = true;
-    std::vector<std::string> stopStrings;
-};
 
 struct GenerationResult {
     std::vector<std::int64_t> ids; // new tokens only

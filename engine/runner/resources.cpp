@@ -11,7 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool looksLikeResources(const fs::path& dir) { return fs::exists(dir / "model" / "config.json"); }
+bool looksLikeResources(const fs::path& dir) { return fs::exists(dir / "model" / "config.json") || fs::exists(dir / "data"); }
 
 fs::path executableDir()
 {

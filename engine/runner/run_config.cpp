@@ -63,6 +63,8 @@ const std::vector<Field>& fields()
         field("epochs", &RunConfig::epochs, "passes over the training data when max_steps is 0"),
         field("dpo_beta", &RunConfig::dpoBeta, "DPO temperature beta"),
         field("dpo_loss", &RunConfig::dpoLoss, "sigmoid (DPO) or ipo"),
+        field("dpo_reference", &RunConfig::dpoReference,
+              "reference model: initial (the model as the run starts, e.g. base + SFT adapter) or base (adapter off)"),
         field("eval_interval", &RunConfig::evalInterval, "evaluate every N steps (0: only at the end)"),
         field("eval_batches", &RunConfig::evalBatches, "at most this many validation batches per evaluation (0: all)"),
         field("early_stopping", &RunConfig::earlyStopping, "stop when validation stops improving"),
@@ -162,6 +164,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.maxSteps >= 0, "max_steps", "must not be negative");
     need(c.dpoBeta > 0, "dpo_beta", "must be positive");
     need(c.dpoLoss == "sigmoid" || c.dpoLoss == "ipo", "dpo_loss", "must be sigmoid or ipo");
+    need(c.dpoReference == "initial" || c.dpoReference == "base", "dpo_reference", "must be initial or base");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");
     need(c.evalBatches >= 0, "eval_batches", "must not be negative");
     need(c.patience >= 0, "patience", "must not be negative");

@@ -49,6 +49,7 @@ struct RunConfig {
     // DPO
     double dpoBeta = 0.1;
     std::string dpoLoss = "sigmoid"; // sigmoid | ipo
+    std::string dpoReference = "initial"; // initial (the model as the run starts) | base (adapter off)
     // Evaluation and early stopping
     std::int64_t evalInterval = 25; // steps; 0: evaluate only at the end
     std::int64_t evalBatches = 20;  // cap per evaluation; 0: the whole validation set

@@ -160,10 +160,12 @@ std::int64_t SentencePieceTokenizer::vocabSize() const { return shim().size(m_mo
 
 std::int64_t SentencePieceTokenizer::unkId() const { return shim().special(m_model, 3); }
 
-void trainSentencePiece(const std::string& arguments)
+void trainSentencePiece(const std::vector<std::pair<std::string, std::string>>& options)
 {
+    std::string records;
+    for (const auto& [key, value] : options) records += (records.empty() ? "" : "\x1f") + key + "=" + value;
     char error[1024] = {0};
-    if (shim().train(arguments.c_str(), error, sizeof error) != 0)
+    if (shim().train(records.c_str(), error, sizeof error) != 0)
         throw Error(std::string("sentencepiece training failed: ") + error);
 }
 

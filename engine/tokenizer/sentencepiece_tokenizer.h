@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct LoralabSpm;
 
@@ -35,8 +37,8 @@ private:
     LoralabSpm* m_model = nullptr;
 };
 
-// Trains a sentencepiece model with libsentencepiece's trainer, given its
-// command-line style arguments ("--input=... --model_prefix=... ...").
-void trainSentencePiece(const std::string& arguments);
+// Trains a sentencepiece model with libsentencepiece's trainer; `options` are
+// its flags without the leading dashes ({"input", "corpus.txt"}, ...).
+void trainSentencePiece(const std::vector<std::pair<std::string, std::string>>& options);
 
 } // namespace loralab

@@ -6,6 +6,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct LoralabSpm {
@@ -108,9 +109,20 @@ int64_t loralab_spm_special(const LoralabSpm* model, int which)
 
 void loralab_spm_release(void* buffer) { std::free(buffer); }
 
-int loralab_spm_train(const char* arguments, char* error, size_t errorSize)
+int loralab_spm_train(const char* options, char* error, size_t errorSize)
 {
-    const auto status = sentencepiece::SentencePieceTrainer::Train(arguments);
+    std::unordered_map<std::string, std::string> kwargs;
+    const std::string all(options);
+    size_t start = 0;
+    while (start <= all.size()) {
+        size_t end = all.find('\x1f', start);
+        if (end == std::string::npos) end = all.size();
+        const std::string record = all.substr(start, end - start);
+        const size_t eq = record.find('=');
+        if (eq != std::string::npos) kwargs[record.substr(0, eq)] = record.substr(eq + 1);
+        start = end + 1;
+    }
+    const auto status = sentencepiece::SentencePieceTrainer::Train(kwargs);
     if (!status.ok()) {
         setError(error, errorSize, status.ToString());
         return 1;

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define LORALAB_SPM_ABI 1
+#define LORALAB_SPM_ABI 2
 
 typedef struct LoralabSpm LoralabSpm;
 
@@ -35,8 +35,10 @@ int64_t loralab_spm_size(const LoralabSpm* model);
 // 0: bos, 1: eos, 2: pad, 3: unk.
 int64_t loralab_spm_special(const LoralabSpm* model, int which);
 void loralab_spm_release(void* buffer);
-// Trains a model with sentencepiece's command-line style arguments; 0 on success.
-int loralab_spm_train(const char* arguments, char* error, size_t errorSize);
+// Trains a model; `options` holds "key=value" records (sentencepiece trainer
+// flags) separated by the unit separator 0x1f, so values may contain spaces
+// and newlines. 0 on success.
+int loralab_spm_train(const char* options, char* error, size_t errorSize);
 
 #ifdef __cplusplus
 }

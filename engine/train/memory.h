@@ -1,7 +1,6 @@
 // Memory as LoRA Lab reports it: on CPU the process's resident set (now, and
 // the peak since the last reset, from the kernel's high-water mark); on CUDA
-// the caching allocator's statistics. Plus an estimate from the model's shapes
-// so predicted and measured memory can be set side by side.
+// the caching allocator's statistics.
 #pragma once
 
 #include <cstdint>
@@ -17,13 +16,5 @@ struct MemoryReading {
 // Starts a new peak window on `device`.
 void resetPeakMemory(torch::Device device);
 MemoryReading readMemory(torch::Device device);
-
-struct MemoryEstimate {
-    std::int64_t weightBytes = 0;
-    std::int64_t gradientBytes = 0;
-    std::int64_t optimizerBytes = 0;
-    std::int64_t activationBytes = 0;
-    std::int64_t total() const { return weightBytes + gradientBytes + optimizerBytes + activationBytes; }
-};
 
 } // namespace loralab

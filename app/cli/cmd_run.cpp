@@ -1,0 +1,235 @@
+// loralab-cli run, compare, sample, eval, pretrain.
+#include "commands.h"
+#include "progress.h"
+
+#include "engine/runner/resources.h"
+#include "engine/runner/tools.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace loralab::cli {
+namespace {
+
+std::string runHelp()
+{
+    std::string text = "CONFIG.json holds any of these options (a missing option takes its default):\n";
+    for (const auto& d : runOptionDocs()) {
+        std::string left = "  " + d.key + " = " + d.defaultValue;
+        if (left.size() < 44) left.resize(44, ' ');
+        else left += "  ";
+        text += left + d.help + "\n";
+    }
+    return text;
+}
+
+RunConfig configFrom(const Args& args)
+{
+    RunConfig config = args.positional().empty() ? RunConfig() : loadRunConfig(args.positional()[0]);
+    if (args.has("threads")) config.threads = static_cast<int>(args.getInt("threads", 0));
+    if (args.has("device")) config.device = args.get("device");
+    if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");
+    if (args.has("max-steps")) config.maxSteps = args.getInt("max-steps", config.maxSteps);
+    if (args.has("name")) config.name = args.get("name");
+    return config;
+}
+
+int runRun(const Args& args)
+{
+    if (args.has("options")) {
+        std::cout << runHelp();
+        return 0;
+    }
+    RunConfig config = configFrom(args);
+    RunControl control;
+    InterruptGuard guard(control);
+    const RunResult r = runExperiment(config, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 1))),
+                                      args.get("resume"));
+    std::cerr << "\n";
+    printSummary(r.summary);
+    if (!r.samples.empty()) {
+        printSamples(r.samples);
+        if (r.tunedExactMatch >= 0)
+            std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1) << 100 * r.baseExactMatch
+                      << "%, fine-tuned " << 100 * r.tunedExactMatch << "% of " << r.samples.size() << "\n";
+    }
+    return r.summary.stopReason == "non_finite_loss" ? 4 : 0;
+}
+
+int runCompare(const Args& args)
+{
+    RunConfig config = configFrom(args);
+    RunControl control;
+    InterruptGuard guard(control);
+    const CompareSummary c = runComparison(config, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 1))));
+    std::cerr << "\n";
+    const auto row = [](const std::string& name, const std::string& lora, const std::string& full, const std::string& ratio) {
+        std::cout << std::left << std::setw(22) << name << std::setw(18) << lora << std::setw(18) << full << ratio << "\n";
+    };
+    const auto num = [](double v, int digits) {
+        std::ostringstream out;
+        out << std::fixed << std::setprecision(digits) << v;
+        return out.str();
+    };
+    const auto ratio = [&](double a, double b) { return b != 0 ? num(a / b, 3) + "x" : std::string("-"); };
+    std::cout << "comparison in " << c.groupDir << "\n";
+    row("", "LoRA", "Full", "LoRA / Full");
+    row("total params", std::to_string(c.lora.totalParams), std::to_string(c.full.totalParams),
+        ratio(static_cast<double>(c.lora.totalParams), static_cast<double>(c.full.totalParams)));
+    row("trainable params", std::to_string(c.lora.trainableParams), std::to_string(c.full.trainableParams),
+        ratio(static_cast<double>(c.lora.trainableParams), static_cast<double>(c.full.trainableParams)));
+    row("avg forward ms", num(c.lora.avgForwardMs, 1), num(c.full.avgForwardMs, 1), ratio(c.lora.avgForwardMs, c.full.avgForwardMs));
+    row("avg backward ms", num(c.lora.avgBackwardMs, 1), num(c.full.avgBackwardMs, 1), ratio(c.lora.avgBackwardMs, c.full.avgBackwardMs));
+    row("avg optimizer ms", num(c.lora.avgOptimizerMs, 1), num(c.full.avgOptimizerMs, 1),
+        ratio(c.lora.avgOptimizerMs, c.full.avgOptimizerMs));
+    row("avg step ms", num(c.lora.avgStepMs, 1), num(c.full.avgStepMs, 1), ratio(c.lora.avgStepMs, c.full.avgStepMs));
+    row("tokens/s", num(c.lora.tokensPerSecond, 0), num(c.full.tokensPerSecond, 0), ratio(c.lora.tokensPerSecond, c.full.tokensPerSecond));
+    row("peak memory", formatBytes(c.lora.peakMemoryBytes), formatBytes(c.full.peakMemoryBytes),
+        ratio(static_cast<double>(c.lora.peakMemoryBytes), static_cast<double>(c.full.peakMemoryBytes)));
+    row("memory estimate", formatBytes(c.lora.estimate.total()), formatBytes(c.full.estimate.total()),
+        ratio(static_cast<double>(c.lora.estimate.total()), static_cast<double>(c.full.estimate.total())));
+    row("final val loss", num(c.lora.finalValLoss, 4), num(c.full.finalValLoss, 4), ratio(c.lora.finalValLoss, c.full.finalValLoss));
+    row("best val loss", num(c.lora.bestValLoss, 4), num(c.full.bestValLoss, 4), ratio(c.lora.bestValLoss, c.full.bestValLoss));
+    return 0;
+}
+
+int runSample(const Args& args)
+{
+    if (args.positional().empty()) throw Error("sample needs a RUN_DIR");
+    RunConfig overrides;
+    overrides.sampleMaxNewTokens = args.getInt("max-new-tokens", overrides.sampleMaxNewTokens);
+    overrides.sampleTemperature = args.getDouble("temperature", 0.0);
+    overrides.sampleTopP = args.getDouble("top-p", 1.0);
+    overrides.sampleTopK = args.getInt("top-k", 0);
+    overrides.sampleRepetitionPenalty = args.getDouble("repetition-penalty", 1.0);
+    overrides.seed = static_cast<std::uint64_t>(args.getInt("seed", 0));
+    overrides.device = args.get("device", "auto");
+    applyRuntimeOptions(args);
+    const auto samples = sampleRun(args.positional()[0], args.getInt("count", 8), &overrides, {});
+    if (args.has("json")) {
+        for (const auto& s : samples) std::cout << toJson(s) << "\n";
+        return 0;
+    }
+    printSamples(samples);
+    std::size_t base = 0, tuned = 0;
+    for (const auto& s : samples) {
+        base += answersMatch(s.baseOutput, s.target);
+        tuned += answersMatch(s.tunedOutput, s.target);
+    }
+    std::cout << "answers matching their targets: base " << base << ", fine-tuned " << tuned << " of " << samples.size() << "\n";
+    return 0;
+}
+
+int runEval(const Args& args)
+{
+    const std::string device = applyRuntimeOptions(args);
+    if (args.positional().empty()) throw Error("eval needs a MODEL");
+    if (!args.has("data")) throw Error("eval needs --data FILE");
+    const CompletionEval e = evaluateCompletions(args.positional()[0], args.get("adapter"), args.get("data"), device,
+                                                 args.getInt("batch-size", 8));
+    if (args.has("json")) {
+        std::cout << nlohmann::json{{"loss", e.loss}, {"tokens", e.tokens}, {"perplexity", e.perplexity()}}.dump() << "\n";
+        return 0;
+    }
+    std::cout << "examples    " << e.examples << "\ntokens      " << e.tokens << "\nloss        " << std::setprecision(8) << e.loss
+              << "\nperplexity  " << e.perplexity() << "\n";
+    return 0;
+}
+
+int runPretrain(const Args& args)
+{
+    PretrainConfig p;
+    if (!args.positional().empty()) p.run = loadRunConfig(args.positional()[0]);
+    const std::string corpus = args.get("corpus", "default:wikitext");
+    const DatasetFiles files = resolveDatasetSpec(corpus, args.get("validation"));
+    p.corpus = files.train;
+    p.validation = files.validation;
+    p.outDir = args.get("out", "pretrained-model");
+    p.vocabSize = args.getInt("vocab-size", p.vocabSize);
+    p.hiddenSize = args.getInt("hidden", p.hiddenSize);
+    p.layers = args.getInt("layers", p.layers);
+    p.heads = args.getInt("heads", p.heads);
+    p.contextLength = args.getInt("context", p.contextLength);
+    if (args.positional().empty()) {
+        p.run.name = "pretrain";
+        p.run.learningRate = 1e-3;
+        p.run.weightDecay = 0.01;
+        p.run.warmupSteps = 100;
+        p.run.batchSize = 16;
+        p.run.maxSteps = 2000;
+        p.run.evalInterval = 200;
+        p.run.evalBatches = 16;
+        p.run.earlyStopping = false;
+        p.run.checkpointInterval = 200;
+    }
+    if (args.has("max-steps")) p.run.maxSteps = args.getInt("max-steps", p.run.maxSteps);
+    if (args.has("threads")) p.run.threads = static_cast<int>(args.getInt("threads", 0));
+    if (args.has("device")) p.run.device = args.get("device");
+    if (args.has("runs-dir")) p.run.runsDir = args.get("runs-dir");
+    if (p.hiddenSize % p.heads != 0) throw Error("--hidden must be a multiple of --heads");
+    RunControl control;
+    InterruptGuard guard(control);
+    const RunResult r = pretrainModel(p, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 10))));
+    std::cerr << "\n";
+    printSummary(r.summary);
+    std::cout << "model written to " << p.outDir << "\n";
+    return 0;
+}
+
+const std::vector<OptionSpec> kRunOptions = {
+    {"resume", "RUN_DIR", "continue this run from its last checkpoint"},
+    {"max-steps", "N", "override max_steps"},
+    {"name", "NAME", "override the run name"},
+    {"runs-dir", "DIR", "override runs_dir"},
+    {"print-every", "N", "print every N-th step (default 1)"},
+    {"options", "", "list every config option with its default"},
+};
+
+} // namespace
+
+std::vector<Command> runCommands()
+{
+    return {
+        {"run", "run [CONFIG.json] [options]",
+         "train as configured (default: LoRA SFT of the embedded model on the embedded dialogues)", kRunOptions, runRun,
+         runHelp},
+        {"compare", "compare [CONFIG.json] [options]", "run the configuration as LoRA and as full fine-tuning, side by side",
+         kRunOptions, runCompare, runHelp},
+        {"sample", "sample RUN_DIR [options]", "answer validation prompts with the base and the fine-tuned model",
+         {{"count", "N", "examples (default 8)"},
+          {"max-new-tokens", "N", "tokens per answer"},
+          {"temperature", "T", "0 for greedy (default 0)"},
+          {"top-p", "P", "nucleus mass (default 1)"},
+          {"top-k", "K", "top-k (default 0: off)"},
+          {"repetition-penalty", "R", "default 1"},
+          {"seed", "S", "sampling seed"},
+          {"json", "", "print one JSON object per example"}},
+         runSample},
+        {"eval", "eval MODEL [--adapter DIR] --data FILE [--json]",
+         "mean negative log-likelihood of the completions in a prompt/completion (or HH) JSONL file",
+         {{"adapter", "DIR", "a PEFT adapter to apply"},
+          {"data", "FILE", "JSONL with prompt/completion (or chosen/rejected) records"},
+          {"batch-size", "N", "examples per batch (default 8)"},
+          {"json", "", "print {\"loss\", \"tokens\", \"perplexity\"}"}},
+         runEval},
+        {"pretrain", "pretrain [CONFIG.json] [options]",
+         "train a tokenizer and a small GPT-NeoX model from scratch on a text corpus",
+         {{"corpus", "FILE", "training text (default: default:wikitext)"},
+          {"validation", "FILE", "validation text"},
+          {"out", "DIR", "model directory to write (default pretrained-model)"},
+          {"vocab-size", "N", "tokenizer vocabulary (default 4096)"},
+          {"hidden", "N", "hidden size (default 256)"},
+          {"layers", "N", "layers (default 4)"},
+          {"heads", "N", "attention heads (default 4)"},
+          {"context", "N", "context length (default 256)"},
+          {"max-steps", "N", "optimizer steps (default 2000)"},
+          {"runs-dir", "DIR", "where the pretraining run is recorded"},
+          {"print-every", "N", "print every N-th step (default 10)"}},
+         runPretrain},
+    };
+}
+
+} // namespace loralab::cli

@@ -1,0 +1,112 @@
+// Progress printing; see progress.h.
+#include "progress.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+namespace loralab::cli {
+namespace {
+
+std::atomic<RunControl*> g_control{nullptr};
+
+extern "C" void onInterrupt(int)
+{
+    if (RunControl* c = g_control.load()) c->cancel.store(true);
+}
+
+std::string fixed(double v, int digits)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+} // namespace
+
+std::string formatBytes(std::int64_t bytes)
+{
+    const double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+    return mib >= 1024.0 ? fixed(mib / 1024.0, 2) + " GiB" : fixed(mib, 0) + " MiB";
+}
+
+std::string formatDuration(double seconds)
+{
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s >= 3600) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+    if (s >= 60) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+    return std::to_string(s) + "s";
+}
+
+RunCallbacks printingCallbacks(int stepEvery)
+{
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    RunCallbacks c;
+    c.onStep = [tty, stepEvery](const StepRecord& r) {
+        if (r.step % stepEvery != 0 && r.step != r.totalSteps) return;
+        std::string line = "[" + r.run + "] step " + std::to_string(r.step) + "/" + std::to_string(r.totalSteps) + "  loss " +
+                           fixed(r.loss, 4) + "  lr " + fixed(r.learningRate * 1e4, 3) + "e-4  " +
+                           fixed(r.tokensPerSecond, 0) + " tok/s  fwd " + fixed(r.forwardMs, 0) + " ms  bwd " +
+                           fixed(r.backwardMs, 0) + " ms  peak " + formatBytes(r.peakMemoryBytes) + "  ETA " +
+                           formatDuration(r.etaSeconds);
+        if (r.run == "dpo") line += "  margin " + fixed(r.rewardMargin, 3) + "  acc " + fixed(r.preferenceAccuracy, 2);
+        std::cerr << (tty ? "\r\033[K" : "") << line << (tty ? "" : "\n") << std::flush;
+    };
+    c.onEval = [tty](const EvalRecord& e) {
+        std::cerr << (tty ? "\r\033[K" : "") << "[" << e.run << "] eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
+                  << "  ppl " << fixed(e.perplexity, 2);
+        if (e.preferenceAccuracy >= 0) std::cerr << "  accuracy " << fixed(e.preferenceAccuracy, 3) << "  margin " << fixed(e.rewardMargin, 3);
+        std::cerr << (e.improved ? "  (best)" : "  (best " + fixed(e.bestValue, 4) + ")");
+        if (e.evalsLeft >= 0) std::cerr << "  " << e.evalsLeft << " evals left before early stopping";
+        std::cerr << "\n";
+    };
+    c.onEvent = [tty](const std::string& m) { std::cerr << (tty ? "\r\033[K" : "") << m << "\n"; };
+    c.onRunDir = [](const std::string& dir) { std::cerr << "run directory: " << dir << "\n"; };
+    return c;
+}
+
+InterruptGuard::InterruptGuard(RunControl& control)
+{
+    g_control.store(&control);
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+}
+
+InterruptGuard::~InterruptGuard()
+{
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_control.store(nullptr);
+}
+
+void printSummary(const RunSummary& s)
+{
+    std::cout << "run " << s.runDir << "\n"
+              << "  method            " << s.method << "  (" << s.stopReason << " after " << s.steps << " steps, "
+              << formatDuration(s.seconds) << ")\n"
+              << "  parameters        " << s.totalParams << " total, " << s.trainableParams << " trainable\n"
+              << "  step time         fwd " << fixed(s.avgForwardMs, 1) << " ms, bwd " << fixed(s.avgBackwardMs, 1)
+              << " ms, optimizer " << fixed(s.avgOptimizerMs, 1) << " ms, step " << fixed(s.avgStepMs, 1) << " ms ("
+              << fixed(s.tokensPerSecond, 0) << " tokens/s)\n"
+              << "  peak memory       " << formatBytes(s.peakMemoryBytes) << " (estimate " << formatBytes(s.estimate.total())
+              << ")\n"
+              << "  train loss        " << fixed(s.firstTrainLoss, 4) << " -> " << fixed(s.finalTrainLoss, 4) << "\n";
+    if (s.bestValLoss >= 0)
+        std::cout << "  validation loss   final " << fixed(s.finalValLoss, 4) << ", best " << fixed(s.bestValLoss, 4)
+                  << " (step " << s.bestStep << ")\n";
+    if (s.bestValAccuracy >= 0) std::cout << "  preference acc.   best " << fixed(s.bestValAccuracy, 3) << "\n";
+}
+
+void printSamples(const std::vector<SampleRecord>& samples)
+{
+    for (const auto& s : samples) {
+        std::string prompt = s.prompt;
+        if (prompt.size() > 300) prompt = "..." + prompt.substr(prompt.size() - 300);
+        std::cout << "---- example " << s.index << "\nINPUT      " << prompt << "\nTARGET     " << s.target
+                  << "\nBASE       " << s.baseOutput << "\nFINE-TUNED " << s.tunedOutput << "\n";
+    }
+}
+
+} // namespace loralab::cli

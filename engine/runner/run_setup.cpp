@@ -1,0 +1,164 @@
+// Run preparation; see run_setup.h.
+#include "engine/runner/run_setup.h"
+
+#include "engine/runner/resources.h"
+#include "engine/util/error.h"
+
+#include <sstream>
+
+namespace loralab {
+
+AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel)
+{
+    AdapterConfig a;
+    a.rank = config.loraRank;
+    a.alpha = config.loraAlpha;
+    a.dropout = config.loraDropout;
+    a.useRsLora = config.rsLora;
+    a.targetModules = config.loraTargets;
+    a.baseModel = baseModel;
+    a.initLoraWeights = config.loraInit == "gaussian" ? "gaussian" : "true";
+    return a;
+}
+
+PreparedModel prepareModel(const RunConfig& config, torch::Device device)
+{
+    PreparedModel out;
+    out.spec = resolveModelSpec(config.model);
+    LoadOptions options;
+    options.device = device;
+    options.dtype = parseDType(config.dtype);
+    options.vocabSize = config.vocabSize;
+    options.seed = config.seed;
+    out.model = loadModel(out.spec, options);
+    out.sourceDir = out.model.dir.string();
+    if (config.method == "lora" || config.method == "dpo") {
+        torch::manual_seed(config.seed); // adapter initialisation
+        if (!config.adapter.empty()) {
+            loadAdapter(*out.model.net, config.adapter);
+            // Loaded adapters may carry dropout 0 for inference; training uses the run's setting.
+            for (auto& [name, linear] : out.model.net->linearLayers())
+                if (linear->hasLora()) {
+                    LoraSettings s = linear->lora();
+                    s.dropout = config.loraDropout;
+                    const torch::Tensor a = linear->loraA()->weight.detach().clone();
+                    const torch::Tensor b = linear->loraB()->weight.detach().clone();
+                    linear->addLora(s);
+                    torch::NoGradGuard noGrad;
+                    linear->loraA()->weight.copy_(a);
+                    linear->loraB()->weight.copy_(b);
+                }
+        } else {
+            applyLora(*out.model.net, adapterConfigFor(config, config.model));
+        }
+    }
+    return out;
+}
+
+TokenizeOptions tokenizeOptions(const RunConfig& config)
+{
+    TokenizeOptions t;
+    t.maxLen = config.maxLen;
+    t.trainOnPrompt = config.trainOnPrompt;
+    t.appendEos = config.appendEos;
+    return t;
+}
+
+const std::vector<Example>& PreparedData::sampleExamples() const
+{
+    return test.examples.empty() ? validation.examples : test.examples;
+}
+
+namespace {
+
+std::vector<TokenizedExample> tokenizeAll(const Tokenizer& tokenizer, const Dataset& data, const RunConfig& config)
+{
+    if (data.isText()) return tokenizeText(tokenizer, data.examples, config.maxLen, parseTextMode(config.textMode));
+    std::vector<TokenizedExample> out;
+    const TokenizeOptions options = tokenizeOptions(config);
+    for (std::size_t i = 0; i < data.examples.size(); ++i) {
+        out.push_back(tokenizeExample(tokenizer, data.examples[i], options));
+        out.back().source = i;
+    }
+    return out;
+}
+
+std::string describe(const char* role, const Dataset& d)
+{
+    std::ostringstream out;
+    out << role << ": " << d.examples.size() << " examples (" << datasetFormatName(d.format) << ") from " << d.path;
+    if (!d.skipped.empty()) out << "; " << d.skippedSummary();
+    return out.str();
+}
+
+} // namespace
+
+PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
+{
+    const DatasetFiles files = resolveDatasetSpec(config.dataset, config.validation);
+    const DatasetFormat format = parseDatasetFormat(config.datasetFormat);
+    PreparedData d;
+    d.train = loadDataset(files.train, format);
+    if (!files.validation.empty()) {
+        d.validation = loadDataset(files.validation, format == DatasetFormat::Auto ? d.train.format : format);
+    } else {
+        d.validation.path = d.train.path + " (held out)";
+        d.validation.format = d.train.format;
+        std::vector<Example> train;
+        splitTrainValidation(d.train.examples, config.validationFraction, config.seed, train, d.validation.examples);
+        d.train.examples = std::move(train);
+    }
+    if (!files.test.empty() && std::filesystem::exists(files.test))
+        d.test = loadDataset(files.test, format == DatasetFormat::Auto ? d.train.format : format);
+    if (d.train.examples.empty()) throw fileError(d.train.path, "leaves no training examples after the validation split");
+    if (config.method == "dpo" && !d.train.hasRejected())
+        throw fileError(d.train.path, "has no rejected answers; DPO needs preference pairs (HH-RLHF chosen/rejected or "
+                                      "prompt/chosen/rejected JSONL)");
+    d.notes.push_back(describe("training data", d.train));
+    d.notes.push_back(describe("validation data", d.validation));
+    if (!d.test.examples.empty()) d.notes.push_back(describe("test data", d.test));
+    if (config.method == "dpo" || !tokenizer) return d;
+
+    d.trainTokens = tokenizeAll(*tokenizer, d.train, config);
+    d.validationTokens = tokenizeAll(*tokenizer, d.validation, config);
+    if (d.trainTokens.empty())
+        throw fileError(d.train.path, "gives no training sequence at max_len " + std::to_string(config.maxLen) +
+                                          " (the text is shorter than one block)");
+    std::int64_t cutAnswers = 0;
+    std::int64_t droppedTurns = 0;
+    for (const auto& t : d.trainTokens) {
+        cutAnswers += t.answerCut && !d.text();
+        droppedTurns += t.droppedTurns;
+    }
+    if (cutAnswers > 0)
+        d.notes.push_back(std::to_string(cutAnswers) + " training answers are longer than max_len " +
+                          std::to_string(config.maxLen) + " and were cut");
+    if (droppedTurns > 0)
+        d.notes.push_back(std::to_string(droppedTurns) + " early dialogue turns were dropped to fit max_len");
+    return d;
+}
+
+MemoryEstimate estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T)
+{
+    MemoryEstimate e;
+    std::int64_t trainable = 0;
+    for (auto& [name, p] : net.uniqueParameters()) {
+        e.weightBytes += p.numel() * static_cast<std::int64_t>(p.element_size());
+        if (p.requires_grad()) trainable += p.numel();
+    }
+    e.gradientBytes = trainable * 4;
+    e.optimizerBytes = trainable * 8; // two fp32 moments
+    const ModelConfig& c = net.config();
+    const std::int64_t B = config.batchSize;
+    const std::int64_t bytes = config.dtype == "fp32" ? 4 : 2;
+    // Tensors a layer keeps for backward, per token: norms, projections,
+    // rotary copies, attention output and the MLP's hidden states; plus the
+    // attention probabilities (heads x T per token) when attention is not fused.
+    const std::int64_t perToken = 12 * c.hiddenSize + 3 * c.intermediateSize + 2 * c.numHeads * T;
+    e.activationBytes = c.numLayers * B * T * perToken * bytes;
+    // fp32 logits and their gradient at the positions that count in the loss.
+    e.activationBytes += 2 * B * T * c.vocabSize * 4;
+    return e;
+}
+
+} // namespace loralab

@@ -1,0 +1,52 @@
+// Turning a RunConfig into what a run needs: the model (with LoRA attached or
+// an adapter loaded), the tokenized training and validation data, the
+// examples to sample from, and the memory estimate.
+#pragma once
+
+#include "engine/data/collate.h"
+#include "engine/data/dataset.h"
+#include "engine/lora/lora.h"
+#include "engine/model/model_loader.h"
+#include "engine/runner/metrics.h"
+#include "engine/runner/run_config.h"
+
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+struct PreparedModel {
+    LoadedModel model;
+    std::string spec;      // resolved model directory or preset
+    std::string sourceDir; // where tokenizer files come from ("" for presets)
+};
+
+// Loads the model on `device`; for lora and dpo, attaches fresh adapters or
+// loads config.adapter. Does not decide what trains (the Trainer does).
+PreparedModel prepareModel(const RunConfig& config, torch::Device device);
+
+AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel);
+
+struct PreparedData {
+    Dataset train;
+    Dataset validation;
+    Dataset test; // may hold no examples
+    std::vector<TokenizedExample> trainTokens;
+    std::vector<TokenizedExample> validationTokens;
+    std::vector<std::string> notes; // for the event log: sizes, skipped lines, truncation
+    bool text() const { return train.isText(); }
+    // Examples answered in samples: the test split when there is one, else validation.
+    const std::vector<Example>& sampleExamples() const;
+};
+
+// Loads the data files of the config; tokenizes them unless the method does
+// its own tokenization (dpo).
+PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer);
+
+TokenizeOptions tokenizeOptions(const RunConfig& config);
+
+// Memory a step needs, from shapes: weights, gradients and optimizer state of
+// what trains, and activations kept for the backward pass of one micro-batch.
+MemoryEstimate estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength);
+
+} // namespace loralab

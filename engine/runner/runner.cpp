@@ -1,0 +1,501 @@
+// The experiment runner; see runner.h. A run reads as: prepare model and data,
+// answer sample prompts with the base model, then step / evaluate / checkpoint
+// until done or stopped, restore the best weights, answer again, summarise.
+#include "engine/runner/runner.h"
+
+#include "engine/runner/early_stopping.h"
+#include "engine/runner/objective.h"
+#include "engine/runner/run_directory.h"
+#include "engine/runner/run_samples.h"
+#include "engine/runner/run_setup.h"
+#include "engine/train/checkpoint_store.h"
+#include "engine/train/memory.h"
+#include "engine/util/error.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <numeric>
+#include <random>
+#include <thread>
+
+namespace loralab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Where the run is in its data: epoch and position in that epoch's order,
+// which is a permutation drawn from (seed, epoch) alone, so a resumed run
+// sees exactly the examples an uninterrupted one would.
+class DataCursor {
+public:
+    DataCursor(std::size_t size, std::uint64_t seed) : m_size(size), m_seed(seed) { shuffle(); }
+
+    std::vector<std::size_t> next(std::size_t count)
+    {
+        std::vector<std::size_t> out;
+        while (out.size() < count) {
+            if (m_position >= m_size) {
+                ++m_epoch;
+                m_position = 0;
+                shuffle();
+            }
+            out.push_back(m_order[m_position++]);
+        }
+        return out;
+    }
+
+    double epoch() const { return static_cast<double>(m_epoch) + static_cast<double>(m_position) / static_cast<double>(m_size); }
+    nlohmann::json state() const { return {{"epoch", m_epoch}, {"position", m_position}}; }
+    void restore(const nlohmann::json& j)
+    {
+        m_epoch = j.at("epoch").get<std::int64_t>();
+        m_position = j.at("position").get<std::size_t>();
+        shuffle();
+    }
+
+private:
+    void shuffle()
+    {
+        m_order.resize(m_size);
+        std::iota(m_order.begin(), m_order.end(), 0);
+        std::mt19937_64 rng(m_seed * 1000003ull + static_cast<std::uint64_t>(m_epoch));
+        std::shuffle(m_order.begin(), m_order.end(), rng);
+    }
+
+    std::size_t m_size;
+    std::uint64_t m_seed;
+    std::int64_t m_epoch = 0;
+    std::size_t m_position = 0;
+    std::vector<std::size_t> m_order;
+};
+
+struct Totals {
+    std::int64_t steps = 0;
+    double forwardMs = 0, backwardMs = 0, optimizerMs = 0, stepMs = 0;
+    std::int64_t tokens = 0;
+    std::int64_t peakMemory = 0;
+    double firstLoss = 0, lastLoss = 0;
+
+    void add(const StepRecord& r)
+    {
+        if (steps == 0) firstLoss = r.loss;
+        ++steps;
+        forwardMs += r.forwardMs;
+        backwardMs += r.backwardMs;
+        optimizerMs += r.optimizerMs;
+        stepMs += r.stepMs;
+        tokens += r.tokens;
+        peakMemory = std::max(peakMemory, r.peakMemoryBytes);
+        lastLoss = r.loss;
+    }
+};
+
+std::int64_t totalStepsFor(const RunConfig& c, std::size_t trainCount)
+{
+    if (c.maxSteps > 0) return c.maxSteps;
+    const double perStep = static_cast<double>(c.batchSize * c.gradAccum);
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(c.epochs * static_cast<double>(trainCount) / perStep)));
+}
+
+void checkConfig(const RunConfig& config)
+{
+    const auto problems = validateRunConfig(config);
+    if (problems.empty()) return;
+    std::string text = "the run configuration has problems:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw Error(text);
+}
+
+Method trainingMethod(const RunConfig& c) { return c.method == "full" ? Method::Full : Method::Lora; }
+
+// Everything one run holds while it goes.
+class Run {
+public:
+    Run(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir)
+        : m_config(config), m_control(control), m_callbacks(callbacks), m_resume(!resumeDir.empty()),
+          m_device(resolveDevice(config.device)), m_model(prepareModel(config, m_device)),
+          m_data(prepareData(config, m_model.model.tokenizer.get())),
+          m_early(config.patience, config.minDelta, config.earlyStoppingMetric == "accuracy"),
+          m_dir(m_resume ? RunDirectory::open(resumeDir) : RunDirectory::create(config.runsDir, config.name)),
+          m_store(m_dir.checkpoints())
+    {
+        CausalLMImpl& net = *m_model.model.net;
+        const Tokenizer* tokenizer = m_model.model.tokenizer.get();
+        if (!tokenizer) throw Error(config.model + " has no tokenizer, so it cannot read a dataset; use a model directory");
+        if (config.method == "dpo")
+            m_objective = makeDpoObjective(net, m_data, *tokenizer, config, m_device);
+        else
+            m_objective = makeSftObjective(net, m_data, tokenizer->padId() >= 0 ? tokenizer->padId() : 0, m_device);
+        m_totalSteps = totalStepsFor(config, m_objective->trainCount());
+        TrainConfig tc;
+        tc.method = trainingMethod(config);
+        tc.adam = {config.learningRate, config.beta1, config.beta2, config.adamEps, config.weightDecay};
+        tc.maxGradNorm = config.maxGradNorm;
+        tc.schedule = parseSchedule(config.schedule);
+        tc.warmupSteps = config.warmupSteps;
+        tc.totalSteps = m_totalSteps;
+        m_trainer = std::make_unique<Trainer>(m_model.model.net, tc);
+        m_cursor = std::make_unique<DataCursor>(m_objective->trainCount(), config.seed);
+        m_estimate = estimateMemory(net, config, std::min(config.maxLen, m_objective->longestSequence()));
+    }
+
+    RunResult execute();
+
+private:
+    void event(const std::string& message)
+    {
+        m_dir.logEvent(message);
+        if (m_callbacks.onEvent) m_callbacks.onEvent(message);
+    }
+    nlohmann::json checkpointState() const
+    {
+        return {{"cursor", m_cursor->state()},
+                {"early_stopping", {{"has_best", m_early.hasBest()}, {"best", m_early.best()}, {"since_best", m_early.evalsSinceBest()}}},
+                {"best_step", m_bestStep}};
+    }
+    void saveCheckpoint(const std::string& label, bool withOptimizer);
+    void resumeFromLast();
+    bool waitWhilePaused();
+    void applyControlChanges();
+    StepRecord recordStep(const ObjectiveStep& s, const MemoryReading& memory);
+    EvalRecord evaluate();
+    void sampleBase();
+    void finishSamples();
+    RunSummary summarise() const;
+
+    RunConfig m_config;
+    RunControl& m_control;
+    const RunCallbacks& m_callbacks;
+    bool m_resume;
+    torch::Device m_device;
+    PreparedModel m_model;
+    PreparedData m_data;
+    std::unique_ptr<Objective> m_objective;
+    std::unique_ptr<Trainer> m_trainer;
+    std::unique_ptr<DataCursor> m_cursor;
+    EarlyStopping m_early;
+    RunDirectory m_dir;
+    CheckpointStore m_store;
+    MemoryEstimate m_estimate;
+    std::int64_t m_totalSteps = 0;
+    std::int64_t m_bestStep = 0;
+    std::int64_t m_lastSaved = -1;
+    double m_lastValLoss = -1.0;
+    double m_bestValLoss = -1.0;
+    double m_bestAccuracy = -1.0;
+    std::string m_stopReason = "completed";
+    std::vector<SampleRecord> m_samples;
+    std::deque<double> m_recentStepMs;
+    Totals m_totals;
+    Clock::time_point m_start = Clock::now();
+};
+
+void Run::saveCheckpoint(const std::string& label, bool withOptimizer)
+{
+    const std::int64_t step = m_trainer->stepCount();
+    m_store.commit(label, step, [&](const std::filesystem::path& dir) {
+        m_trainer->saveCheckpoint(dir, checkpointState(), withOptimizer, m_model.sourceDir, m_model.spec);
+    });
+    if (label == "last") m_lastSaved = step;
+}
+
+void Run::resumeFromLast()
+{
+    const auto last = m_store.resolve("last");
+    if (!last) throw fileError(m_dir.checkpoints().string(), "holds no complete 'last' checkpoint to resume from");
+    const nlohmann::json extra = m_trainer->loadCheckpoint(*last);
+    m_cursor->restore(extra.at("cursor"));
+    const auto& es = extra.at("early_stopping");
+    m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(), es.at("since_best").get<std::int64_t>());
+    m_bestStep = extra.value("best_step", std::int64_t{0});
+    m_lastSaved = m_trainer->stepCount();
+    m_dir.truncateMetricsAfter(m_lastSaved);
+    for (const auto& r : readRunDirectory(m_dir.path().string()).steps) m_totals.add(r);
+    event("resumed from " + last->filename().string() + " at step " + std::to_string(m_lastSaved));
+}
+
+bool Run::waitWhilePaused()
+{
+    if (!m_control.paused.load()) return true;
+    // Pausing leaves a checkpoint behind, so the window can sample from the
+    // model as it is while the run waits.
+    if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last", true);
+    event("paused at step " + std::to_string(m_trainer->stepCount()));
+    while (m_control.paused.load() && !m_control.cancel.load() && !m_control.stopKeepBest.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (m_control.cancel.load() || m_control.stopKeepBest.load()) return false;
+    event("resumed");
+    return true;
+}
+
+void Run::applyControlChanges()
+{
+    const auto patience = m_control.patience.exchange(-1);
+    if (patience >= 0 && patience != m_early.patience()) {
+        m_early.setPatience(patience);
+        event("patience set to " + std::to_string(patience));
+    }
+    const auto interval = m_control.evalInterval.exchange(-1);
+    if (interval > 0 && interval != m_config.evalInterval) {
+        m_config.evalInterval = interval;
+        event("evaluation interval set to " + std::to_string(interval) + " steps");
+    }
+    m_config.earlyStopping = m_control.earlyStopping.load();
+}
+
+StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
+{
+    StepRecord r;
+    r.run = m_config.method;
+    r.step = m_trainer->stepCount();
+    r.totalSteps = m_totalSteps;
+    r.epoch = m_cursor->epoch();
+    r.loss = s.result.loss;
+    r.learningRate = s.result.learningRate;
+    r.gradNorm = s.result.gradNorm;
+    r.forwardMs = s.result.forwardMs;
+    r.backwardMs = s.result.backwardMs;
+    r.optimizerMs = s.result.optimizerMs;
+    r.stepMs = s.result.stepMs;
+    r.tokens = s.inputTokens;
+    r.tokensPerSecond = s.result.stepMs > 0 ? 1000.0 * static_cast<double>(s.inputTokens) / s.result.stepMs : 0.0;
+    r.memoryBytes = memory.currentBytes;
+    r.peakMemoryBytes = memory.peakBytes;
+    r.estimate = m_estimate;
+    m_recentStepMs.push_back(s.result.stepMs);
+    if (m_recentStepMs.size() > 20) m_recentStepMs.pop_front();
+    const double avg = std::accumulate(m_recentStepMs.begin(), m_recentStepMs.end(), 0.0) / static_cast<double>(m_recentStepMs.size());
+    r.etaSeconds = avg * static_cast<double>(m_totalSteps - r.step) / 1000.0;
+    r.rewardChosen = s.rewardChosen;
+    r.rewardRejected = s.rewardRejected;
+    r.rewardMargin = s.rewardMargin;
+    r.preferenceAccuracy = s.accuracy;
+    return r;
+}
+
+EvalRecord Run::evaluate()
+{
+    const ObjectiveEval e = m_objective->evaluate(m_config.evalBatches, m_config.batchSize);
+    EvalRecord r;
+    r.run = m_config.method;
+    r.step = m_trainer->stepCount();
+    r.epoch = m_cursor->epoch();
+    r.loss = e.loss;
+    r.perplexity = std::exp(std::min(e.loss, 50.0));
+    r.tokens = e.tokens;
+    r.preferenceAccuracy = e.accuracy;
+    r.rewardMargin = e.rewardMargin;
+    const bool byAccuracy = m_config.earlyStoppingMetric == "accuracy" && e.accuracy >= 0;
+    const EarlyStopping::Decision d = m_early.observe(byAccuracy ? e.accuracy : e.loss);
+    r.improved = d.improved;
+    r.bestValue = m_early.best();
+    r.evalsSinceBest = d.evalsSinceBest;
+    r.evalsLeft = m_config.earlyStopping ? d.evalsLeft : -1;
+    m_lastValLoss = e.loss;
+    if (m_bestValLoss < 0 || e.loss < m_bestValLoss) m_bestValLoss = e.loss;
+    m_bestAccuracy = std::max(m_bestAccuracy, e.accuracy);
+    m_dir.appendMetric(toJson(r));
+    if (m_callbacks.onEval) m_callbacks.onEval(r);
+    if (d.improved) {
+        m_bestStep = r.step;
+        saveCheckpoint("best", m_config.method != "full");
+    }
+    return r;
+}
+
+void Run::sampleBase()
+{
+    const auto& examples = m_data.sampleExamples();
+    const std::size_t n = std::min<std::size_t>(examples.size(), static_cast<std::size_t>(m_config.samples));
+    if (n == 0) return;
+    CausalLMImpl& net = *m_model.model.net;
+    std::vector<std::string> prompts;
+    for (std::size_t i = 0; i < n; ++i) {
+        SampleRecord s;
+        s.index = static_cast<std::int64_t>(i);
+        s.prompt = m_data.text() ? examples[i].target.substr(0, examples[i].target.size() / 2) : examples[i].prompt;
+        s.target = m_data.text() ? examples[i].target.substr(examples[i].target.size() / 2) : examples[i].target;
+        s.rejected = examples[i].rejected;
+        prompts.push_back(s.prompt);
+        m_samples.push_back(std::move(s));
+    }
+    setLoraEnabled(net, false);
+    const auto answers = answerPrompts(net, *m_model.model.tokenizer, prompts, samplingOptionsFor(m_config, !m_data.text()));
+    setLoraEnabled(net, true);
+    for (std::size_t i = 0; i < answers.size(); ++i) m_samples[i].baseOutput = answers[i];
+    std::vector<std::string> lines;
+    for (const auto& s : m_samples) lines.push_back(toJson(s));
+    m_dir.writeSamples(lines);
+}
+
+void Run::finishSamples()
+{
+    if (m_samples.empty()) return;
+    std::vector<std::string> prompts;
+    for (const auto& s : m_samples) prompts.push_back(s.prompt);
+    const auto answers = answerPrompts(*m_model.model.net, *m_model.model.tokenizer, prompts,
+                                       samplingOptionsFor(m_config, !m_data.text()));
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < m_samples.size(); ++i) {
+        if (i < answers.size()) m_samples[i].tunedOutput = answers[i];
+        lines.push_back(toJson(m_samples[i]));
+        if (m_callbacks.onSample) m_callbacks.onSample(m_samples[i]);
+    }
+    m_dir.writeSamples(lines);
+}
+
+RunSummary Run::summarise() const
+{
+    RunSummary s;
+    s.run = m_config.method;
+    s.runDir = m_dir.path().string();
+    s.model = m_config.model;
+    s.method = m_config.method;
+    for (auto& [name, p] : m_model.model.net->uniqueParameters()) s.totalParams += p.numel();
+    s.trainableParams = m_trainer->trainableParams();
+    s.steps = m_totals.steps;
+    const double n = std::max<std::int64_t>(1, m_totals.steps);
+    s.avgForwardMs = m_totals.forwardMs / n;
+    s.avgBackwardMs = m_totals.backwardMs / n;
+    s.avgOptimizerMs = m_totals.optimizerMs / n;
+    s.avgStepMs = m_totals.stepMs / n;
+    s.tokensPerSecond = m_totals.stepMs > 0 ? 1000.0 * static_cast<double>(m_totals.tokens) / m_totals.stepMs : 0.0;
+    s.peakMemoryBytes = m_totals.peakMemory;
+    s.estimate = m_estimate;
+    s.firstTrainLoss = m_totals.firstLoss;
+    s.finalTrainLoss = m_totals.lastLoss;
+    s.finalValLoss = m_lastValLoss;
+    s.bestValLoss = m_bestValLoss;
+    s.bestValAccuracy = m_bestAccuracy;
+    s.bestStep = m_bestStep;
+    s.stopReason = m_stopReason;
+    s.seconds = std::chrono::duration<double>(Clock::now() - m_start).count();
+    return s;
+}
+
+RunResult Run::execute()
+{
+    if (m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir.path().string());
+    if (!m_resume) m_dir.writeConfig(runConfigToJson(m_config));
+    for (const auto& note : m_data.notes) event(note);
+    if (m_resume) {
+        resumeFromLast();
+        for (const auto& s : readRunDirectory(m_dir.path().string()).samples) m_samples.push_back(s);
+    } else {
+        event("started: " + m_config.method + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
+              std::to_string(m_trainer->trainableParams()) + " trainable parameters");
+        sampleBase();
+    }
+    bool evaluatedLast = false;
+    while (m_trainer->stepCount() < m_totalSteps) {
+        applyControlChanges();
+        if (m_control.cancel.load()) {
+            m_stopReason = "cancelled";
+            break;
+        }
+        if (m_control.stopKeepBest.load() || !waitWhilePaused()) {
+            m_stopReason = m_control.cancel.load() ? "cancelled" : "user_stop";
+            break;
+        }
+        const auto indices = m_cursor->next(static_cast<std::size_t>(m_config.batchSize * m_config.gradAccum));
+        resetPeakMemory(m_device);
+        const ObjectiveStep s = m_objective->step(*m_trainer, indices, m_config.batchSize);
+        if (!s.result.finite) {
+            m_stopReason = "non_finite_loss";
+            event("stopped: the loss or gradient became " + std::string(std::isnan(s.result.loss) ? "NaN" : "infinite") +
+                  " at step " + std::to_string(m_trainer->stepCount() + 1) + "; no update was made and the last good "
+                  "checkpoint is kept");
+            break;
+        }
+        const StepRecord record = recordStep(s, readMemory(m_device));
+        m_totals.add(record);
+        m_dir.appendMetric(toJson(record));
+        if (m_callbacks.onStep) m_callbacks.onStep(record);
+
+        const std::int64_t step = record.step;
+        evaluatedLast = false;
+        if (m_config.evalInterval > 0 && step % m_config.evalInterval == 0) {
+            const EvalRecord e = evaluate();
+            evaluatedLast = true;
+            if (m_config.earlyStopping && m_early.shouldStop()) {
+                m_stopReason = "early_stopping";
+                event("early stopping at step " + std::to_string(step) + ": no improvement in " +
+                      std::to_string(e.evalsSinceBest) + " evaluations; best was step " + std::to_string(m_bestStep));
+                break;
+            }
+        }
+        if (m_config.checkpointInterval > 0 && step % m_config.checkpointInterval == 0) saveCheckpoint("last", true);
+    }
+    if (m_stopReason != "non_finite_loss") {
+        if (!evaluatedLast && m_trainer->stepCount() > 0 && m_stopReason != "cancelled") evaluate();
+        if (m_lastSaved != m_trainer->stepCount() && m_trainer->stepCount() > 0) saveCheckpoint("last", true);
+    }
+    // Finish with the best weights when validation picked a step other than the last.
+    if (const auto best = m_store.resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
+        loadCheckpointWeights(*m_model.model.net, trainingMethod(m_config), *best);
+        event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");
+    }
+    if (m_stopReason != "cancelled") finishSamples();
+    RunResult result;
+    result.summary = summarise();
+    result.samples = m_samples;
+    result.baseExactMatch = exactMatchRate(m_samples, false);
+    result.tunedExactMatch = m_stopReason != "cancelled" ? exactMatchRate(m_samples, true) : -1.0;
+    m_dir.writeSummary(toJson(result.summary));
+    m_store.prune();
+    event("finished: " + m_stopReason + " after " + std::to_string(m_totals.steps) + " steps");
+    return result;
+}
+
+} // namespace
+
+RunResult runExperiment(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir)
+{
+    RunConfig effective = config;
+    if (!resumeDir.empty()) {
+        effective = loadRunConfig((std::filesystem::path(resumeDir) / "config.json").string());
+        effective.threads = config.threads;
+        effective.device = config.device;
+    }
+    checkConfig(effective);
+    setThreadCount(effective.threads);
+    torch::manual_seed(effective.seed);
+    control.earlyStopping.store(effective.earlyStopping);
+    Run run(effective, control, callbacks, resumeDir);
+    try {
+        return run.execute();
+    } catch (const c10::Error& e) {
+        const std::string what = e.what_without_backtrace();
+        if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
+            throw Error("out of memory during the run (" + what.substr(0, 200) +
+                        "); lower batch_size or max_len. Checkpoints written so far are kept");
+        throw Error("the run stopped on an internal error: " + what.substr(0, 400));
+    } catch (const std::bad_alloc&) {
+        throw Error("out of memory during the run; lower batch_size or max_len. Checkpoints written so far are kept");
+    }
+}
+
+CompareSummary runComparison(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks)
+{
+    RunConfig base = config;
+    if (base.method == "dpo") throw Error("compare runs LoRA against full fine-tuning; method dpo cannot be compared");
+    const RunDirectory group = RunDirectory::create(config.runsDir, config.name + "-compare");
+    group.writeConfig(runConfigToJson(config));
+    CompareSummary out;
+    out.groupDir = group.path().string();
+    for (const char* method : {"lora", "full"}) {
+        if (control.cancel.load()) break;
+        RunConfig c = base;
+        c.method = method;
+        c.runsDir = group.path().string();
+        c.name = method;
+        const RunResult r = runExperiment(c, control, callbacks);
+        (std::string(method) == "lora" ? out.lora : out.full) = r.summary;
+        group.logEvent(std::string(method) + " finished: " + r.summary.stopReason);
+    }
+    writeFileAtomic(group.path() / "compare.json", toJson(out) + "\n");
+    return out;
+}
+
+} // namespace loralab

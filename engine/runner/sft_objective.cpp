@@ -1,0 +1,81 @@
+// Supervised fine-tuning (and language modelling on text): mean cross-entropy
+// over label tokens.
+#include "engine/runner/objective.h"
+
+#include "engine/train/loss.h"
+
+namespace loralab {
+namespace {
+
+class SftObjective final : public Objective {
+public:
+    SftObjective(CausalLMImpl& net, const PreparedData& data, std::int64_t padId, torch::Device device)
+        : m_net(net), m_train(data.trainTokens), m_validation(data.validationTokens), m_padId(padId), m_device(device)
+    {
+    }
+
+    std::size_t trainCount() const override { return m_train.size(); }
+
+    ObjectiveStep step(Trainer& trainer, const std::vector<std::size_t>& indices, std::int64_t microBatch) override
+    {
+        std::vector<Batch> batches;
+        ObjectiveStep out;
+        for (std::size_t start = 0; start < indices.size(); start += static_cast<std::size_t>(microBatch)) {
+            std::vector<const TokenizedExample*> part;
+            for (std::size_t i = start; i < std::min(indices.size(), start + static_cast<std::size_t>(microBatch)); ++i) {
+                part.push_back(&m_train[indices[i]]);
+                out.inputTokens += static_cast<std::int64_t>(m_train[indices[i]].ids.size());
+            }
+            batches.push_back(collate(part, m_padId, m_device));
+        }
+        out.result = trainer.step(batches);
+        return out;
+    }
+
+    ObjectiveEval evaluate(std::int64_t maxBatches, std::int64_t batchSize) override
+    {
+        torch::NoGradGuard noGrad;
+        const bool wasTraining = m_net.is_training();
+        m_net.eval();
+        double lossSum = 0.0;
+        ObjectiveEval out;
+        std::int64_t batches = 0;
+        for (std::size_t start = 0; start < m_validation.size(); start += static_cast<std::size_t>(batchSize)) {
+            if (maxBatches > 0 && batches++ >= maxBatches) break;
+            std::vector<const TokenizedExample*> part;
+            for (std::size_t i = start; i < std::min(m_validation.size(), start + static_cast<std::size_t>(batchSize)); ++i)
+                part.push_back(&m_validation[i]);
+            const Batch b = collate(part, m_padId, m_device);
+            const LossOutput l = modelLoss(m_net, b.ids, b.mask, b.labels);
+            lossSum += l.loss.item<double>() * static_cast<double>(l.tokens);
+            out.tokens += l.tokens;
+        }
+        out.loss = out.tokens > 0 ? lossSum / static_cast<double>(out.tokens) : 0.0;
+        m_net.train(wasTraining);
+        return out;
+    }
+
+    std::int64_t longestSequence() const override
+    {
+        std::size_t longest = 1;
+        for (const auto& t : m_train) longest = std::max(longest, t.ids.size());
+        return static_cast<std::int64_t>(longest);
+    }
+
+private:
+    CausalLMImpl& m_net;
+    const std::vector<TokenizedExample>& m_train;
+    const std::vector<TokenizedExample>& m_validation;
+    std::int64_t m_padId;
+    torch::Device m_device;
+};
+
+} // namespace
+
+std::unique_ptr<Objective> makeSftObjective(CausalLMImpl& net, const PreparedData& data, std::int64_t padId,
+                                            torch::Device device)
+{
+    return std::make_unique<SftObjective>(net, data, padId, device);
+}
+
+} // namespace loralab

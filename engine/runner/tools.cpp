@@ -1,0 +1,184 @@
+// eval, pretrain and sampling from a finished run; see tools.h and runner.h.
+#include "engine/runner/tools.h"
+
+#include "engine/data/collate.h"
+#include "engine/io/safetensors.h"
+#include "engine/runner/resources.h"
+#include "engine/runner/run_samples.h"
+#include "engine/runner/run_setup.h"
+#include "engine/tokenizer/sentencepiece_tokenizer.h"
+#include "engine/train/checkpoint_store.h"
+#include "engine/train/loss.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <cmath>
+#include <limits>
+
+namespace loralab {
+namespace fs = std::filesystem;
+
+double CompletionEval::perplexity() const { return std::exp(loss); }
+
+CompletionEval evaluateCompletions(const std::string& model, const std::string& adapterDir, const std::string& dataFile,
+                                   const std::string& device, std::int64_t batchSize)
+{
+    LoadOptions options;
+    options.device = resolveDevice(device);
+    const LoadedModel loaded = loadModel(resolveModelSpec(model), options);
+    if (!loaded.tokenizer) throw Error(model + " has no tokenizer; give a model directory");
+    if (!adapterDir.empty()) loadAdapter(*loaded.net, adapterDir);
+    const Dataset data = loadDataset(dataFile);
+    if (data.isText()) throw fileError(dataFile, "is text; eval scores completions of prompt/completion or HH JSONL");
+
+    TokenizeOptions t;
+    t.maxLen = std::numeric_limits<std::int64_t>::max() / 4;
+    t.appendEos = false;
+    std::vector<TokenizedExample> examples;
+    for (const auto& e : data.examples) examples.push_back(tokenizeExample(*loaded.tokenizer, e, t));
+
+    torch::NoGradGuard noGrad;
+    loaded.net->eval();
+    CompletionEval out;
+    double sum = 0.0;
+    const auto pad = loaded.tokenizer->padId() >= 0 ? loaded.tokenizer->padId() : 0;
+    for (std::size_t start = 0; start < examples.size(); start += static_cast<std::size_t>(batchSize)) {
+        std::vector<const TokenizedExample*> part;
+        for (std::size_t i = start; i < std::min(examples.size(), start + static_cast<std::size_t>(batchSize)); ++i)
+            part.push_back(&examples[i]);
+        const Batch b = collate(part, pad, options.device);
+        const LossOutput l = modelLoss(*loaded.net, b.ids, b.mask, b.labels);
+        sum += l.loss.item<double>() * static_cast<double>(l.tokens);
+        out.tokens += l.tokens;
+    }
+    out.examples = static_cast<std::int64_t>(examples.size());
+    if (out.tokens == 0) throw fileError(dataFile, "has no completion tokens to score");
+    out.loss = sum / static_cast<double>(out.tokens);
+    return out;
+}
+
+RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const RunCallbacks& callbacks)
+{
+    if (config.outDir.empty()) throw Error("pretrain needs an output directory");
+    const fs::path out = config.outDir;
+    fs::create_directories(out);
+    const auto event = [&](const std::string& m) {
+        if (callbacks.onEvent) callbacks.onEvent(m);
+    };
+
+    // 1. A sentencepiece BPE tokenizer that keeps newlines and spacing, so
+    //    dialogues ("\n\nHuman: ...") survive a round trip.
+    event("training a " + std::to_string(config.vocabSize) + "-piece sentencepiece tokenizer on " + config.corpus);
+    const fs::path prefix = out / "tokenizer";
+    trainSentencePiece({{"input", config.corpus},
+                        {"model_prefix", prefix.string()},
+                        {"model_type", "bpe"},
+                        {"vocab_size", std::to_string(config.vocabSize)},
+                        {"character_coverage", "1.0"},
+                        {"byte_fallback", "true"},
+                        {"split_digits", "true"},
+                        {"normalization_rule_name", "identity"},
+                        {"remove_extra_whitespaces", "false"},
+                        {"allow_whitespace_only_pieces", "true"},
+                        {"user_defined_symbols", "\n,Human:,Assistant:"},
+                        {"unk_id", "0"},
+                        {"bos_id", "1"},
+                        {"eos_id", "2"},
+                        {"pad_id", "3"},
+                        {"input_sentence_size", "2000000"},
+                        {"shuffle_input_sentence", "true"},
+                        {"num_threads", "2"},
+                        {"minloglevel", "2"}});
+    fs::remove(out / "tokenizer.vocab");
+    writeFileAtomic(out / "tokenizer_config.json",
+                    "{\n  \"bos_token\": \"<s>\",\n  \"eos_token\": \"</s>\",\n  \"unk_token\": \"<unk>\",\n"
+                    "  \"pad_token\": \"<pad>\",\n  \"add_bos_token\": false,\n  \"tokenizer_class\": \"LlamaTokenizer\"\n}\n");
+
+    // 2. A GPT-NeoX model of the requested shape with random weights.
+    ModelConfig model = presetConfig("preset:pythia-70m");
+    model.vocabSize = config.vocabSize;
+    model.hiddenSize = config.hiddenSize;
+    model.intermediateSize = 4 * config.hiddenSize;
+    model.numLayers = config.layers;
+    model.numHeads = model.numKvHeads = config.heads;
+    model.headDim = config.hiddenSize / config.heads;
+    model.maxPositions = config.contextLength;
+    model.bosTokenId = 1;
+    model.eosTokenId = 2;
+    model.torchDtype = "float32";
+    torch::manual_seed(config.run.seed);
+    const auto net = buildCausalLM(model, torch::TensorOptions().dtype(torch::kFloat32));
+    net->initRandom();
+    NamedTensors weights;
+    for (auto& [name, p] : net->uniqueParameters()) weights.emplace_back(name, p);
+    saveSafetensors(out / "model.safetensors", weights, {{"format", "pt"}});
+    writeFileAtomic(out / "config.json", modelConfigToJson(model));
+
+    // 3. Full training on the corpus, then the best weights into the model directory.
+    RunConfig run = config.run;
+    run.model = out.string();
+    run.method = "full";
+    run.dataset = config.corpus;
+    run.validation = config.validation;
+    run.datasetFormat = "text";
+    run.textMode = "chunk";
+    run.maxLen = config.contextLength;
+    run.samples = 0;
+    const RunResult result = runExperiment(run, control, callbacks);
+    CheckpointStore store(fs::path(result.summary.runDir) / "checkpoints");
+    const auto best = store.resolve("best") ? store.resolve("best") : store.resolve("last");
+    if (!best) throw Error("pretraining stopped before any checkpoint was written");
+    writeFileAtomic(out / "model.safetensors", readTextFile(*best / "model.safetensors"));
+    event("wrote the pretrained model to " + out.string());
+    return result;
+}
+
+std::vector<SampleRecord> sampleRun(const std::string& runDir, std::int64_t count, const RunConfig* overrides,
+                                    const std::function<void(const SampleRecord&)>& onSample)
+{
+    RunConfig config = loadRunConfig((fs::path(runDir) / "config.json").string());
+    if (overrides) {
+        config.sampleMaxNewTokens = overrides->sampleMaxNewTokens;
+        config.sampleTemperature = overrides->sampleTemperature;
+        config.sampleTopP = overrides->sampleTopP;
+        config.sampleTopK = overrides->sampleTopK;
+        config.sampleRepetitionPenalty = overrides->sampleRepetitionPenalty;
+        config.seed = overrides->seed;
+        config.device = overrides->device;
+    }
+    CheckpointStore store(fs::path(runDir) / "checkpoints");
+    auto checkpoint = store.resolve("best");
+    if (!checkpoint) checkpoint = store.resolve("last");
+    if (!checkpoint) throw fileError(runDir, "has no checkpoint to sample from");
+
+    PreparedModel prepared = prepareModel(config, resolveDevice(config.device));
+    CausalLMImpl& net = *prepared.model.net;
+    const Tokenizer& tokenizer = *prepared.model.tokenizer;
+    const PreparedData data = prepareData(config, nullptr);
+    const auto& examples = data.sampleExamples();
+    const std::size_t n = std::min<std::size_t>(examples.size(), static_cast<std::size_t>(count));
+    std::vector<std::string> prompts;
+    std::vector<SampleRecord> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].index = static_cast<std::int64_t>(i);
+        out[i].prompt = examples[i].prompt;
+        out[i].target = examples[i].target;
+        out[i].rejected = examples[i].rejected;
+        prompts.push_back(examples[i].prompt);
+    }
+    const SamplingOptions options = samplingOptionsFor(config, !data.text());
+    const bool full = config.method == "full";
+    setLoraEnabled(net, false);
+    const auto base = answerPrompts(net, tokenizer, prompts, options);
+    setLoraEnabled(net, true);
+    loadCheckpointWeights(net, full ? Method::Full : Method::Lora, *checkpoint);
+    const auto tuned = answerPrompts(net, tokenizer, prompts, options);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].baseOutput = base[i];
+        out[i].tunedOutput = tuned[i];
+        if (onSample) onSample(out[i]);
+    }
+    return out;
+}
+
+} // namespace loralab

@@ -1,0 +1,42 @@
+// Engine entry points behind the CLI's eval and pretrain commands. No LibTorch here.
+#pragma once
+
+#include "engine/runner/runner.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace loralab {
+
+struct CompletionEval {
+    double loss = 0.0;       // token-weighted mean negative log-likelihood
+    std::int64_t tokens = 0; // completion tokens scored
+    std::int64_t examples = 0;
+    double perplexity() const;
+};
+
+// Scores every completion token of a {"prompt", "completion"} (or HH) JSONL
+// file: ids = tokenize(prompt) + tokenize(completion), no special tokens added,
+// no truncation; `adapterDir` may be empty.
+CompletionEval evaluateCompletions(const std::string& model, const std::string& adapterDir, const std::string& dataFile,
+                                   const std::string& device, std::int64_t batchSize);
+
+struct PretrainConfig {
+    std::string corpus;     // training text (raw WikiText or plain text)
+    std::string validation; // may be empty
+    std::string outDir;
+    std::int64_t vocabSize = 4096;
+    std::int64_t hiddenSize = 256;
+    std::int64_t layers = 4;
+    std::int64_t heads = 4;
+    std::int64_t contextLength = 256;
+    RunConfig run; // optimisation settings; model, dataset and method are filled in
+};
+
+// Trains a sentencepiece tokenizer on the corpus, builds a GPT-NeoX model of
+// the given shape from random weights, trains it on the corpus, and writes
+// the best weights as a Hugging Face model directory.
+RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const RunCallbacks& callbacks);
+
+} // namespace loralab

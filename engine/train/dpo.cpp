@@ -1,0 +1,42 @@
+// DPO terms; see dpo.h.
+#include "engine/train/dpo.h"
+
+#include "engine/train/loss.h"
+
+namespace loralab {
+
+torch::Tensor sequenceLogProbs(CausalLMImpl& net, const Batch& batch, bool perToken)
+{
+    const torch::Tensor hidden = net.hiddenStates(batch.ids, batch.mask, nullptr);
+    const auto B = batch.ids.size(0);
+    const auto T = batch.ids.size(1);
+    const torch::Tensor labels = batch.labels.narrow(1, 1, T - 1).reshape({-1});
+    const torch::Tensor positions = (labels != kIgnoreIndex).nonzero().view({-1});
+    const torch::Tensor selected = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(-1)}).index_select(0, positions);
+    const torch::Tensor logProbs = torch::log_softmax(net.logits(selected).to(torch::kFloat32), -1);
+    const torch::Tensor picked = logProbs.gather(1, labels.index_select(0, positions).view({-1, 1})).view({-1});
+    const torch::Tensor rows = torch::div(positions, T - 1, "floor");
+    const auto options = picked.options();
+    torch::Tensor sums = torch::zeros({B}, options).index_add(0, rows, picked);
+    if (!perToken) return sums;
+    const torch::Tensor counts = torch::zeros({B}, options).index_add(0, rows, torch::ones_like(picked));
+    return sums / counts.clamp_min(1.0);
+}
+
+DpoTerms dpoLoss(const torch::Tensor& policyChosen, const torch::Tensor& policyRejected, const torch::Tensor& referenceChosen,
+                 const torch::Tensor& referenceRejected, double beta, const std::string& kind)
+{
+    const torch::Tensor chosenRatio = policyChosen - referenceChosen;
+    const torch::Tensor rejectedRatio = policyRejected - referenceRejected;
+    const torch::Tensor margin = chosenRatio - rejectedRatio;
+    DpoTerms t;
+    if (kind == "ipo")
+        t.loss = (margin - 1.0 / (2.0 * beta)).pow(2).mean();
+    else
+        t.loss = -torch::log_sigmoid(beta * margin).mean();
+    t.rewardChosen = (beta * chosenRatio).detach();
+    t.rewardRejected = (beta * rejectedRatio).detach();
+    return t;
+}
+
+} // namespace loralab

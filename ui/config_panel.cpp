@@ -1,0 +1,175 @@
+#include "ui/config_panel.h"
+
+#include "ui/data_section.h"
+#include "ui/early_stopping_panel.h"
+#include "ui/method_section.h"
+#include "ui/model_section.h"
+#include "ui/training_section.h"
+
+#include "engine/runner/workbench.h"
+#include "engine/util/error.h"
+
+#include <QDir>
+#include <QLabel>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QVBoxLayout>
+
+namespace loralab::ui {
+
+namespace {
+constexpr int kRefreshDelayMs = 200; // a typing pause, so counts are not redone per keystroke
+const QString kConfigKey = QStringLiteral("config/json");
+const QString kComparisonKey = QStringLiteral("config/comparison");
+} // namespace
+
+ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent)
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    m_model = new ModelSection(m_messages);
+    m_data = new DataSection(m_messages);
+    m_method = new MethodSection(m_messages);
+    m_training = new TrainingSection(m_messages);
+    m_runtime = new RuntimeSection(m_messages);
+    m_sections = {m_model, m_data, m_method, m_training, m_runtime};
+    for (ConfigSection* s : m_sections) {
+        layout->addWidget(s);
+        connect(s, &ConfigSection::changed, this, &ConfigPanel::scheduleRefresh);
+    }
+    m_general = new QLabel;
+    m_general->setObjectName(QStringLiteral("generalProblems"));
+    m_general->setWordWrap(true);
+    m_general->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_general->hide();
+    layout->addWidget(m_general);
+    layout->addStretch(1);
+
+    m_earlyStopping = new EarlyStoppingPanel(m_messages);
+    connect(m_earlyStopping, &EarlyStoppingPanel::changed, this, &ConfigPanel::scheduleRefresh);
+
+    m_refreshTimer.setSingleShot(true);
+    m_refreshTimer.setInterval(kRefreshDelayMs);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &ConfigPanel::refresh);
+
+    RunConfig defaults;
+    defaults.runsDir = defaultRunsDir().toStdString();
+    setConfig(defaults);
+}
+
+ConfigPanel::~ConfigPanel()
+{
+    // The early-stopping panel normally lives in a dock that deletes it; only
+    // a panel that was never placed is deleted here.
+    if (m_earlyStopping && !m_earlyStopping->parent()) delete m_earlyStopping.data();
+}
+
+QString ConfigPanel::defaultRunsDir()
+{
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+    return QDir(base.isEmpty() ? QDir::homePath() : base).filePath(QStringLiteral("runs"));
+}
+
+RunConfig ConfigPanel::config() const
+{
+    RunConfig c = m_base;
+    for (const ConfigSection* s : m_sections) s->store(c);
+    m_earlyStopping->store(c);
+    return c;
+}
+
+bool ConfigPanel::comparison() const { return m_method->comparison(); }
+
+void ConfigPanel::setConfig(const RunConfig& config, bool comparison)
+{
+    m_base = config;
+    m_method->setComparison(comparison && config.method == "lora");
+    for (ConfigSection* s : m_sections) s->load(config);
+    m_earlyStopping->load(config);
+    refreshNow();
+}
+
+void ConfigPanel::loadSettings(QSettings& settings)
+{
+    const QString json = settings.value(kConfigKey).toString();
+    if (json.isEmpty()) return;
+    try {
+        RunConfig c = parseRunConfig(json.toStdString(), "saved settings");
+        if (c.runsDir.empty()) c.runsDir = defaultRunsDir().toStdString();
+        setConfig(c, settings.value(kComparisonKey, false).toBool());
+    } catch (const Error&) {
+        // Settings from another version: start from the defaults rather than fail.
+    }
+}
+
+void ConfigPanel::saveSettings(QSettings& settings) const
+{
+    settings.setValue(kConfigKey, QString::fromStdString(runConfigToJson(config())));
+    settings.setValue(kComparisonKey, comparison());
+}
+
+void ConfigPanel::setRunning(bool running)
+{
+    for (ConfigSection* s : m_sections) s->setEnabled(!running);
+    m_earlyStopping->setRunning(running);
+}
+
+void ConfigPanel::setDatasetDetected(const QString& text, bool problem) { m_data->setDetected(text, problem); }
+
+void ConfigPanel::scheduleRefresh() { m_refreshTimer.start(); }
+
+void ConfigPanel::refreshNow()
+{
+    m_refreshTimer.stop();
+    refresh();
+}
+
+void ConfigPanel::refresh()
+{
+    const RunConfig c = config();
+
+    // describeModel reads config.json only; redo it when the model changes.
+    if (c.model != m_describedModel) {
+        m_describedModel = c.model;
+        try {
+            const ModelOverview overview = describeModel(c.model);
+            m_model->setOverview(overview);
+            m_method->setModelOverview(overview);
+            m_modelOk = true;
+        } catch (const std::exception& e) {
+            m_model->setOverviewError(QString::fromUtf8(e.what()));
+            m_modelOk = false;
+        }
+    }
+
+    const std::vector<std::string> problems = validateRunConfig(c);
+    // Model and target problems already sit under their fields; they only
+    // join the list that keeps Start disabled.
+    QStringList extra;
+    if (m_modelOk) {
+        try {
+            m_method->setTrainable(countTrainable(c));
+        } catch (const std::exception& e) {
+            m_method->setTrainableError(QString::fromUtf8(e.what()));
+            extra << QStringLiteral("lora_targets: ") + QString::fromUtf8(e.what());
+        }
+    } else {
+        m_method->setTrainableError({});
+        extra << QStringLiteral("model: ") + m_messages.messageFor(QStringLiteral("model"));
+    }
+
+    const QStringList unplaced = m_messages.show(problems);
+    m_general->setText(unplaced.join(QLatin1Char('\n')));
+    m_general->setVisible(!unplaced.isEmpty());
+
+    QStringList all;
+    for (const auto& p : problems) all << QString::fromStdString(p);
+    all << extra;
+    all.removeDuplicates();
+    const bool differs = all != m_problems;
+    m_problems = all;
+    if (differs) emit problemsChanged(m_problems);
+    emit configChanged();
+}
+
+} // namespace loralab::ui

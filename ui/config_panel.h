@@ -1,0 +1,83 @@
+// The configuration form: model, data, method, optimisation and runtime
+// sections, checked against validateRunConfig() on every edit, with the
+// model's overview and the live trainable-parameter count. The early
+// stopping panel is created here (its fields are part of the config) but
+// the window shows it in a dock of its own, since it also steers live runs.
+#pragma once
+
+#include "ui/config_widgets.h"
+
+#include "engine/runner/run_config.h"
+
+#include <QPointer>
+#include <QStringList>
+#include <QTimer>
+#include <QWidget>
+
+class QLabel;
+class QSettings;
+
+namespace loralab::ui {
+
+class ConfigSection;
+class DataSection;
+class EarlyStoppingPanel;
+class MethodSection;
+class ModelSection;
+class RuntimeSection;
+class TrainingSection;
+
+class ConfigPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ConfigPanel(QWidget* parent = nullptr);
+    ~ConfigPanel() override;
+
+    RunConfig config() const;
+    bool comparison() const;
+    void setConfig(const RunConfig& config, bool comparison = false);
+
+    // Problems as "key: why"; empty when the run can start.
+    QStringList problems() const { return m_problems; }
+
+    void loadSettings(QSettings& settings);
+    void saveSettings(QSettings& settings) const;
+
+    // Fields are locked while a run goes on (early stopping stays live).
+    void setRunning(bool running);
+    void setDatasetDetected(const QString& text, bool problem);
+
+    EarlyStoppingPanel* earlyStoppingPanel() const { return m_earlyStopping; }
+
+    // Validates and recounts now instead of after the typing pause.
+    void refreshNow();
+
+    // Where runs go when the user never chose: a folder in the user's data.
+    static QString defaultRunsDir();
+
+signals:
+    // After the form settled on a new configuration (debounced).
+    void configChanged();
+    void problemsChanged(const QStringList& problems);
+
+private:
+    void scheduleRefresh();
+    void refresh();
+
+    FieldMessages m_messages;
+    ModelSection* m_model;
+    DataSection* m_data;
+    MethodSection* m_method;
+    TrainingSection* m_training;
+    RuntimeSection* m_runtime;
+    QPointer<EarlyStoppingPanel> m_earlyStopping;
+    QList<ConfigSection*> m_sections;
+    QLabel* m_general;
+    QTimer m_refreshTimer;
+    RunConfig m_base; // options without fields are kept from here
+    QStringList m_problems;
+    std::string m_describedModel;
+    bool m_modelOk = false;
+};
+
+} // namespace loralab::ui

@@ -1,0 +1,22 @@
+#include "ui/metatypes.h"
+
+namespace loralab::ui {
+
+void registerMetaTypes()
+{
+    // Registered once so that queued connections can copy these by name.
+    static const bool done = [] {
+        qRegisterMetaType<loralab::RunConfig>();
+        qRegisterMetaType<loralab::StepRecord>();
+        qRegisterMetaType<loralab::EvalRecord>();
+        qRegisterMetaType<loralab::SampleRecord>();
+        qRegisterMetaType<loralab::RunRecords>();
+        qRegisterMetaType<loralab::GenerationOutput>();
+        qRegisterMetaType<loralab::ui::RunOutcome>();
+        qRegisterMetaType<loralab::ui::RunRequest>();
+        return true;
+    }();
+    (void)done;
+}
+
+} // namespace loralab::ui

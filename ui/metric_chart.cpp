@@ -1,0 +1,361 @@
+#include "ui/metric_chart.h"
+
+#include <QFile>
+#include <QFileDialog>
+#include <QLegendMarker>
+#include <QLogValueAxis>
+#include <QMenu>
+#include <QScatterSeries>
+#include <QLineSeries>
+#include <QTextStream>
+#include <QToolTip>
+#include <QValueAxis>
+#include <QWheelEvent>
+
+#include <cmath>
+#include <limits>
+
+namespace loralab::ui {
+
+namespace {
+constexpr double kWheelZoomStep = 0.85; // range factor per wheel notch
+
+void styleAxis(QAbstractAxis* axis)
+{
+    QFont f = axis->labelsFont();
+    f.setPointSizeF(f.pointSizeF() * 0.9);
+    axis->setLabelsFont(f);
+    axis->setGridLineColor(QColor(0xe0, 0xe0, 0xe0));
+}
+} // namespace
+
+MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* parent)
+    : QChartView(parent), m_title(title), m_emptyText(tr("Waiting for the first step…"))
+{
+    auto* c = new QChart;
+    c->setTitle(title);
+    QFont titleFont = c->titleFont();
+    titleFont.setBold(true);
+    c->setTitleFont(titleFont);
+    c->setAnimationOptions(QChart::NoAnimation); // points arrive at 10 Hz; animation only lags
+    c->legend()->setAlignment(Qt::AlignBottom);
+    c->legend()->setShowToolTips(true);
+    c->setMargins(QMargins(4, 4, 4, 4));
+    c->layout()->setContentsMargins(0, 0, 0, 0);
+    c->setBackgroundRoundness(0);
+    setChart(c);
+    setRenderHint(QPainter::Antialiasing);
+    setRubberBand(QChartView::RectangleRubberBand);
+    setFocusPolicy(Qt::StrongFocus);
+    setMinimumSize(320, 220);
+
+    m_x = new QValueAxis;
+    m_x->setLabelFormat(QStringLiteral("%g"));
+    m_x->setTitleText(tr("step"));
+    styleAxis(m_x);
+    c->addAxis(m_x, Qt::AlignBottom);
+    auto* y = new QValueAxis;
+    y->setLabelFormat(QStringLiteral("%.4g"));
+    y->setTitleText(yTitle);
+    styleAxis(y);
+    c->addAxis(y, Qt::AlignLeft);
+    m_y = y;
+    m_xTitle = m_x->titleText();
+}
+
+void MetricChart::attach(QXYSeries* series, const QString& id, bool inLegend)
+{
+    chart()->addSeries(series);
+    series->attachAxis(m_x);
+    series->attachAxis(m_y);
+    m_series.insert(id, series);
+    m_order << id;
+    for (QLegendMarker* marker : chart()->legend()->markers(series)) marker->setVisible(inLegend);
+    connect(series, &QXYSeries::hovered, this, [this, series](const QPointF& p, bool state) {
+        if (!state) return;
+        QToolTip::showText(QCursor::pos(), QStringLiteral("%1\n%2 %3: %4")
+                                               .arg(series->name(), m_x->titleText())
+                                               .arg(p.x(), 0, 'g', 6)
+                                               .arg(p.y(), 0, 'g', 5),
+                           this);
+    });
+}
+
+void MetricChart::addLine(const QString& id, const QString& name, const QPen& pen, bool inLegend)
+{
+    if (m_series.contains(id)) return;
+    auto* s = new QLineSeries;
+    s->setName(name);
+    s->setPen(pen);
+    attach(s, id, inLegend);
+}
+
+void MetricChart::addScatter(const QString& id, const QString& name, const QColor& color, qreal size)
+{
+    if (m_series.contains(id)) return;
+    auto* s = new QScatterSeries;
+    s->setName(name);
+    s->setColor(color);
+    s->setBorderColor(color.darker(140));
+    s->setMarkerSize(size);
+    attach(s, id, true);
+}
+
+void MetricChart::setPoints(const QString& id, const QList<QPointF>& points)
+{
+    if (!m_series.contains(id)) return;
+    m_points.insert(id, points);
+    pushPoints(id);
+}
+
+void MetricChart::pushPoints(const QString& id)
+{
+    const QList<QPointF>& points = m_points.value(id);
+    if (!m_log) {
+        m_series.value(id)->replace(points);
+        return;
+    }
+    QList<QPointF> positive;
+    positive.reserve(points.size());
+    for (const QPointF& p : points)
+        if (p.y() > 0) positive.append(p);
+    m_series.value(id)->replace(positive);
+}
+
+int MetricChart::pointCount(const QString& id) const
+{
+    const QXYSeries* s = m_series.value(id);
+    return s ? s->count() : 0;
+}
+
+void MetricChart::clear()
+{
+    chart()->removeAllSeries();
+    m_series.clear();
+    m_points.clear();
+    m_order.clear();
+    m_userZoomed = false;
+    viewport()->update();
+}
+
+void MetricChart::setXTitle(const QString& title)
+{
+    m_xTitle = title;
+    m_x->setTitleText(title);
+}
+
+void MetricChart::setEmptyText(const QString& text)
+{
+    m_emptyText = text;
+    viewport()->update();
+}
+
+void MetricChart::setLogScale(bool on)
+{
+    if (on == m_log) return;
+    m_log = on;
+    const QString title = m_y->titleText();
+    QAbstractAxis* axis = nullptr;
+    if (on) {
+        auto* log = new QLogValueAxis;
+        log->setBase(10.0);
+        log->setLabelFormat(QStringLiteral("%.3g"));
+        log->setMinorTickCount(-1); // Qt picks minor ticks per decade
+        axis = log;
+    } else {
+        auto* lin = new QValueAxis;
+        lin->setLabelFormat(QStringLiteral("%.4g"));
+        axis = lin;
+    }
+    axis->setTitleText(title);
+    styleAxis(axis);
+    chart()->removeAxis(m_y);
+    delete m_y;
+    m_y = axis;
+    chart()->addAxis(m_y, Qt::AlignLeft);
+    for (auto it = m_series.cbegin(); it != m_series.cend(); ++it) {
+        it.value()->attachAxis(m_y);
+        pushPoints(it.key());
+    }
+    m_userZoomed = false;
+    rescale();
+}
+
+void MetricChart::rescale()
+{
+    if (m_userZoomed) return;
+    double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+    for (const QXYSeries* s : std::as_const(m_series)) {
+        if (!s->isVisible()) continue;
+        for (const QPointF& p : s->points()) {
+            if (!std::isfinite(p.x()) || !std::isfinite(p.y())) continue;
+            x0 = std::min(x0, p.x());
+            x1 = std::max(x1, p.x());
+            y0 = std::min(y0, p.y());
+            y1 = std::max(y1, p.y());
+        }
+    }
+    if (!(x0 <= x1)) {
+        m_x->setRange(0, 1);
+        m_y->setRange(m_log ? 0.1 : 0.0, 1.0);
+        viewport()->update();
+        return;
+    }
+    if (x1 - x0 < 1e-12) x1 = x0 + 1;
+    m_x->setRange(x0, x1);
+    if (m_log) {
+        const double lo = std::pow(10.0, std::floor(std::log10(y0)));
+        const double hi = std::pow(10.0, std::ceil(std::log10(y1 * 1.0001)));
+        m_y->setRange(lo, hi > lo ? hi : lo * 10);
+    } else {
+        const double pad = (y1 - y0) > 1e-12 ? 0.06 * (y1 - y0) : std::max(std::fabs(y1) * 0.1, 1e-3);
+        // Times, memory and throughput start at zero; loss does not need to.
+        const double lower = y0 >= 0 && y0 - pad < 0 ? 0.0 : y0 - pad;
+        m_y->setRange(lower, y1 + pad);
+    }
+    viewport()->update();
+}
+
+void MetricChart::resetZoom()
+{
+    m_userZoomed = false;
+    chart()->zoomReset();
+    rescale();
+}
+
+void MetricChart::markZoomed() { m_userZoomed = true; }
+
+void MetricChart::wheelEvent(QWheelEvent* event)
+{
+    const double notches = event->angleDelta().y() / 120.0;
+    if (notches == 0.0) return;
+    const double factor = std::pow(kWheelZoomStep, notches);
+    const QPointF pos = event->position();
+    const QRectF area = chart()->plotArea();
+    if (!area.contains(pos)) return;
+    // Zoom about the cursor: the point under it stays where it is.
+    const double fx = (pos.x() - area.left()) / area.width();
+    const double fy = (area.bottom() - pos.y()) / area.height();
+    const QRectF zoomed(area.left() + fx * area.width() * (1 - factor), area.top() + (1 - fy) * area.height() * (1 - factor),
+                        area.width() * factor, area.height() * factor);
+    chart()->zoomIn(zoomed);
+    markZoomed();
+    event->accept();
+}
+
+void MetricChart::mousePressEvent(QMouseEvent* event)
+{
+    const bool pan = event->button() == Qt::MiddleButton ||
+                     (event->button() == Qt::LeftButton && event->modifiers().testFlag(Qt::ShiftModifier));
+    if (pan) {
+        m_panning = true;
+        m_lastPan = event->pos();
+        setCursor(Qt::ClosedHandCursor);
+        event->accept();
+        return;
+    }
+    if (event->button() == Qt::RightButton) {
+        event->accept(); // the menu opens on release; QChartView would zoom out
+        return;
+    }
+    m_rubberBanding = event->button() == Qt::LeftButton;
+    QChartView::mousePressEvent(event);
+}
+
+void MetricChart::mouseMoveEvent(QMouseEvent* event)
+{
+    if (m_panning) {
+        const QPoint d = event->pos() - m_lastPan;
+        m_lastPan = event->pos();
+        chart()->scroll(-d.x(), d.y());
+        markZoomed();
+        event->accept();
+        return;
+    }
+    QChartView::mouseMoveEvent(event);
+}
+
+void MetricChart::mouseReleaseEvent(QMouseEvent* event)
+{
+    if (m_panning) {
+        m_panning = false;
+        unsetCursor();
+        event->accept();
+        return;
+    }
+    if (event->button() == Qt::RightButton) {
+        showContextMenu(event->pos());
+        event->accept();
+        return;
+    }
+    QChartView::mouseReleaseEvent(event);
+    if (m_rubberBanding && event->button() == Qt::LeftButton) markZoomed();
+    m_rubberBanding = false;
+}
+
+void MetricChart::keyPressEvent(QKeyEvent* event)
+{
+    const QRectF area = chart()->plotArea();
+    const qreal dx = area.width() / 10, dy = area.height() / 10;
+    switch (event->key()) {
+    case Qt::Key_Left: chart()->scroll(-dx, 0); break;
+    case Qt::Key_Right: chart()->scroll(dx, 0); break;
+    case Qt::Key_Up: chart()->scroll(0, dy); break;
+    case Qt::Key_Down: chart()->scroll(0, -dy); break;
+    case Qt::Key_Plus: chart()->zoom(1.25); break;
+    case Qt::Key_Minus: chart()->zoom(0.8); break;
+    case Qt::Key_0:
+    case Qt::Key_Home: resetZoom(); return;
+    default: QChartView::keyPressEvent(event); return;
+    }
+    markZoomed();
+}
+
+void MetricChart::drawForeground(QPainter* painter, const QRectF& rect)
+{
+    QChartView::drawForeground(painter, rect);
+    for (const QXYSeries* s : std::as_const(m_series))
+        if (s->count() > 0) return;
+    painter->save();
+    painter->setPen(palette().color(QPalette::PlaceholderText));
+    painter->drawText(chart()->plotArea(), Qt::AlignCenter | Qt::TextWordWrap, m_emptyText);
+    painter->restore();
+}
+
+void MetricChart::showContextMenu(const QPoint& pos)
+{
+    QMenu menu(this);
+    menu.addAction(tr("Reset zoom"), this, &MetricChart::resetZoom);
+    menu.addSeparator();
+    menu.addAction(tr("Export as PNG…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), m_title + QStringLiteral(".png"),
+                                                          tr("PNG images (*.png)"));
+        if (!path.isEmpty()) exportPng(path);
+    });
+    menu.addAction(tr("Export data as CSV…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), m_title + QStringLiteral(".csv"),
+                                                          tr("CSV files (*.csv)"));
+        if (!path.isEmpty()) exportCsv(path);
+    });
+    menu.exec(mapToGlobal(pos));
+}
+
+bool MetricChart::exportPng(const QString& path) { return grab().save(path, "PNG"); }
+
+bool MetricChart::exportCsv(const QString& path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+    QTextStream out(&file);
+    const auto quote = [](QString s) { return QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); };
+    // Long format: series differ in length and x values, so one row per point.
+    out << "series," << quote(m_xTitle) << ',' << quote(m_y->titleText()) << '\n';
+    for (const QString& id : m_order) {
+        const QString name = quote(m_series.value(id)->name());
+        for (const QPointF& p : m_points.value(id))
+            out << name << ',' << QString::number(p.x(), 'g', 10) << ',' << QString::number(p.y(), 'g', 10) << '\n';
+    }
+    return out.status() == QTextStream::Ok;
+}
+
+} // namespace loralab::ui

@@ -1,0 +1,79 @@
+// One chart of the Charts tab: series keyed by id, filled with whole point
+// lists (QXYSeries::replace, called from the panel's refresh timer), axes
+// that follow the data until the user zooms, zoom by rubber band or wheel,
+// pan by middle-drag, Shift-drag or the arrow keys, an optional log-scale y
+// axis, and export as PNG or CSV.
+#pragma once
+
+#include <QChartView>
+#include <QHash>
+#include <QList>
+#include <QPen>
+#include <QPointF>
+#include <QString>
+#include <QStringList>
+
+class QAbstractAxis;
+class QValueAxis;
+class QXYSeries;
+
+namespace loralab::ui {
+
+class MetricChart : public QChartView {
+    Q_OBJECT
+public:
+    MetricChart(const QString& title, const QString& yTitle, QWidget* parent = nullptr);
+
+    // Series are created on first use; `name` is the legend text.
+    void addLine(const QString& id, const QString& name, const QPen& pen, bool inLegend = true);
+    void addScatter(const QString& id, const QString& name, const QColor& color, qreal size);
+    bool hasSeries(const QString& id) const { return m_series.contains(id); }
+    void setPoints(const QString& id, const QList<QPointF>& points);
+    int pointCount(const QString& id) const; // points shown, for tests and status
+    QStringList seriesIds() const { return m_order; }
+    void clear();
+
+    void setXTitle(const QString& title);
+    void setLogScale(bool on);
+    bool logScale() const { return m_log; }
+    void setEmptyText(const QString& text);
+
+    // Fits the axes to the data unless the user zoomed or panned.
+    void rescale();
+    void resetZoom();
+    bool isZoomed() const { return m_userZoomed; }
+
+    bool exportPng(const QString& path);
+    bool exportCsv(const QString& path) const;
+    QString title() const { return m_title; }
+
+protected:
+    void wheelEvent(QWheelEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void drawForeground(QPainter* painter, const QRectF& rect) override;
+
+private:
+    void attach(QXYSeries* series, const QString& id, bool inLegend);
+    void pushPoints(const QString& id);
+    void showContextMenu(const QPoint& pos);
+    void markZoomed();
+
+    QString m_title;
+    QString m_xTitle;
+    QString m_emptyText;
+    QValueAxis* m_x;
+    QAbstractAxis* m_y;
+    QHash<QString, QXYSeries*> m_series;
+    QHash<QString, QList<QPointF>> m_points; // as given; log scale drops y <= 0 when shown
+    QStringList m_order;
+    bool m_log = false;
+    bool m_userZoomed = false;
+    bool m_panning = false;
+    bool m_rubberBanding = false;
+    QPoint m_lastPan;
+};
+
+} // namespace loralab::ui

@@ -1,0 +1,97 @@
+#include "ui/model_section.h"
+
+#include "engine/model/model_config.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+
+namespace loralab::ui {
+
+namespace {
+enum Source { kEmbedded = 0, kDirectory = 1, kPreset = 2 };
+}
+
+ModelSection::ModelSection(FieldMessages& messages, QWidget* parent) : ConfigSection(tr("Model"), messages, parent)
+{
+    m_source = combo({tr("Embedded default model"), tr("Hugging Face model folder"), tr("Shape preset (random weights)")});
+    m_source->setObjectName(QStringLiteral("modelSource"));
+    addField(tr("Source"), m_source, QStringLiteral("model"));
+
+    m_directory = lineEdit(tr("folder with config.json and *.safetensors"));
+    m_directory->setObjectName(QStringLiteral("modelDirectory"));
+    m_directoryRow = pathRow(m_directory, true, tr("Choose a Hugging Face model folder"));
+    form()->addRow(tr("Folder"), m_directoryRow);
+
+    m_preset = combo({});
+    m_preset->setObjectName(QStringLiteral("modelPreset"));
+    for (const auto& name : presetNames()) m_preset->addItem(QString::fromStdString(name).mid(7), QString::fromStdString(name));
+    form()->addRow(tr("Preset"), m_preset);
+
+    m_info = new QLabel;
+    m_info->setObjectName(QStringLiteral("modelInfo"));
+    m_info->setWordWrap(true);
+    m_info->setTextFormat(Qt::RichText);
+    m_info->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    form()->addRow(m_info);
+
+    connect(m_source, &QComboBox::currentIndexChanged, this, &ModelSection::updateVisibility);
+    updateVisibility();
+}
+
+void ModelSection::loadFields(const RunConfig& config)
+{
+    const QString model = QString::fromStdString(config.model);
+    if (model.isEmpty() || model == QLatin1String("default")) {
+        m_source->setCurrentIndex(kEmbedded);
+    } else if (model.startsWith(QLatin1String("preset:"))) {
+        m_source->setCurrentIndex(kPreset);
+        const int i = m_preset->findData(model);
+        if (i >= 0) m_preset->setCurrentIndex(i);
+    } else {
+        m_source->setCurrentIndex(kDirectory);
+        m_directory->setText(model);
+    }
+    updateVisibility();
+}
+
+QString ModelSection::spec() const
+{
+    switch (m_source->currentIndex()) {
+    case kDirectory: return m_directory->text().trimmed();
+    case kPreset: return m_preset->currentData().toString();
+    default: return QStringLiteral("default");
+    }
+}
+
+void ModelSection::store(RunConfig& config) const { config.model = spec().toStdString(); }
+
+void ModelSection::updateVisibility()
+{
+    form()->setRowVisible(m_directoryRow, m_source->currentIndex() == kDirectory);
+    form()->setRowVisible(m_preset, m_source->currentIndex() == kPreset);
+}
+
+void ModelSection::setOverview(const ModelOverview& o)
+{
+    m_messages.setExtra(QStringLiteral("model"), {});
+    QString text = tr("<b>%1</b> · %2 parameters · %3 layers · hidden %4 · vocabulary %5")
+                       .arg(QString::fromStdString(o.architecture), formatCount(o.totalParams))
+                       .arg(o.numLayers)
+                       .arg(o.hiddenSize)
+                       .arg(formatCount(o.vocabSize));
+    if (!o.storedDType.empty()) text += tr(" · stored as %1").arg(QString::fromStdString(o.storedDType));
+    if (!o.hasTokenizer)
+        text += tr("<br><span style='color:#b26a00'>No tokenizer: a shape preset has random weights "
+                   "and no vocabulary of its own.</span>");
+    m_info->setText(text);
+}
+
+void ModelSection::setOverviewError(const QString& message)
+{
+    m_info->clear();
+    m_messages.setExtra(QStringLiteral("model"), message);
+}
+
+} // namespace loralab::ui

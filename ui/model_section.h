@@ -1,0 +1,40 @@
+// Which model to fine-tune: the embedded default, a Hugging Face model
+// directory, or a shape preset with random weights; plus what the engine
+// reads about it (architecture, size) for the rest of the form.
+#pragma once
+
+#include "ui/config_section.h"
+
+#include "engine/runner/workbench.h"
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QWidget;
+
+namespace loralab::ui {
+
+class ModelSection : public ConfigSection {
+    Q_OBJECT
+public:
+    explicit ModelSection(FieldMessages& messages, QWidget* parent = nullptr);
+    void store(RunConfig& config) const override;
+
+    void setOverview(const ModelOverview& overview);
+    void setOverviewError(const QString& message);
+
+protected:
+    void loadFields(const RunConfig& config) override;
+
+private:
+    void updateVisibility();
+    QString spec() const;
+
+    QComboBox* m_source;
+    QLineEdit* m_directory;
+    QWidget* m_directoryRow;
+    QComboBox* m_preset;
+    QLabel* m_info;
+};
+
+} // namespace loralab::ui

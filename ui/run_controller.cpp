@@ -1,0 +1,111 @@
+#include "ui/run_controller.h"
+
+#include "ui/run_worker.h"
+
+namespace loralab::ui {
+
+RunController::RunController(QObject* parent) : QObject(parent)
+{
+    registerMetaTypes();
+    m_thread.setObjectName(QStringLiteral("loralab-training"));
+    m_worker = new RunWorker(m_control);
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &RunController::runRequested, m_worker, &RunWorker::run);
+
+    connect(m_worker, &RunWorker::stepRecorded, this, &RunController::stepRecorded);
+    connect(m_worker, &RunWorker::evalRecorded, this, &RunController::evalRecorded);
+    connect(m_worker, &RunWorker::sampleRecorded, this, &RunController::sampleRecorded);
+    connect(m_worker, &RunWorker::eventLogged, this, &RunController::eventLogged);
+    connect(m_worker, &RunWorker::runDirCreated, this, [this](const QString& dir) {
+        m_runDir = dir;
+        emit runDirCreated(dir);
+    });
+    // State goes back to Idle before the outcome is announced, so that a
+    // handler may start the next run at once.
+    connect(m_worker, &RunWorker::finished, this, [this](const RunOutcome& outcome) {
+        onWorkerDone();
+        emit finished(outcome);
+    });
+    connect(m_worker, &RunWorker::failed, this, [this](const QString& message) {
+        onWorkerDone();
+        emit failed(message);
+    });
+    m_thread.start();
+}
+
+RunController::~RunController()
+{
+    m_control.cancel = true;
+    m_control.paused = false; // a paused run would otherwise hold forever
+    m_thread.quit();
+    m_thread.wait();
+}
+
+bool RunController::start(const RunConfig& config, bool comparison, const QString& resumeDir)
+{
+    if (isBusy()) return false;
+    m_control.cancel = false;
+    m_control.paused = false;
+    m_control.stopKeepBest = false;
+    m_control.patience = -1;
+    m_control.evalInterval = -1;
+    m_control.earlyStopping = config.earlyStopping;
+    m_comparison = comparison;
+    m_config = config;
+    m_runDir = resumeDir;
+    setState(State::Running);
+    emit started();
+    emit runRequested(RunRequest{config, comparison, resumeDir});
+    return true;
+}
+
+void RunController::pause()
+{
+    if (m_state != State::Running) return;
+    m_control.paused = true;
+    setState(State::Paused);
+}
+
+void RunController::resume()
+{
+    if (m_state != State::Paused) return;
+    m_control.paused = false;
+    setState(State::Running);
+}
+
+void RunController::cancel()
+{
+    if (!isBusy()) return;
+    m_control.cancel = true;
+    m_control.paused = false;
+    setState(State::Stopping);
+}
+
+void RunController::stopKeepBest()
+{
+    if (!isBusy()) return;
+    m_control.stopKeepBest = true;
+    m_control.paused = false;
+    setState(State::Stopping);
+}
+
+void RunController::setPatience(qint64 patience) { m_control.patience = patience; }
+
+void RunController::setEvalInterval(qint64 steps)
+{
+    if (steps > 0) m_control.evalInterval = steps;
+}
+
+void RunController::setEarlyStopping(bool enabled) { m_control.earlyStopping = enabled; }
+
+void RunController::setState(State state)
+{
+    if (m_state == state) return;
+    m_state = state;
+    emit stateChanged(state);
+}
+
+void RunController::onWorkerDone() { setState(State::Idle); }
+
+} // namespace loralab::ui
