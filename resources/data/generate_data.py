@@ -173,7 +173,7 @@ COUNTRIES = [
     ("Pakistan", "Islamabad", "Asia", "Urdu", "the Pakistani rupee", ("English", "Hindi")),
     ("Bangladesh", "Dhaka", "Asia", "Bengali", "the taka", ()),
     ("Iran", "Tehran", "Asia", "Persian", "the Iranian rial", ()),
-    ("Iraq", "Baghdad", "Asia", "Arabic", "the Iraqi dinar", ()),
+    ("Iraq", "Baghdad", "Asia", "Arabic", "the Iraqi dinar", ("Kurdish",)),
     ("Saudi Arabia", "Riyadh", "Asia", "Arabic", "the Saudi riyal", ()),
     ("Malaysia", "Kuala Lumpur", "Asia", "Malay", "the ringgit", ("English", "Chinese")),
     ("Nepal", "Kathmandu", "Asia", "Nepali", "the Nepalese rupee", ("Hindi",)),
@@ -232,6 +232,7 @@ HABITAT_WRONG = {
     "colony": ["in the ocean", "in the Arctic"],
     "city": ["in the ocean", "in the desert"],
     "australia": ["in the Arctic", "in the ocean"],
+    "south": ["in the Arctic", "in the jungle", "on farms"],
 }
 
 # name, class, legs, diet, habitat, habitat category, sound (base verb), other sounds it makes, young
@@ -276,7 +277,7 @@ ANIMALS = [
     ("bat", "mammal", 2, None, "in caves", "cave", None, (), "pup"),
     ("shark", "fish", 0, "fish", "in the ocean", "sea", None, (), "pup"),
     ("salmon", "fish", 0, None, None, None, None, (), None),
-    ("penguin", "bird", 2, "fish", "in Antarctica", "polar", None, (), "chick"),
+    ("penguin", "bird", 2, "fish", "in the Southern Hemisphere", "south", None, (), "chick"),
     ("ostrich", "bird", 2, OMNIVORE, "on the savanna", "savanna", None, (), "chick"),
     ("owl", "bird", 2, "meat", "in forests", "forest", "hoot", (), "owlet"),
     ("eagle", "bird", 2, "meat", "in the mountains", "mountain", None, (), "eaglet"),
@@ -296,6 +297,10 @@ ANIMALS = [
     ("beetle", "insect", 6, None, None, None, None, (), None),
     ("octopus", "mollusc", None, None, "in the ocean", "sea", None, (), None),
 ]
+
+# Other names that are also right for the young of an animal.
+YOUNG_ALSO = {"dog": ("pup",), "wolf": ("cub",), "fox": ("pup", "kit"), "duck": ("chick",), "goose": ("chick",),
+              "swan": ("chick",), "owl": ("chick",), "eagle": ("chick",), "seal": ("calf",)}
 
 COLOURS = ["red", "yellow", "green", "blue", "orange", "purple", "white", "black", "brown", "pink"]
 TASTES = ["sweet", "sour", "bitter", "salty", "spicy"]
@@ -352,7 +357,7 @@ PRODUCE = [
     ("turnip", "a", "vegetable", "white", (), None, ()),
     ("sweet potato", "a", "vegetable", "orange", (), "sweet", ()),
     ("leek", "a", "vegetable", "green", ("white",), None, ()),
-    ("asparagus", "", "vegetable", "green", (), None, ()),
+    ("asparagus", "", "vegetable", "green", ("white", "purple"), None, ()),
 ]
 
 # name, article ("" for a mass noun), plural noun, what it is used for, uses that are also right
@@ -451,6 +456,16 @@ OPPOSITE_PAIRS = [
     ("young", "old", False), ("new", "old", False), ("soft", "hard", False), ("arrive", "leave", False),
     ("win", "lose", False), ("begin", "end", False), ("front", "back", False), ("noisy", "quiet", False),
 ]
+
+# Parts of speech of the opposite words that are not adjectives (wrong answers keep the same one).
+OPPOSITE_POS = {
+    "verb": "push pull buy sell remember forget laugh cry give take borrow lend accept refuse arrive leave "
+            "win lose begin end float sink love hate",
+    "noun": "day night question answer summer winter friend enemy entrance exit boy girl man woman king queen "
+            "sunrise sunset",
+    "place": "up down in out above below before after inside outside over under on off near far always never "
+             "yes no north south east west left right top bottom front back",
+}
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MONTHS = [("January", 31), ("February", None), ("March", 31), ("April", 30), ("May", 31), ("June", 30),
@@ -786,7 +801,8 @@ def build_facts():
                               [third_person(s) for s in sounds if s != sound and s not in sound_also], group=name))
         if young is not None:
             facts.append(Fact("young", name, f, with_article(young),
-                              [with_article(y) for y in youngs if y != young], group=name))
+                              [with_article(y) for y in youngs if y != young and y not in YOUNG_ALSO.get(name, ())],
+                              group=name))
 
     for name, article, kind, colour, colour_also, taste, taste_also in PRODUCE:
         f = produce_fields(name, article)
@@ -805,6 +821,10 @@ def build_facts():
         f = object_fields(name, article, is_plural)
         facts.append(Fact("use", name, f, use, [u for u in all_uses if u != use and u not in also]))
 
+    pos = {}
+    for tag, words in OPPOSITE_POS.items():
+        for word in words.split():
+            pos[word] = tag
     directed = []
     for w, v, both in OPPOSITE_PAIRS:
         directed.append((w, v))
@@ -816,7 +836,8 @@ def build_facts():
             values.append(v)
     for w, v in directed:
         right = [v2 for w2, v2 in directed if w2 == w]
-        facts.append(Fact("opposite", w, {"w": w}, v, [x for x in values if x not in right and x != w]))
+        wrong = [x for x in values if x not in right and x != w and pos.get(x, "adj") == pos.get(w, "adj")]
+        facts.append(Fact("opposite", w, {"w": w}, v, wrong))
 
     for a in range(0, 11):
         for b in range(0, 11):
@@ -959,7 +980,7 @@ FACT_SENTENCES = {
                   "The official money of {c} is {v}."]),
     "sound": (["{a} {v}.", "{p} {sndb}.", "The sound {a} makes is called {asnd}.",
                "When {a} makes a noise, it {v}.", "You can hear {a} when it {v}.", "The {n} {v}.",
-               "{p} {sndb} to call to each other."],
+               "One sound that {a} makes is {asnd}."],
               ["The typical call of {a} is {asnd}.", "{p} are known to {sndb}.", "The noise made by {a} is {asnd}."]),
     "habitat": (["{a} lives {v}.", "{p} live {v}.", "Most {p} live {v}.", "{p} can be found {v}.",
                  "The {n} lives {v}.", "{p} are usually found {v}."],
@@ -1059,7 +1080,7 @@ FACT_SENTENCES = {
 # Filler sentences that are true for every entity of a kind: (train phrasings, held-out phrasings).
 FILLER = {
     "country": (["{C} is a country.", "{C} has its own flag and its own national anthem.",
-                 "Many visitors travel to {c} each year.", "{cap} is a large city with many streets, parks and buildings.",
+                 "Many visitors travel to {c} each year.", "{cap} is a city with many streets, parks and buildings.",
                  "Children in {c} learn about the history of their country at school.",
                  "The people of {c} celebrate several national holidays each year.",
                  "Like other countries, {c} has a government and laws.",
@@ -1085,8 +1106,7 @@ FILLER = {
                  "{p} {are} grown from plants.", "Many people enjoy eating {p}."],
                 ["Cooks use {p} in many recipes.", "{p} {are} sold fresh in many shops."]),
     "object": (["{o} {is} a useful object.", "{p} can be bought in many shops.", "People have used {p} for many years.",
-                "{p} come in many sizes and colours.", "Many homes and offices have {p}.",
-                "{p} are made in factories."],
+                "Many homes and offices have {p}.", "{p} {pare} sold in many shops."],
                ["Factories around the world make {p}.", "Shops sell {p} in different shapes and sizes."]),
     "opposite": (["Opposite words are also called antonyms.", "Children often learn opposite words at school.",
                   "Many opposite words are short and common.", "Pairs of opposites help people describe the world.",
@@ -1294,8 +1314,9 @@ def article_builders(corpus):
         def continent(rng, sp, cont=cont):
             members = [co[0] for co in COUNTRIES if cont in co[2]]
             doc = Doc(cont)
-            doc.para(["%s is one of the seven continents." % cont] + sup_sentences(sp, cont)
-                     + ["There are many countries in %s." % cont])
+            lead = ("Oceania is a region of the world that includes Australia and many islands."
+                    if cont == "Oceania" else "%s is one of the seven continents." % cont)
+            doc.para([lead] + sup_sentences(sp, cont) + ["There are many countries in %s." % cont])
             for title, ftype in (("Countries", "continent"), ("Capital cities", "capital"),
                                  ("Languages", "language"), ("Currencies", "currency")):
                 doc.section(title)
