@@ -15,11 +15,12 @@ torch::Tensor sequenceLogProbs(CausalLMImpl& net, const Batch& batch, bool perTo
     const torch::Tensor selected = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(-1)}).index_select(0, positions);
     const torch::Tensor logProbs = torch::log_softmax(net.logits(selected).to(torch::kFloat32), -1);
     const torch::Tensor picked = logProbs.gather(1, labels.index_select(0, positions).view({-1, 1})).view({-1});
-    const torch::Tensor rows = torch::div(positions, T - 1, "floor");
-    const auto options = picked.options();
-    torch::Tensor sums = torch::zeros({B}, options).index_add(0, rows, picked);
+    // Scattered back into [B, T - 1] (zeros where labels do not count) and
+    // summed per row, the same reduction the reference implementation uses.
+    const torch::Tensor perPosition = torch::zeros({B * (T - 1)}, picked.options()).index_put({positions}, picked).view({B, T - 1});
+    const torch::Tensor sums = perPosition.sum(-1);
     if (!perToken) return sums;
-    const torch::Tensor counts = torch::zeros({B}, options).index_add(0, rows, torch::ones_like(picked));
+    const torch::Tensor counts = (batch.labels.narrow(1, 1, T - 1) != kIgnoreIndex).sum(-1).to(sums.scalar_type());
     return sums / counts.clamp_min(1.0);
 }
 

@@ -548,7 +548,9 @@ class Fact:
     def fmt(self, template, **extra):
         fields = dict(self.fields)
         fields.update(extra)
-        return cap1(template.format(**fields))
+        text = cap1(template.format(**fields))
+        # a value that ends with an abbreviation ("Washington, D.C.") also ends the sentence
+        return text[:-1] if text.endswith("..") else text
 
     def answer(self):
         return self.fmt(ANSWERS[self.ftype])
@@ -659,7 +661,7 @@ QUESTIONS = {
              ["Is {f} classed as a fruit or a vegetable?"]),
     "use": (["What {is} {o} used for?", "What do people use {o} for?", "What is the purpose of {o}?",
              "Why do people use {o}?", "What can you do with {o}?", "Tell me what {o} {is} used for."],
-            ["What job does {o} do?"]),
+            ["What task {is} {o} meant for?"]),
     "opposite": (["What is the opposite of {w}?", "What is the opposite of the word {w}?",
                   "Tell me the opposite of {w}.", "Which word means the opposite of {w}?",
                   "Give me the opposite of {w}."],
@@ -707,7 +709,7 @@ QUESTIONS = {
                          "Which planet comes {ord} from the Sun?"],
                         ["Which planet is the {ord} one from the Sun?"]),
     "planet_order": (["What number planet from the Sun is {p}?", "Where is {p} in order from the Sun?",
-                      "In order from the Sun, where does {p} come?", "Which place from the Sun does {p} have?",
+                      "In order from the Sun, where does {p} come?", "Which planet from the Sun is {p}?",
                       "Counting from the Sun, which planet is {p}?"],
                      ["What is the position of {p} from the Sun?"]),
     "superlative": (["What is the {adj} {noun}{suf}?", "Which {noun} is the {adj}{suf}?",

@@ -145,4 +145,13 @@ inline int runAll(int argc, char** argv)
         }                                                                                          \
         if (!ll_threw) ::loralab::test::fail(__FILE__, __LINE__, #stmt " did not throw loralab::Error"); \
     } while (0)
+// The text must parse as JSON.
+#define CHECK_NO_THROW_PARSE(text)                                                                 \
+    do {                                                                                           \
+        try {                                                                                      \
+            (void)nlohmann::json::parse(text);                                                     \
+        } catch (const std::exception& ll_e) {                                                     \
+            ::loralab::test::fail(__FILE__, __LINE__, std::string("not JSON: ") + ll_e.what());    \
+        }                                                                                          \
+    } while (0)
 #define SKIP(why) throw ::loralab::test::Skip{why}

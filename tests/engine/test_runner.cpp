@@ -1,0 +1,348 @@
+// The experiment runner on the tiny GPT-NeoX fixture: masking, determinism,
+// resume, cancel, early stopping, NaN handling and SIGKILL at random moments.
+#include "test_harness.h"
+#include "test_paths.h"
+
+#include "engine/data/collate.h"
+#include "engine/io/safetensors.h"
+#include "engine/runner/runner.h"
+#include "engine/train/checkpoint_store.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <nlohmann/json.hpp>
+#include <fcntl.h>
+#include <random>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace loralab;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small dialogue set the tiny model can make progress on.
+fs::path writeDialogues(const fs::path& dir)
+{
+    const char* facts[][2] = {{"France", "Paris"}, {"Italy", "Rome"}, {"Spain", "Madrid"}, {"Japan", "Tokyo"},
+                              {"Peru", "Lima"},    {"Kenya", "Nairobi"}, {"Chile", "Santiago"}, {"Egypt", "Cairo"}};
+    std::string text;
+    for (int round = 0; round < 6; ++round)
+        for (const auto& f : facts) {
+            nlohmann::json j;
+            const std::string q = std::string("\n\nHuman: What is the capital of ") + f[0] + "?\n\nAssistant:";
+            j["chosen"] = q + " The capital of " + f[0] + " is " + f[1] + ".";
+            j["rejected"] = q + " I do not know.";
+            text += j.dump() + "\n";
+        }
+    writeFileAtomic(dir / "dialogues.jsonl", text);
+    return dir / "dialogues.jsonl";
+}
+
+RunConfig smallRun(const std::string& name)
+{
+    const fs::path dir = test::scratchDir(name);
+    RunConfig c;
+    c.name = name;
+    c.model = test::fixtureModel("tiny-gpt-neox").string();
+    c.dataset = writeDialogues(dir).string();
+    c.validationFraction = 0.2;
+    c.runsDir = (dir / "runs").string();
+    c.maxSteps = 8;
+    c.batchSize = 4;
+    c.maxLen = 64;
+    c.learningRate = 5e-3;
+    c.loraDropout = 0.1;
+    c.evalInterval = 4;
+    c.checkpointInterval = 4;
+    c.samples = 0;
+    c.threads = 1;
+    c.device = "cpu";
+    return c;
+}
+
+std::vector<double> stepLosses(const std::string& runDir)
+{
+    std::vector<double> out;
+    for (const auto& r : readRunDirectory(runDir).steps) out.push_back(r.loss);
+    return out;
+}
+
+} // namespace
+
+TEST("unit/labels_mask_prompt_and_padding_exactly")
+{
+    const auto tokenizer = loadTokenizer(test::fixtureModel("tiny-gpt-neox"));
+    Example a{"\n\nHuman: Hi there\n\nAssistant:", "Hello.", "", 1};
+    Example b{"\n\nHuman: A much longer question about many things\n\nAssistant:", "Short.", "", 2};
+    TokenizeOptions o;
+    o.maxLen = 200;
+    const TokenizedExample ta = tokenizeExample(*tokenizer, a, o);
+    const TokenizedExample tb = tokenizeExample(*tokenizer, b, o);
+    const Batch batch = collate({&ta, &tb}, 1, torch::kCPU);
+    for (int row = 0; row < 2; ++row) {
+        const TokenizedExample& t = row == 0 ? ta : tb;
+        for (std::int64_t i = 0; i < batch.ids.size(1); ++i) {
+            const auto label = batch.labels[row][i].item<std::int64_t>();
+            const bool prompt = i < t.promptTokens;
+            const bool padding = i >= static_cast<std::int64_t>(t.ids.size());
+            CHECK_EQ(label == -100, prompt || padding);
+            CHECK_EQ(batch.mask[row][i].item<std::int64_t>(), padding ? 0 : 1);
+            if (!prompt && !padding) CHECK_EQ(label, batch.ids[row][i].item<std::int64_t>());
+        }
+    }
+    CHECK_EQ(ta.ids.back(), tokenizer->eosId()); // answers end with EOS
+    o.trainOnPrompt = true;
+    const TokenizedExample withPrompt = tokenizeExample(*tokenizer, a, o);
+    CHECK_EQ(withPrompt.labels[0], ta.ids[0]);
+}
+
+TEST("unit/truncation_keeps_the_answer_and_drops_old_turns")
+{
+    const auto tokenizer = loadTokenizer(test::fixtureModel("tiny-gpt-neox"));
+    Example e;
+    e.prompt = "\n\nHuman: First question that is long enough\n\nAssistant: First answer\n\nHuman: Second one?\n\nAssistant:";
+    e.target = "The answer.";
+    TokenizeOptions o;
+    o.appendEos = false;
+    const auto answer = tokenizer->encode(e.target);
+    const auto lastTurn = tokenizer->encode("\n\nHuman: Second one?\n\nAssistant:");
+    o.maxLen = static_cast<std::int64_t>(answer.size() + lastTurn.size() + 2);
+    const TokenizedExample t = tokenizeExample(*tokenizer, e, o);
+    CHECK_EQ(t.droppedTurns, 1);
+    CHECK(!t.answerCut);
+    CHECK(static_cast<std::int64_t>(t.ids.size()) <= o.maxLen);
+    CHECK(std::equal(answer.begin(), answer.end(), t.ids.end() - static_cast<std::ptrdiff_t>(answer.size())));
+    CHECK(std::equal(lastTurn.begin(), lastTurn.end(), t.ids.begin()));
+}
+
+TEST("unit/same_seed_same_losses")
+{
+    RunControl c1, c2, c3;
+    RunConfig config = smallRun("seed_a");
+    const auto a = runExperiment(config, c1, {});
+    config.runsDir = (test::scratchDir("seed_b") / "runs").string();
+    const auto b = runExperiment(config, c2, {});
+    config.seed = 43;
+    config.runsDir = (test::scratchDir("seed_c") / "runs").string();
+    const auto c = runExperiment(config, c3, {});
+    CHECK(stepLosses(a.summary.runDir) == stepLosses(b.summary.runDir));
+    CHECK(stepLosses(a.summary.runDir) != stepLosses(c.summary.runDir));
+    CHECK(a.summary.finalTrainLoss < a.summary.firstTrainLoss);
+}
+
+TEST("unit/resume_matches_an_uninterrupted_run")
+{
+    RunControl straightControl;
+    RunConfig config = smallRun("resume_straight");
+    config.maxSteps = 10;
+    const auto straight = runExperiment(config, straightControl, {});
+
+    RunConfig interrupted = smallRun("resume_cut");
+    interrupted.maxSteps = 10;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onStep = [&](const StepRecord& r) {
+        if (r.step == 6) control.cancel.store(true);
+    };
+    const auto first = runExperiment(interrupted, control, callbacks);
+    CHECK_EQ(first.summary.stopReason, std::string("cancelled"));
+    CHECK_EQ(first.summary.steps, 6);
+    RunControl again;
+    const auto resumed = runExperiment(interrupted, again, {}, first.summary.runDir);
+    CHECK_EQ(resumed.summary.stopReason, std::string("completed"));
+    const auto expected = stepLosses(straight.summary.runDir);
+    const auto got = stepLosses(first.summary.runDir);
+    REQUIRE(expected.size() == 10u);
+    REQUIRE(got.size() == 10u);
+    for (std::size_t i = 0; i < expected.size(); ++i) CHECK_EQ(got[i], expected[i]);
+}
+
+TEST("unit/cancel_takes_effect_within_one_step")
+{
+    RunConfig config = smallRun("cancel");
+    config.maxSteps = 50;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onStep = [&](const StepRecord& r) {
+        if (r.step == 3) control.cancel.store(true);
+    };
+    const auto r = runExperiment(config, control, callbacks);
+    CHECK_EQ(r.summary.steps, 3);
+    CHECK_EQ(r.summary.stopReason, std::string("cancelled"));
+    CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
+    CHECK(store.resolve("last").has_value());
+}
+
+TEST("unit/early_stopping_fires_and_keeps_best")
+{
+    RunConfig config = smallRun("early");
+    config.maxSteps = 40;
+    config.evalInterval = 2;
+    config.patience = 2;
+    config.minDelta = 100.0; // nothing after the first evaluation counts as better
+    std::vector<EvalRecord> evals;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
+    const auto r = runExperiment(config, control, callbacks);
+    CHECK_EQ(r.summary.stopReason, std::string("early_stopping"));
+    CHECK_EQ(r.summary.steps, 6);
+    REQUIRE(evals.size() == 3u);
+    CHECK(evals[0].improved);
+    CHECK_EQ(evals[2].evalsLeft, 0);
+    CHECK_EQ(r.summary.bestStep, 2);
+    CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
+    REQUIRE(store.resolve("best").has_value());
+    CHECK_EQ(store.resolve("best")->filename().string(), std::string("step-000002"));
+}
+
+TEST("unit/user_can_stop_and_change_patience_mid_run")
+{
+    RunConfig config = smallRun("steer");
+    config.maxSteps = 40;
+    config.evalInterval = 2;
+    config.patience = 1;
+    config.minDelta = 100.0;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onStep = [&](const StepRecord& r) {
+        if (r.step == 1) control.patience.store(10); // would have stopped at step 4 with patience 1
+        if (r.step == 9) control.stopKeepBest.store(true);
+    };
+    const auto r = runExperiment(config, control, callbacks);
+    CHECK_EQ(r.summary.stopReason, std::string("user_stop"));
+    CHECK_EQ(r.summary.steps, 9);
+}
+
+TEST("unit/non_finite_loss_stops_and_keeps_the_last_good_checkpoint")
+{
+    RunConfig config = smallRun("nan");
+    config.method = "full";
+    config.learningRate = 1e30; // the first update blows the weights up
+    config.maxGradNorm = 0.0;
+    config.schedule = "constant";
+    config.maxSteps = 10;
+    config.checkpointInterval = 1;
+    config.evalInterval = 0;
+    RunControl control;
+    const auto r = runExperiment(config, control, {});
+    CHECK_EQ(r.summary.stopReason, std::string("non_finite_loss"));
+    CHECK(r.summary.steps >= 1);
+    CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
+    const auto last = store.resolve("last");
+    REQUIRE(last.has_value());
+    const auto state = nlohmann::json::parse(readTextFile(*last / "trainer_state.json"));
+    CHECK_EQ(state["step"].get<std::int64_t>(), r.summary.steps);
+    CHECK(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no update was made") != std::string::npos);
+}
+
+TEST("unit/bad_inputs_are_reported_before_anything_is_written")
+{
+    RunConfig config = smallRun("bad");
+    RunControl control;
+    config.dataset = "/nonexistent/train.jsonl";
+    CHECK_THROWS_WITH(runExperiment(config, control, {}), "/nonexistent/train.jsonl", "not found");
+    config = smallRun("bad2");
+    config.loraTargets = {"q_proj"};
+    CHECK_THROWS_WITH(runExperiment(config, control, {}), "q_proj");
+    config = smallRun("bad3");
+    config.batchSize = 0;
+    CHECK_THROWS_WITH(runExperiment(config, control, {}), "batch_size");
+    CHECK(!fs::exists(config.runsDir));
+}
+
+namespace {
+
+pid_t spawnCli(const std::vector<std::string>& args)
+{
+    const std::string exe = std::string(LORALAB_BINARY_DIR) + "/app/loralab-cli";
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(exe.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc == 0 ? pid : -1;
+}
+
+// Every file of the run reads back; a killed process may leave at most a
+// partial last line in the JSONL logs.
+void checkRunReadable(const fs::path& run)
+{
+    CHECK_NO_THROW_PARSE(readTextFile(run / "config.json"));
+    for (const char* log : {"metrics.jsonl", "samples.jsonl"}) {
+        if (!fs::exists(run / log)) continue;
+        std::istringstream in(readTextFile(run / log));
+        std::vector<std::string> lines;
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        for (std::size_t i = 0; i + 1 < lines.size(); ++i) CHECK_NO_THROW_PARSE(lines[i]);
+    }
+    CheckpointStore store(run / "checkpoints");
+    for (const char* label : {"last", "best"}) {
+        const auto dir = store.resolve(label);
+        if (!dir) continue;
+        CHECK_NO_THROW_PARSE(readTextFile(*dir / "trainer_state.json"));
+        CHECK(SafetensorsFile(*dir / "adapter_model.safetensors").names().size() > 0);
+    }
+}
+
+} // namespace
+
+TEST("slow/sigkill_at_random_moments_then_resume")
+{
+    RunConfig config = smallRun("sigkill");
+    config.maxSteps = 40;
+    config.evalInterval = 3;
+    config.checkpointInterval = 1; // a checkpoint write is always close by
+    const fs::path dir = fs::path(config.runsDir).parent_path();
+    writeFileAtomic(dir / "config.json", runConfigToJson(config));
+
+    std::mt19937 rng(12345);
+    std::string runDir;
+    int kills = 0;
+    for (int round = 0; round < 12; ++round) {
+        std::vector<std::string> args = {"run", (dir / "config.json").string(), "--threads", "1"};
+        if (!runDir.empty()) args = {"run", "--resume", runDir, "--threads", "1"};
+        const pid_t pid = spawnCli(args);
+        REQUIRE(pid > 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(400, 1500)(rng)));
+        const bool killed = ::kill(pid, SIGKILL) == 0;
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        if (runDir.empty()) {
+            for (const auto& e : fs::directory_iterator(config.runsDir)) runDir = e.path().string();
+            if (runDir.empty()) continue; // killed before the run directory existed
+        }
+        if (killed && WIFSIGNALED(status)) ++kills;
+        checkRunReadable(runDir);
+        // Resuming needs a "last" checkpoint; before the first one the run starts over.
+        if (!CheckpointStore(fs::path(runDir) / "checkpoints").resolve("last")) {
+            fs::remove_all(runDir);
+            runDir.clear();
+        }
+        if (WIFEXITED(status)) break; // the run finished before the kill
+    }
+    std::cout << "survived " << kills << " kills\n";
+    CHECK(kills >= 5);
+    REQUIRE(!runDir.empty());
+    const pid_t pid = spawnCli({"run", "--resume", runDir, "--threads", "1"});
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    checkRunReadable(runDir);
+    const auto records = readRunDirectory(runDir);
+    REQUIRE(!records.steps.empty());
+    CHECK_EQ(records.steps.back().step, 40);
+    // Each step appears once: work repeated after a kill replaced its first record.
+    for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
+    CHECK(records.hasSummary);
+}

@@ -1,0 +1,287 @@
+// Window tests: each drives the real MainWindow offscreen, like a user would
+// (fields, actions, buttons), and checks what the widgets show.
+#include "ui_test_support.h"
+
+#include "ui/charts_panel.h"
+#include "ui/config_panel.h"
+#include "ui/dataset_panel.h"
+#include "ui/early_stopping_panel.h"
+#include "ui/generation_panel.h"
+#include "ui/main_window.h"
+#include "ui/message_banner.h"
+#include "ui/metric_chart.h"
+#include "ui/run_controller.h"
+#include "ui/runs_panel.h"
+#include "ui/summary_panel.h"
+
+#include "engine/runner/metrics.h"
+
+#include <QAction>
+#include <QLabel>
+#include <QListWidget>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace loralab;
+using namespace loralab::ui;
+
+namespace {
+constexpr int kRunTimeoutMs = 150000; // a short run on two busy cores, with slack
+constexpr int kLoadTimeoutMs = 60000;
+
+void showWindow(MainWindow& w)
+{
+    w.resize(1500, 950);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+}
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void firstStart();
+    void shortRun();
+    void earlyStopping();
+    void generation();
+    void reopenRun();
+};
+
+void TestMainWindow::initTestCase()
+{
+    // Settings and the default runs folder go to test locations, never the user's.
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("LoRA Lab Tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("LoRA Lab Tests"));
+}
+
+void TestMainWindow::init() { QSettings().clear(); }
+
+void TestMainWindow::firstStart()
+{
+    MainWindow w;
+    showWindow(w);
+    QSignalSpy preview(w.datasetPanel(), &DatasetPanel::previewLoaded);
+
+    // Out of the box: the embedded model and dialogues, LoRA, nothing to fix.
+    const RunConfig c = w.configPanel()->config();
+    QCOMPARE(QString::fromStdString(c.model), QStringLiteral("default"));
+    QCOMPARE(QString::fromStdString(c.dataset), QStringLiteral("default:dialogues"));
+    QCOMPARE(QString::fromStdString(c.method), QStringLiteral("lora"));
+    QVERIFY2(w.configPanel()->problems().isEmpty(), qPrintable(w.configPanel()->problems().join('\n')));
+    QVERIFY(w.startAction()->isEnabled());
+    QVERIFY(!w.pauseAction()->isEnabled());
+    QVERIFY(w.banner()->isVisible()); // the welcome line
+
+    // The target checklist comes from the model, the count from the engine.
+    auto* targets = w.findChild<QListWidget*>(QStringLiteral("targetModules"));
+    QVERIFY(targets && targets->count() >= 2);
+    auto* trainable = w.findChild<QLabel*>(QStringLiteral("trainableCount"));
+    QVERIFY(trainable && trainable->text().contains(QLatin1Char('%')));
+    auto* lr = w.findChild<QWidget*>(QStringLiteral("learningRate"));
+    QVERIFY(lr && lr->toolTip().contains(QStringLiteral("learning_rate")));
+
+    // A refused value shows its problem next to the field and disables Start.
+    auto* batch = w.findChild<QSpinBox*>(QStringLiteral("batchSize"));
+    QVERIFY(batch);
+    RunConfig bad = c;
+    bad.learningRate = 0.0;
+    w.configPanel()->setConfig(bad);
+    auto* message = w.findChild<QLabel*>(QStringLiteral("fieldMessage_learning_rate"));
+    QVERIFY(message && message->isVisibleTo(&w) && !message->text().isEmpty());
+    QVERIFY(!w.startAction()->isEnabled());
+    w.configPanel()->setConfig(c);
+    QVERIFY(w.startAction()->isEnabled());
+
+    // The dataset preview arrives from its worker thread.
+    QVERIFY(preview.wait(kLoadTimeoutMs) || preview.count() > 0);
+    w.tabs()->setCurrentIndex(MainWindow::kDatasetTab);
+    QTRY_VERIFY_WITH_TIMEOUT(w.datasetPanel()->table()->model()->rowCount() > 0, kLoadTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(w.datasetPanel()->tokenHtml().contains(QStringLiteral("#a5d6a7")), kLoadTimeoutMs);
+    test::saveScreenshot(&w, QStringLiteral("first_start_dataset"));
+    w.tabs()->setCurrentIndex(MainWindow::kChartsTab);
+    test::saveScreenshot(&w, QStringLiteral("first_start"));
+}
+
+void TestMainWindow::shortRun()
+{
+    MainWindow w;
+    showWindow(w);
+    const QString runs = test::runsDir(QStringLiteral("short"), true);
+    w.configPanel()->setConfig(test::shortConfig(runs));
+    QVERIFY2(w.configPanel()->problems().isEmpty(), qPrintable(w.configPanel()->problems().join('\n')));
+
+    RunController* controller = w.controller();
+    QSignalSpy steps(controller, &RunController::stepRecorded);
+    QSignalSpy evals(controller, &RunController::evalRecorded);
+    QSignalSpy finished(controller, &RunController::finished);
+    QSignalSpy failed(controller, &RunController::failed);
+    w.startAction()->trigger();
+    QVERIFY(controller->isBusy());
+    QVERIFY(!w.startAction()->isEnabled());
+    QVERIFY(w.pauseAction()->isEnabled());
+
+    // Points reach the charts while the run goes on (by the refresh timer).
+    QTRY_VERIFY_WITH_TIMEOUT(w.chartsPanel()->stepPointCount() > 0 || !finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+
+    QCOMPARE(steps.count(), 6);
+    QCOMPARE(evals.count(), 3);
+    QTest::qWait(250); // one refresh tick
+    ChartsPanel* charts = w.chartsPanel();
+    QCOMPARE(charts->stepPointCount(), 6);
+    QCOMPARE(charts->evalPointCount(), 3);
+    QCOMPARE(charts->timeChart()->pointCount(QStringLiteral("lora/fwd")), 6);
+    QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/peak")), 6);
+    QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/est")), 6);
+    QCOMPARE(charts->throughputChart()->pointCount(QStringLiteral("lora/tps")), 6);
+
+    const auto outcome = finished.first().first().value<RunOutcome>();
+    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("completed"));
+    QCOMPARE(outcome.summary.steps, 6);
+    QVERIFY(!controller->isBusy());
+    QVERIFY(w.startAction()->isEnabled());
+    QCOMPARE(w.progressBar()->value(), w.progressBar()->maximum());
+
+    // The summary and the run's samples are shown.
+    QCOMPARE(w.summaryPanel()->table()->columnCount(), 1);
+    QVERIFY(w.summaryPanel()->table()->item(0, 0) && !w.summaryPanel()->table()->item(0, 0)->text().isEmpty());
+    QTableWidget* generations = w.generationPanel()->table();
+    QCOMPARE(generations->rowCount(), 2);
+    QVERIFY(!generations->item(0, GenerationPanel::kInput)->text().isEmpty());
+    test::saveScreenshot(&w, QStringLiteral("short_run_charts"));
+    w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
+    test::saveScreenshot(&w, QStringLiteral("short_run_summary"));
+    w.tabs()->setCurrentIndex(MainWindow::kGenerationsTab);
+    test::saveScreenshot(&w, QStringLiteral("short_run_samples"));
+}
+
+void TestMainWindow::earlyStopping()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("early"), true));
+    // No evaluation after the first can improve by a million: patience 1 ends
+    // the run at the second evaluation.
+    c.maxSteps = 40;
+    c.evalInterval = 1;
+    c.earlyStopping = true;
+    c.patience = 1;
+    c.minDelta = 1e6;
+    c.samples = 0;
+    w.configPanel()->setConfig(c);
+
+    QSignalSpy finished(w.controller(), &RunController::finished);
+    QSignalSpy failed(w.controller(), &RunController::failed);
+    QSignalSpy evals(w.controller(), &RunController::evalRecorded);
+    w.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+
+    const auto outcome = finished.first().first().value<RunOutcome>();
+    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("early_stopping"));
+    QCOMPARE(outcome.summary.steps, 2);
+    QCOMPARE(evals.count(), 2);
+    const auto last = evals.last().first().value<EvalRecord>();
+    QVERIFY(!last.improved);
+    QCOMPARE(last.evalsLeft, 0);
+
+    // The readout says so.
+    EarlyStoppingPanel* panel = w.earlyStoppingPanel();
+    QVERIFY2(panel->statusText().contains(QStringLiteral("early stopping")), qPrintable(panel->statusText()));
+    auto* left = w.findChild<QLabel*>(QStringLiteral("evalsLeft"));
+    QVERIFY(left && left->text().startsWith(QLatin1Char('0')));
+    auto* since = w.findChild<QLabel*>(QStringLiteral("evalsSinceBest"));
+    QVERIFY(since && since->text().startsWith(QLatin1Char('1')));
+    QVERIFY(w.banner()->text().contains(QStringLiteral("stopped early")));
+    test::saveScreenshot(&w, QStringLiteral("early_stopping"));
+}
+
+void TestMainWindow::generation()
+{
+    const QString runDir = test::newestFinishedRun(test::runsDir(QStringLiteral("short"), false));
+    QVERIFY2(!runDir.isEmpty(), "the short_run fixture left no finished run");
+    MainWindow w;
+    showWindow(w);
+    w.tabs()->setCurrentIndex(MainWindow::kGenerationsTab);
+    GenerationPanel* panel = w.generationPanel();
+    const RunConfig config = loadRunConfig((runDir + QStringLiteral("/config.json")).toStdString());
+    panel->setSource(config, runDir, GenerationPanel::Checkpoint::Best);
+    SamplingOptions options = panel->samplingOptions();
+    options.maxNewTokens = 12;
+    options.stopAtEos = false; // a tiny model may otherwise end at once, leaving nothing to compare
+    panel->setSamplingOptions(options);
+
+    QSignalSpy opened(panel, &GenerationPanel::sessionOpened);
+    QSignalSpy generated(panel, &GenerationPanel::rowGenerated);
+    QSignalSpy idle(panel, &GenerationPanel::idle);
+    panel->loadNow();
+    QVERIFY(opened.wait(kLoadTimeoutMs));
+    QVERIFY(opened.first().at(1).toBool()); // the fine-tuned checkpoint loaded
+    QVERIFY(panel->exampleCount() > 0);
+
+    panel->addExample(0);
+    panel->addPrompt(QStringLiteral("\n\nHuman: What is the capital of France?\n\nAssistant:"));
+    panel->generateAll();
+    QTRY_VERIFY_WITH_TIMEOUT(!idle.isEmpty() && !panel->isBusy(), kRunTimeoutMs);
+    QCOMPARE(generated.count(), 4);
+
+    QTableWidget* table = panel->table();
+    QCOMPARE(table->rowCount(), 2);
+    for (int row = 0; row < 2; ++row) {
+        for (int column : {GenerationPanel::kBase, GenerationPanel::kTuned}) {
+            const QString text = table->item(row, column)->text();
+            QVERIFY2(!text.isEmpty() && !text.startsWith(QLatin1Char('(')) && text != QStringLiteral("…"),
+                     qPrintable(QStringLiteral("row %1 column %2: '%3'").arg(row).arg(column).arg(text)));
+        }
+    }
+    QVERIFY(!table->item(0, GenerationPanel::kTarget)->text().isEmpty());
+    test::saveScreenshot(&w, QStringLiteral("generation"));
+}
+
+void TestMainWindow::reopenRun()
+{
+    const QString runs = test::runsDir(QStringLiteral("short"), false);
+    const QString runDir = test::newestFinishedRun(runs);
+    QVERIFY2(!runDir.isEmpty(), "the short_run fixture left no finished run");
+    const RunRecords records = readRunDirectory(runDir.toStdString());
+    QVERIFY(!records.steps.empty());
+
+    MainWindow w;
+    showWindow(w);
+    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
+    RunsPanel* panel = w.runsPanel();
+    QSignalSpy listed(panel, &RunsPanel::listed);
+    QSignalSpy opened(panel, &RunsPanel::runOpened);
+    panel->setRunsDir(runs);
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() >= 1, kLoadTimeoutMs);
+    test::saveScreenshot(&w, QStringLiteral("reopen_runs_list"));
+    QVERIFY(panel->select(runDir));
+    panel->openSelected();
+    QVERIFY(opened.wait(kLoadTimeoutMs));
+
+    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::kChartsTab));
+    QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(records.steps.size()));
+    QCOMPARE(w.chartsPanel()->evalPointCount(), static_cast<int>(records.evals.size()));
+    QCOMPARE(w.generationPanel()->table()->rowCount(), static_cast<int>(records.samples.size()));
+    QCOMPARE(w.summaryPanel()->table()->columnCount(), 1);
+    test::saveScreenshot(&w, QStringLiteral("reopen_run"));
+
+    // Two runs overlaid: here the same run twice, drawn as two traces.
+    emit panel->overlayOpened(records, records);
+    QCOMPARE(w.chartsPanel()->stepPointCount(), 2 * static_cast<int>(records.steps.size()));
+    QCOMPARE(w.summaryPanel()->table()->columnCount(), 3);
+    test::saveScreenshot(&w, QStringLiteral("reopen_overlay"));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

@@ -1,0 +1,61 @@
+#include "ui_test_support.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QWidget>
+
+namespace loralab::ui::test {
+
+QString runsDir(const QString& name, bool clean)
+{
+    QDir dir(QStringLiteral(LORALAB_UI_TEST_RUNS "/") + name);
+    if (clean) dir.removeRecursively();
+    dir.mkpath(QStringLiteral("."));
+    return dir.absolutePath();
+}
+
+RunConfig shortConfig(const QString& runs)
+{
+    RunConfig c;
+    c.name = "ui-test";
+    c.model = "default";
+    c.dataset = "default:dialogues";
+    c.method = "lora";
+    c.maxSteps = 6;
+    c.evalInterval = 2;
+    c.evalBatches = 2;
+    c.batchSize = 4;
+    c.maxLen = 96;
+    c.samples = 2;
+    c.sampleMaxNewTokens = 16;
+    c.checkpointInterval = 0;
+    c.threads = 2;
+    c.seed = 7;
+    c.runsDir = runs.toStdString();
+    return c;
+}
+
+QString newestFinishedRun(const QString& runs)
+{
+    QString newest;
+    QDateTime when;
+    for (const QFileInfo& info : QDir(runs).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        if (!QFileInfo::exists(info.filePath() + QStringLiteral("/summary.json"))) continue;
+        if (newest.isEmpty() || info.lastModified() > when) {
+            newest = info.absoluteFilePath();
+            when = info.lastModified();
+        }
+    }
+    return newest;
+}
+
+QString saveScreenshot(QWidget* widget, const QString& name)
+{
+    QDir().mkpath(QStringLiteral(LORALAB_SCREENSHOTS));
+    const QString path = QStringLiteral(LORALAB_SCREENSHOTS "/") + name + QStringLiteral(".png");
+    widget->grab().save(path);
+    return path;
+}
+
+} // namespace loralab::ui::test

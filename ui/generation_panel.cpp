@@ -1,0 +1,498 @@
+#include "ui/generation_panel.h"
+
+#include "ui/generation_worker.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace loralab::ui {
+
+namespace {
+constexpr int kIdRole = Qt::UserRole + 1;
+constexpr int kMaxListed = 500; // the example list shows this many matches
+const QString kPending = QStringLiteral("…");
+
+QString firstLine(const std::string& text, int limit = 120)
+{
+    QString s = QString::fromStdString(text).simplified();
+    return s.size() > limit ? s.left(limit) + QStringLiteral("…") : s;
+}
+} // namespace
+
+GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
+{
+    registerMetaTypes();
+    qRegisterMetaType<loralab::ui::GenerationJob>();
+    qRegisterMetaType<std::vector<loralab::Example>>();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+
+    // Where the models come from.
+    auto* source = new QHBoxLayout;
+    source->addWidget(new QLabel(tr("Run")));
+    m_runDir = new QLineEdit;
+    m_runDir->setObjectName(QStringLiteral("generationRunDir"));
+    m_runDir->setPlaceholderText(tr("finish, pause or reopen a run, or browse to a run folder"));
+    source->addWidget(m_runDir, 1);
+    auto* browse = new QPushButton(tr("Browse…"));
+    source->addWidget(browse);
+    m_checkpoint = new QComboBox;
+    m_checkpoint->addItems({tr("best checkpoint"), tr("last checkpoint")});
+    source->addWidget(m_checkpoint);
+    m_load = new QPushButton(tr("Load"));
+    m_load->setObjectName(QStringLiteral("generationLoad"));
+    source->addWidget(m_load);
+    layout->addLayout(source);
+    m_status = new QLabel(tr("No models loaded."));
+    m_status->setObjectName(QStringLiteral("generationStatus"));
+    m_status->setWordWrap(true);
+    layout->addWidget(m_status);
+
+    // Picking prompts and sampling settings, side by side.
+    auto* controls = new QHBoxLayout;
+    auto* pick = new QGroupBox(tr("Prompts"));
+    auto* pickLayout = new QVBoxLayout(pick);
+    auto* searchRow = new QHBoxLayout;
+    m_search = new QLineEdit;
+    m_search->setObjectName(QStringLiteral("generationSearch"));
+    m_search->setPlaceholderText(tr("Search validation examples, or type an example number"));
+    m_search->setClearButtonEnabled(true);
+    searchRow->addWidget(m_search, 1);
+    auto* addSelected = new QPushButton(tr("Add"));
+    addSelected->setToolTip(tr("Add the selected validation examples"));
+    auto* addRandom = new QPushButton(tr("Add random"));
+    addRandom->setObjectName(QStringLiteral("addRandomExample"));
+    searchRow->addWidget(addSelected);
+    searchRow->addWidget(addRandom);
+    pickLayout->addLayout(searchRow);
+    m_exampleList = new QListWidget;
+    m_exampleList->setObjectName(QStringLiteral("generationExamples"));
+    m_exampleList->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_exampleList->setMaximumHeight(110);
+    pickLayout->addWidget(m_exampleList);
+    auto* promptRow = new QHBoxLayout;
+    m_prompt = new QPlainTextEdit;
+    m_prompt->setObjectName(QStringLiteral("generationPrompt"));
+    m_prompt->setPlaceholderText(tr("Or type a prompt…"));
+    m_prompt->setMaximumHeight(60);
+    promptRow->addWidget(m_prompt, 1);
+    auto* promptButtons = new QVBoxLayout;
+    auto* addPromptButton = new QPushButton(tr("Add prompt"));
+    promptButtons->addWidget(addPromptButton);
+    m_wrapDialogue = new QCheckBox(tr("As a dialogue turn"));
+    m_wrapDialogue->setChecked(true);
+    m_wrapDialogue->setToolTip(tr("Wrap the text as \"\\n\\nHuman: …\\n\\nAssistant:\", the form dialogue data trains on"));
+    promptButtons->addWidget(m_wrapDialogue);
+    promptRow->addLayout(promptButtons);
+    pickLayout->addLayout(promptRow);
+    controls->addWidget(pick, 3);
+
+    auto* sampling = new QGroupBox(tr("Sampling"));
+    auto* form = new QFormLayout(sampling);
+    m_temperature = new QDoubleSpinBox;
+    m_temperature->setObjectName(QStringLiteral("temperature"));
+    m_temperature->setRange(0.0, 5.0);
+    m_temperature->setSingleStep(0.1);
+    m_temperature->setSpecialValueText(tr("0 (greedy)"));
+    form->addRow(tr("Temperature"), m_temperature);
+    m_topP = new QDoubleSpinBox;
+    m_topP->setRange(0.01, 1.0);
+    m_topP->setSingleStep(0.05);
+    m_topP->setValue(1.0);
+    form->addRow(tr("Top-p"), m_topP);
+    m_topK = new QSpinBox;
+    m_topK->setRange(0, 100000);
+    m_topK->setSpecialValueText(tr("no limit"));
+    form->addRow(tr("Top-k"), m_topK);
+    m_maxTokens = new QSpinBox;
+    m_maxTokens->setObjectName(QStringLiteral("maxTokens"));
+    m_maxTokens->setRange(1, 4096);
+    m_maxTokens->setValue(48);
+    m_maxTokens->setSuffix(tr(" tokens"));
+    form->addRow(tr("Max new"), m_maxTokens);
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    form->addRow(tr("Seed"), m_seed);
+    m_stopAtEos = new QCheckBox(tr("Stop at end-of-text"));
+    m_stopAtEos->setObjectName(QStringLiteral("stopAtEos"));
+    m_stopAtEos->setChecked(true);
+    form->addRow(m_stopAtEos);
+    controls->addWidget(sampling, 1);
+    layout->addLayout(controls);
+
+    auto* actions = new QHBoxLayout;
+    m_generateAll = new QPushButton(tr("Generate all"));
+    m_generateAll->setObjectName(QStringLiteral("generateAll"));
+    m_regenerate = new QPushButton(tr("Regenerate selected"));
+    m_stop = new QPushButton(tr("Stop"));
+    auto* remove = new QPushButton(tr("Remove selected"));
+    auto* clear = new QPushButton(tr("Clear"));
+    for (QPushButton* b : {m_generateAll, m_regenerate, m_stop, remove, clear}) actions->addWidget(b);
+    actions->addStretch(1);
+    layout->addLayout(actions);
+
+    m_table = new QTableWidget(0, kColumnCount);
+    m_table->setObjectName(QStringLiteral("generationTable"));
+    m_table->setHorizontalHeaderLabels({tr("INPUT"), tr("TARGET"), tr("BASE OUTPUT"), tr("FINE-TUNED OUTPUT")});
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->setWordWrap(true);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setAlternatingRowColors(true);
+    m_table->setTextElideMode(Qt::ElideNone);
+    layout->addWidget(m_table, 1);
+
+    // The worker and its thread.
+    m_thread.setObjectName(QStringLiteral("loralab-generation"));
+    m_worker = new GenerationWorker(m_generation, m_cancel);
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &GenerationPanel::openRequested, m_worker, &GenerationWorker::open);
+    connect(this, &GenerationPanel::jobRequested, m_worker, &GenerationWorker::run);
+    connect(m_worker, &GenerationWorker::opened, this, &GenerationPanel::onOpened);
+    connect(m_worker, &GenerationWorker::openFailed, this, [this](const QString& message) {
+        m_loaded = false;
+        m_openedKey.clear();
+        m_status->setText(tr("<span style='color:#c62828'>Cannot load the models: %1</span>").arg(message.toHtmlEscaped()));
+        emit sessionFailed(message);
+    });
+    connect(m_worker, &GenerationWorker::progressed, this, &GenerationPanel::onProgress);
+    connect(m_worker, &GenerationWorker::generated, this, &GenerationPanel::onGenerated);
+    connect(m_worker, &GenerationWorker::jobFailed, this, &GenerationPanel::onJobFailed);
+    connect(m_worker, &GenerationWorker::skipped, this, [this](qint64 id, bool tuned) {
+        const int row = rowOf(id);
+        if (row >= 0) setCell(row, tuned ? kTuned : kBase, tr("stopped"), true);
+        jobEnded();
+    });
+    m_thread.start();
+
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a run folder"), m_runDir->text());
+        if (dir.isEmpty()) return;
+        try {
+            const RunRecords records = readRunDirectory(sstr(dir));
+            setSource(parseRunConfig(records.configJson, sstr(dir + QStringLiteral("/config.json"))), dir, Checkpoint::Best);
+        } catch (const std::exception& e) {
+            emit failed(QString::fromUtf8(e.what()));
+        }
+    });
+    connect(m_checkpoint, &QComboBox::currentIndexChanged, this, [this] { m_loaded = false; });
+    connect(m_load, &QPushButton::clicked, this, &GenerationPanel::loadNow);
+    connect(m_search, &QLineEdit::textChanged, this, &GenerationPanel::filterExamples);
+    connect(addSelected, &QPushButton::clicked, this, [this] {
+        for (QListWidgetItem* item : m_exampleList->selectedItems()) addExample(item->data(Qt::UserRole).toInt());
+    });
+    connect(m_exampleList, &QListWidget::itemDoubleClicked, this,
+            [this](QListWidgetItem* item) { addExample(item->data(Qt::UserRole).toInt()); });
+    connect(addRandom, &QPushButton::clicked, this, &GenerationPanel::addRandomExample);
+    connect(addPromptButton, &QPushButton::clicked, this, [this] {
+        QString text = m_prompt->toPlainText().trimmed();
+        if (text.isEmpty()) return;
+        if (m_wrapDialogue->isChecked() && !text.endsWith(QLatin1String("Assistant:")))
+            text = QStringLiteral("\n\nHuman: %1\n\nAssistant:").arg(text);
+        addPrompt(text);
+        m_prompt->clear();
+    });
+    connect(m_generateAll, &QPushButton::clicked, this, &GenerationPanel::generateAll);
+    connect(m_regenerate, &QPushButton::clicked, this, [this] {
+        QList<int> rows;
+        for (const QModelIndex& i : m_table->selectionModel()->selectedRows()) rows << i.row();
+        for (int row : rows) generateRow(row);
+    });
+    connect(m_stop, &QPushButton::clicked, this, &GenerationPanel::stop);
+    connect(remove, &QPushButton::clicked, this, [this] {
+        QList<int> rows;
+        for (const QModelIndex& i : m_table->selectionModel()->selectedRows()) rows << i.row();
+        std::sort(rows.begin(), rows.end(), std::greater<int>());
+        for (int row : rows) m_table->removeRow(row);
+    });
+    connect(clear, &QPushButton::clicked, this, &GenerationPanel::clearRows);
+    updateButtons();
+}
+
+GenerationPanel::~GenerationPanel()
+{
+    ++m_generation;
+    m_cancel = true;
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QString GenerationPanel::checkpointPath() const
+{
+    const QDir run(m_runDir->text().trimmed());
+    const QString preferred = m_checkpoint->currentIndex() == 0 ? QStringLiteral("best") : QStringLiteral("last");
+    const QString other = m_checkpoint->currentIndex() == 0 ? QStringLiteral("last") : QStringLiteral("best");
+    // A run stopped before its first evaluation has no best; its last is the next best thing.
+    for (const QString& name : {preferred, other}) {
+        const QString dir = run.filePath(QStringLiteral("checkpoints/") + name);
+        if (QFileInfo(dir).isDir()) return dir;
+    }
+    return {};
+}
+
+void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint)
+{
+    m_config = config;
+    m_hasSource = true;
+    m_runDir->setText(runDir);
+    m_checkpoint->setCurrentIndex(checkpoint == Checkpoint::Best ? 0 : 1);
+    m_loaded = false;
+    m_openedKey.clear();
+    m_status->setText(tr("Models load when you generate (or press Load)."));
+    updateButtons();
+}
+
+void GenerationPanel::setCurrentConfig(const RunConfig& config)
+{
+    if (!m_hasSource) m_config = config;
+}
+
+void GenerationPanel::loadNow()
+{
+    m_openedKey.clear();
+    ensureOpen();
+}
+
+void GenerationPanel::ensureOpen()
+{
+    const QString checkpoint = checkpointPath();
+    const QString key = QString::fromStdString(runConfigToJson(m_config)) + QLatin1Char('\n') + checkpoint;
+    if (key == m_openedKey) return;
+    m_openedKey = key;
+    m_loaded = false;
+    const QString description = checkpoint.isEmpty() ? tr("base model only (no checkpoint in this run)")
+                                                     : tr("base model and %1").arg(QDir::toNativeSeparators(checkpoint));
+    m_status->setText(tr("Loading %1…").arg(description));
+    emit openRequested(m_config, checkpoint, description);
+}
+
+void GenerationPanel::onOpened(const std::vector<Example>& examples, bool hasTuned, const QString& description)
+{
+    m_loaded = true;
+    m_examples = examples;
+    m_status->setText(hasTuned ? tr("Loaded %1. %2 validation examples to pick from.").arg(description).arg(examples.size())
+                               : tr("Loaded %1; the fine-tuned column stays empty. %2 validation examples.")
+                                     .arg(description)
+                                     .arg(examples.size()));
+    filterExamples(m_search->text());
+    updateButtons();
+    emit sessionOpened(static_cast<int>(examples.size()), hasTuned);
+}
+
+void GenerationPanel::filterExamples(const QString& text)
+{
+    m_exampleList->clear();
+    const QString needle = text.trimmed();
+    bool isNumber = false;
+    const int number = needle.toInt(&isNumber);
+    for (int i = 0; i < static_cast<int>(m_examples.size()) && m_exampleList->count() < kMaxListed; ++i) {
+        const Example& e = m_examples[i];
+        const bool hit = needle.isEmpty() || (isNumber && i == number) ||
+                         QString::fromStdString(e.prompt).contains(needle, Qt::CaseInsensitive) ||
+                         QString::fromStdString(e.target).contains(needle, Qt::CaseInsensitive);
+        if (!hit) continue;
+        auto* item = new QListWidgetItem(QStringLiteral("#%1  %2").arg(i).arg(firstLine(e.prompt.empty() ? e.target : e.prompt)),
+                                         m_exampleList);
+        item->setData(Qt::UserRole, i);
+        item->setToolTip(QString::fromStdString(e.prompt).right(1500));
+    }
+}
+
+int GenerationPanel::addPrompt(const QString& prompt, const QString& target)
+{
+    const int row = m_table->rowCount();
+    m_table->insertRow(row);
+    auto* input = new QTableWidgetItem(prompt.trimmed());
+    input->setData(kIdRole, m_nextId++);
+    input->setData(Qt::UserRole, prompt); // the exact text, spacing included
+    input->setToolTip(prompt);
+    m_table->setItem(row, kInput, input);
+    m_table->setItem(row, kTarget, new QTableWidgetItem(target));
+    setCell(row, kBase, {});
+    setCell(row, kTuned, {});
+    updateButtons();
+    return row;
+}
+
+bool GenerationPanel::addExample(int index)
+{
+    if (index < 0 || index >= static_cast<int>(m_examples.size())) return false;
+    const Example& e = m_examples[index];
+    addPrompt(QString::fromStdString(e.prompt), QString::fromStdString(e.target));
+    return true;
+}
+
+void GenerationPanel::addRandomExample()
+{
+    if (m_examples.empty()) {
+        ensureOpen(); // the examples come with the models
+        m_status->setText(m_status->text() + tr(" Pick again once loaded."));
+        return;
+    }
+    addExample(static_cast<int>(QRandomGenerator::global()->bounded(static_cast<quint32>(m_examples.size()))));
+}
+
+void GenerationPanel::showSamples(const std::vector<SampleRecord>& samples, bool replace)
+{
+    if (replace) clearRows();
+    for (const SampleRecord& s : samples) {
+        const int row = addPrompt(QString::fromStdString(s.prompt), QString::fromStdString(s.target));
+        setCell(row, kBase, QString::fromStdString(s.baseOutput));
+        setCell(row, kTuned, QString::fromStdString(s.tunedOutput));
+    }
+}
+
+void GenerationPanel::clearRows()
+{
+    stop();
+    m_table->setRowCount(0);
+    updateButtons();
+}
+
+SamplingOptions GenerationPanel::samplingOptions() const
+{
+    SamplingOptions o;
+    o.temperature = m_temperature->value();
+    o.topP = m_topP->value();
+    o.topK = m_topK->value();
+    o.maxNewTokens = m_maxTokens->value();
+    o.seed = static_cast<std::uint64_t>(m_seed->value());
+    o.stopAtEos = m_stopAtEos->isChecked();
+    o.repetitionPenalty = m_config.sampleRepetitionPenalty;
+    return o;
+}
+
+void GenerationPanel::setSamplingOptions(const SamplingOptions& o)
+{
+    m_temperature->setValue(o.temperature);
+    m_topP->setValue(o.topP);
+    m_topK->setValue(static_cast<int>(o.topK));
+    m_maxTokens->setValue(static_cast<int>(o.maxNewTokens));
+    m_seed->setValue(static_cast<int>(o.seed));
+    m_stopAtEos->setChecked(o.stopAtEos);
+}
+
+void GenerationPanel::generateAll()
+{
+    for (int row = 0; row < m_table->rowCount(); ++row) generateRow(row);
+}
+
+void GenerationPanel::generateRow(int row)
+{
+    if (row < 0 || row >= m_table->rowCount()) return;
+    ensureOpen();
+    queue(row, false);
+    queue(row, true);
+}
+
+void GenerationPanel::queue(int row, bool tuned)
+{
+    GenerationJob job;
+    job.row = m_table->item(row, kInput)->data(kIdRole).toLongLong();
+    job.tuned = tuned;
+    job.prompt = sstr(m_table->item(row, kInput)->data(Qt::UserRole).toString());
+    job.options = samplingOptions();
+    // Dialogue prompts: stop where the model would start the next human turn,
+    // as the run's own samples do.
+    if (QString::fromStdString(job.prompt).contains(QLatin1String("Assistant:"))) job.options.stopStrings = {"\n\nHuman:"};
+    job.generation = m_generation.load();
+    setCell(row, tuned ? kTuned : kBase, kPending, true);
+    ++m_busy;
+    updateButtons();
+    emit jobRequested(job);
+}
+
+void GenerationPanel::stop()
+{
+    // Skips queued jobs and interrupts the running one (see GenerationWorker::run).
+    ++m_generation;
+    m_cancel = true;
+}
+
+int GenerationPanel::rowOf(qint64 id) const
+{
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        if (m_table->item(row, kInput)->data(kIdRole).toLongLong() == id) return row;
+    return -1;
+}
+
+void GenerationPanel::setCell(int row, int column, const QString& text, bool placeholder)
+{
+    auto* item = new QTableWidgetItem(text);
+    if (placeholder) {
+        item->setForeground(palette().color(QPalette::PlaceholderText));
+        QFont f = item->font();
+        f.setItalic(true);
+        item->setFont(f);
+    }
+    m_table->setItem(row, column, item);
+}
+
+void GenerationPanel::onProgress(qint64 id, bool tuned, const QString& text)
+{
+    const int row = rowOf(id);
+    if (row >= 0) setCell(row, tuned ? kTuned : kBase, text + QStringLiteral(" ▌"));
+}
+
+void GenerationPanel::onGenerated(qint64 id, bool tuned, const GenerationOutput& out)
+{
+    const int row = rowOf(id);
+    if (row >= 0) {
+        const QString text = QString::fromStdString(out.text).trimmed();
+        if (text.trimmed().isEmpty())
+            setCell(row, tuned ? kTuned : kBase, tr("(no text: %1)").arg(QString::fromStdString(out.stopReason)), true);
+        else
+            setCell(row, tuned ? kTuned : kBase, text);
+        m_table->item(row, tuned ? kTuned : kBase)
+            ->setToolTip(tr("%1 tokens in %2 s; stopped by %3")
+                             .arg(out.tokens)
+                             .arg(out.seconds, 0, 'f', 2)
+                             .arg(QString::fromStdString(out.stopReason)));
+        emit rowGenerated(row, tuned);
+    }
+    jobEnded();
+}
+
+void GenerationPanel::onJobFailed(qint64 id, bool tuned, const QString& message)
+{
+    const int row = rowOf(id);
+    if (row >= 0) setCell(row, tuned ? kTuned : kBase, tr("(%1)").arg(message), true);
+    jobEnded();
+}
+
+void GenerationPanel::jobEnded()
+{
+    m_busy = std::max(0, m_busy - 1);
+    updateButtons();
+    if (m_busy == 0) emit idle();
+}
+
+void GenerationPanel::updateButtons()
+{
+    const bool rows = m_table->rowCount() > 0;
+    m_generateAll->setEnabled(rows);
+    m_regenerate->setEnabled(rows);
+    m_stop->setEnabled(m_busy > 0);
+}
+
+} // namespace loralab::ui

@@ -1,0 +1,125 @@
+// The Generations tab: prompts answered side by side by the base model and
+// the fine-tuned one. Prompts come from the validation examples (random, by
+// number, by search) or are typed; sampling settings apply to the next
+// generation; one row or all rows can be regenerated. The models come from a
+// run's checkpoints/best (finished runs) or checkpoints/last (paused runs),
+// and are loaded and run on a worker thread.
+#pragma once
+
+#include "ui/metatypes.h"
+
+#include "engine/model/sampling.h"
+
+#include <QThread>
+#include <QWidget>
+
+#include <atomic>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace loralab::ui {
+
+class GenerationWorker;
+struct GenerationJob;
+
+class GenerationPanel : public QWidget {
+    Q_OBJECT
+public:
+    enum Column { kInput, kTarget, kBase, kTuned, kColumnCount };
+    enum class Checkpoint { Best, Last };
+
+    explicit GenerationPanel(QWidget* parent = nullptr);
+    ~GenerationPanel() override; // stops generation, joins the thread
+
+    // The run to generate from; loading waits for the first generation (or Load).
+    void setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint);
+    void loadNow();
+    // The window's current settings, used (base model only) until a run is chosen.
+    void setCurrentConfig(const RunConfig& config);
+
+    // Rows filled from a run's own samples (outputs already known).
+    void showSamples(const std::vector<SampleRecord>& samples, bool replace);
+    int addPrompt(const QString& prompt, const QString& target = {});
+    bool addExample(int index); // from the loaded validation examples
+    void addRandomExample();
+    void generateAll();
+    void generateRow(int row);
+    void stop();
+    void clearRows();
+
+    SamplingOptions samplingOptions() const;
+    void setSamplingOptions(const SamplingOptions& options);
+
+    QTableWidget* table() const { return m_table; }
+    int exampleCount() const { return static_cast<int>(m_examples.size()); }
+    bool isBusy() const { return m_busy > 0; }
+    bool isLoaded() const { return m_loaded; }
+
+signals:
+    void sessionOpened(int examples, bool hasTuned);
+    void sessionFailed(const QString& message);
+    void rowGenerated(int row, bool tuned);
+    void idle(); // every queued generation has finished, failed or been skipped
+    void failed(const QString& message);
+
+    // To the worker (queued).
+    void openRequested(const loralab::RunConfig& config, const QString& checkpointDir, const QString& description);
+    void jobRequested(const loralab::ui::GenerationJob& job);
+
+private:
+    void ensureOpen();
+    void queue(int row, bool tuned);
+    int rowOf(qint64 id) const;
+    void setCell(int row, int column, const QString& text, bool placeholder = false);
+    void onOpened(const std::vector<Example>& examples, bool hasTuned, const QString& description);
+    void onProgress(qint64 id, bool tuned, const QString& text);
+    void onGenerated(qint64 id, bool tuned, const GenerationOutput& output);
+    void onJobFailed(qint64 id, bool tuned, const QString& message);
+    void jobEnded();
+    void filterExamples(const QString& text);
+    void updateButtons();
+    QString checkpointPath() const;
+
+    QThread m_thread;
+    GenerationWorker* m_worker = nullptr;
+    std::atomic<quint64> m_generation{1};
+    std::atomic<bool> m_cancel{false};
+
+    QLineEdit* m_runDir;
+    QComboBox* m_checkpoint;
+    QPushButton* m_load;
+    QLabel* m_status;
+    QLineEdit* m_search;
+    QListWidget* m_exampleList;
+    QPlainTextEdit* m_prompt;
+    QCheckBox* m_wrapDialogue;
+    QDoubleSpinBox* m_temperature;
+    QDoubleSpinBox* m_topP;
+    QSpinBox* m_topK;
+    QSpinBox* m_maxTokens;
+    QSpinBox* m_seed;
+    QCheckBox* m_stopAtEos;
+    QPushButton* m_generateAll;
+    QPushButton* m_regenerate;
+    QPushButton* m_stop;
+    QTableWidget* m_table;
+
+    RunConfig m_config;
+    bool m_hasSource = false;
+    QString m_openedKey; // config + checkpoint the worker has (or is loading)
+    bool m_loaded = false;
+    std::vector<Example> m_examples;
+    qint64 m_nextId = 1;
+    int m_busy = 0;
+};
+
+} // namespace loralab::ui

@@ -1,0 +1,574 @@
+#include "ui/main_window.h"
+
+#include "ui/charts_panel.h"
+#include "ui/config_panel.h"
+#include "ui/config_widgets.h"
+#include "ui/dataset_panel.h"
+#include "ui/early_stopping_panel.h"
+#include "ui/generation_panel.h"
+#include "ui/message_banner.h"
+#include "ui/runs_panel.h"
+#include "ui/summary_panel.h"
+#include "ui/ui_resources.h"
+
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace loralab::ui {
+
+namespace {
+constexpr int kEventLogLines = 5000;
+const QString kConfigFilter = QStringLiteral("Run configuration (*.json);;All files (*)");
+
+QString runLabel(const std::string& run)
+{
+    if (run == "lora") return QObject::tr("LoRA");
+    if (run == "full") return QObject::tr("Full");
+    if (run == "dpo") return QObject::tr("DPO");
+    return QString::fromStdString(run);
+}
+
+QString stopReasonText(const std::string& reason)
+{
+    if (reason == "early_stopping") return QObject::tr("stopped early: validation stopped improving");
+    if (reason == "user_stop") return QObject::tr("stopped on request, keeping the best checkpoint");
+    if (reason == "cancelled") return QObject::tr("cancelled; its checkpoints are kept and it can be continued");
+    if (reason == "non_finite_loss") return QObject::tr("stopped: the loss became NaN or infinite");
+    return QObject::tr("completed");
+}
+
+QString runName(const RunRecords& r) { return QFileInfo(QString::fromStdString(r.dir)).fileName(); }
+
+RunConfig configOf(const RunRecords& r)
+{
+    return r.configJson.empty() ? RunConfig{} : parseRunConfig(r.configJson, r.dir + "/config.json");
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    registerMetaTypes();
+    setWindowTitle(tr("LoRA Lab"));
+    setWindowIcon(appIcon());
+    m_controller = new RunController(this);
+    buildLayout();
+    buildActions();
+    connectController();
+    connectPanels();
+    restoreSettings();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+EarlyStoppingPanel* MainWindow::earlyStoppingPanel() const { return m_config->earlyStoppingPanel(); }
+
+void MainWindow::buildLayout()
+{
+    m_config = new ConfigPanel;
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_config);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(m_config->sizeHint().width() + 24);
+    auto* configDock = new QDockWidget(tr("Configuration"), this);
+    configDock->setObjectName(QStringLiteral("configDock"));
+    configDock->setWidget(scroll);
+    configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, configDock);
+
+    auto* stopDock = new QDockWidget(tr("Early stopping"), this);
+    stopDock->setObjectName(QStringLiteral("earlyStoppingDock"));
+    stopDock->setWidget(m_config->earlyStoppingPanel());
+    stopDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, stopDock);
+    splitDockWidget(configDock, stopDock, Qt::Vertical);
+
+    m_events = new QPlainTextEdit;
+    m_events->setObjectName(QStringLiteral("eventLog"));
+    m_events->setReadOnly(true);
+    m_events->setMaximumBlockCount(kEventLogLines);
+    m_events->setPlaceholderText(tr("What the engine reports while a run goes on."));
+    auto* eventsDock = new QDockWidget(tr("Events"), this);
+    eventsDock->setObjectName(QStringLiteral("eventsDock"));
+    eventsDock->setWidget(m_events);
+    addDockWidget(Qt::BottomDockWidgetArea, eventsDock);
+    resizeDocks({eventsDock}, {110}, Qt::Vertical);
+
+    m_charts = new ChartsPanel;
+    m_summary = new SummaryPanel;
+    m_dataset = new DatasetPanel;
+    m_generation = new GenerationPanel;
+    m_runs = new RunsPanel;
+    m_tabs = new QTabWidget;
+    m_tabs->setObjectName(QStringLiteral("mainTabs"));
+    m_tabs->addTab(m_charts, tr("Charts"));
+    m_tabs->addTab(m_summary, tr("Summary"));
+    m_tabs->addTab(m_dataset, tr("Dataset"));
+    m_tabs->addTab(m_generation, tr("Generations"));
+    m_tabs->addTab(m_runs, tr("Runs"));
+    m_banner = new MessageBanner;
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_tabs, 1);
+    setCentralWidget(central);
+
+    m_stateLabel = new QLabel(tr("Ready"));
+    m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
+    statusBar()->addWidget(m_stateLabel, 1);
+    m_progress = new QProgressBar;
+    m_progress->setObjectName(QStringLiteral("runProgress"));
+    m_progress->setMinimumWidth(360);
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("idle"));
+    statusBar()->addPermanentWidget(m_progress);
+}
+
+void MainWindow::buildActions()
+{
+    QStyle* s = style();
+    m_start = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
+    m_start->setObjectName(QStringLiteral("startAction"));
+    m_start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    m_start->setToolTip(tr("Start a run with this configuration (Ctrl+Enter)"));
+    m_pause = new QAction(s->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
+    m_pause->setToolTip(tr("Hold between steps; the engine saves checkpoints/last, which the Generations tab can load"));
+    m_resume = new QAction(s->standardIcon(QStyle::SP_MediaSeekForward), tr("&Resume"), this);
+    m_cancel = new QAction(s->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this);
+    m_cancel->setToolTip(tr("Stop after the current step; checkpoints are kept and the run can be continued"));
+    m_stopKeepBest = new QAction(s->standardIcon(QStyle::SP_DialogApplyButton), tr("Stop, keep &best"), this);
+    m_stopKeepBest->setToolTip(tr("End the run now and finish with its best checkpoint"));
+    m_loadConfig = new QAction(s->standardIcon(QStyle::SP_DialogOpenButton), tr("&Load config…"), this);
+    m_loadConfig->setShortcut(QKeySequence::Open);
+    m_saveConfig = new QAction(s->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save config as…"), this);
+    m_saveConfig->setShortcut(QKeySequence::SaveAs);
+    m_resetConfig = new QAction(tr("Reset to &defaults"), this);
+
+    auto* toolbar = addToolBar(tr("Run"));
+    toolbar->setObjectName(QStringLiteral("runToolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->setMovable(false);
+    toolbar->addActions({m_start, m_pause, m_resume, m_cancel, m_stopKeepBest});
+    toolbar->addSeparator();
+    toolbar->addActions({m_loadConfig, m_saveConfig});
+
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addActions({m_loadConfig, m_saveConfig, m_resetConfig});
+    file->addSeparator();
+    file->addAction(tr("Open run folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a run folder"), m_runs->runsDir());
+        if (dir.isEmpty()) return;
+        try {
+            showReopenedRun(readRunDirectory(sstr(dir)));
+        } catch (const std::exception& e) {
+            onFailed(QString::fromUtf8(e.what()));
+        }
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({m_start, m_pause, m_resume, m_cancel, m_stopKeepBest});
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(tr("Reset chart zoom"), m_charts, &ChartsPanel::resetZoom);
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Run options…"), this, &MainWindow::showOptionReference);
+    help->addAction(tr("About LoRA Lab"), this, [this] {
+        QMessageBox::about(this, tr("About LoRA Lab"),
+                           tr("<h3>LoRA Lab %1</h3><p>A workbench for LoRA and full fine-tuning experiments on causal "
+                              "language models: configure a run, watch it, compare methods, and try the result.</p>")
+                               .arg(QStringLiteral(LORALAB_VERSION)));
+    });
+
+    connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
+    connect(m_pause, &QAction::triggered, m_controller, &RunController::pause);
+    connect(m_resume, &QAction::triggered, m_controller, &RunController::resume);
+    connect(m_cancel, &QAction::triggered, m_controller, &RunController::cancel);
+    connect(m_stopKeepBest, &QAction::triggered, m_controller, &RunController::stopKeepBest);
+    connect(m_loadConfig, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Load a run configuration"), {}, kConfigFilter);
+        if (!path.isEmpty()) loadConfigFile(path);
+    });
+    connect(m_saveConfig, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save the run configuration"),
+                                                          QString::fromStdString(m_config->config().name) + ".json", kConfigFilter);
+        if (!path.isEmpty()) saveConfigFile(path);
+    });
+    connect(m_resetConfig, &QAction::triggered, this, [this] {
+        RunConfig defaults;
+        defaults.runsDir = m_config->config().runsDir; // keep where runs go
+        m_config->setConfig(defaults);
+    });
+}
+
+void MainWindow::connectController()
+{
+    RunController* c = m_controller;
+    connect(c, &RunController::stateChanged, this, [this](RunController::State state) {
+        updateActions();
+        if (state == RunController::State::Paused) {
+            m_stateLabel->setText(tr("Paused; the engine saves checkpoints/last."));
+            if (!m_controller->runDir().isEmpty()) {
+                m_generation->setSource(m_controller->config(), m_controller->runDir(), GenerationPanel::Checkpoint::Last);
+                m_banner->showMessage(MessageBanner::Level::Info,
+                                      tr("Paused. The last checkpoint can be tried in the Generations tab while the run waits."),
+                                      tr("Open Generations"), [this] { m_tabs->setCurrentIndex(kGenerationsTab); });
+            }
+        } else if (state == RunController::State::Stopping) {
+            m_stateLabel->setText(tr("Stopping after the current step…"));
+        }
+    });
+    connect(c, &RunController::stepRecorded, this, &MainWindow::onStep);
+    connect(c, &RunController::evalRecorded, this, [this](const EvalRecord& e) {
+        m_charts->addEval(e);
+        earlyStoppingPanel()->showEval(e);
+    });
+    connect(c, &RunController::eventLogged, this, &MainWindow::logEvent);
+    connect(c, &RunController::runDirCreated, this, [this](const QString& dir) {
+        logEvent(tr("Run folder: %1").arg(QDir::toNativeSeparators(dir)));
+        m_runs->refresh();
+    });
+    connect(c, &RunController::finished, this, &MainWindow::onFinished);
+    connect(c, &RunController::failed, this, &MainWindow::onFailed);
+}
+
+void MainWindow::connectPanels()
+{
+    EarlyStoppingPanel* stop = earlyStoppingPanel();
+    connect(stop, &EarlyStoppingPanel::patienceEdited, m_controller, &RunController::setPatience);
+    connect(stop, &EarlyStoppingPanel::evalIntervalEdited, m_controller, &RunController::setEvalInterval);
+    connect(stop, &EarlyStoppingPanel::enabledEdited, m_controller, &RunController::setEarlyStopping);
+    connect(stop, &EarlyStoppingPanel::stopKeepBestRequested, m_controller, &RunController::stopKeepBest);
+
+    connect(m_config, &ConfigPanel::configChanged, this, [this] {
+        const RunConfig c = m_config->config();
+        m_dataset->setConfig(c);
+        m_generation->setCurrentConfig(c);
+        m_runs->setRunsDir(QString::fromStdString(c.runsDir));
+    });
+    connect(m_config, &ConfigPanel::problemsChanged, this, &MainWindow::updateActions);
+    connect(m_dataset, &DatasetPanel::previewLoaded, this, [this](const QString& format, qint64 examples) {
+        m_config->setDatasetDetected(tr("%1 · %2 examples").arg(format).arg(examples), false);
+    });
+    connect(m_dataset, &DatasetPanel::previewFailed, this,
+            [this](const QString& message) { m_config->setDatasetDetected(message, true); });
+
+    connect(m_generation, &GenerationPanel::failed, this, &MainWindow::onFailed);
+    connect(m_generation, &GenerationPanel::sessionFailed, this, [this](const QString& message) {
+        m_banner->showMessage(MessageBanner::Level::Error, tr("Generation: %1").arg(message.toHtmlEscaped()));
+    });
+
+    connect(m_runs, &RunsPanel::runOpened, this, &MainWindow::showReopenedRun);
+    connect(m_runs, &RunsPanel::groupOpened, this, &MainWindow::showReopenedGroup);
+    connect(m_runs, &RunsPanel::overlayOpened, this, &MainWindow::showOverlay);
+    connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueRun);
+    connect(m_runs, &RunsPanel::failed, this, &MainWindow::onFailed);
+
+    // The first configuration is already settled; hand it to the panels.
+    emit m_config->configChanged();
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    m_config->loadSettings(settings);
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_charts->setSmoothing(settings.value(QStringLiteral("charts/smoothing"), 0.6).toDouble());
+    if (!settings.contains(QStringLiteral("config/json"))) {
+        m_banner->showMessage(MessageBanner::Level::Info,
+                              tr("Welcome to LoRA Lab. <b>Start</b> fine-tunes the embedded model on the embedded "
+                                 "dialogues with LoRA; the charts fill in as it trains."));
+    }
+    if (geometry().width() < 900) resize(1400, 900);
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings;
+    m_config->saveSettings(settings);
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("charts/smoothing"), m_charts->smoothing());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (m_controller->isBusy()) {
+        const auto answer = QMessageBox::question(this, tr("A run is in progress"),
+                                                  tr("Stop the run and quit? Its checkpoints are kept, and it can be "
+                                                     "continued from the Runs tab."));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+    }
+    saveSettings();
+    event->accept();
+}
+
+void MainWindow::updateActions()
+{
+    const auto state = m_controller->state();
+    const bool idle = state == RunController::State::Idle;
+    m_start->setEnabled(idle && m_config->problems().isEmpty());
+    m_start->setToolTip(m_config->problems().isEmpty()
+                            ? tr("Start a run with this configuration (Ctrl+Enter)")
+                            : tr("Fix these first:\n%1").arg(m_config->problems().join(QLatin1Char('\n'))));
+    m_pause->setEnabled(state == RunController::State::Running);
+    m_resume->setEnabled(state == RunController::State::Paused);
+    m_cancel->setEnabled(state == RunController::State::Running || state == RunController::State::Paused);
+    m_stopKeepBest->setEnabled(state == RunController::State::Running || state == RunController::State::Paused);
+    m_loadConfig->setEnabled(idle);
+    m_resetConfig->setEnabled(idle);
+    m_config->setRunning(!idle);
+}
+
+void MainWindow::startRun()
+{
+    m_config->refreshNow();
+    if (!m_config->problems().isEmpty()) {
+        m_banner->showMessage(MessageBanner::Level::Error,
+                              tr("The run cannot start: %1").arg(m_config->problems().join(QStringLiteral("; ")).toHtmlEscaped()));
+        return;
+    }
+    const RunConfig config = m_config->config();
+    saveSettings();
+    m_charts->clear();
+    m_summary->clear();
+    earlyStoppingPanel()->resetReadout();
+    m_lastPhase.clear();
+    m_banner->hide();
+    m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
+    if (!m_controller->start(config, m_config->comparison())) return;
+    m_progress->setRange(0, 0); // busy until the first step says how many there are
+    m_progress->setFormat(tr("preparing…"));
+    m_stateLabel->setText(tr("Loading the model and data…"));
+    m_tabs->setCurrentIndex(kChartsTab);
+}
+
+void MainWindow::onStep(const StepRecord& r)
+{
+    m_charts->addStep(r);
+    if (m_controller->isComparison() && r.run != sstr(m_lastPhase)) {
+        m_lastPhase = QString::fromStdString(r.run);
+        earlyStoppingPanel()->resetReadout(); // each half has its own early stopping
+    }
+    const int total = static_cast<int>(std::max<std::int64_t>(r.totalSteps, 1));
+    m_progress->setRange(0, total);
+    m_progress->setValue(static_cast<int>(std::min<std::int64_t>(r.step, total)));
+    QString phase;
+    if (m_controller->isComparison()) phase = tr("%1 (%2 of 2) · ").arg(runLabel(r.run)).arg(r.run == "full" ? 2 : 1);
+    m_progress->setFormat(tr("%1step %2 / %3 · %p% · ETA %4").arg(phase).arg(r.step).arg(r.totalSteps).arg(formatDuration(r.etaSeconds)));
+    if (m_controller->state() == RunController::State::Running)
+        m_stateLabel->setText(tr("Training: loss %1 · %2 tokens/s · %3 memory")
+                                  .arg(r.loss, 0, 'f', 4)
+                                  .arg(r.tokensPerSecond, 0, 'f', 0)
+                                  .arg(formatBytes(r.memoryBytes)));
+}
+
+void MainWindow::onFinished(const RunOutcome& outcome)
+{
+    m_charts->flush();
+    m_progress->setRange(0, 1);
+    m_progress->setValue(1);
+    const RunSummary& main = outcome.comparison ? outcome.compare.lora : outcome.summary;
+    const RunConfig config = m_controller->config();
+    if (outcome.comparison) {
+        m_summary->showComparison(outcome.compare);
+        earlyStoppingPanel()->showOutcome(outcome.compare.full);
+    } else {
+        m_summary->showRun(outcome.summary);
+        earlyStoppingPanel()->showOutcome(outcome.summary);
+    }
+    m_progress->setFormat(tr("done · %1").arg(formatDuration(main.seconds + (outcome.comparison ? outcome.compare.full.seconds : 0))));
+    if (!outcome.samples.empty()) m_generation->showSamples(outcome.samples, true);
+    if (!main.runDir.empty())
+        m_generation->setSource(config, QString::fromStdString(main.runDir), GenerationPanel::Checkpoint::Best);
+
+    QString text = tr("Run finished: %1.").arg(stopReasonText(main.stopReason));
+    if (outcome.comparison) text = tr("Comparison finished. LoRA %1; full %2.").arg(stopReasonText(outcome.compare.lora.stopReason),
+                                                                                  stopReasonText(outcome.compare.full.stopReason));
+    if (outcome.tunedExactMatch >= 0)
+        text += tr(" Exact answers: base %1 %, fine-tuned %2 %.")
+                    .arg(outcome.baseExactMatch * 100, 0, 'f', 0)
+                    .arg(outcome.tunedExactMatch * 100, 0, 'f', 0);
+    const bool nonFinite = main.stopReason == "non_finite_loss" || outcome.compare.full.stopReason == "non_finite_loss";
+    if (nonFinite) {
+        m_banner->showMessage(MessageBanner::Level::Error,
+                              text + tr(" Try a lower learning rate, gradient clipping, or fp32 base weights."));
+    } else {
+        m_banner->showMessage(MessageBanner::Level::Success, text, tr("Show summary"),
+                              [this] { m_tabs->setCurrentIndex(kSummaryTab); });
+    }
+    m_stateLabel->setText(text);
+    m_runs->refresh();
+}
+
+void MainWindow::onFailed(const QString& message)
+{
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("failed"));
+    m_stateLabel->setText(tr("Failed"));
+    logEvent(tr("Error: %1").arg(message));
+    m_banner->showMessage(MessageBanner::Level::Error, message.toHtmlEscaped());
+}
+
+void MainWindow::logEvent(const QString& message)
+{
+    m_events->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("hh:mm:ss")), message));
+}
+
+void MainWindow::showReopenedRun(const RunRecords& records)
+{
+    m_charts->clear();
+    m_charts->addRecords(records, {});
+    m_charts->flush();
+    earlyStoppingPanel()->resetReadout();
+    if (!records.evals.empty()) earlyStoppingPanel()->showEval(records.evals.back());
+    if (records.hasSummary) {
+        m_summary->showRun(records.summary);
+        earlyStoppingPanel()->showOutcome(records.summary);
+    } else {
+        m_summary->clear();
+    }
+    m_generation->showSamples(records.samples, true);
+    try {
+        m_generation->setSource(configOf(records), QString::fromStdString(records.dir), GenerationPanel::Checkpoint::Best);
+    } catch (const std::exception& e) {
+        onFailed(QString::fromUtf8(e.what()));
+    }
+    QString text = tr("Showing %1: %2 steps, %3 evaluations, %4 samples.")
+                       .arg(runName(records))
+                       .arg(records.steps.size())
+                       .arg(records.evals.size())
+                       .arg(records.samples.size());
+    if (records.unreadableLines > 0) text += tr(" %n line(s) could not be read.", nullptr, static_cast<int>(records.unreadableLines));
+    m_stateLabel->setText(text);
+    m_tabs->setCurrentIndex(kChartsTab);
+}
+
+void MainWindow::showReopenedGroup(const RunRecords& lora, const RunRecords& full, const QString& groupDir)
+{
+    m_charts->clear();
+    m_charts->addRecords(lora, {});
+    m_charts->addRecords(full, {});
+    m_charts->flush();
+    if (lora.hasSummary && full.hasSummary) m_summary->showComparison(CompareSummary{lora.summary, full.summary, sstr(groupDir)});
+    std::vector<SampleRecord> samples = lora.samples;
+    m_generation->showSamples(samples, true);
+    try {
+        m_generation->setSource(configOf(lora), QString::fromStdString(lora.dir), GenerationPanel::Checkpoint::Best);
+    } catch (const std::exception& e) {
+        onFailed(QString::fromUtf8(e.what()));
+    }
+    m_stateLabel->setText(tr("Showing the comparison %1.").arg(QFileInfo(groupDir).fileName()));
+    m_tabs->setCurrentIndex(kChartsTab);
+}
+
+void MainWindow::showOverlay(const RunRecords& a, const RunRecords& b)
+{
+    m_charts->clear();
+    const QString aLabel = tr("A %1").arg(runName(a)), bLabel = tr("B %1").arg(runName(b));
+    m_charts->addRecords(a, aLabel);
+    m_charts->addRecords(b, bLabel);
+    m_charts->flush();
+    if (a.hasSummary && b.hasSummary) m_summary->showPair(a.summary, aLabel, b.summary, bLabel);
+    m_stateLabel->setText(tr("Overlaying %1 and %2.").arg(runName(a), runName(b)));
+    m_tabs->setCurrentIndex(kChartsTab);
+}
+
+void MainWindow::continueRun(const QString& dir, const RunConfig& config)
+{
+    if (m_controller->isBusy()) return;
+    m_charts->clear();
+    m_summary->clear();
+    earlyStoppingPanel()->resetReadout();
+    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(dir)));
+    if (m_controller->start(config, false, dir)) {
+        m_progress->setRange(0, 0);
+        m_progress->setFormat(tr("resuming…"));
+        m_tabs->setCurrentIndex(kChartsTab);
+    }
+}
+
+bool MainWindow::loadConfigFile(const QString& path)
+{
+    try {
+        m_config->setConfig(loadRunConfig(sstr(path)));
+        m_stateLabel->setText(tr("Loaded %1").arg(QDir::toNativeSeparators(path)));
+        return true;
+    } catch (const std::exception& e) {
+        m_banner->showMessage(MessageBanner::Level::Error, QString::fromUtf8(e.what()).toHtmlEscaped());
+        return false;
+    }
+}
+
+bool MainWindow::saveConfigFile(const QString& path)
+{
+    try {
+        writeFileAtomic(sstr(path), runConfigToJson(m_config->config()));
+        m_stateLabel->setText(tr("Saved %1").arg(QDir::toNativeSeparators(path)));
+        return true;
+    } catch (const std::exception& e) {
+        m_banner->showMessage(MessageBanner::Level::Error, QString::fromUtf8(e.what()).toHtmlEscaped());
+        return false;
+    }
+}
+
+void MainWindow::showOptionReference()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Run options"));
+    auto* layout = new QVBoxLayout(&dialog);
+    layout->addWidget(new QLabel(tr("The options of a run configuration, as Save config writes them and "
+                                    "<tt>loralab-cli run</tt> reads them.")));
+    const auto docs = runOptionDocs();
+    auto* table = new QTableWidget(static_cast<int>(docs.size()), 3);
+    table->setHorizontalHeaderLabels({tr("Option"), tr("Default"), tr("Meaning")});
+    for (int i = 0; i < static_cast<int>(docs.size()); ++i) {
+        table->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(docs[i].key)));
+        table->setItem(i, 1, new QTableWidgetItem(QString::fromStdString(docs[i].defaultValue)));
+        table->setItem(i, 2, new QTableWidgetItem(QString::fromStdString(docs[i].help)));
+    }
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->resizeColumnsToContents();
+    layout->addWidget(table);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(900, 600);
+    dialog.exec();
+}
+
+} // namespace loralab::ui
