@@ -3,6 +3,7 @@
 # window tests). The window tests run offscreen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/setup-debian.sh
 ./tests/fetch_qwen_tokenizer.sh tests/data/downloads/qwen-tokenizer.json
 ./scripts/build.sh
 export QT_QPA_PLATFORM=offscreen

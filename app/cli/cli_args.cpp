@@ -89,6 +89,15 @@ std::vector<long long> Args::getIntList(const std::string& name) const
     return out;
 }
 
+std::vector<std::string> splitList(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
 std::string formatOptions(const std::vector<OptionSpec>& specs)
 {
     std::ostringstream out;

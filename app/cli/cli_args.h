@@ -32,6 +32,9 @@ private:
     std::map<std::string, std::string> m_values;
 };
 
+// "a,b,,c" -> {"a", "b", "c"}
+std::vector<std::string> splitList(const std::string& text);
+
 std::string formatOptions(const std::vector<OptionSpec>& specs);
 
 // Options every command takes.

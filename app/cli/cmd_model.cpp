@@ -5,6 +5,7 @@
 #include "engine/model/generation.h"
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
+#include "engine/runner/resources.h"
 #include "engine/util/error.h"
 
 #include <iomanip>
@@ -17,26 +18,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const std::string& requireModel(const Args& args, const char* command)
+// The MODEL argument, with "default" standing for the embedded model.
+std::string requireModel(const Args& args, const char* command)
 {
-    if (args.positional().empty()) throw Error(std::string(command) + " needs a MODEL (a model directory or preset:<name>)");
-    return args.positional()[0];
+    if (args.positional().empty())
+        throw Error(std::string(command) + " needs a MODEL (a model directory, preset:<name>, or default)");
+    return resolveModelSpec(args.positional()[0]);
 }
 
 std::shared_ptr<Tokenizer> tokenizerFor(const std::string& model)
 {
     if (isPresetName(model)) throw Error(model + " is a shape preset and has no tokenizer; give a model directory");
     return loadTokenizer(model);
-}
-
-std::vector<std::string> splitList(const std::string& text)
-{
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ','))
-        if (!item.empty()) out.push_back(item);
-    return out;
 }
 
 std::string withCommas(std::int64_t n)
@@ -49,7 +42,7 @@ std::string withCommas(std::int64_t n)
 int runInfo(const Args& args)
 {
     applyRuntimeOptions(args);
-    const std::string& spec = requireModel(args, "info");
+    const std::string spec = requireModel(args, "info");
     // Only shapes are needed, so the model is built on the meta device: no
     // memory is allocated and no weights are read.
     ModelConfig config = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
@@ -155,7 +148,7 @@ int runDetokenize(const Args& args)
 int runGenerate(const Args& args)
 {
     const std::string device = applyRuntimeOptions(args);
-    const std::string& spec = requireModel(args, "generate");
+    const std::string spec = requireModel(args, "generate");
     if (!args.has("prompt")) throw Error("generate needs --prompt");
     LoadOptions load;
     load.device = resolveDevice(device);

@@ -9,6 +9,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 namespace loralab::cli {
@@ -148,11 +149,17 @@ int runPretrain(const Args& args)
     p.corpus = files.train;
     p.validation = files.validation;
     p.outDir = args.get("out", "pretrained-model");
+    for (const auto& extra : splitList(args.get("tokenizer-text", args.has("tokenizer-text") ? "" : "default:dialogues"))) {
+        const DatasetFiles f = resolveDatasetSpec(extra, "");
+        p.tokenizerExtra.push_back(f.train);
+    }
     p.vocabSize = args.getInt("vocab-size", p.vocabSize);
     p.hiddenSize = args.getInt("hidden", p.hiddenSize);
     p.layers = args.getInt("layers", p.layers);
     p.heads = args.getInt("heads", p.heads);
     p.contextLength = args.getInt("context", p.contextLength);
+    if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize);
+    if (args.has("learning-rate")) p.run.learningRate = args.getDouble("learning-rate", p.run.learningRate);
     if (args.positional().empty()) {
         p.run.name = "pretrain";
         p.run.learningRate = 1e-3;
@@ -220,12 +227,15 @@ std::vector<Command> runCommands()
          {{"corpus", "FILE", "training text (default: default:wikitext)"},
           {"validation", "FILE", "validation text"},
           {"out", "DIR", "model directory to write (default pretrained-model)"},
+          {"tokenizer-text", "LIST", "datasets whose text the tokenizer also learns from (default default:dialogues)"},
           {"vocab-size", "N", "tokenizer vocabulary (default 4096)"},
           {"hidden", "N", "hidden size (default 256)"},
           {"layers", "N", "layers (default 4)"},
           {"heads", "N", "attention heads (default 4)"},
           {"context", "N", "context length (default 256)"},
           {"max-steps", "N", "optimizer steps (default 2000)"},
+          {"batch-size", "N", "sequences per step (default 16)"},
+          {"learning-rate", "LR", "peak learning rate (default 1e-3)"},
           {"runs-dir", "DIR", "where the pretraining run is recorded"},
           {"print-every", "N", "print every N-th step (default 10)"}},
          runPretrain},

@@ -70,7 +70,16 @@ RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const
     //    dialogues ("\n\nHuman: ...") survive a round trip.
     event("training a " + std::to_string(config.vocabSize) + "-piece sentencepiece tokenizer on " + config.corpus);
     const fs::path prefix = out / "tokenizer";
-    trainSentencePiece({{"input", config.corpus},
+    std::string input = config.corpus;
+    const fs::path extraText = out / "tokenizer-extra.txt";
+    if (!config.tokenizerExtra.empty()) {
+        std::string text;
+        for (const auto& file : config.tokenizerExtra)
+            for (const auto& e : loadDataset(file).examples) text += e.prompt + " " + e.target + " " + e.rejected + "\n";
+        writeFileAtomic(extraText, text);
+        input += "," + extraText.string();
+    }
+    trainSentencePiece({{"input", input},
                         {"model_prefix", prefix.string()},
                         {"model_type", "bpe"},
                         {"vocab_size", std::to_string(config.vocabSize)},
@@ -90,6 +99,7 @@ RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const
                         {"num_threads", "2"},
                         {"minloglevel", "2"}});
     fs::remove(out / "tokenizer.vocab");
+    fs::remove(extraText);
     writeFileAtomic(out / "tokenizer_config.json",
                     "{\n  \"bos_token\": \"<s>\",\n  \"eos_token\": \"</s>\",\n  \"unk_token\": \"<unk>\",\n"
                     "  \"pad_token\": \"<pad>\",\n  \"add_bos_token\": false,\n  \"tokenizer_class\": \"LlamaTokenizer\"\n}\n");
@@ -128,7 +138,11 @@ RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const
     CheckpointStore store(fs::path(result.summary.runDir) / "checkpoints");
     const auto best = store.resolve("best") ? store.resolve("best") : store.resolve("last");
     if (!best) throw Error("pretraining stopped before any checkpoint was written");
-    writeFileAtomic(out / "model.safetensors", readTextFile(*best / "model.safetensors"));
+    // Shipped in fp16: half the size on disk; the engine computes in fp32.
+    NamedTensors trained = loadSafetensors(*best / "model.safetensors", torch::kFloat16);
+    saveSafetensors(out / "model.safetensors", trained, {{"format", "pt"}});
+    model.torchDtype = "float16";
+    writeFileAtomic(out / "config.json", modelConfigToJson(model));
     event("wrote the pretrained model to " + out.string());
     return result;
 }

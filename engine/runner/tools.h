@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace loralab {
 
@@ -25,6 +26,9 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
 struct PretrainConfig {
     std::string corpus;     // training text (raw WikiText or plain text)
     std::string validation; // may be empty
+    // Datasets whose text the tokenizer also learns from (not the model), so
+    // that e.g. dialogue punctuation gets pieces of its own.
+    std::vector<std::string> tokenizerExtra;
     std::string outDir;
     std::int64_t vocabSize = 4096;
     std::int64_t hiddenSize = 256;
