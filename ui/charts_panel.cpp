@@ -28,6 +28,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // orange, green, purple, then brown and grey for more overlays.
 const QColor kPalette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xe8, 0x6a, 0x0a), QColor(0x2c, 0xa0, 0x2c),
                            QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b), QColor(0x7f, 0x7f, 0x7f)};
+const QColor kValidation(0xd6, 0x27, 0x28); // red: validation points and peaks stand out from blue lines
 
 QString prettyRun(const std::string& run)
 {
@@ -68,6 +69,7 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     m_smoothing->setObjectName(QStringLiteral("smoothing"));
     m_smoothing->setRange(0, 99);
     m_smoothing->setValue(60);
+    m_smoothing->setMinimumWidth(100);
     m_smoothing->setMaximumWidth(160);
     m_smoothing->setToolTip(tr("Exponential moving average of the train loss (0: raw values)"));
     bar->addWidget(m_smoothing);
@@ -98,10 +100,12 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     });
     exportButton->setMenu(exportMenu);
     bar->addWidget(exportButton);
-    bar->addStretch(1);
     m_last = new QLabel;
     m_last->setObjectName(QStringLiteral("lastStep"));
-    bar->addWidget(m_last);
+    m_last->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    // Long lines (two runs) are cut rather than squeezing the controls.
+    m_last->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    bar->addWidget(m_last, 1);
     layout->addLayout(bar);
 
     m_loss = new MetricChart(tr("Train loss"), tr("loss (nats/token)"));
@@ -165,17 +169,42 @@ ChartsPanel::Trace& ChartsPanel::trace(const QString& key, const QString& label)
 void ChartsPanel::ensureSeries(const Trace& t)
 {
     const QString& k = t.key;
-    const QColor faint = QColor(t.color.red(), t.color.green(), t.color.blue(), 70);
-    m_loss->addLine(k + "/loss", tr("%1 train (raw)").arg(t.label), pen(faint, 1.0), false);
-    m_loss->addLine(k + "/ema", tr("%1 train").arg(t.label), pen(t.color, 2.0));
-    m_loss->addScatter(k + "/val", tr("%1 validation").arg(t.label), t.color.darker(115), 9.0);
-    m_time->addLine(k + "/fwd", tr("%1 forward").arg(t.label), pen(t.color, 2.0));
-    m_time->addLine(k + "/bwd", tr("%1 backward").arg(t.label), pen(t.color.lighter(130), 2.0, Qt::DashLine));
-    m_time->addLine(k + "/opt", tr("%1 optimizer").arg(t.label), pen(t.color.darker(140), 2.0, Qt::DotLine));
-    m_memory->addLine(k + "/mem", tr("%1 now").arg(t.label), pen(t.color, 2.0));
-    m_memory->addLine(k + "/peak", tr("%1 peak").arg(t.label), pen(t.color.darker(140), 1.5, Qt::DotLine));
-    m_memory->addLine(k + "/est", tr("%1 estimate").arg(t.label), pen(t.color.lighter(120), 1.5, Qt::DashLine));
-    m_throughput->addLine(k + "/tps", tr("%1 tokens/s").arg(t.label), pen(t.color, 2.0));
+    const QPen none = pen(t.color, 1.0);
+    m_loss->addLine(k + "/loss", tr("%1 train (raw)").arg(t.label), none, false);
+    m_loss->addLine(k + "/ema", tr("%1 train").arg(t.label), none);
+    m_loss->addScatter(k + "/val", tr("%1 validation").arg(t.label), t.color, 9.0);
+    m_time->addLine(k + "/fwd", tr("%1 forward").arg(t.label), none);
+    m_time->addLine(k + "/bwd", tr("%1 backward").arg(t.label), none);
+    m_time->addLine(k + "/opt", tr("%1 optimizer").arg(t.label), none);
+    m_memory->addLine(k + "/mem", tr("%1 now").arg(t.label), none);
+    m_memory->addLine(k + "/peak", tr("%1 peak").arg(t.label), none);
+    m_memory->addLine(k + "/est", tr("%1 estimate").arg(t.label), none);
+    m_throughput->addLine(k + "/tps", tr("%1 tokens/s").arg(t.label), none);
+    restyle();
+}
+
+void ChartsPanel::restyle()
+{
+    // One run: each quantity gets its own colour. Several runs: each run
+    // keeps one colour and quantities differ by line style, so LoRA and full
+    // stay apart at a glance.
+    const bool single = m_traces.size() == 1;
+    for (const Trace& t : m_traces) {
+        const QString& k = t.key;
+        const auto colour = [&](int quantity) { return single ? kPalette[quantity] : t.color; };
+        const QColor lossColour = colour(0);
+        m_loss->setPen(k + "/loss", pen(QColor(lossColour.red(), lossColour.green(), lossColour.blue(), 70), 1.0));
+        m_loss->setPen(k + "/ema", pen(lossColour, 2.0));
+        m_loss->setMarkerColor(k + "/val", single ? kValidation : t.color.darker(115));
+        m_time->setPen(k + "/fwd", pen(colour(0), 2.0));
+        m_time->setPen(k + "/bwd", pen(colour(1), 2.0, single ? Qt::SolidLine : Qt::DashLine));
+        m_time->setPen(k + "/opt", pen(colour(2), 2.0, single ? Qt::SolidLine : Qt::DotLine));
+        m_memory->setPen(k + "/mem", pen(colour(0), 2.0));
+        m_memory->setPen(k + "/peak", pen(single ? kValidation : t.color.darker(140), 2.0, Qt::DotLine));
+        m_memory->setPen(k + "/est", pen(single ? QColor(0x61, 0x61, 0x61) : t.color.lighter(130), 1.5, Qt::DashLine));
+        m_throughput->setPen(k + "/tps", pen(colour(0), 2.0));
+
+    }
 }
 
 void ChartsPanel::addStep(const StepRecord& r, const QString& tracePrefix)

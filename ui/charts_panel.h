@@ -66,6 +66,7 @@ private:
 
     Trace& trace(const QString& key, const QString& label);
     void ensureSeries(const Trace& t);
+    void restyle();
     void redrawTrace(Trace& t);
     void markAllDirty();
     void updateLastLine();

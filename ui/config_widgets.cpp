@@ -133,6 +133,18 @@ QString optionTooltip(const QString& key)
         .arg(key, QString::fromStdString(it->defaultValue).toHtmlEscaped(), help);
 }
 
+QString countText(qint64 n, const QString& singular, const QString& plural)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? singular : plural);
+}
+
+void setPluralSuffix(QSpinBox* spin, const QString& singular, const QString& plural)
+{
+    const auto update = [spin, singular, plural](int v) { spin->setSuffix(QLatin1Char(' ') + (v == 1 ? singular : plural)); };
+    update(spin->value());
+    QObject::connect(spin, &QSpinBox::valueChanged, spin, update);
+}
+
 QString formatCount(qint64 n)
 {
     const double v = static_cast<double>(n);

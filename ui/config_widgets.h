@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QDoubleSpinBox>
+#include <QSpinBox>
 #include <QHash>
 #include <QLabel>
 #include <QString>
@@ -48,6 +49,11 @@ private:
 
 // "<b>key</b> (default …): help", from runOptionDocs().
 QString optionTooltip(const QString& key);
+
+// "1 evaluation", "3 evaluations" (English plurals without a translator).
+QString countText(qint64 n, const QString& singular, const QString& plural);
+// Keeps a spin box's unit suffix in the right number as its value changes.
+void setPluralSuffix(QSpinBox* spin, const QString& singular, const QString& plural);
 
 QString formatCount(qint64 n);     // 1.23 M, 45.6 k, 812
 QString formatBytes(qint64 bytes); // 12.3 MiB

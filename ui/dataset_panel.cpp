@@ -78,13 +78,18 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent)
     m_table->setWordWrap(false);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kPrompt, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kTarget, QHeaderView::Stretch);
     for (int c : {ExampleTableModel::kIndex, ExampleTableModel::kLine, ExampleTableModel::kPromptTokens,
                   ExampleTableModel::kAnswerTokens})
         m_table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
-    leftLayout->addWidget(m_table, 1);
+    m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kWarnings, QHeaderView::Interactive);
+    m_table->setColumnWidth(ExampleTableModel::kWarnings, 160);
+    auto* tableBox = new QWidget;
+    auto* tableLayout = new QVBoxLayout(tableBox);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addWidget(m_table, 1);
     auto* pager = new QHBoxLayout;
     m_previous = new QPushButton(tr("◀ Previous"));
     m_next = new QPushButton(tr("Next ▶"));
@@ -93,10 +98,15 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent)
     pager->addWidget(m_previous);
     pager->addWidget(m_pageLabel, 1, Qt::AlignCenter);
     pager->addWidget(m_next);
-    leftLayout->addLayout(pager);
+    tableLayout->addLayout(pager);
     m_histogram = new LengthHistogram;
     m_histogram->setObjectName(QStringLiteral("lengthHistogram"));
-    leftLayout->addWidget(m_histogram);
+    auto* leftSplit = new QSplitter(Qt::Vertical);
+    leftSplit->addWidget(tableBox);
+    leftSplit->addWidget(m_histogram);
+    leftSplit->setStretchFactor(0, 3);
+    leftSplit->setStretchFactor(1, 2);
+    leftLayout->addWidget(leftSplit, 1);
     split->addWidget(left);
 
     auto* right = new QWidget;
@@ -187,8 +197,8 @@ void DatasetPanel::showPreview(DatasetPreview preview)
                            .arg(shown < m_preview.totalExamples ? tr(" (the first %1 previewed)").arg(shown) : QString()));
     QStringList warnings;
     if (m_preview.examplesWithWarnings > 0)
-        warnings << tr("%n previewed example(s) have warnings (highlighted; tick \"Only with warnings\" to list them).",
-                       nullptr, static_cast<int>(m_preview.examplesWithWarnings));
+        warnings << tr("%1 of the previewed examples have warnings (highlighted; tick \"Only with warnings\" to list them).")
+                        .arg(m_preview.examplesWithWarnings);
     if (m_preview.skippedLines > 0) warnings << escaped(m_preview.skippedSummary);
     m_warnings->setText(warnings.join(QStringLiteral("<br>")));
     m_warnings->setVisible(!warnings.isEmpty());
@@ -219,7 +229,7 @@ void DatasetPanel::showExample(const PreviewExample* e)
                          .arg(e->line)
                          .arg(e->promptTokens)
                          .arg(e->answerTokens);
-    if (e->droppedTurns > 0) counts += tr(" · %n oldest turn(s) dropped", nullptr, static_cast<int>(e->droppedTurns));
+    if (e->droppedTurns > 0) counts += QStringLiteral(" · ") + countText(e->droppedTurns, tr("oldest turn dropped"), tr("oldest turns dropped"));
     if (e->promptCut) counts += tr(" · prompt cut");
     if (e->answerCut) counts += tr(" · <span style='color:#c62828'>answer cut by max_len</span>");
     for (const auto& w : e->warnings) counts += QStringLiteral("<br><span style='color:#b26a00'>⚠ %1</span>").arg(escaped(w));

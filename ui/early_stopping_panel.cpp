@@ -23,14 +23,14 @@ EarlyStoppingPanel::EarlyStoppingPanel(FieldMessages& messages, QWidget* parent)
     m_evalInterval = new QSpinBox;
     m_evalInterval->setObjectName(QStringLiteral("evalInterval"));
     m_evalInterval->setRange(0, 100000000);
-    m_evalInterval->setSuffix(tr(" steps"));
+    setPluralSuffix(m_evalInterval, tr("step"), tr("steps"));
     m_evalInterval->setSpecialValueText(tr("only at the end"));
     m_evalInterval->setKeyboardTracking(false);
     form->addRow(tr("Evaluate every"), messages.wrap(m_evalInterval, QStringLiteral("eval_interval")));
     m_patience = new QSpinBox;
     m_patience->setObjectName(QStringLiteral("patience"));
     m_patience->setRange(0, 1000000);
-    m_patience->setSuffix(tr(" evaluations"));
+    setPluralSuffix(m_patience, tr("evaluation"), tr("evaluations"));
     m_patience->setSpecialValueText(tr("never stop"));
     m_patience->setKeyboardTracking(false);
     form->addRow(tr("Patience"), messages.wrap(m_patience, QStringLiteral("patience")));
@@ -131,8 +131,8 @@ void EarlyStoppingPanel::resetReadout()
 void EarlyStoppingPanel::showEval(const EvalRecord& e)
 {
     m_best->setText(QStringLiteral("%1 (%2)").arg(e.bestValue, 0, 'f', 4).arg(m_metricName));
-    m_sinceBest->setText(tr("%n evaluation(s)", nullptr, static_cast<int>(e.evalsSinceBest)));
-    m_left->setText(e.evalsLeft < 0 ? tr("early stopping is off") : tr("%n evaluation(s)", nullptr, static_cast<int>(e.evalsLeft)));
+    m_sinceBest->setText(countText(e.evalsSinceBest, tr("evaluation"), tr("evaluations")));
+    m_left->setText(e.evalsLeft < 0 ? tr("early stopping is off") : countText(e.evalsLeft, tr("evaluation"), tr("evaluations")));
     const QString who = e.run.empty() ? QString() : QStringLiteral("[%1] ").arg(QString::fromStdString(e.run));
     m_status->setText(e.improved ? tr("%1Step %2: validation loss %3, a new best.").arg(who).arg(e.step).arg(e.loss, 0, 'f', 4)
                                  : tr("%1Step %2: validation loss %3, no improvement.").arg(who).arg(e.step).arg(e.loss, 0, 'f', 4));

@@ -12,7 +12,7 @@ constexpr int kCellChars = 160; // a table cell shows the start; the detail view
 
 QString oneLine(const std::string& text)
 {
-    QString s = QString::fromStdString(text);
+    QString s = QString::fromStdString(text).trimmed();
     if (s.size() > kCellChars) s = s.left(kCellChars) + QStringLiteral("…");
     return s.replace(QLatin1Char('\n'), QStringLiteral(" ⏎ "));
 }

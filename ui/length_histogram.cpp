@@ -1,8 +1,12 @@
 #include "ui/length_histogram.h"
 
+#include "ui/config_widgets.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QCursor>
+#include <QToolTip>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -23,7 +27,7 @@ LengthHistogram::LengthHistogram(QWidget* parent) : QChartView(parent)
     c->setBackgroundRoundness(0);
     setChart(c);
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(170);
+    setMinimumHeight(150);
 }
 
 void LengthHistogram::setLengths(const std::vector<std::int64_t>& lengths, std::int64_t maxLen)
@@ -65,19 +69,27 @@ void LengthHistogram::setLengths(const std::vector<std::int64_t>& lengths, std::
     for (int i = 0; i < m_bins; ++i) {
         *set << counts[i];
         highest = std::max(highest, counts[i]);
-        labels << (width == 1 ? QString::number(i) : QStringLiteral("%1–%2").arg(i * width).arg((i + 1) * width - 1));
+        labels << QString::number(i * width); // the bin's first length; the tooltip gives the range
     }
+    connect(set, &QBarSet::hovered, this, [this, width, counts](bool status, int index) {
+        if (!status || index < 0 || index >= static_cast<int>(counts.size())) return;
+        QToolTip::showText(QCursor::pos(), tr("%1–%2 tokens: %3")
+                                               .arg(index * width)
+                                               .arg((index + 1) * width - 1)
+                                               .arg(countText(counts[static_cast<std::size_t>(index)], tr("example"), tr("examples"))),
+                           this);
+    });
     auto* series = new QBarSeries;
     series->setBarWidth(0.95);
     series->append(set);
     c->addSeries(series);
     auto* x = new QBarCategoryAxis;
     x->append(labels);
-    x->setTitleText(tr("tokens"));
+    x->setTitleText(width == 1 ? tr("tokens") : tr("tokens (bins of %1, labelled by their start)").arg(width));
     QFont f = x->labelsFont();
     f.setPointSizeF(f.pointSizeF() * 0.8);
     x->setLabelsFont(f);
-    x->setLabelsAngle(m_bins > 8 ? -45 : 0);
+    x->setLabelsAngle(m_bins > 12 ? -45 : 0);
     c->addAxis(x, Qt::AlignBottom);
     series->attachAxis(x);
     auto* y = new QValueAxis;

@@ -67,6 +67,16 @@ RunConfig configOf(const RunRecords& r)
 {
     return r.configJson.empty() ? RunConfig{} : parseRunConfig(r.configJson, r.dir + "/config.json");
 }
+// The run's own name (from its config), else its folder name.
+QString shortName(const RunRecords& r)
+{
+    try {
+        const std::string name = configOf(r).name;
+        if (!name.empty()) return QString::fromStdString(name);
+    } catch (const std::exception&) {
+    }
+    return runName(r);
+}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -117,7 +127,9 @@ void MainWindow::buildLayout()
     eventsDock->setObjectName(QStringLiteral("eventsDock"));
     eventsDock->setWidget(m_events);
     addDockWidget(Qt::BottomDockWidgetArea, eventsDock);
-    resizeDocks({eventsDock}, {110}, Qt::Vertical);
+    // The form needs the height; the early-stopping readout and the log need little.
+    resizeDocks({configDock, stopDock}, {640, 300}, Qt::Vertical);
+    resizeDocks({eventsDock}, {90}, Qt::Vertical);
 
     m_charts = new ChartsPanel;
     m_summary = new SummaryPanel;
@@ -251,6 +263,9 @@ void MainWindow::connectController()
         m_charts->addEval(e);
         earlyStoppingPanel()->showEval(e);
     });
+    connect(c, &RunController::sampleRecorded, this, [this](const SampleRecord& s) {
+        if (m_controller->isComparison() && m_lastPhase == QLatin1String("lora")) m_comparisonSamples.push_back(s);
+    });
     connect(c, &RunController::eventLogged, this, &MainWindow::logEvent);
     connect(c, &RunController::runDirCreated, this, [this](const QString& dir) {
         logEvent(tr("Run folder: %1").arg(QDir::toNativeSeparators(dir)));
@@ -366,6 +381,7 @@ void MainWindow::startRun()
     m_summary->clear();
     earlyStoppingPanel()->resetReadout();
     m_lastPhase.clear();
+    m_comparisonSamples.clear();
     m_banner->hide();
     m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
     if (!m_controller->start(config, m_config->comparison())) return;
@@ -410,9 +426,13 @@ void MainWindow::onFinished(const RunOutcome& outcome)
         earlyStoppingPanel()->showOutcome(outcome.summary);
     }
     m_progress->setFormat(tr("done · %1").arg(formatDuration(main.seconds + (outcome.comparison ? outcome.compare.full.seconds : 0))));
-    if (!outcome.samples.empty()) m_generation->showSamples(outcome.samples, true);
-    if (!main.runDir.empty())
-        m_generation->setSource(config, QString::fromStdString(main.runDir), GenerationPanel::Checkpoint::Best);
+    const auto& samples = outcome.comparison ? m_comparisonSamples : outcome.samples;
+    if (!samples.empty()) m_generation->showSamples(samples, true);
+    if (!main.runDir.empty()) {
+        RunConfig source = config;
+        source.method = main.method.empty() ? config.method : main.method; // a comparison's LoRA half
+        m_generation->setSource(source, QString::fromStdString(main.runDir), GenerationPanel::Checkpoint::Best);
+    }
 
     QString text = tr("Run finished: %1.").arg(stopReasonText(main.stopReason));
     if (outcome.comparison) text = tr("Comparison finished. LoRA %1; full %2.").arg(stopReasonText(outcome.compare.lora.stopReason),
@@ -472,7 +492,7 @@ void MainWindow::showReopenedRun(const RunRecords& records)
                        .arg(records.steps.size())
                        .arg(records.evals.size())
                        .arg(records.samples.size());
-    if (records.unreadableLines > 0) text += tr(" %n line(s) could not be read.", nullptr, static_cast<int>(records.unreadableLines));
+    if (records.unreadableLines > 0) text += QLatin1Char(' ') + tr("%1 could not be read.").arg(countText(records.unreadableLines, tr("line"), tr("lines")));
     m_stateLabel->setText(text);
     m_tabs->setCurrentIndex(kChartsTab);
 }
@@ -498,7 +518,9 @@ void MainWindow::showReopenedGroup(const RunRecords& lora, const RunRecords& ful
 void MainWindow::showOverlay(const RunRecords& a, const RunRecords& b)
 {
     m_charts->clear();
-    const QString aLabel = tr("A %1").arg(runName(a)), bLabel = tr("B %1").arg(runName(b));
+    // Short labels keep the legends readable; the status line names the folders.
+    const QString aLabel = tr("A: %1").arg(shortName(a));
+    const QString bLabel = tr("B: %1").arg(shortName(b));
     m_charts->addRecords(a, aLabel);
     m_charts->addRecords(b, bLabel);
     m_charts->flush();

@@ -100,6 +100,7 @@ private:
     QAction* m_saveConfig;
     QAction* m_resetConfig;
     QString m_lastPhase; // "lora" / "full" while a comparison runs
+    std::vector<SampleRecord> m_comparisonSamples; // the LoRA half's, shown when a comparison ends
 };
 
 } // namespace loralab::ui

@@ -33,7 +33,7 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
     m_rsLora = check(tr("Rank-stabilised scaling (rsLoRA)"));
     addField(QString(), m_rsLora, QStringLiteral("rslora"));
     m_scaling = new QLabel;
-    m_scaling->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_scaling->setStyleSheet(QStringLiteral("color: #616161;"));
     form()->addRow(QString(), m_scaling);
     m_init = combo({QStringLiteral("kaiming"), QStringLiteral("gaussian")});
     addField(tr("Initialisation"), m_init, QStringLiteral("lora_init"));

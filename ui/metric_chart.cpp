@@ -20,6 +20,25 @@ namespace loralab::ui {
 namespace {
 constexpr double kWheelZoomStep = 0.85; // range factor per wheel notch
 
+// Widens [lo, hi] to multiples of a 1-2-5 step giving about five intervals,
+// so tick labels are round numbers that fit ("200", not "266.667").
+void setNiceRange(QValueAxis* axis, double lo, double hi)
+{
+    const double span = std::max(hi - lo, 1e-12);
+    const double raw = span / 5.0;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * magnitude >= raw) {
+            step = m * magnitude;
+            break;
+        }
+    const double niceLo = std::floor(lo / step + 1e-9) * step;
+    const double niceHi = std::ceil(hi / step - 1e-9) * step;
+    axis->setRange(niceLo, niceHi > niceLo ? niceHi : niceLo + step);
+    axis->setTickCount(static_cast<int>(std::lround((axis->max() - axis->min()) / step)) + 1);
+}
+
 void styleAxis(QAbstractAxis* axis)
 {
     QFont f = axis->labelsFont();
@@ -38,8 +57,7 @@ MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* p
     titleFont.setBold(true);
     c->setTitleFont(titleFont);
     c->setAnimationOptions(QChart::NoAnimation); // points arrive at 10 Hz; animation only lags
-    c->legend()->setAlignment(Qt::AlignBottom);
-    c->legend()->setShowToolTips(true);
+    c->legend()->hide(); // see drawLegend()
     c->setMargins(QMargins(4, 4, 4, 4));
     c->layout()->setContentsMargins(0, 0, 0, 0);
     c->setBackgroundRoundness(0);
@@ -55,7 +73,7 @@ MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* p
     styleAxis(m_x);
     c->addAxis(m_x, Qt::AlignBottom);
     auto* y = new QValueAxis;
-    y->setLabelFormat(QStringLiteral("%.4g"));
+    y->setLabelFormat(QStringLiteral("%g"));
     y->setTitleText(yTitle);
     styleAxis(y);
     c->addAxis(y, Qt::AlignLeft);
@@ -70,7 +88,8 @@ void MetricChart::attach(QXYSeries* series, const QString& id, bool inLegend)
     series->attachAxis(m_y);
     m_series.insert(id, series);
     m_order << id;
-    for (QLegendMarker* marker : chart()->legend()->markers(series)) marker->setVisible(inLegend);
+    if (!inLegend) m_hiddenFromLegend.insert(id);
+    layoutLegend();
     connect(series, &QXYSeries::hovered, this, [this, series](const QPointF& p, bool state) {
         if (!state) return;
         QToolTip::showText(QCursor::pos(), QStringLiteral("%1\n%2 %3: %4")
@@ -99,6 +118,102 @@ void MetricChart::addScatter(const QString& id, const QString& name, const QColo
     s->setBorderColor(color.darker(140));
     s->setMarkerSize(size);
     attach(s, id, true);
+}
+
+void MetricChart::setPen(const QString& id, const QPen& pen)
+{
+    if (QXYSeries* s = m_series.value(id)) s->setPen(pen);
+}
+
+void MetricChart::setMarkerColor(const QString& id, const QColor& color)
+{
+    if (QXYSeries* s = m_series.value(id)) {
+        s->setColor(color);
+        if (auto* scatter = qobject_cast<QScatterSeries*>(s)) scatter->setBorderColor(color.darker(140));
+    }
+}
+
+void MetricChart::setSeriesName(const QString& id, const QString& name)
+{
+    if (QXYSeries* s = m_series.value(id)) s->setName(name);
+    layoutLegend();
+}
+
+void MetricChart::setInLegend(const QString& id, bool visible)
+{
+    if (visible)
+        m_hiddenFromLegend.remove(id);
+    else
+        m_hiddenFromLegend.insert(id);
+    layoutLegend();
+}
+
+void MetricChart::resizeEvent(QResizeEvent* event)
+{
+    QChartView::resizeEvent(event);
+    layoutLegend();
+}
+
+void MetricChart::layoutLegend()
+{
+    constexpr qreal kSample = 22, kGap = 6, kSpacing = 14, kMargin = 6;
+    const QFontMetricsF fm(font());
+    const qreal rowHeight = fm.height() + 4;
+    const qreal width = viewport()->width() - 2 * kMargin;
+    QList<LegendItem> items;
+    qreal x = 0;
+    int row = 0;
+    for (const QString& id : std::as_const(m_order)) {
+        if (m_hiddenFromLegend.contains(id)) continue;
+        const qreal w = kSample + kGap + fm.horizontalAdvance(m_series.value(id)->name());
+        if (x > 0 && x + w > width) {
+            x = 0;
+            ++row;
+        }
+        items.append({id, QRectF(kMargin + x, row * rowHeight, w, rowHeight)});
+        x += w + kSpacing;
+    }
+    const int rows = items.isEmpty() ? 0 : row + 1;
+    // Rows are centred, then placed at the bottom, under the axis titles.
+    const qreal top = viewport()->height() - rows * rowHeight - kMargin;
+    for (int r = 0; r < rows; ++r) {
+        qreal used = 0;
+        for (const LegendItem& item : items)
+            if (qFuzzyCompare(item.rect.top(), r * rowHeight)) used = item.rect.right() - kMargin;
+        const qreal shift = (width - used) / 2;
+        for (LegendItem& item : items)
+            if (qFuzzyCompare(item.rect.top(), r * rowHeight)) item.rect.translate(shift, 0);
+    }
+    for (LegendItem& item : items) item.rect.translate(0, top);
+    m_legend = items;
+    const QMargins margins(4, 4, 4, 4 + static_cast<int>(rows * rowHeight));
+    if (chart()->margins() != margins) chart()->setMargins(margins);
+    viewport()->update();
+}
+
+void MetricChart::drawLegend(QPainter* painter)
+{
+    painter->save();
+    painter->setFont(font());
+    for (const LegendItem& item : std::as_const(m_legend)) {
+        const QXYSeries* s = m_series.value(item.id);
+        if (!s) continue;
+        const qreal mid = item.rect.center().y();
+        if (qobject_cast<const QScatterSeries*>(s)) {
+            painter->setPen(QPen(s->color().darker(140), 1));
+            painter->setBrush(s->color());
+            painter->drawEllipse(QPointF(item.rect.left() + 11, mid), 4.5, 4.5);
+        } else {
+            QPen pen = s->pen();
+            pen.setCosmetic(true);
+            painter->setPen(pen);
+            painter->drawLine(QPointF(item.rect.left(), mid), QPointF(item.rect.left() + 22, mid));
+        }
+        painter->setPen(palette().color(QPalette::WindowText));
+        painter->drawText(QRectF(item.rect.left() + 28, item.rect.top(), item.rect.width() - 28, item.rect.height()),
+                          Qt::AlignLeft | Qt::AlignVCenter, s->name());
+    }
+    painter->restore();
 }
 
 void MetricChart::setPoints(const QString& id, const QList<QPointF>& points)
@@ -134,6 +249,8 @@ void MetricChart::clear()
     m_series.clear();
     m_points.clear();
     m_order.clear();
+    m_hiddenFromLegend.clear();
+    layoutLegend();
     m_userZoomed = false;
     viewport()->update();
 }
@@ -164,7 +281,7 @@ void MetricChart::setLogScale(bool on)
         axis = log;
     } else {
         auto* lin = new QValueAxis;
-        lin->setLabelFormat(QStringLiteral("%.4g"));
+        lin->setLabelFormat(QStringLiteral("%g"));
         axis = lin;
     }
     axis->setTitleText(title);
@@ -202,7 +319,7 @@ void MetricChart::rescale()
         return;
     }
     if (x1 - x0 < 1e-12) x1 = x0 + 1;
-    m_x->setRange(x0, x1);
+    setNiceRange(m_x, x0, x1);
     if (m_log) {
         const double lo = std::pow(10.0, std::floor(std::log10(y0)));
         const double hi = std::pow(10.0, std::ceil(std::log10(y1 * 1.0001)));
@@ -211,7 +328,7 @@ void MetricChart::rescale()
         const double pad = (y1 - y0) > 1e-12 ? 0.06 * (y1 - y0) : std::max(std::fabs(y1) * 0.1, 1e-3);
         // Times, memory and throughput start at zero; loss does not need to.
         const double lower = y0 >= 0 && y0 - pad < 0 ? 0.0 : y0 - pad;
-        m_y->setRange(lower, y1 + pad);
+        setNiceRange(static_cast<QValueAxis*>(m_y), lower, y1 + pad);
     }
     viewport()->update();
 }
@@ -314,6 +431,8 @@ void MetricChart::keyPressEvent(QKeyEvent* event)
 void MetricChart::drawForeground(QPainter* painter, const QRectF& rect)
 {
     QChartView::drawForeground(painter, rect);
+    // The scene is the view here (the chart fills it), so view coordinates work.
+    drawLegend(painter);
     for (const QXYSeries* s : std::as_const(m_series))
         if (s->count() > 0) return;
     painter->save();

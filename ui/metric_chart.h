@@ -10,6 +10,7 @@
 #include <QList>
 #include <QPen>
 #include <QPointF>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -28,6 +29,11 @@ public:
     void addLine(const QString& id, const QString& name, const QPen& pen, bool inLegend = true);
     void addScatter(const QString& id, const QString& name, const QColor& color, qreal size);
     bool hasSeries(const QString& id) const { return m_series.contains(id); }
+    // Restyles an existing series (lines: pen; scatter: fill colour).
+    void setPen(const QString& id, const QPen& pen);
+    void setMarkerColor(const QString& id, const QColor& color);
+    void setSeriesName(const QString& id, const QString& name);
+    void setInLegend(const QString& id, bool visible);
     void setPoints(const QString& id, const QList<QPointF>& points);
     int pointCount(const QString& id) const; // points shown, for tests and status
     QStringList seriesIds() const { return m_order; }
@@ -54,12 +60,21 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void drawForeground(QPainter* painter, const QRectF& rect) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void attach(QXYSeries* series, const QString& id, bool inLegend);
     void pushPoints(const QString& id);
     void showContextMenu(const QPoint& pos);
     void markZoomed();
+    // The legend is drawn here rather than by QLegend: it wraps onto more
+    // rows when needed and shows each series' line style.
+    struct LegendItem {
+        QString id;
+        QRectF rect; // in view coordinates
+    };
+    void layoutLegend();
+    void drawLegend(QPainter* painter);
 
     QString m_title;
     QString m_xTitle;
@@ -69,6 +84,8 @@ private:
     QHash<QString, QXYSeries*> m_series;
     QHash<QString, QList<QPointF>> m_points; // as given; log scale drops y <= 0 when shown
     QStringList m_order;
+    QSet<QString> m_hiddenFromLegend;
+    QList<LegendItem> m_legend;
     bool m_log = false;
     bool m_userZoomed = false;
     bool m_panning = false;

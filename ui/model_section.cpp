@@ -33,7 +33,7 @@ ModelSection::ModelSection(FieldMessages& messages, QWidget* parent) : ConfigSec
     m_info->setObjectName(QStringLiteral("modelInfo"));
     m_info->setWordWrap(true);
     m_info->setTextFormat(Qt::RichText);
-    m_info->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_info->setStyleSheet(QStringLiteral("color: #424242;"));
     form()->addRow(m_info);
 
     connect(m_source, &QComboBox::currentIndexChanged, this, &ModelSection::updateVisibility);

@@ -1,5 +1,6 @@
 #include "ui/runs_panel.h"
 
+#include "ui/config_widgets.h"
 #include "ui/task_runner.h"
 
 #include "engine/util/error.h"
@@ -82,7 +83,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_tree = new QTreeWidget;
     m_tree->setObjectName(QStringLiteral("runsTree"));
     m_tree->setColumnCount(kColumns);
-    m_tree->setHeaderLabels({tr("Run"), tr("Method"), tr("Steps"), tr("Best val loss"), tr("Ended"), tr("Started"),
+    m_tree->setHeaderLabels({tr("Run"), tr("Method"), tr("Steps"), tr("Best val loss"), tr("Outcome"), tr("Started"),
                              tr("Model"), tr("Dataset")});
     m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tree->setAlternatingRowColors(true);
@@ -211,7 +212,7 @@ void RunsPanel::show(const QList<RunEntry>& runs)
     m_tree->setSortingEnabled(true);
     m_tree->expandAll();
     for (const QString& dir : previouslySelected) select(dir);
-    m_status->setText(runs.isEmpty() ? tr("No runs in this folder yet.") : tr("%n run(s)", nullptr, runs.size()));
+    m_status->setText(runs.isEmpty() ? tr("No runs in this folder yet.") : countText(runs.size(), tr("run"), tr("runs")));
     emit listed(runs.size());
 }
 
@@ -268,8 +269,15 @@ void RunsPanel::openSelected()
         const QString a = item->child(0)->data(kName, kDirRole).toString();
         const QString b = item->child(1)->data(kName, kDirRole).toString();
         m_runner->post<std::pair<RunRecords, RunRecords>>(
-            [a, b] { return std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b))); }, this,
-            [this, dir](std::pair<RunRecords, RunRecords> r) { emit groupOpened(r.first, r.second, dir); },
+            [a, b] {
+                auto pair = std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b)));
+                // The tree may list the halves in either order; LoRA goes first.
+                const bool firstIsFull = pair.first.summary.method == "full" ||
+                                         (!pair.first.steps.empty() && pair.first.steps.front().run == "full");
+                if (firstIsFull) std::swap(pair.first, pair.second);
+                return pair;
+            },
+            this, [this, dir](std::pair<RunRecords, RunRecords> r) { emit groupOpened(r.first, r.second, dir); },
             [this](const QString& m) { emit failed(m); });
         return;
     }

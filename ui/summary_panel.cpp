@@ -99,7 +99,7 @@ SummaryPanel::SummaryPanel(QWidget* parent) : QWidget(parent)
     layout->addWidget(m_table, 1);
     m_footer = new QLabel;
     m_footer->setWordWrap(true);
-    m_footer->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_footer->setStyleSheet(QStringLiteral("color: #616161;"));
     layout->addWidget(m_footer);
     clear();
 }

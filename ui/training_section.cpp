@@ -43,7 +43,7 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
     m_gradAccum = intSpin(1, 65536, tr(" micro-batches"));
     addField(tr("Grad accumulation"), m_gradAccum, QStringLiteral("grad_accum"));
     m_effectiveBatch = new QLabel;
-    m_effectiveBatch->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_effectiveBatch->setStyleSheet(QStringLiteral("color: #616161;"));
     form()->addRow(QString(), m_effectiveBatch);
 
     m_bySteps = new QRadioButton(tr("Steps"));

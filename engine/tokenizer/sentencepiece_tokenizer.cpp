@@ -60,7 +60,7 @@ const Shim& shim()
         void* handle = nullptr;
         for (const auto& path : shimCandidates()) {
             if (!std::filesystem::exists(path)) continue;
-            handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+            handle = ::dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
             if (handle) break;
             tried += std::string(" ") + path.string() + " (" + ::dlerror() + ")";
         }

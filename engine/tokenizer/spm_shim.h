@@ -4,9 +4,10 @@
 // LibTorch loads libprotobuf 3.21; linked into one binary, whichever copy
 // loads first serves both and the other side fails (a version check abort, or
 // a crash at start-up). So sentencepiece lives in this small shim, which the
-// engine opens with dlopen(RTLD_LOCAL | RTLD_DEEPBIND): the shim and
-// libsentencepiece then resolve protobuf to sentencepiece's own copy, and
-// LibTorch keeps its own.
+// engine opens with dlmopen(LM_ID_NEWLM): the shim and libsentencepiece get a
+// link namespace of their own, where protobuf resolves to sentencepiece's copy
+// while LibTorch keeps its own. Memory crosses the boundary only through this
+// interface, and buffers the shim allocates are freed by the shim.
 #pragma once
 
 #include <stddef.h>

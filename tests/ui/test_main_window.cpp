@@ -18,7 +18,10 @@
 
 #include <QAction>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
+#include <QProgressBar>
+#include <QSpinBox>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -51,6 +54,8 @@ private slots:
     void firstStart();
     void shortRun();
     void earlyStopping();
+    void pauseAndGenerate();
+    void comparison();
     void generation();
     void reopenRun();
 };
@@ -204,6 +209,121 @@ void TestMainWindow::earlyStopping()
     QVERIFY(since && since->text().startsWith(QLatin1Char('1')));
     QVERIFY(w.banner()->text().contains(QStringLiteral("stopped early")));
     test::saveScreenshot(&w, QStringLiteral("early_stopping"));
+}
+
+void TestMainWindow::pauseAndGenerate()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("pause"), true));
+    c.maxSteps = 500; // far more than the test lets it do
+    c.evalInterval = 0;
+    c.samples = 0;
+    w.configPanel()->setConfig(c);
+    RunController* controller = w.controller();
+    QSignalSpy steps(controller, &RunController::stepRecorded);
+    QSignalSpy events(controller, &RunController::eventLogged);
+    QSignalSpy finished(controller, &RunController::finished);
+    w.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kRunTimeoutMs);
+
+    // Pause: the engine holds between steps and leaves checkpoints/last.
+    w.pauseAction()->trigger();
+    QCOMPARE(controller->state(), RunController::State::Paused);
+    QVERIFY(w.resumeAction()->isEnabled());
+    const auto pausedEvent = [&] {
+        for (const auto& e : events)
+            if (e.first().toString().startsWith(QStringLiteral("paused at step"))) return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(pausedEvent(), kRunTimeoutMs);
+    const int stepsAtPause = steps.count();
+    QTest::qWait(300);
+    QCOMPARE(steps.count(), stepsAtPause);
+
+    // The Generations tab now points at the paused run's last checkpoint.
+    GenerationPanel* panel = w.generationPanel();
+    w.tabs()->setCurrentIndex(MainWindow::kGenerationsTab);
+    auto* runDir = panel->findChild<QLineEdit*>(QStringLiteral("generationRunDir"));
+    QCOMPARE(runDir->text(), controller->runDir());
+    SamplingOptions options = panel->samplingOptions();
+    options.maxNewTokens = 8;
+    options.stopAtEos = false;
+    panel->setSamplingOptions(options);
+    QSignalSpy opened(panel, &GenerationPanel::sessionOpened);
+    QSignalSpy idle(panel, &GenerationPanel::idle);
+    panel->addPrompt(QStringLiteral("\n\nHuman: Name a fruit.\n\nAssistant:"));
+    panel->generateAll();
+    QVERIFY(opened.wait(kLoadTimeoutMs));
+    QVERIFY(opened.first().at(1).toBool());
+    QTRY_VERIFY_WITH_TIMEOUT(!idle.isEmpty() && !panel->isBusy(), kRunTimeoutMs);
+    QVERIFY(!panel->table()->item(0, GenerationPanel::kTuned)->text().startsWith(QLatin1Char('(')));
+    test::saveScreenshot(&w, QStringLiteral("paused_generation"));
+
+    // Resume, then cancel: the run ends as cancelled, still in one piece.
+    w.resumeAction()->trigger();
+    QCOMPARE(controller->state(), RunController::State::Running);
+    QTRY_VERIFY_WITH_TIMEOUT(steps.count() > stepsAtPause, kRunTimeoutMs);
+    w.cancelAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+    const auto outcome = finished.first().first().value<RunOutcome>();
+    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("cancelled"));
+    QVERIFY(outcome.summary.steps < 500);
+}
+
+void TestMainWindow::comparison()
+{
+    MainWindow w;
+    showWindow(w);
+    const QString runs = test::runsDir(QStringLiteral("compare"), true);
+    RunConfig c = test::shortConfig(runs);
+    c.maxSteps = 4;
+    c.samples = 1;
+    w.configPanel()->setConfig(c, true);
+    QVERIFY(w.configPanel()->comparison());
+    QSignalSpy finished(w.controller(), &RunController::finished);
+    QSignalSpy failed(w.controller(), &RunController::failed);
+    w.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), 2 * kRunTimeoutMs);
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+
+    const auto outcome = finished.first().first().value<RunOutcome>();
+    QVERIFY(outcome.comparison);
+    QCOMPARE(outcome.compare.lora.steps, 4);
+    QCOMPARE(outcome.compare.full.steps, 4);
+    QVERIFY(outcome.compare.full.trainableParams > outcome.compare.lora.trainableParams);
+
+    // Both halves on the same charts, in their own colours.
+    MetricChart* loss = w.chartsPanel()->lossChart();
+    QCOMPARE(loss->pointCount(QStringLiteral("lora/loss")), 4);
+    QCOMPARE(loss->pointCount(QStringLiteral("full/loss")), 4);
+    QVERIFY(w.chartsPanel()->timeChart()->hasSeries(QStringLiteral("full/bwd")));
+    // Side by side, with ratios.
+    QTableWidget* table = w.summaryPanel()->table();
+    QCOMPARE(table->columnCount(), 3);
+    QVERIFY(table->horizontalHeaderItem(2)->text().contains(QStringLiteral("÷")));
+    QVERIFY(w.summaryPanel()->headline().contains(QStringLiteral("LoRA")));
+    test::saveScreenshot(&w, QStringLiteral("comparison_charts"));
+    w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
+    test::saveScreenshot(&w, QStringLiteral("comparison_summary"));
+
+    // The Runs tab groups the two halves under the comparison.
+    RunsPanel* runsPanel = w.runsPanel();
+    QSignalSpy listed(runsPanel, &RunsPanel::listed);
+    QSignalSpy groupOpened(runsPanel, &RunsPanel::groupOpened);
+    runsPanel->refresh();
+    QVERIFY(listed.wait(kLoadTimeoutMs));
+    QCOMPARE(runsPanel->tree()->topLevelItemCount(), 1);
+    QCOMPARE(runsPanel->tree()->topLevelItem(0)->childCount(), 2);
+    QVERIFY(runsPanel->select(QString::fromStdString(outcome.compare.groupDir)));
+    runsPanel->openSelected();
+    QVERIFY(groupOpened.wait(kLoadTimeoutMs));
+    QCOMPARE(loss->pointCount(QStringLiteral("full/loss")), 4);
+    QCOMPARE(w.summaryPanel()->table()->columnCount(), 3);
+    QCOMPARE(w.summaryPanel()->table()->horizontalHeaderItem(0)->text(), QStringLiteral("LoRA"));
+    QVERIFY(w.summaryPanel()->headline().contains(QStringLiteral("<b>LoRA</b> trains")));
+    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
+    test::saveScreenshot(&w, QStringLiteral("comparison_runs"));
 }
 
 void TestMainWindow::generation()
