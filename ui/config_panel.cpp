@@ -128,8 +128,9 @@ void ConfigPanel::refresh()
 {
     const RunConfig c = config();
 
-    // describeModel reads config.json only; redo it when the model changes.
-    if (c.model != m_describedModel) {
+    // describeModel reads config.json only; redo it when the model changes,
+    // or while it fails (the user may be fixing the folder).
+    if (c.model != m_describedModel || !m_modelOk) {
         m_describedModel = c.model;
         try {
             const ModelOverview overview = describeModel(c.model);

@@ -33,11 +33,11 @@ void ConfigSection::addField(const QString& label, QWidget* field, const QString
     m_form->addRow(l, m_messages.wrap(field, key));
 }
 
-QSpinBox* ConfigSection::intSpin(int min, int max, const QString& suffix)
+QSpinBox* ConfigSection::intSpin(int min, int max, const QString& unit, const QString& units)
 {
     auto* s = new QSpinBox;
     s->setRange(min, max);
-    s->setSuffix(suffix);
+    if (!unit.isEmpty()) setPluralSuffix(s, unit, units.isEmpty() ? unit : units);
     s->setKeyboardTracking(false);
     s->setAccelerated(true);
     connect(s, &QSpinBox::valueChanged, this, [this] {

@@ -37,7 +37,8 @@ protected:
     QFormLayout* form() const { return m_form; }
 
     // Widgets wired to changed(); ranges are the engine's limits or sane UI bounds.
-    QSpinBox* intSpin(int min, int max, const QString& suffix = {});
+    // `unit` and `units` make the suffix ("1 step", "8 steps").
+    QSpinBox* intSpin(int min, int max, const QString& unit = {}, const QString& units = {});
     QDoubleSpinBox* doubleSpin(double min, double max, int decimals, double step);
     ScientificSpinBox* sciSpin(double min, double max);
     QCheckBox* check(const QString& text);

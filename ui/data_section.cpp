@@ -44,7 +44,7 @@ DataSection::DataSection(FieldMessages& messages, QWidget* parent) : ConfigSecti
     m_validationFraction = doubleSpin(0.0, 0.95, 3, 0.01);
     addField(tr("Held out"), m_validationFraction, QStringLiteral("validation_fraction"));
 
-    m_maxLen = intSpin(8, 1 << 16, tr(" tokens"));
+    m_maxLen = intSpin(8, 1 << 16, tr("token"), tr("tokens"));
     m_maxLen->setObjectName(QStringLiteral("maxLen"));
     addField(tr("Max length"), m_maxLen, QStringLiteral("max_len"));
     m_textMode = combo({QStringLiteral("chunk"), QStringLiteral("lines")});

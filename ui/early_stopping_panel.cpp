@@ -98,9 +98,14 @@ void EarlyStoppingPanel::load(const RunConfig& c)
     m_evalInterval->setValue(static_cast<int>(c.evalInterval));
     m_patience->setValue(static_cast<int>(c.patience));
     m_minDelta->setValue(c.minDelta);
-    m_metricName = c.method == "dpo" && c.earlyStoppingMetric == "accuracy" ? tr("accuracy") : tr("loss");
     m_loading = false;
+    setMetric(c);
     updateEnabled();
+}
+
+void EarlyStoppingPanel::setMetric(const RunConfig& c)
+{
+    m_metricName = c.method == "dpo" && c.earlyStoppingMetric == "accuracy" ? tr("accuracy") : tr("loss");
 }
 
 void EarlyStoppingPanel::store(RunConfig& c) const

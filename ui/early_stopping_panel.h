@@ -28,6 +28,8 @@ public:
     void store(RunConfig& config) const;
 
     void setRunning(bool running);
+    // What "best" refers to in the readout: validation loss, or DPO preference accuracy.
+    void setMetric(const RunConfig& config);
     void resetReadout();
     void showEval(const EvalRecord& eval);
     void showOutcome(const RunSummary& summary);

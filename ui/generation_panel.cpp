@@ -1,5 +1,6 @@
 #include "ui/generation_panel.h"
 
+#include "ui/config_widgets.h"
 #include "ui/generation_worker.h"
 
 #include <QCheckBox>
@@ -126,7 +127,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     m_maxTokens->setObjectName(QStringLiteral("maxTokens"));
     m_maxTokens->setRange(1, 4096);
     m_maxTokens->setValue(48);
-    m_maxTokens->setSuffix(tr(" tokens"));
+    setPluralSuffix(m_maxTokens, tr("token"), tr("tokens"));
     form->addRow(tr("Max new"), m_maxTokens);
     m_seed = new QSpinBox;
     m_seed->setRange(0, std::numeric_limits<int>::max());
@@ -189,8 +190,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a run folder"), m_runDir->text());
         if (dir.isEmpty()) return;
         try {
-            const RunRecords records = readRunDirectory(sstr(dir));
-            setSource(parseRunConfig(records.configJson, sstr(dir + QStringLiteral("/config.json"))), dir, Checkpoint::Best);
+            setSource(loadRunConfig(sstr(QDir(dir).filePath(QStringLiteral("config.json")))), dir, Checkpoint::Best);
         } catch (const std::exception& e) {
             emit failed(QString::fromUtf8(e.what()));
         }

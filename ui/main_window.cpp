@@ -196,12 +196,7 @@ void MainWindow::buildActions()
     file->addSeparator();
     file->addAction(tr("Open run folder…"), this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a run folder"), m_runs->runsDir());
-        if (dir.isEmpty()) return;
-        try {
-            showReopenedRun(readRunDirectory(sstr(dir)));
-        } catch (const std::exception& e) {
-            onFailed(QString::fromUtf8(e.what()));
-        }
+        if (!dir.isEmpty()) m_runs->openDirectory(dir);
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -380,6 +375,7 @@ void MainWindow::startRun()
     m_charts->clear();
     m_summary->clear();
     earlyStoppingPanel()->resetReadout();
+    earlyStoppingPanel()->setMetric(config);
     m_lastPhase.clear();
     m_comparisonSamples.clear();
     m_banner->hide();

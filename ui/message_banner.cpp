@@ -43,7 +43,7 @@ void MessageBanner::showMessage(Level level, const QString& text, const QString&
     QStyle::StandardPixmap icon = QStyle::SP_MessageBoxInformation;
     switch (level) {
     case Level::Info: background = "#e3f2fd"; border = "#90caf9"; break;
-    case Level::Success: background = "#e8f5e9"; border = "#a5d6a7"; break;
+    case Level::Success: background = "#e8f5e9"; border = "#a5d6a7"; icon = QStyle::SP_DialogApplyButton; break;
     case Level::Warning: background = "#fff3e0"; border = "#ffcc80"; icon = QStyle::SP_MessageBoxWarning; break;
     case Level::Error: background = "#ffebee"; border = "#ef9a9a"; icon = QStyle::SP_MessageBoxCritical; break;
     }

@@ -281,6 +281,11 @@ void RunsPanel::openSelected()
             [this](const QString& m) { emit failed(m); });
         return;
     }
+    openDirectory(dir);
+}
+
+void RunsPanel::openDirectory(const QString& dir)
+{
     m_runner->post<RunRecords>([dir] { return readRunDirectory(sstr(dir)); }, this,
                                [this](RunRecords r) { emit runOpened(r); }, [this](const QString& m) { emit failed(m); });
 }

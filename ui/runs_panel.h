@@ -49,6 +49,8 @@ public:
     // Selects the run in `dir` (after a refresh); false when it is not listed.
     bool select(const QString& dir);
     void openSelected();
+    // Reads any run folder (not only those listed) and reports it as runOpened.
+    void openDirectory(const QString& dir);
     void overlaySelected();
 
     static QList<RunEntry> scan(const QString& runsDir);

@@ -62,6 +62,7 @@ void TargetModuleList::setAvailable(const std::vector<std::string>& kinds, const
     QSet<QString> listed;
     for (const auto& k : kinds) {
         const QString name = QString::fromStdString(k);
+        if (name == m_headName) continue; // listed last, on its own: all-linear leaves it out
         addItem(name, checked.contains(name), false);
         listed.insert(name);
     }

@@ -23,7 +23,7 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
     m_schedule = combo({QStringLiteral("cosine"), QStringLiteral("linear"), QStringLiteral("constant"),
                         QStringLiteral("constant_with_warmup")});
     addField(tr("Schedule"), m_schedule, QStringLiteral("schedule"));
-    m_warmup = intSpin(0, 1000000, tr(" steps"));
+    m_warmup = intSpin(0, 1000000, tr("step"), tr("steps"));
     addField(tr("Warm-up"), m_warmup, QStringLiteral("warmup_steps"));
     m_weightDecay = doubleSpin(0.0, 10.0, 4, 0.01);
     addField(tr("Weight decay"), m_weightDecay, QStringLiteral("weight_decay"));
@@ -37,10 +37,10 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
     m_adamEps = sciSpin(0.0, 1.0);
     addField(tr("Adam ε"), m_adamEps, QStringLiteral("adam_eps"));
 
-    m_batchSize = intSpin(1, 65536, tr(" examples"));
+    m_batchSize = intSpin(1, 65536, tr("example"), tr("examples"));
     m_batchSize->setObjectName(QStringLiteral("batchSize"));
     addField(tr("Batch size"), m_batchSize, QStringLiteral("batch_size"));
-    m_gradAccum = intSpin(1, 65536, tr(" micro-batches"));
+    m_gradAccum = intSpin(1, 65536, tr("micro-batch"), tr("micro-batches"));
     addField(tr("Grad accumulation"), m_gradAccum, QStringLiteral("grad_accum"));
     m_effectiveBatch = new QLabel;
     m_effectiveBatch->setStyleSheet(QStringLiteral("color: #616161;"));
@@ -64,10 +64,10 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
         if (!m_loading) emit changed();
     });
 
-    m_evalBatches = intSpin(0, 1000000, tr(" batches"));
+    m_evalBatches = intSpin(0, 1000000, tr("batch"), tr("batches"));
     m_evalBatches->setSpecialValueText(tr("whole validation set"));
     addField(tr("Per evaluation"), m_evalBatches, QStringLiteral("eval_batches"));
-    m_checkpointInterval = intSpin(0, 100000000, tr(" steps"));
+    m_checkpointInterval = intSpin(0, 100000000, tr("step"), tr("steps"));
     m_checkpointInterval->setSpecialValueText(tr("only at the end"));
     addField(tr("Checkpoint every"), m_checkpointInterval, QStringLiteral("checkpoint_interval"));
 
@@ -124,10 +124,10 @@ void TrainingSection::updateDerived()
 RuntimeSection::RuntimeSection(FieldMessages& messages, QWidget* parent)
     : ConfigSection(tr("Samples, runtime and output"), messages, parent)
 {
-    m_samples = intSpin(0, 100000, tr(" examples"));
+    m_samples = intSpin(0, 100000, tr("example"), tr("examples"));
     m_samples->setObjectName(QStringLiteral("samples"));
     addField(tr("Sample after training"), m_samples, QStringLiteral("samples"));
-    m_sampleTokens = intSpin(1, 100000, tr(" tokens"));
+    m_sampleTokens = intSpin(1, 100000, tr("token"), tr("tokens"));
     addField(tr("Sample length"), m_sampleTokens, QStringLiteral("sample_max_new_tokens"));
     m_sampleTemperature = doubleSpin(0.0, 10.0, 2, 0.1);
     m_sampleTemperature->setSpecialValueText(tr("0 (greedy)"));

@@ -208,12 +208,13 @@ bool splitDialogue(const std::string& dialogue, std::string& prompt, std::string
     return true;
 }
 
-std::string readMaybeGzip(const std::filesystem::path& path)
+std::string readMaybeGzip(const std::filesystem::path& path) { return gunzipIfCompressed(readTextFile(path), path.string()); }
+
+std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
 {
-    const std::string raw = readTextFile(path);
     if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f || static_cast<unsigned char>(raw[1]) != 0x8b) return raw;
     z_stream z{};
-    if (inflateInit2(&z, 15 + 32) != Z_OK) throw fileError(path.string(), "cannot start gzip decompression");
+    if (inflateInit2(&z, 15 + 32) != Z_OK) throw fileError(path, "cannot start gzip decompression");
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
     z.avail_in = static_cast<uInt>(raw.size());
     std::string out;
@@ -232,7 +233,7 @@ std::string readMaybeGzip(const std::filesystem::path& path)
         }
         if (status != Z_OK && status != Z_STREAM_END) {
             inflateEnd(&z);
-            throw fileError(path.string(), status == Z_BUF_ERROR ? "gzip data is truncated" : "gzip data is corrupt");
+            throw fileError(path, status == Z_BUF_ERROR ? "gzip data is truncated" : "gzip data is corrupt");
         }
         out.append(buffer, sizeof buffer - z.avail_out);
     }

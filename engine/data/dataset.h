@@ -63,6 +63,8 @@ bool splitDialogue(const std::string& dialogue, std::string& prompt, std::string
 
 // The whole contents of a file, gunzipped when it is gzip.
 std::string readMaybeGzip(const std::filesystem::path& path);
+// `bytes` decompressed when they are gzip, else unchanged; `path` labels errors.
+std::string gunzipIfCompressed(const std::string& bytes, const std::string& path);
 
 // Deterministically splits examples into train and validation parts.
 void splitTrainValidation(const std::vector<Example>& all, double validationFraction, std::uint64_t seed,

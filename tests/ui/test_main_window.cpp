@@ -54,6 +54,7 @@ private slots:
     void firstStart();
     void shortRun();
     void earlyStopping();
+    void badDataset();
     void pauseAndGenerate();
     void comparison();
     void generation();
@@ -114,6 +115,54 @@ void TestMainWindow::firstStart()
     test::saveScreenshot(&w, QStringLiteral("first_start_dataset"));
     w.tabs()->setCurrentIndex(MainWindow::kChartsTab);
     test::saveScreenshot(&w, QStringLiteral("first_start"));
+    test::saveScreenshot(w.configPanel(), QStringLiteral("first_start_config_form"));
+
+    // Save config writes the JSON the CLI reads; Load reads it back.
+    RunConfig edited = c;
+    edited.loraRank = 4;
+    edited.learningRate = 5e-4;
+    w.configPanel()->setConfig(edited);
+    const QString path = test::runsDir(QStringLiteral("config"), true) + QStringLiteral("/run.json");
+    QVERIFY(w.saveConfigFile(path));
+    const RunConfig saved = loadRunConfig(path.toStdString());
+    QCOMPARE(saved.loraRank, 4);
+    QCOMPARE(QString::fromStdString(runConfigToJson(saved)), QString::fromStdString(runConfigToJson(w.configPanel()->config())));
+    w.configPanel()->setConfig(c);
+    QVERIFY(w.loadConfigFile(path));
+    QCOMPARE(w.configPanel()->config().loraRank, 4);
+
+    // Settings persist: a new window starts where this one was closed.
+    QVERIFY(w.close());
+    MainWindow again;
+    QCOMPARE(again.configPanel()->config().loraRank, 4);
+    QCOMPARE(again.configPanel()->config().learningRate, 5e-4);
+    QVERIFY(!again.banner()->isVisibleTo(&again)); // the welcome is for the first start only
+}
+
+void TestMainWindow::badDataset()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("bad"), true));
+    c.dataset = test::runsDir(QStringLiteral("bad"), false).toStdString() + "/missing.jsonl";
+    w.configPanel()->setConfig(c);
+    QSignalSpy failed(w.controller(), &RunController::failed);
+    QSignalSpy previewFailed(w.datasetPanel(), &DatasetPanel::previewFailed);
+    w.startAction()->trigger();
+    QVERIFY(failed.wait(kRunTimeoutMs));
+    // The message names the file; the window stays usable.
+    QVERIFY2(failed.first().first().toString().contains(QStringLiteral("missing.jsonl")),
+             qPrintable(failed.first().first().toString()));
+    QVERIFY(w.banner()->isVisible());
+    QCOMPARE(w.banner()->level(), MessageBanner::Level::Error);
+    QVERIFY(w.banner()->text().contains(QStringLiteral("missing.jsonl")));
+    QVERIFY(!w.controller()->isBusy());
+    QVERIFY(w.startAction()->isEnabled());
+    // The preview reports the same problem next to the dataset field.
+    QTRY_VERIFY_WITH_TIMEOUT(!previewFailed.isEmpty(), kLoadTimeoutMs);
+    auto* detected = w.findChild<QLabel*>(QStringLiteral("datasetDetected"));
+    QVERIFY(detected && detected->text().contains(QStringLiteral("missing.jsonl")));
+    test::saveScreenshot(&w, QStringLiteral("bad_dataset"));
 }
 
 void TestMainWindow::shortRun()
