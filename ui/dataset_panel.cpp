@@ -81,11 +81,10 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent)
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kPrompt, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kTarget, QHeaderView::Stretch);
-    for (int c : {ExampleTableModel::kIndex, ExampleTableModel::kLine, ExampleTableModel::kPromptTokens,
-                  ExampleTableModel::kAnswerTokens})
+    for (int c : {ExampleTableModel::kIndex, ExampleTableModel::kLine, ExampleTableModel::kTokens})
         m_table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ExampleTableModel::kWarnings, QHeaderView::Interactive);
-    m_table->setColumnWidth(ExampleTableModel::kWarnings, 160);
+    m_table->setColumnWidth(ExampleTableModel::kWarnings, 120);
     auto* tableBox = new QWidget;
     auto* tableLayout = new QVBoxLayout(tableBox);
     tableLayout->setContentsMargins(0, 0, 0, 0);
@@ -130,6 +129,7 @@ DatasetPanel::DatasetPanel(QWidget* parent) : QWidget(parent)
     split->addWidget(right);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    split->setSizes({600, 380});
     layout->addWidget(split, 1);
 
     connect(reloadButton, &QPushButton::clicked, this, &DatasetPanel::reload);

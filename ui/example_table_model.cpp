@@ -108,8 +108,10 @@ QVariant ExampleTableModel::data(const QModelIndex& index, int role) const
         case kLine: return QVariant::fromValue(e->line);
         case kPrompt: return oneLine(e->prompt);
         case kTarget: return oneLine(e->target);
-        case kPromptTokens: return QVariant::fromValue(e->promptTokens);
-        case kAnswerTokens: return QVariant::fromValue(e->answerTokens);
+        case kTokens:
+            // Prompt + answer, as one short column; text data has no prompt.
+            return e->promptTokens > 0 ? QStringLiteral("%1 + %2").arg(e->promptTokens).arg(e->answerTokens)
+                                       : QString::number(e->answerTokens);
         case kWarnings: {
             QStringList w;
             for (const auto& s : e->warnings) w << QString::fromStdString(s);
@@ -120,6 +122,9 @@ QVariant ExampleTableModel::data(const QModelIndex& index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == kPrompt) return QString::fromStdString(e->prompt).left(2000);
         if (index.column() == kTarget) return QString::fromStdString(e->target).left(2000);
+        if (index.column() == kTokens) return tr("%1 prompt tokens + %2 answer tokens, after truncation to max_len")
+                                                  .arg(e->promptTokens)
+                                                  .arg(e->answerTokens);
         break;
     case Qt::DecorationRole:
         if (index.column() == kWarnings && warned) return QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning);
@@ -128,7 +133,7 @@ QVariant ExampleTableModel::data(const QModelIndex& index, int role) const
         if (warned) return QBrush(QColor(0xff, 0xf3, 0xe0));
         break;
     case Qt::TextAlignmentRole:
-        if (index.column() <= kLine || index.column() == kPromptTokens || index.column() == kAnswerTokens)
+        if (index.column() <= kLine || index.column() == kTokens)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         break;
     }
@@ -143,8 +148,7 @@ QVariant ExampleTableModel::headerData(int section, Qt::Orientation orientation,
     case kLine: return tr("Line");
     case kPrompt: return tr("Prompt");
     case kTarget: return tr("Target");
-    case kPromptTokens: return tr("Prompt tok");
-    case kAnswerTokens: return tr("Answer tok");
+    case kTokens: return tr("Tokens");
     case kWarnings: return tr("Warnings");
     }
     return {};

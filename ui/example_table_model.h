@@ -13,7 +13,7 @@ namespace loralab::ui {
 class ExampleTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { kIndex, kLine, kPrompt, kTarget, kPromptTokens, kAnswerTokens, kWarnings, kColumnCount };
+    enum Column { kIndex, kLine, kPrompt, kTarget, kTokens, kWarnings, kColumnCount };
     static constexpr int kPageSize = 50;
 
     explicit ExampleTableModel(QObject* parent = nullptr);

@@ -94,7 +94,8 @@ void LengthHistogram::setLengths(const std::vector<std::int64_t>& lengths, std::
     series->attachAxis(x);
     auto* y = new QValueAxis;
     y->setRange(0, std::max(1, highest));
-    y->setLabelFormat(QStringLiteral("%d"));
+    y->applyNiceNumbers(); // round tick labels
+    y->setLabelFormat(QStringLiteral("%.0f"));
     y->setTitleText(tr("examples"));
     c->addAxis(y, Qt::AlignLeft);
     series->attachAxis(y);

@@ -278,12 +278,7 @@ void MainWindow::connectPanels()
     connect(stop, &EarlyStoppingPanel::enabledEdited, m_controller, &RunController::setEarlyStopping);
     connect(stop, &EarlyStoppingPanel::stopKeepBestRequested, m_controller, &RunController::stopKeepBest);
 
-    connect(m_config, &ConfigPanel::configChanged, this, [this] {
-        const RunConfig c = m_config->config();
-        m_dataset->setConfig(c);
-        m_generation->setCurrentConfig(c);
-        m_runs->setRunsDir(QString::fromStdString(c.runsDir));
-    });
+    connect(m_config, &ConfigPanel::configChanged, this, &MainWindow::configSettled);
     connect(m_config, &ConfigPanel::problemsChanged, this, &MainWindow::updateActions);
     connect(m_dataset, &DatasetPanel::previewLoaded, this, [this](const QString& format, qint64 examples) {
         m_config->setDatasetDetected(tr("%1 · %2 examples").arg(format).arg(examples), false);
@@ -291,7 +286,7 @@ void MainWindow::connectPanels()
     connect(m_dataset, &DatasetPanel::previewFailed, this,
             [this](const QString& message) { m_config->setDatasetDetected(message, true); });
 
-    connect(m_generation, &GenerationPanel::failed, this, &MainWindow::onFailed);
+    connect(m_generation, &GenerationPanel::failed, this, &MainWindow::showError);
     connect(m_generation, &GenerationPanel::sessionFailed, this, [this](const QString& message) {
         m_banner->showMessage(MessageBanner::Level::Error, tr("Generation: %1").arg(message.toHtmlEscaped()));
     });
@@ -300,10 +295,18 @@ void MainWindow::connectPanels()
     connect(m_runs, &RunsPanel::groupOpened, this, &MainWindow::showReopenedGroup);
     connect(m_runs, &RunsPanel::overlayOpened, this, &MainWindow::showOverlay);
     connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueRun);
-    connect(m_runs, &RunsPanel::failed, this, &MainWindow::onFailed);
+    connect(m_runs, &RunsPanel::failed, this, &MainWindow::showError);
 
-    // The first configuration is already settled; hand it to the panels.
-    emit m_config->configChanged();
+    // The first configuration settled before these connections existed.
+    configSettled();
+}
+
+void MainWindow::configSettled()
+{
+    const RunConfig c = m_config->config();
+    m_dataset->setConfig(c);
+    m_generation->setCurrentConfig(c);
+    m_runs->setRunsDir(QString::fromStdString(c.runsDir));
 }
 
 void MainWindow::restoreSettings()
@@ -459,6 +462,12 @@ void MainWindow::onFailed(const QString& message)
     m_banner->showMessage(MessageBanner::Level::Error, message.toHtmlEscaped());
 }
 
+void MainWindow::showError(const QString& message)
+{
+    logEvent(tr("Error: %1").arg(message));
+    m_banner->showMessage(MessageBanner::Level::Error, message.toHtmlEscaped());
+}
+
 void MainWindow::logEvent(const QString& message)
 {
     m_events->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("hh:mm:ss")), message));
@@ -481,7 +490,7 @@ void MainWindow::showReopenedRun(const RunRecords& records)
     try {
         m_generation->setSource(configOf(records), QString::fromStdString(records.dir), GenerationPanel::Checkpoint::Best);
     } catch (const std::exception& e) {
-        onFailed(QString::fromUtf8(e.what()));
+        showError(QString::fromUtf8(e.what()));
     }
     QString text = tr("Showing %1: %2 steps, %3 evaluations, %4 samples.")
                        .arg(runName(records))
@@ -505,7 +514,7 @@ void MainWindow::showReopenedGroup(const RunRecords& lora, const RunRecords& ful
     try {
         m_generation->setSource(configOf(lora), QString::fromStdString(lora.dir), GenerationPanel::Checkpoint::Best);
     } catch (const std::exception& e) {
-        onFailed(QString::fromUtf8(e.what()));
+        showError(QString::fromUtf8(e.what()));
     }
     m_stateLabel->setText(tr("Showing the comparison %1.").arg(QFileInfo(groupDir).fileName()));
     m_tabs->setCurrentIndex(kChartsTab);

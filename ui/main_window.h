@@ -69,6 +69,8 @@ private:
     void restoreSettings();
     void saveSettings() const;
     void updateActions();
+    void configSettled();
+    void showError(const QString& message); // a problem outside a run (reading runs, generation)
     void logEvent(const QString& message);
     void onStep(const StepRecord& record);
     void onFinished(const RunOutcome& outcome);

@@ -158,6 +158,7 @@ int runPretrain(const Args& args)
     p.layers = args.getInt("layers", p.layers);
     p.heads = args.getInt("heads", p.heads);
     p.contextLength = args.getInt("context", p.contextLength);
+    p.keep = args.get("keep", p.keep);
     if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize);
     if (args.has("learning-rate")) p.run.learningRate = args.getDouble("learning-rate", p.run.learningRate);
     if (args.positional().empty()) {
@@ -233,6 +234,7 @@ std::vector<Command> runCommands()
           {"layers", "N", "layers (default 4)"},
           {"heads", "N", "attention heads (default 4)"},
           {"context", "N", "context length (default 256)"},
+          {"keep", "last|best", "ship the final weights or those with the lowest validation loss (default last)"},
           {"max-steps", "N", "optimizer steps (default 2000)"},
           {"batch-size", "N", "sequences per step (default 16)"},
           {"learning-rate", "LR", "peak learning rate (default 1e-3)"},

@@ -24,6 +24,9 @@ std::vector<Command> modelCommands();
 // Commands that train: run, compare, sample, eval, pretrain.
 std::vector<Command> runCommands();
 
+// bench.
+std::vector<Command> benchCommands();
+
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);
 

@@ -17,6 +17,7 @@ std::vector<Command> allCommands()
     std::vector<Command> all;
     for (auto& c : loralab::cli::modelCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::runCommands()) all.push_back(std::move(c));
+    for (auto& c : loralab::cli::benchCommands()) all.push_back(std::move(c));
     return all;
 }
 

@@ -30,11 +30,14 @@ struct RunConfig {
     std::string validation;          // a file; empty: split off validation_fraction of the data
     double validationFraction = 0.05;
     std::string textMode = "chunk";  // chunk | lines (text data)
-    std::int64_t maxLen = 256;
+    std::int64_t maxLen = 128;
     bool trainOnPrompt = false;
     bool appendEos = true;
     // Optimisation
-    double learningRate = 2e-4;
+    // The defaults are a first run on the embedded model: a few minutes of LoRA
+    // SFT on 2 cores. Models of hundreds of millions of parameters usually
+    // want a learning rate around 1e-4 to 3e-4.
+    double learningRate = 2e-3;
     double weightDecay = 0.0;
     double beta1 = 0.9;
     double beta2 = 0.999;
@@ -42,7 +45,7 @@ struct RunConfig {
     double maxGradNorm = 1.0;
     std::string schedule = "cosine";
     std::int64_t warmupSteps = 0;
-    std::int64_t batchSize = 8;
+    std::int64_t batchSize = 16;
     std::int64_t gradAccum = 1;
     std::int64_t maxSteps = 200; // optimizer steps; 0: use epochs
     double epochs = 1.0;
@@ -51,7 +54,7 @@ struct RunConfig {
     std::string dpoLoss = "sigmoid"; // sigmoid | ipo
     std::string dpoReference = "initial"; // initial (the model as the run starts) | base (adapter off)
     // Evaluation and early stopping
-    std::int64_t evalInterval = 25; // steps; 0: evaluate only at the end
+    std::int64_t evalInterval = 50; // steps; 0: evaluate only at the end
     std::int64_t evalBatches = 20;  // cap per evaluation; 0: the whole validation set
     bool earlyStopping = true;
     std::int64_t patience = 3; // evaluations without improvement
@@ -60,7 +63,7 @@ struct RunConfig {
     std::int64_t checkpointInterval = 50; // steps between resumable "last" checkpoints; 0: only at the end
     // Sampling after training
     std::int64_t samples = 8;
-    std::int64_t sampleMaxNewTokens = 48;
+    std::int64_t sampleMaxNewTokens = 32;
     double sampleTemperature = 0.0;
     double sampleTopP = 1.0;
     std::int64_t sampleTopK = 0;

@@ -134,9 +134,12 @@ RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const
     run.textMode = "chunk";
     run.maxLen = config.contextLength;
     run.samples = 0;
+    // The "last" weights must be the trained ones, not a restored best checkpoint.
     const RunResult result = runExperiment(run, control, callbacks);
     CheckpointStore store(fs::path(result.summary.runDir) / "checkpoints");
-    const auto best = store.resolve("best") ? store.resolve("best") : store.resolve("last");
+    if (config.keep != "last" && config.keep != "best") throw Error("keep must be last or best, not '" + config.keep + "'");
+    auto best = store.resolve(config.keep);
+    if (!best) best = store.resolve("last");
     if (!best) throw Error("pretraining stopped before any checkpoint was written");
     // Shipped in fp16: half the size on disk; the engine computes in fp32.
     NamedTensors trained = loadSafetensors(*best / "model.safetensors", torch::kFloat16);

@@ -35,6 +35,10 @@ struct PretrainConfig {
     std::int64_t layers = 4;
     std::int64_t heads = 4;
     std::int64_t contextLength = 256;
+    // Which weights to ship: "last" (the end of training) or "best" (lowest
+    // validation loss). A small model that should recall its corpus's facts
+    // wants "last"; validation on held-out wording stops improving early.
+    std::string keep = "last";
     RunConfig run; // optimisation settings; model, dataset and method are filled in
 };
 

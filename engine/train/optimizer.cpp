@@ -3,10 +3,42 @@
 
 #include "engine/util/error.h"
 
+#include <ATen/Parallel.h>
 #include <cmath>
 #include <map>
 
 namespace loralab {
+namespace {
+
+struct AdamStep {
+    double lr, beta1, beta2, eps, weightDecay, stepSize, biasCorrection2Sqrt;
+};
+
+// One pass over memory for the whole update of an fp32 CPU tensor: read
+// param, grad and both moments once, write them once. The generic path below
+// takes six passes, which dominates the optimizer time of full fine-tuning.
+void fusedAdamWCpu(float* p, const float* g, float* m, float* v, std::int64_t n, const AdamStep& a)
+{
+    const float decay = static_cast<float>(1.0 - a.lr * a.weightDecay);
+    const float w1 = static_cast<float>(1.0 - a.beta1);
+    const float b2 = static_cast<float>(a.beta2);
+    const float w2 = static_cast<float>(1.0 - a.beta2);
+    const float invBc2 = static_cast<float>(1.0 / a.biasCorrection2Sqrt);
+    const float eps = static_cast<float>(a.eps);
+    const float step = static_cast<float>(a.stepSize);
+    at::parallel_for(0, n, 16384, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const float gi = g[i];
+            const float mi = m[i] + w1 * (gi - m[i]);
+            const float vi = v[i] * b2 + w2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] * decay - step * mi / (std::sqrt(vi) * invBc2 + eps);
+        }
+    });
+}
+
+} // namespace
 
 AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> params, const AdamWConfig& config) : m_config(config)
 {
@@ -29,6 +61,14 @@ void AdamW::step(double lr)
     for (auto& s : m_slots) {
         const torch::Tensor& grad = s.param.grad();
         if (!grad.defined()) continue;
+        const bool fusable = s.param.device().is_cpu() && s.param.scalar_type() == torch::kFloat32 &&
+                             grad.scalar_type() == torch::kFloat32 && s.param.is_contiguous() && grad.is_contiguous();
+        if (fusable) {
+            fusedAdamWCpu(s.param.data_ptr<float>(), grad.data_ptr<float>(), s.expAvg.data_ptr<float>(),
+                          s.expAvgSq.data_ptr<float>(), s.param.numel(),
+                          {lr, b1, b2, m_config.eps, m_config.weightDecay, stepSize, biasCorrection2Sqrt});
+            continue;
+        }
         const bool lowPrecision = s.param.scalar_type() != torch::kFloat32;
         torch::Tensor p = lowPrecision ? s.param.to(torch::kFloat32) : s.param;
         const torch::Tensor g = grad.to(torch::kFloat32);

@@ -409,7 +409,10 @@ void TestMainWindow::generation()
     for (int row = 0; row < 2; ++row) {
         for (int column : {GenerationPanel::kBase, GenerationPanel::kTuned}) {
             const QString text = table->item(row, column)->text();
-            QVERIFY2(!text.isEmpty() && !text.startsWith(QLatin1Char('(')) && text != QStringLiteral("…"),
+            // Filled with text, or with the note for an answer that stopped at once;
+            // not pending and not an error.
+            const bool error = text.startsWith(QLatin1Char('(')) && !text.startsWith(QStringLiteral("(no text"));
+            QVERIFY2(!text.isEmpty() && !error && text != QStringLiteral("…"),
                      qPrintable(QStringLiteral("row %1 column %2: '%3'").arg(row).arg(column).arg(text)));
         }
     }

@@ -1,0 +1,82 @@
+// loralab-cli bench: time one training step of a model, as a table and JSON.
+#include "commands.h"
+#include "progress.h"
+
+#include "engine/runner/bench.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace loralab::cli {
+namespace {
+
+int runBenchCommand(const Args& args)
+{
+    BenchConfig c;
+    if (!args.positional().empty()) c.model = args.positional()[0];
+    c.method = args.get("method", c.method);
+    c.batchSize = args.getInt("batch", c.batchSize);
+    c.sequenceLength = args.getInt("seq", c.sequenceLength);
+    c.dtype = args.get("dtype", c.dtype);
+    c.steps = args.getInt("steps", c.steps);
+    c.warmupSteps = args.getInt("warmup", c.warmupSteps);
+    c.loraRank = args.getInt("lora-r", c.loraRank);
+    c.loraAlpha = args.getDouble("lora-alpha", c.loraAlpha);
+    c.device = args.get("device", c.device);
+    c.threads = static_cast<int>(args.getInt("threads", 0));
+    c.peakTflops = args.getDouble("peak-tflops", 0.0);
+    const BenchResult r = runBench(c, [&](const std::string& m) {
+        if (args.has("verbose")) std::cerr << m << "\n";
+    });
+    const std::string json = benchResultToJson(r);
+    if (args.has("out")) writeFileAtomic(args.get("out"), json + "\n");
+    if (args.has("json")) {
+        std::cout << json << "\n";
+        return 0;
+    }
+    const auto row = [](const std::string& k, const std::string& v) { std::cout << std::left << std::setw(22) << k << v << "\n"; };
+    std::ostringstream num;
+    const auto fmt = [&](double v, int digits) {
+        num.str("");
+        num << std::fixed << std::setprecision(digits) << v;
+        return num.str();
+    };
+    row("model", c.model + " (" + c.method + ", " + c.dtype + ", " + r.deviceName + ")");
+    row("batch x sequence", std::to_string(c.batchSize) + " x " + std::to_string(c.sequenceLength));
+    row("parameters", std::to_string(r.totalParams) + " total, " + std::to_string(r.trainableParams) + " trainable");
+    row("median forward", fmt(r.medianForwardMs, 1) + " ms");
+    row("median backward", fmt(r.medianBackwardMs, 1) + " ms");
+    row("median optimizer", fmt(r.medianOptimizerMs, 1) + " ms");
+    row("median step", fmt(r.medianStepMs, 1) + " ms");
+    row("tokens/s", fmt(r.tokensPerSecond, 0));
+    row("peak memory", formatBytes(r.peakMemoryBytes));
+    row("model FLOP/s", fmt(r.achievedTflops * 1000.0, 1) + " GFLOP/s (" + fmt(r.flopsPerToken / 1e6, 1) + " MFLOP/token)");
+    if (r.utilisation >= 0) row("utilisation", fmt(100.0 * r.utilisation, 1) + " % of " + fmt(c.peakTflops, 0) + " TFLOP/s");
+    row("first step", fmt(r.firstStepSeconds, 2) + " s after " + fmt(r.setupSeconds, 2) + " s of setup");
+    return 0;
+}
+
+} // namespace
+
+std::vector<Command> benchCommands()
+{
+    return {{"bench", "bench [MODEL] [options]", "time training steps on random tokens: forward, backward, optimizer, memory",
+             {{"method", "M", "full, lora (all-linear) or lora-head (all-linear plus the output head); default lora"},
+              {"batch", "N", "sequences per step (default 4)"},
+              {"seq", "N", "tokens per sequence (default 128)"},
+              {"dtype", "fp32|bf16", "base weight dtype (default fp32)"},
+              {"steps", "N", "measured steps (default 10)"},
+              {"warmup", "N", "unmeasured steps first (default 3)"},
+              {"lora-r", "R", "LoRA rank (default 8)"},
+              {"lora-alpha", "A", "LoRA alpha (default 16)"},
+              {"peak-tflops", "F", "the device's peak, to report utilisation"},
+              {"out", "FILE", "write the JSON result here"},
+              {"json", "", "print the JSON result instead of the table"},
+              {"verbose", "", "print each step"}},
+             runBenchCommand}};
+}
+
+} // namespace loralab::cli
