@@ -61,6 +61,8 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
     addField(tr("DPO beta"), m_dpoBeta, QStringLiteral("dpo_beta"));
     m_dpoLoss = combo({QStringLiteral("sigmoid"), QStringLiteral("ipo")});
     addField(tr("DPO loss"), m_dpoLoss, QStringLiteral("dpo_loss"));
+    m_dpoReference = combo({QStringLiteral("initial"), QStringLiteral("base")});
+    addField(tr("DPO reference"), m_dpoReference, QStringLiteral("dpo_reference"));
     m_stopMetric = combo({QStringLiteral("loss"), QStringLiteral("accuracy")});
     addField(tr("Early-stopping metric"), m_stopMetric, QStringLiteral("early_stopping_metric"));
 
@@ -88,6 +90,7 @@ void MethodSection::loadFields(const RunConfig& c)
     m_adapter->setText(QString::fromStdString(c.adapter));
     m_dpoBeta->setValue(c.dpoBeta);
     setCombo(m_dpoLoss, QString::fromStdString(c.dpoLoss));
+    setCombo(m_dpoReference, QString::fromStdString(c.dpoReference));
     setCombo(m_stopMetric, QString::fromStdString(c.earlyStoppingMetric));
     updateVisibility();
 }
@@ -108,6 +111,7 @@ void MethodSection::store(RunConfig& c) const
     c.adapter = m_adapter->text().trimmed().toStdString();
     c.dpoBeta = m_dpoBeta->value();
     c.dpoLoss = m_dpoLoss->currentText().toStdString();
+    c.dpoReference = m_dpoReference->currentText().toStdString();
     c.earlyStoppingMetric = m_stopMetric->currentText().toStdString();
 }
 
@@ -155,7 +159,8 @@ void MethodSection::updateVisibility()
     form()->setRowVisible(m_scaling, lora);
     form()->setRowVisible(m_targetsField, lora);
     form()->setRowVisible(m_adapterRow->parentWidget(), lora && m != kCompare);
-    for (QWidget* w : {static_cast<QWidget*>(m_dpoBeta), static_cast<QWidget*>(m_dpoLoss), static_cast<QWidget*>(m_stopMetric)})
+    for (QWidget* w : {static_cast<QWidget*>(m_dpoBeta), static_cast<QWidget*>(m_dpoLoss),
+                       static_cast<QWidget*>(m_dpoReference), static_cast<QWidget*>(m_stopMetric)})
         form()->setRowVisible(w->parentWidget(), m == kDpo);
 
     const double r = std::max(1, m_rank->value());

@@ -52,6 +52,7 @@ private:
     QLabel* m_trainable;
     QDoubleSpinBox* m_dpoBeta;
     QComboBox* m_dpoLoss;
+    QComboBox* m_dpoReference;
     QComboBox* m_stopMetric;
     QLabel* m_scaling;
 };

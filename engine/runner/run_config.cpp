@@ -33,6 +33,8 @@ const std::vector<Field>& fields()
         field("name", &RunConfig::name, "label of the run; its directory is runs/<timestamp>-<name>"),
         field("model", &RunConfig::model, "\"default\" (embedded model), a Hugging Face model directory, or preset:<name>"),
         field("vocab_size", &RunConfig::vocabSize, "resize the vocabulary to this size (0: keep)"),
+        field("tokenizer", &RunConfig::tokenizer,
+              "model directory whose tokenizer reads the data (default: the model's own; for presets the embedded model's)"),
         field("method", &RunConfig::method, "lora, full or dpo"),
         field("adapter", &RunConfig::adapter, "start from this PEFT adapter directory (lora, dpo)"),
         field("lora_r", &RunConfig::loraRank, "LoRA rank"),

@@ -15,6 +15,7 @@ struct RunConfig {
     std::string name = "run";
     std::string model = "default"; // "default" (embedded), a model directory, or preset:<name>
     std::int64_t vocabSize = 0;    // > 0 resizes the vocabulary
+    std::string tokenizer;         // a model directory whose tokenizer to use (presets: default is the embedded one)
     std::string method = "lora";   // lora | full | dpo
     std::string adapter;           // start from this PEFT adapter (LoRA and DPO)
     // LoRA

@@ -32,6 +32,15 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
     options.seed = config.seed;
     out.model = loadModel(out.spec, options);
     out.sourceDir = out.model.dir.string();
+    // Presets have random weights and no tokenizer of their own; any tokenizer
+    // whose ids fit the vocabulary serves for timing and memory experiments.
+    if (!config.tokenizer.empty() || !out.model.tokenizer) {
+        const std::string from = config.tokenizer.empty() ? resolveModelSpec("default") : config.tokenizer;
+        out.model.tokenizer = loadTokenizer(from);
+        if (out.model.tokenizer->vocabSize() > out.model.config.vocabSize)
+            throw Error("the tokenizer of " + from + " has " + std::to_string(out.model.tokenizer->vocabSize()) +
+                        " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize));
+    }
     if (config.method == "lora" || config.method == "dpo") {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
