@@ -6,6 +6,8 @@
 #include "engine/data/collate.h"
 #include "engine/io/safetensors.h"
 #include "engine/runner/runner.h"
+#include "engine/runner/tools.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/train/checkpoint_store.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -346,4 +348,46 @@ TEST("slow/sigkill_at_random_moments_then_resume")
     // Each step appears once: work repeated after a kill replaced its first record.
     for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
     CHECK(records.hasSummary);
+}
+
+namespace {
+
+// The fixture batch as a prompt/completion file: each row's text split where
+// its labels begin.
+fs::path fixtureAsCompletions(const std::string& name, const fs::path& dir)
+{
+    const auto ref = nlohmann::json::parse(readTextFile(test::reference(name + ".json")));
+    const auto tokenizer = loadTokenizer(test::fixtureModel(name));
+    std::string lines;
+    for (std::size_t row = 0; row < ref["input_ids"].size(); ++row) {
+        std::vector<std::int64_t> prompt, completion;
+        for (std::size_t t = 0; t < ref["input_ids"][row].size(); ++t) {
+            if (ref["attention_mask"][row][t].get<int>() == 0) continue;
+            const auto id = ref["input_ids"][row][t].get<std::int64_t>();
+            (ref["labels"][row][t].get<std::int64_t>() == -100 ? prompt : completion).push_back(id);
+        }
+        const nlohmann::json record = {{"prompt", tokenizer->decode(prompt)}, {"completion", tokenizer->decode(completion)}};
+        // The file is only a faithful copy of the batch if the texts tokenize back to the same ids.
+        REQUIRE(tokenizer->encode(record["prompt"].get<std::string>()) == prompt);
+        REQUIRE(tokenizer->encode(record["completion"].get<std::string>()) == completion);
+        lines += record.dump() + "\n";
+    }
+    writeFileAtomic(dir / "completions.jsonl", lines);
+    return dir / "completions.jsonl";
+}
+
+} // namespace
+
+TEST("parity/eval_command_gives_the_reference_losses")
+{
+    for (const char* name : {"tiny-gpt-neox", "tiny-qwen2"}) {
+        const auto ref = nlohmann::json::parse(readTextFile(test::reference(std::string(name) + ".json")));
+        const fs::path file = fixtureAsCompletions(name, test::scratchDir(std::string("eval_") + name));
+        const CompletionEval base = evaluateCompletions(test::fixtureModel(name).string(), "", file.string(), "cpu", 1);
+        const CompletionEval lora =
+            evaluateCompletions(test::fixtureModel(name).string(), test::fixtureAdapter(name).string(), file.string(), "cpu", 2);
+        CHECK_NEAR(base.loss, ref["base_loss"].get<double>(), 1e-5);
+        CHECK_NEAR(lora.loss, ref["lora_loss"].get<double>(), 1e-5);
+        CHECK_EQ(base.tokens, lora.tokens);
+    }
 }
