@@ -64,6 +64,8 @@ ConfigPanel::~ConfigPanel()
     if (m_earlyStopping && !m_earlyStopping->parent()) delete m_earlyStopping.data();
 }
 
+EarlyStoppingPanel* ConfigPanel::earlyStoppingPanel() const { return m_earlyStopping.data(); }
+
 QString ConfigPanel::defaultRunsDir()
 {
     const QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);

@@ -47,7 +47,7 @@ public:
     void setRunning(bool running);
     void setDatasetDetected(const QString& text, bool problem);
 
-    EarlyStoppingPanel* earlyStoppingPanel() const { return m_earlyStopping; }
+    EarlyStoppingPanel* earlyStoppingPanel() const;
 
     // Validates and recounts now instead of after the typing pause.
     void refreshNow();

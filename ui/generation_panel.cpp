@@ -256,6 +256,12 @@ void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, 
     m_hasSource = true;
     m_runDir->setText(runDir);
     m_checkpoint->setCurrentIndex(checkpoint == Checkpoint::Best ? 0 : 1);
+    // Start from the run's own sampling settings, so regenerating a sample reproduces it.
+    m_temperature->setValue(config.sampleTemperature);
+    m_topP->setValue(config.sampleTopP);
+    m_topK->setValue(static_cast<int>(config.sampleTopK));
+    m_maxTokens->setValue(static_cast<int>(config.sampleMaxNewTokens));
+    m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(config.seed, std::numeric_limits<int>::max())));
     m_loaded = false;
     m_openedKey.clear();
     m_status->setText(tr("Models load when you generate (or press Load)."));

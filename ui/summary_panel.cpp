@@ -154,9 +154,12 @@ void SummaryPanel::fill(const RunSummary* a, const QString& aTitle, const RunSum
                                                              : QStringLiteral("–"));
         m_table->setItem(i, 2, ratio);
     }
+    // Numbers line up on the right when columns are compared; a lone column
+    // reads better next to its row names.
+    const Qt::Alignment align = (b ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter;
     for (int r = 0; r < m_table->rowCount(); ++r)
         for (int c = 0; c < m_table->columnCount(); ++c)
-            if (auto* item = m_table->item(r, c)) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            if (auto* item = m_table->item(r, c)) item->setTextAlignment(align);
 
     if (!b) {
         m_headline->setText(tr("<p><b>%1</b>: %2 steps, best validation loss %3, %4 peak memory, %5 per step.</p>")

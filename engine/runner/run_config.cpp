@@ -68,6 +68,7 @@ const std::vector<Field>& fields()
         field("dpo_reference", &RunConfig::dpoReference,
               "reference model: initial (the model as the run starts, e.g. base + SFT adapter) or base (adapter off)"),
         field("eval_interval", &RunConfig::evalInterval, "evaluate every N steps (0: only at the end)"),
+        field("eval_at_start", &RunConfig::evalAtStart, "evaluate before the first step too, as the baseline to beat"),
         field("eval_batches", &RunConfig::evalBatches, "at most this many validation batches per evaluation (0: all)"),
         field("early_stopping", &RunConfig::earlyStopping, "stop when validation stops improving"),
         field("patience", &RunConfig::patience, "evaluations without improvement before stopping"),

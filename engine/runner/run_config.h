@@ -56,6 +56,7 @@ struct RunConfig {
     std::string dpoReference = "initial"; // initial (the model as the run starts) | base (adapter off)
     // Evaluation and early stopping
     std::int64_t evalInterval = 50; // steps; 0: evaluate only at the end
+    bool evalAtStart = true;        // evaluate the untrained model first (step 0), the baseline
     std::int64_t evalBatches = 20;  // cap per evaluation; 0: the whole validation set
     bool earlyStopping = true;
     std::int64_t patience = 3; // evaluations without improvement

@@ -299,7 +299,8 @@ EvalRecord Run::evaluate()
     if (m_callbacks.onEval) m_callbacks.onEval(r);
     if (d.improved) {
         m_bestStep = r.step;
-        saveCheckpoint("best", m_config.method != "full");
+        // At step 0 a full fine-tuning checkpoint would only copy the base model.
+        if (r.step > 0 || m_config.method != "full") saveCheckpoint("best", m_config.method != "full");
     }
     return r;
 }
@@ -386,6 +387,7 @@ RunResult Run::execute()
         event("started: " + m_config.method + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
               std::to_string(m_trainer->trainableParams()) + " trainable parameters");
         sampleBase();
+        if (m_config.evalAtStart) evaluate();
     }
     bool evaluatedLast = false;
     while (m_trainer->stepCount() < m_totalSteps) {
@@ -432,6 +434,8 @@ RunResult Run::execute()
         if (m_lastSaved != m_trainer->stepCount() && m_trainer->stepCount() > 0) saveCheckpoint("last", true);
     }
     // Finish with the best weights when validation picked a step other than the last.
+    if (m_bestStep == 0 && m_early.hasBest() && m_trainer->stepCount() > 0)
+        event("no evaluation improved on the untrained model");
     if (const auto best = m_store.resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
         loadCheckpointWeights(*m_model.model.net, trainingMethod(m_config), *best);
         event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");

@@ -61,6 +61,7 @@ RunConfig smallRun(const std::string& name)
     c.evalInterval = 4;
     c.checkpointInterval = 4;
     c.samples = 0;
+    c.evalAtStart = false;
     c.threads = 1;
     c.device = "cpu";
     return c;
@@ -200,6 +201,23 @@ TEST("unit/early_stopping_fires_and_keeps_best")
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     REQUIRE(store.resolve("best").has_value());
     CHECK_EQ(store.resolve("best")->filename().string(), std::string("step-000002"));
+}
+
+TEST("unit/baseline_evaluation_before_training")
+{
+    RunConfig config = smallRun("baseline");
+    config.evalAtStart = true;
+    config.maxSteps = 4;
+    std::vector<EvalRecord> evals;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
+    runExperiment(config, control, callbacks);
+    REQUIRE(evals.size() == 2u);
+    CHECK_EQ(evals[0].step, 0);
+    CHECK_EQ(evals[1].step, 4);
+    CHECK(evals[1].loss < evals[0].loss);
+    CHECK(evals[1].improved);
 }
 
 TEST("unit/user_can_stop_and_change_patience_mid_run")
