@@ -27,6 +27,9 @@ EarlyStoppingPanel::EarlyStoppingPanel(FieldMessages& messages, QWidget* parent)
     m_evalInterval->setSpecialValueText(tr("only at the end"));
     m_evalInterval->setKeyboardTracking(false);
     form->addRow(tr("Evaluate every"), messages.wrap(m_evalInterval, QStringLiteral("eval_interval")));
+    m_evalAtStart = new QCheckBox(tr("and before the first step (the baseline)"));
+    m_evalAtStart->setObjectName(QStringLiteral("evalAtStart"));
+    form->addRow(QString(), messages.wrap(m_evalAtStart, QStringLiteral("eval_at_start")));
     m_patience = new QSpinBox;
     m_patience->setObjectName(QStringLiteral("patience"));
     m_patience->setRange(0, 1000000);
@@ -87,6 +90,9 @@ EarlyStoppingPanel::EarlyStoppingPanel(FieldMessages& messages, QWidget* parent)
     connect(m_minDelta, &QDoubleSpinBox::valueChanged, this, [this] {
         if (!m_loading) emit changed();
     });
+    connect(m_evalAtStart, &QCheckBox::toggled, this, [this] {
+        if (!m_loading) emit changed();
+    });
     resetReadout();
     setRunning(false);
 }
@@ -96,6 +102,7 @@ void EarlyStoppingPanel::load(const RunConfig& c)
     m_loading = true;
     m_enabled->setChecked(c.earlyStopping);
     m_evalInterval->setValue(static_cast<int>(c.evalInterval));
+    m_evalAtStart->setChecked(c.evalAtStart);
     m_patience->setValue(static_cast<int>(c.patience));
     m_minDelta->setValue(c.minDelta);
     m_loading = false;
@@ -112,6 +119,7 @@ void EarlyStoppingPanel::store(RunConfig& c) const
 {
     c.earlyStopping = m_enabled->isChecked();
     c.evalInterval = m_evalInterval->value();
+    c.evalAtStart = m_evalAtStart->isChecked();
     c.patience = m_patience->value();
     c.minDelta = m_minDelta->value();
 }
@@ -119,8 +127,9 @@ void EarlyStoppingPanel::store(RunConfig& c) const
 void EarlyStoppingPanel::setRunning(bool running)
 {
     m_running = running;
-    // min_delta is fixed once the engine has built its stopper.
+    // min_delta is fixed once the engine has built its stopper; the baseline is past.
     m_minDelta->setEnabled(!running && m_enabled->isChecked());
+    m_evalAtStart->setEnabled(!running);
     m_stopKeepBest->setEnabled(running);
 }
 
@@ -158,7 +167,6 @@ void EarlyStoppingPanel::showOutcome(const RunSummary& s)
         text = tr("Stopped at step %1: the loss was not finite.").arg(s.steps);
     else
         text = tr("Completed %1 steps; best step %2.").arg(s.steps).arg(s.bestStep);
-    if (s.bestValLoss >= 0 && m_metricName == tr("loss")) m_best->setText(QStringLiteral("%1 (loss)").arg(s.bestValLoss, 0, 'f', 4));
     m_status->setText(text);
     m_status->setStyleSheet(reason == QLatin1String("early_stopping") ? QStringLiteral("color: #1565c0; font-weight: bold;")
                                                                      : QString());

@@ -49,6 +49,7 @@ private:
 
     QCheckBox* m_enabled;
     QSpinBox* m_evalInterval;
+    QCheckBox* m_evalAtStart;
     QSpinBox* m_patience;
     ScientificSpinBox* m_minDelta;
     QLabel* m_best;

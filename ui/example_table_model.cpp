@@ -18,6 +18,16 @@ QString oneLine(const std::string& text)
 }
 } // namespace
 
+bool exampleMatches(const std::string& prompt, const std::string& target, qint64 index, const QString& search)
+{
+    const QString needle = search.trimmed();
+    if (needle.isEmpty()) return true;
+    bool isNumber = false;
+    const qint64 number = needle.toLongLong(&isNumber);
+    return (isNumber && index == number) || QString::fromStdString(prompt).contains(needle, Qt::CaseInsensitive) ||
+           QString::fromStdString(target).contains(needle, Qt::CaseInsensitive);
+}
+
 ExampleTableModel::ExampleTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void ExampleTableModel::setExamples(std::vector<PreviewExample> examples)
@@ -67,17 +77,10 @@ int ExampleTableModel::pageCount() const { return (matchCount() + kPageSize - 1)
 void ExampleTableModel::refilter()
 {
     m_matches.clear();
-    const QString needle = m_filter.trimmed();
-    bool isNumber = false;
-    const qint64 wantedIndex = needle.toLongLong(&isNumber);
     for (int i = 0; i < static_cast<int>(m_examples.size()); ++i) {
         const PreviewExample& e = m_examples[i];
-        // A bare number also finds the example with that index.
         if (m_warningsOnly && e.warnings.empty()) continue;
-        const bool hit = needle.isEmpty() || (isNumber && e.index == wantedIndex) ||
-                         QString::fromStdString(e.prompt).contains(needle, Qt::CaseInsensitive) ||
-                         QString::fromStdString(e.target).contains(needle, Qt::CaseInsensitive);
-        if (hit) m_matches.push_back(i);
+        if (exampleMatches(e.prompt, e.target, e.index, m_filter)) m_matches.push_back(i);
     }
 }
 

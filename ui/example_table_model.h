@@ -10,6 +10,10 @@
 
 namespace loralab::ui {
 
+// Whether an example matches a search: the text in its prompt or target
+// (any case), or, for a bare number, the example with that index.
+bool exampleMatches(const std::string& prompt, const std::string& target, qint64 index, const QString& search);
+
 class ExampleTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:

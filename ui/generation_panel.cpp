@@ -1,6 +1,7 @@
 #include "ui/generation_panel.h"
 
 #include "ui/config_widgets.h"
+#include "ui/example_table_model.h"
 #include "ui/generation_worker.h"
 
 #include <QCheckBox>
@@ -308,15 +309,9 @@ void GenerationPanel::onOpened(const std::vector<Example>& examples, bool hasTun
 void GenerationPanel::filterExamples(const QString& text)
 {
     m_exampleList->clear();
-    const QString needle = text.trimmed();
-    bool isNumber = false;
-    const int number = needle.toInt(&isNumber);
     for (int i = 0; i < static_cast<int>(m_examples.size()) && m_exampleList->count() < kMaxListed; ++i) {
         const Example& e = m_examples[i];
-        const bool hit = needle.isEmpty() || (isNumber && i == number) ||
-                         QString::fromStdString(e.prompt).contains(needle, Qt::CaseInsensitive) ||
-                         QString::fromStdString(e.target).contains(needle, Qt::CaseInsensitive);
-        if (!hit) continue;
+        if (!exampleMatches(e.prompt, e.target, i, text)) continue;
         auto* item = new QListWidgetItem(QStringLiteral("#%1  %2").arg(i).arg(firstLine(e.prompt.empty() ? e.target : e.prompt)),
                                          m_exampleList);
         item->setData(Qt::UserRole, i);

@@ -226,6 +226,8 @@ void MetricChart::setPoints(const QString& id, const QList<QPointF>& points)
 void MetricChart::pushPoints(const QString& id)
 {
     const QList<QPointF>& points = m_points.value(id);
+    // A line through one point draws nothing; show it as a marker until there are two.
+    if (auto* line = qobject_cast<QLineSeries*>(m_series.value(id))) line->setPointsVisible(points.size() == 1);
     if (!m_log) {
         m_series.value(id)->replace(points);
         return;
@@ -318,7 +320,10 @@ void MetricChart::rescale()
         viewport()->update();
         return;
     }
-    if (x1 - x0 < 1e-12) x1 = x0 + 1;
+    if (x1 - x0 < 1e-12) { // one x value: centre it
+        x0 -= 1;
+        x1 += 1;
+    }
     setNiceRange(m_x, x0, x1);
     if (m_log) {
         const double lo = std::pow(10.0, std::floor(std::log10(y0)));

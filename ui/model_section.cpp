@@ -29,6 +29,11 @@ ModelSection::ModelSection(FieldMessages& messages, QWidget* parent) : ConfigSec
     for (const auto& name : presetNames()) m_preset->addItem(QString::fromStdString(name).mid(7), QString::fromStdString(name));
     form()->addRow(tr("Preset"), m_preset);
 
+    m_tokenizer = lineEdit(tr("the embedded model's tokenizer"));
+    m_tokenizer->setObjectName(QStringLiteral("tokenizerDirectory"));
+    m_tokenizerRow = pathRow(m_tokenizer, true, tr("Choose a model folder whose tokenizer to use"));
+    addField(tr("Tokenizer from"), m_tokenizerRow, QStringLiteral("tokenizer"));
+
     m_info = new QLabel;
     m_info->setObjectName(QStringLiteral("modelInfo"));
     m_info->setWordWrap(true);
@@ -53,6 +58,7 @@ void ModelSection::loadFields(const RunConfig& config)
         m_source->setCurrentIndex(kDirectory);
         m_directory->setText(model);
     }
+    m_tokenizer->setText(QString::fromStdString(config.tokenizer));
     updateVisibility();
 }
 
@@ -65,12 +71,18 @@ QString ModelSection::spec() const
     }
 }
 
-void ModelSection::store(RunConfig& config) const { config.model = spec().toStdString(); }
+void ModelSection::store(RunConfig& config) const
+{
+    config.model = spec().toStdString();
+    config.tokenizer = m_tokenizer->text().trimmed().toStdString();
+}
 
 void ModelSection::updateVisibility()
 {
     form()->setRowVisible(m_directoryRow, m_source->currentIndex() == kDirectory);
     form()->setRowVisible(m_preset, m_source->currentIndex() == kPreset);
+    // A model folder brings its own tokenizer; a preset borrows one.
+    form()->setRowVisible(m_tokenizerRow->parentWidget(), m_source->currentIndex() == kPreset);
 }
 
 void ModelSection::setOverview(const ModelOverview& o)
@@ -82,9 +94,12 @@ void ModelSection::setOverview(const ModelOverview& o)
                        .arg(o.hiddenSize)
                        .arg(formatCount(o.vocabSize));
     if (!o.storedDType.empty()) text += tr(" · stored as %1").arg(QString::fromStdString(o.storedDType));
-    if (!o.hasTokenizer)
-        text += tr("<br><span style='color:#b26a00'>No tokenizer: a shape preset has random weights "
-                   "and no vocabulary of its own.</span>");
+    if (QString::fromStdString(o.spec).startsWith(QLatin1String("preset:")))
+        text += tr("<br><span style='color:#b26a00'>A shape preset has random weights: it measures speed and "
+                   "memory, and reads text with a borrowed tokenizer.</span>");
+    else if (!o.hasTokenizer)
+        text += tr("<br><span style='color:#b26a00'>This folder has no tokenizer (tokenizer.json or "
+                   "tokenizer.model).</span>");
     m_info->setText(text);
 }
 

@@ -34,6 +34,8 @@ private:
     QLineEdit* m_directory;
     QWidget* m_directoryRow;
     QComboBox* m_preset;
+    QLineEdit* m_tokenizer;
+    QWidget* m_tokenizerRow;
     QLabel* m_info;
 };
 

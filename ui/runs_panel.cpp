@@ -259,6 +259,15 @@ void RunsPanel::showDetails()
     m_details->setPlainText(lines.join(QLatin1Char('\n')));
 }
 
+void RunsPanel::readTwo(const QString& a, const QString& b,
+                        std::function<void(const RunRecords&, const RunRecords&)> done)
+{
+    m_runner->post<std::pair<RunRecords, RunRecords>>(
+        [a, b] { return std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b))); }, this,
+        [done = std::move(done)](std::pair<RunRecords, RunRecords> r) { done(r.first, r.second); },
+        [this](const QString& m) { emit failed(m); });
+}
+
 void RunsPanel::openSelected()
 {
     const QList<QTreeWidgetItem*> items = m_tree->selectedItems();
@@ -266,19 +275,15 @@ void RunsPanel::openSelected()
     QTreeWidgetItem* item = items.first();
     const QString dir = item->data(kName, kDirRole).toString();
     if (item->data(kName, kGroupRole).toBool() && item->childCount() >= 2) {
-        const QString a = item->child(0)->data(kName, kDirRole).toString();
-        const QString b = item->child(1)->data(kName, kDirRole).toString();
-        m_runner->post<std::pair<RunRecords, RunRecords>>(
-            [a, b] {
-                auto pair = std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b)));
-                // The tree may list the halves in either order; LoRA goes first.
-                const bool firstIsFull = pair.first.summary.method == "full" ||
-                                         (!pair.first.steps.empty() && pair.first.steps.front().run == "full");
-                if (firstIsFull) std::swap(pair.first, pair.second);
-                return pair;
-            },
-            this, [this, dir](std::pair<RunRecords, RunRecords> r) { emit groupOpened(r.first, r.second, dir); },
-            [this](const QString& m) { emit failed(m); });
+        readTwo(item->child(0)->data(kName, kDirRole).toString(), item->child(1)->data(kName, kDirRole).toString(),
+                [this, dir](const RunRecords& a, const RunRecords& b) {
+                    // The tree may list the halves in either order; LoRA goes first.
+                    const bool aIsFull = a.summary.method == "full" || (!a.steps.empty() && a.steps.front().run == "full");
+                    if (aIsFull)
+                        emit groupOpened(b, a, dir);
+                    else
+                        emit groupOpened(a, b, dir);
+                });
         return;
     }
     openDirectory(dir);
@@ -294,11 +299,7 @@ void RunsPanel::overlaySelected()
 {
     const QStringList dirs = selectedDirs();
     if (dirs.size() != 2) return;
-    const QString a = dirs[0], b = dirs[1];
-    m_runner->post<std::pair<RunRecords, RunRecords>>(
-        [a, b] { return std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b))); }, this,
-        [this](std::pair<RunRecords, RunRecords> r) { emit overlayOpened(r.first, r.second); },
-        [this](const QString& m) { emit failed(m); });
+    readTwo(dirs[0], dirs[1], [this](const RunRecords& a, const RunRecords& b) { emit overlayOpened(a, b); });
 }
 
 void RunsPanel::continueSelected()

@@ -11,6 +11,8 @@
 #include <QList>
 #include <QWidget>
 
+#include <functional>
+
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -70,6 +72,8 @@ private:
     QStringList selectedDirs() const;
     void showDetails();
     void continueSelected();
+    // Reads two run folders on the worker thread; `done` gets them in that order.
+    void readTwo(const QString& a, const QString& b, std::function<void(const RunRecords&, const RunRecords&)> done);
 
     TaskRunner* m_runner;
     QLineEdit* m_dir;

@@ -189,11 +189,11 @@ void TestMainWindow::shortRun()
     QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
 
     QCOMPARE(steps.count(), 6);
-    QCOMPARE(evals.count(), 3);
+    QCOMPARE(evals.count(), 4);
     QTest::qWait(250); // one refresh tick
     ChartsPanel* charts = w.chartsPanel();
     QCOMPARE(charts->stepPointCount(), 6);
-    QCOMPARE(charts->evalPointCount(), 3);
+    QCOMPARE(charts->evalPointCount(), 4);
     QCOMPARE(charts->timeChart()->pointCount(QStringLiteral("lora/fwd")), 6);
     QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/peak")), 6);
     QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/est")), 6);
@@ -224,8 +224,8 @@ void TestMainWindow::earlyStopping()
     MainWindow w;
     showWindow(w);
     RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("early"), true));
-    // No evaluation after the first can improve by a million: patience 1 ends
-    // the run at the second evaluation.
+    // No evaluation after the first (the step-0 baseline) can improve by a
+    // million: patience 1 ends the run at the next one, after step 1.
     c.maxSteps = 40;
     c.evalInterval = 1;
     c.earlyStopping = true;
@@ -243,7 +243,7 @@ void TestMainWindow::earlyStopping()
 
     const auto outcome = finished.first().first().value<RunOutcome>();
     QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("early_stopping"));
-    QCOMPARE(outcome.summary.steps, 2);
+    QCOMPARE(outcome.summary.steps, 1);
     QCOMPARE(evals.count(), 2);
     const auto last = evals.last().first().value<EvalRecord>();
     QVERIFY(!last.improved);
@@ -309,10 +309,25 @@ void TestMainWindow::pauseAndGenerate()
     QVERIFY(!panel->table()->item(0, GenerationPanel::kTuned)->text().startsWith(QLatin1Char('(')));
     test::saveScreenshot(&w, QStringLiteral("paused_generation"));
 
+    // Patience and the evaluation interval change while the run goes on:
+    // the engine applies them between steps and says so.
+    auto* patience = w.findChild<QSpinBox*>(QStringLiteral("patience"));
+    auto* interval = w.findChild<QSpinBox*>(QStringLiteral("evalInterval"));
+    QVERIFY(patience && patience->isEnabled() && interval && interval->isEnabled());
+    patience->setValue(7);
+    interval->setValue(3);
+    const auto logged = [&](const QString& start) {
+        for (const auto& e : events)
+            if (e.first().toString().startsWith(start)) return true;
+        return false;
+    };
+
     // Resume, then cancel: the run ends as cancelled, still in one piece.
     w.resumeAction()->trigger();
     QCOMPARE(controller->state(), RunController::State::Running);
     QTRY_VERIFY_WITH_TIMEOUT(steps.count() > stepsAtPause, kRunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("patience set to 7")), kRunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("evaluation interval set to 3")), kRunTimeoutMs);
     w.cancelAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
     const auto outcome = finished.first().first().value<RunOutcome>();

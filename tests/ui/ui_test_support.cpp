@@ -24,6 +24,7 @@ RunConfig shortConfig(const QString& runs)
     c.method = "lora";
     c.maxSteps = 6;
     c.evalInterval = 2;
+    c.evalAtStart = true; // a baseline evaluation at step 0, then steps 2, 4, 6
     c.evalBatches = 2;
     c.batchSize = 4;
     c.maxLen = 96;
