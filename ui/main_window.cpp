@@ -242,16 +242,18 @@ void MainWindow::connectController()
     connect(c, &RunController::stateChanged, this, [this](RunController::State state) {
         updateActions();
         if (state == RunController::State::Paused) {
-            m_stateLabel->setText(tr("Paused; the engine saves checkpoints/last."));
-            if (!m_controller->runDir().isEmpty()) {
-                m_generation->setSource(m_controller->config(), m_controller->runDir(), GenerationPanel::Checkpoint::Last);
-                m_banner->showMessage(MessageBanner::Level::Info,
-                                      tr("Paused. The last checkpoint can be tried in the Generations tab while the run waits."),
-                                      tr("Open Generations"), [this] { m_tabs->setCurrentIndex(kGenerationsTab); });
-            }
+            m_stateLabel->setText(tr("Pausing after the current step…"));
         } else if (state == RunController::State::Stopping) {
             m_stateLabel->setText(tr("Stopping after the current step…"));
         }
+    });
+    connect(c, &RunController::pauseTookEffect, this, [this](const QString&) {
+        m_stateLabel->setText(tr("Paused; the model as it is now is saved in checkpoints/last."));
+        if (m_controller->runDir().isEmpty()) return;
+        m_generation->setSource(m_controller->config(), m_controller->runDir(), GenerationPanel::Checkpoint::Last);
+        m_banner->showMessage(MessageBanner::Level::Info,
+                              tr("Paused. The last checkpoint can be tried in the Generations tab while the run waits."),
+                              tr("Open Generations"), [this] { m_tabs->setCurrentIndex(kGenerationsTab); });
     });
     connect(c, &RunController::stepRecorded, this, &MainWindow::onStep);
     connect(c, &RunController::evalRecorded, this, [this](const EvalRecord& e) {
@@ -259,7 +261,7 @@ void MainWindow::connectController()
         earlyStoppingPanel()->showEval(e);
     });
     connect(c, &RunController::sampleRecorded, this, [this](const SampleRecord& s) {
-        if (m_controller->isComparison() && m_lastPhase == QLatin1String("lora")) m_comparisonSamples.push_back(s);
+        if (m_controller->isComparison() && s.run == "lora") m_comparisonSamples.push_back(s);
     });
     connect(c, &RunController::eventLogged, this, &MainWindow::logEvent);
     connect(c, &RunController::runDirCreated, this, [this](const QString& dir) {

@@ -17,6 +17,7 @@ RunController::RunController(QObject* parent) : QObject(parent)
     connect(m_worker, &RunWorker::evalRecorded, this, &RunController::evalRecorded);
     connect(m_worker, &RunWorker::sampleRecorded, this, &RunController::sampleRecorded);
     connect(m_worker, &RunWorker::eventLogged, this, &RunController::eventLogged);
+    connect(m_worker, &RunWorker::pauseTookEffect, this, &RunController::pauseTookEffect);
     connect(m_worker, &RunWorker::runDirCreated, this, [this](const QString& dir) {
         m_runDir = dir;
         emit runDirCreated(dir);

@@ -52,6 +52,8 @@ signals:
     void sampleRecorded(const loralab::SampleRecord& record);
     void eventLogged(const QString& message);
     void runDirCreated(const QString& dir);
+    // The run holds between steps and saved the model as it is in checkpointDir.
+    void pauseTookEffect(const QString& checkpointDir);
     void finished(const loralab::ui::RunOutcome& outcome);
     void failed(const QString& message);
 

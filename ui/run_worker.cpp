@@ -16,6 +16,7 @@ void RunWorker::run(const RunRequest& request)
     callbacks.onSample = [this](const SampleRecord& r) { emit sampleRecorded(r); };
     callbacks.onEvent = [this](const std::string& m) { emit eventLogged(qstr(m)); };
     callbacks.onRunDir = [this](const std::string& d) { emit runDirCreated(qstr(d)); };
+    callbacks.onPaused = [this](const std::string& d) { emit pauseTookEffect(qstr(d)); };
 
     // Everything the engine throws ends here: the window shows it and stays
     // usable, whatever the run did.

@@ -27,6 +27,7 @@ signals:
     void sampleRecorded(const loralab::SampleRecord& record);
     void eventLogged(const QString& message);
     void runDirCreated(const QString& dir);
+    void pauseTookEffect(const QString& checkpointDir);
     void finished(const loralab::ui::RunOutcome& outcome);
     void failed(const QString& message);
 

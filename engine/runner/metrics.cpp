@@ -86,7 +86,7 @@ std::string toJson(const EvalRecord& r)
 
 std::string toJson(const SampleRecord& r)
 {
-    Json j = {{"index", r.index}, {"prompt", r.prompt}, {"target", r.target}, {"base_output", r.baseOutput}, {"tuned_output", r.tunedOutput}};
+    Json j = {{"run", r.run}, {"index", r.index}, {"prompt", r.prompt}, {"target", r.target}, {"base_output", r.baseOutput}, {"tuned_output", r.tunedOutput}};
     if (!r.rejected.empty()) j["rejected"] = r.rejected;
     return j.dump();
 }
@@ -186,6 +186,7 @@ SampleRecord sampleRecordFromJson(const std::string& text)
 {
     const Json j = parseObject(text);
     SampleRecord r;
+    r.run = j.value("run", "");
     r.index = j.value("index", std::int64_t{0});
     r.prompt = j.value("prompt", "");
     r.target = j.value("target", "");

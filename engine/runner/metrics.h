@@ -58,6 +58,7 @@ struct EvalRecord {
 };
 
 struct SampleRecord {
+    std::string run;        // "lora", "full" or "dpo", as in StepRecord
     std::int64_t index = 0; // in the validation set
     std::string prompt;
     std::string target;

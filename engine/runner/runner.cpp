@@ -222,6 +222,7 @@ bool Run::waitWhilePaused()
     // model as it is while the run waits.
     if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last", true);
     event("paused at step " + std::to_string(m_trainer->stepCount()));
+    if (m_callbacks.onPaused) m_callbacks.onPaused(m_store.resolve("last").value_or(std::filesystem::path()).string());
     while (m_control.paused.load() && !m_control.cancel.load() && !m_control.stopKeepBest.load())
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (m_control.cancel.load() || m_control.stopKeepBest.load()) return false;
@@ -314,6 +315,7 @@ void Run::sampleBase()
     std::vector<std::string> prompts;
     for (std::size_t i = 0; i < n; ++i) {
         SampleRecord s;
+        s.run = m_config.method;
         s.index = static_cast<std::int64_t>(i);
         s.prompt = m_data.text() ? examples[i].target.substr(0, examples[i].target.size() / 2) : examples[i].prompt;
         s.target = m_data.text() ? examples[i].target.substr(examples[i].target.size() / 2) : examples[i].target;

@@ -32,6 +32,8 @@ struct RunCallbacks {
     std::function<void(const std::string& message)> onEvent; // one human-readable line
     // Set when the run directory exists, before training starts.
     std::function<void(const std::string& runDir)> onRunDir;
+    // A pause took effect; the model as it now is was saved in checkpointDir.
+    std::function<void(const std::string& checkpointDir)> onPaused;
 };
 
 struct RunResult {

@@ -177,6 +177,7 @@ std::vector<SampleRecord> sampleRun(const std::string& runDir, std::int64_t coun
     std::vector<std::string> prompts;
     std::vector<SampleRecord> out(n);
     for (std::size_t i = 0; i < n; ++i) {
+        out[i].run = config.method;
         out[i].index = static_cast<std::int64_t>(i);
         out[i].prompt = examples[i].prompt;
         out[i].target = examples[i].target;

@@ -47,6 +47,7 @@ ModelOverview describeModel(const std::string& spec)
     o.numLayers = c.numLayers;
     o.hiddenSize = c.hiddenSize;
     o.vocabSize = c.vocabSize;
+    o.contextLength = c.maxPositions;
     o.storedDType = isPresetName(resolved) ? "random" : c.torchDtype;
     o.headName = net->headName();
     std::set<std::string> seen;
@@ -140,6 +141,21 @@ DatasetPreview previewDataset(const RunConfig& config, std::int64_t maxExamples)
     return p;
 }
 
+namespace {
+
+// The text one token stands for. Decoding a token alone drops the space a
+// sentencepiece piece begins with ("\u2581the"), so that one is put back.
+std::string tokenDisplayText(const Tokenizer& tokenizer, std::int64_t id)
+{
+    static const std::string kSpaceMark = "\xE2\x96\x81";
+    std::string text = tokenizer.decode({id});
+    const std::string piece = tokenizer.tokenText(id);
+    if (piece.compare(0, kSpaceMark.size(), kSpaceMark) == 0 && (text.empty() || text[0] != ' ')) text.insert(0, " ");
+    return text;
+}
+
+} // namespace
+
 std::vector<PreviewToken> previewTokens(const RunConfig& config, const PreviewExample& example)
 {
     const auto tokenizer = tokenizerFor(config);
@@ -148,12 +164,12 @@ std::vector<PreviewToken> previewTokens(const RunConfig& config, const PreviewEx
     e.target = example.target;
     std::vector<PreviewToken> out;
     if (e.prompt.empty()) {
-        for (const auto id : tokenizer->encode(e.target)) out.push_back({tokenizer->decode({id}), true});
+        for (const auto id : tokenizer->encode(e.target)) out.push_back({tokenDisplayText(*tokenizer, id), true});
         return out;
     }
     const TokenizedExample t = tokenizeExample(*tokenizer, e, tokenizeOptions(config));
     for (std::size_t i = 0; i < t.ids.size(); ++i)
-        out.push_back({tokenizer->decode({t.ids[i]}), i > 0 && t.labels[i] != -100});
+        out.push_back({tokenDisplayText(*tokenizer, t.ids[i]), i > 0 && t.labels[i] != -100});
     return out;
 }
 

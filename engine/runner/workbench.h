@@ -24,6 +24,7 @@ struct ModelOverview {
     std::int64_t numLayers = 0;
     std::int64_t hiddenSize = 0;
     std::int64_t vocabSize = 0;
+    std::int64_t contextLength = 0; // max_position_embeddings
     std::string storedDType;
     std::vector<std::string> linearKinds; // module-name suffixes, e.g. q_proj, dense_h_to_4h
     std::string headName;                 // lm_head or embed_out
