@@ -20,3 +20,14 @@ find_package(ZLIB REQUIRED)
 # libsentencepiece is never linked into LoRA Lab's binaries: it carries its own
 # protobuf, which clashes with the one LibTorch loads. The engine reaches it
 # through a shim library opened at run time (engine/tokenizer/spm_shim.h).
+
+# loralab_unity_build(<target>)
+# Every LibTorch translation unit spends most of its compile time
+# instantiating the same tensor templates; compiling them in batches of eight
+# does that work once per batch. Sources keep their helpers in anonymous
+# namespaces with distinct names so that batching stays valid.
+function(loralab_unity_build target)
+  if(LORALAB_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
+endfunction()

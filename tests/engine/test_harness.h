@@ -93,12 +93,19 @@ inline int runAll(int argc, char** argv)
 
 } // namespace loralab::test
 
+// LibTorch brings glog's CHECK macros; these tests use their own.
+#undef CHECK
+#undef CHECK_EQ
+#undef CHECK_NEAR
+
 #define LL_CONCAT2(a, b) a##b
 #define LL_CONCAT(a, b) LL_CONCAT2(a, b)
-#define TEST(name)                                                                                 \
-    static void LL_CONCAT(test_body_, __LINE__)();                                                 \
-    static ::loralab::test::Registrar LL_CONCAT(test_reg_, __LINE__)(name, LL_CONCAT(test_body_, __LINE__)); \
-    static void LL_CONCAT(test_body_, __LINE__)()
+// __COUNTER__ rather than __LINE__: unique even when a unity build joins files.
+#define LL_TEST_IMPL(name, id)                                                                     \
+    static void LL_CONCAT(test_body_, id)();                                                       \
+    static ::loralab::test::Registrar LL_CONCAT(test_reg_, id)(name, LL_CONCAT(test_body_, id));   \
+    static void LL_CONCAT(test_body_, id)()
+#define TEST(name) LL_TEST_IMPL(name, __COUNTER__)
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -149,7 +156,8 @@ inline int runAll(int argc, char** argv)
 #define CHECK_NO_THROW_PARSE(text)                                                                 \
     do {                                                                                           \
         try {                                                                                      \
-            (void)nlohmann::json::parse(text);                                                     \
+            const auto ll_parsed = nlohmann::json::parse(text);                                    \
+            (void)ll_parsed;                                                                       \
         } catch (const std::exception& ll_e) {                                                     \
             ::loralab::test::fail(__FILE__, __LINE__, std::string("not JSON: ") + ll_e.what());    \
         }                                                                                          \
