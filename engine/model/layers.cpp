@@ -37,6 +37,33 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x)
     return y + (up * m_lora.scaling()).to(y.scalar_type());
 }
 
+std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x)
+{
+    bool batched = layers.size() > 1;
+    for (const LinearImpl* layer : layers)
+        batched = batched && layer->loraActive() && (layer->lora().dropout == 0.0 || !layer->is_training());
+    std::vector<torch::Tensor> out;
+    out.reserve(layers.size());
+    if (!batched) {
+        for (LinearImpl* layer : layers) out.push_back(layer->forward(x));
+        return out;
+    }
+    std::vector<torch::Tensor> factorsA;
+    factorsA.reserve(layers.size());
+    for (const LinearImpl* layer : layers) factorsA.push_back(layer->loraA()->weight);
+    const torch::Tensor stackedA = torch::cat(factorsA, 0); // [sum of ranks, in]
+    const torch::Tensor low = torch::nn::functional::linear(x.to(stackedA.scalar_type()), stackedA);
+    std::int64_t offset = 0;
+    for (LinearImpl* layer : layers) {
+        const std::int64_t rank = layer->loraA()->weight.size(0);
+        const torch::Tensor y = torch::nn::functional::linear(x, layer->weight, layer->bias);
+        const torch::Tensor up = torch::nn::functional::linear(low.narrow(-1, offset, rank), layer->loraB()->weight);
+        out.push_back(y + (up * layer->lora().scaling()).to(y.scalar_type()));
+        offset += rank;
+    }
+    return out;
+}
+
 void LinearImpl::addLora(const LoraSettings& settings)
 {
     if (settings.rank <= 0) throw Error("LoRA rank must be positive");

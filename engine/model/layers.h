@@ -56,6 +56,8 @@ public:
     const LoraSettings& lora() const { return m_lora; }
     LoraFactor loraA() const { return m_loraA; }
     LoraFactor loraB() const { return m_loraB; }
+    // The adapter takes part in forward: present, enabled and not merged.
+    bool loraActive() const { return hasLora() && m_loraEnabled && !m_merged; }
     // Switches the adapter's contribution off (the base model's outputs) without removing it.
     void setLoraEnabled(bool enabled) { m_loraEnabled = enabled; }
     bool loraEnabled() const { return m_loraEnabled; }
@@ -77,6 +79,13 @@ private:
     bool m_merged = false;
 };
 TORCH_MODULE(Linear);
+
+// The outputs of several layers that read the same input (q/k/v, gate/up),
+// each exactly layer->forward(x). When every one carries an active adapter
+// and no dropout applies, their A factors run as one matmul over x (one
+// product forward and two backward instead of one per layer); with dropout,
+// each layer keeps its own mask, as PEFT's separate dropout modules do.
+std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x);
 
 class EmbeddingImpl : public torch::nn::Module {
 public:

@@ -17,9 +17,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
 {
     const auto B = x.size(0);
     const auto T = x.size(1);
-    const torch::Tensor q = applyRotary(q_proj->forward(x).view({B, T, m_heads, m_headDim}).transpose(1, 2), rotary);
-    const torch::Tensor k = applyRotary(k_proj->forward(x).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2), rotary);
-    const torch::Tensor v = v_proj->forward(x).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
+    const auto qkv = forwardSharedInput({q_proj.get(), k_proj.get(), v_proj.get()}, x);
+    const torch::Tensor q = applyRotary(qkv[0].view({B, T, m_heads, m_headDim}).transpose(1, 2), rotary);
+    const torch::Tensor k = applyRotary(qkv[1].view({B, T, m_kvHeads, m_headDim}).transpose(1, 2), rotary);
+    const torch::Tensor v = qkv[2].view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
     auto [keys, values] = updateCache(cache, layer, k, v);
     const torch::Tensor attended = causalAttention(q, keys, values, mask);
     return o_proj->forward(attended.transpose(1, 2).reshape({B, T, m_heads * m_headDim}));
@@ -34,7 +35,8 @@ LlamaMlpImpl::LlamaMlpImpl(const ModelConfig& c, torch::TensorOptions options) :
 
 torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x)
 {
-    return down_proj->forward(activation(m_act, gate_proj->forward(x)) * up_proj->forward(x));
+    const auto gateUp = forwardSharedInput({gate_proj.get(), up_proj.get()}, x);
+    return down_proj->forward(activation(m_act, gateUp[0]) * gateUp[1]);
 }
 
 LlamaLayerImpl::LlamaLayerImpl(const ModelConfig& c, torch::TensorOptions options)

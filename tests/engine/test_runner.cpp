@@ -320,7 +320,10 @@ void checkRunReadable(const fs::path& run)
 TEST("slow/sigkill_at_random_moments_then_resume")
 {
     RunConfig config = smallRun("sigkill");
-    config.maxSteps = 40;
+    // Long enough that twelve rounds of kills cannot finish it early on a fast
+    // machine; the last resume then trains what is left.
+    config.maxSteps = 300;
+    config.earlyStopping = false; // the run must reach max_steps
     config.evalInterval = 3;
     config.checkpointInterval = 1; // a checkpoint write is always close by
     const fs::path dir = fs::path(config.runsDir).parent_path();
@@ -362,7 +365,7 @@ TEST("slow/sigkill_at_random_moments_then_resume")
     checkRunReadable(runDir);
     const auto records = readRunDirectory(runDir);
     REQUIRE(!records.steps.empty());
-    CHECK_EQ(records.steps.back().step, 40);
+    CHECK_EQ(records.steps.back().step, config.maxSteps);
     // Each step appears once: work repeated after a kill replaced its first record.
     for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
     CHECK(records.hasSummary);
