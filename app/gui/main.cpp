@@ -43,11 +43,15 @@ int main(int argc, char* argv[])
         QStringLiteral("Open the run configuration JSON in <file> (as the window saves it, or as loralab-cli "
                        "run reads it)."),
         QStringLiteral("file"));
+    const QCommandLineOption startOption(
+        QStringLiteral("start"), QStringLiteral("Start a run with the configuration at once, as Start does."));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Open the window, save a picture of it to <file> once it has settled, and quit."),
+        QStringLiteral("Save a picture of the window to <file> and quit: once it has settled, or with --start "
+                       "once the run has ended."),
         QStringLiteral("file"));
     parser.addOption(configOption);
+    parser.addOption(startOption);
     parser.addOption(screenshotOption);
 
     if (onlyPrints(argc, argv)) {
@@ -68,16 +72,32 @@ int main(int argc, char* argv[])
         std::fprintf(stderr, "loralab: could not open %s\n", qPrintable(parser.value(configOption)));
     window.show();
 
-    if (parser.isSet(screenshotOption)) {
-        const QString path = parser.value(screenshotOption);
-        // The model overview and dataset preview load on worker threads; give
-        // them a moment before the picture is taken.
-        QTimer::singleShot(2500, &window, [&window, path] {
-            const bool saved = window.grab().save(path);
+    const QString screenshot = parser.value(screenshotOption);
+    // The model overview and dataset preview load on worker threads; a
+    // picture waits a moment for them.
+    auto saveAndQuit = [&window, screenshot](int code) {
+        QTimer::singleShot(2500, &window, [&window, screenshot, code] {
+            const bool saved = window.grab().save(screenshot);
             if (!saved)
-                std::fprintf(stderr, "loralab: could not write the screenshot to %s\n", qPrintable(path));
-            QApplication::exit(saved ? 0 : 1);
+                std::fprintf(stderr, "loralab: could not write the screenshot to %s\n", qPrintable(screenshot));
+            QApplication::exit(saved ? code : 1);
         });
+    };
+    if (parser.isSet(startOption)) {
+        QTimer::singleShot(0, &window, [&window, &screenshot, saveAndQuit] {
+            window.startRun();
+            if (screenshot.isEmpty()) return;
+            if (!window.controller()->isBusy()) { // the configuration was refused; the banner says why
+                saveAndQuit(1);
+                return;
+            }
+            QObject::connect(window.controller(), &loralab::ui::RunController::finished, &window,
+                             [saveAndQuit] { saveAndQuit(0); });
+            QObject::connect(window.controller(), &loralab::ui::RunController::failed, &window,
+                             [saveAndQuit] { saveAndQuit(1); });
+        });
+    } else if (!screenshot.isEmpty()) {
+        saveAndQuit(0);
     }
     return QApplication::exec();
 }

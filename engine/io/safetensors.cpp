@@ -2,6 +2,7 @@
 #include "engine/io/safetensors.h"
 
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -113,12 +114,7 @@ CheckpointWeights::CheckpointWeights(const std::filesystem::path& dir)
     const auto index = dir / "model.safetensors.index.json";
     const auto single = dir / "model.safetensors";
     if (std::filesystem::exists(index)) {
-        nlohmann::json json;
-        try {
-            json = nlohmann::json::parse(readTextFile(index));
-        } catch (const nlohmann::json::exception& e) {
-            throw fileError(index.string(), std::string("is not valid JSON: ") + e.what());
-        }
+        const auto json = parseJsonObject(readTextFile(index), index.string());
         if (!json.contains("weight_map") || !json["weight_map"].is_object())
             throw fileError(index.string(), "has no weight_map object");
         std::map<std::string, std::size_t> fileIndex;

@@ -2,6 +2,7 @@
 #include "engine/lora/adapter_config.h"
 
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -42,13 +43,7 @@ T patternValue(const std::map<std::string, T>& patterns, const std::string& modu
 
 AdapterConfig parseAdapterConfig(const std::string& text, const std::string& path)
 {
-    Json j;
-    try {
-        j = Json::parse(text);
-    } catch (const Json::exception& e) {
-        throw fileError(path, std::string("is not valid JSON: ") + e.what());
-    }
-    if (!j.is_object()) throw fileError(path, "is not a JSON object");
+    const Json j = parseJsonObject<Json>(text, path);
     try {
         const std::string type = j.value("peft_type", "LORA");
         if (type != "LORA") throw fileError(path, "peft_type '" + type + "' is not supported (only LORA adapters)");

@@ -2,6 +2,7 @@
 #include "engine/model/model_config.h"
 
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
 #include <cmath>
@@ -73,13 +74,7 @@ std::int64_t ModelConfig::rotaryDims() const
 
 ModelConfig parseModelConfig(const std::string& text, const std::string& path)
 {
-    Json j;
-    try {
-        j = Json::parse(text);
-    } catch (const Json::exception& e) {
-        throw fileError(path, std::string("is not valid JSON: ") + e.what());
-    }
-    if (!j.is_object()) throw fileError(path, "is not a JSON object");
+    const Json j = parseJsonObject<Json>(text, path);
     const std::string type = get<std::string>(j, "model_type", "", path);
 
     ModelConfig c;

@@ -2,6 +2,7 @@
 #include "engine/runner/run_config.h"
 
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
 #include <functional>
@@ -102,13 +103,7 @@ std::vector<RunOptionDoc> runOptionDocs()
 
 RunConfig parseRunConfig(const std::string& text, const std::string& path)
 {
-    Json j;
-    try {
-        j = Json::parse(text);
-    } catch (const Json::exception& e) {
-        throw fileError(path, std::string("is not valid JSON: ") + e.what());
-    }
-    if (!j.is_object()) throw fileError(path, "is not a JSON object");
+    const Json j = parseJsonObject<Json>(text, path);
     RunConfig c;
     std::set<std::string> known;
     for (const auto& f : fields()) {

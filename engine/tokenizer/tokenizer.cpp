@@ -5,6 +5,7 @@
 #include "engine/tokenizer/bpe_tokenizer.h"
 #include "engine/tokenizer/sentencepiece_tokenizer.h"
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
 #include <nlohmann/json.hpp>
@@ -41,13 +42,7 @@ std::optional<std::string> tokenContent(const Json& config, const char* key)
 void readSpecialTokens(const fs::path& file, SpecialTokens& tokens)
 {
     if (!fs::exists(file)) return;
-    Json config;
-    try {
-        config = Json::parse(readTextFile(file));
-    } catch (const Json::exception& e) {
-        throw fileError(file.string(), std::string("is not valid JSON (") + e.what() + ")");
-    }
-    if (!config.is_object()) throw fileError(file.string(), "the top level is not a JSON object");
+    const Json config = parseJsonObject<Json>(readTextFile(file), file.string());
     if (!tokens.bos) tokens.bos = tokenContent(config, "bos_token");
     if (!tokens.eos) tokens.eos = tokenContent(config, "eos_token");
     if (!tokens.pad) tokens.pad = tokenContent(config, "pad_token");

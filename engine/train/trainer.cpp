@@ -4,6 +4,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/train/loss.h"
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -111,12 +112,7 @@ void Trainer::saveCheckpoint(const std::filesystem::path& dir, const nlohmann::j
 nlohmann::json Trainer::loadCheckpoint(const std::filesystem::path& dir)
 {
     const auto statePath = dir / "trainer_state.json";
-    nlohmann::json state;
-    try {
-        state = nlohmann::json::parse(readTextFile(statePath));
-    } catch (const nlohmann::json::exception& e) {
-        throw fileError(statePath.string(), std::string("is not valid JSON: ") + e.what());
-    }
+    const auto state = parseJsonObject(readTextFile(statePath), statePath.string());
     if (state.value("method", "") != methodName(m_config.method))
         throw fileError(statePath.string(), "was written by a " + state.value("method", std::string("?")) +
                                                 " run and cannot resume a " + methodName(m_config.method) + " run");
