@@ -2,6 +2,7 @@
 #include "engine/train/dpo.h"
 
 #include "engine/train/loss.h"
+#include "engine/train/token_log_probs.h"
 
 namespace loralab {
 
@@ -13,8 +14,7 @@ torch::Tensor sequenceLogProbs(CausalLMImpl& net, const Batch& batch, bool perTo
     const torch::Tensor labels = batch.labels.narrow(1, 1, T - 1).reshape({-1});
     const torch::Tensor positions = (labels != kIgnoreIndex).nonzero().view({-1});
     const torch::Tensor selected = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(-1)}).index_select(0, positions);
-    const torch::Tensor logProbs = torch::log_softmax(net.logits(selected).to(torch::kFloat32), -1);
-    const torch::Tensor picked = logProbs.gather(1, labels.index_select(0, positions).view({-1, 1})).view({-1});
+    const torch::Tensor picked = tokenLogProbs(net.logits(selected).to(torch::kFloat32), labels.index_select(0, positions));
     // Scattered back into [B, T - 1] (zeros where labels do not count) and
     // summed per row, the same reduction the reference implementation uses.
     const torch::Tensor perPosition = torch::zeros({B * (T - 1)}, picked.options()).index_put({positions}, picked).view({B, T - 1});

@@ -1,6 +1,8 @@
 // Causal LM loss; see loss.h.
 #include "engine/train/loss.h"
 
+#include "engine/train/token_log_probs.h"
+
 namespace loralab {
 
 torch::Tensor causalLmLoss(const torch::Tensor& logits, const torch::Tensor& labels)
@@ -26,7 +28,7 @@ LossOutput modelLoss(CausalLMImpl& net, const torch::Tensor& ids, const torch::T
     }
     const torch::Tensor selected = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(-1)}).index_select(0, positions);
     const torch::Tensor logits = net.logits(selected).to(torch::kFloat32);
-    out.loss = torch::nn::functional::cross_entropy(logits, shiftLabels.index_select(0, positions));
+    out.loss = -tokenLogProbs(logits, shiftLabels.index_select(0, positions)).mean();
     return out;
 }
 

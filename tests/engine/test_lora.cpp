@@ -9,6 +9,7 @@
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
 #include "engine/train/loss.h"
+#include "engine/train/token_log_probs.h"
 #include "engine/train/trainer.h"
 #include "engine/util/error.h"
 
@@ -242,6 +243,49 @@ TEST("unit/shared_input_lora_matches_separate_layers")
             CHECK_NEAR((separate[i] - batched[i]).abs().max().item<double>() / scale, 0.0, tol);
         }
     }
+}
+
+// The fused log-probabilities against LibTorch's log_softmax + gather, both
+// measured against the same computation in fp64: values and gradients must
+// be as accurate as LibTorch's own fp32, for vocabularies that are and are
+// not multiples of the vector width and logits spread wide enough to reach
+// the exponential's clamp; NaN propagates.
+TEST("unit/token_log_probs_match_log_softmax")
+{
+    torch::manual_seed(3);
+    auto viaLogSoftmax = [](const torch::Tensor& x, const torch::Tensor& labels) {
+        return torch::log_softmax(x, -1).gather(1, labels.view({-1, 1})).view({-1});
+    };
+    for (const double spread : {3.0, 30.0}) {
+        for (const std::int64_t vocab : {1, 7, 1000, 50304}) {
+            const torch::Tensor logits = torch::randn({37, vocab}) * spread;
+            const torch::Tensor labels = torch::randint(0, vocab, {37});
+            const torch::Tensor upstream = torch::randn({37});
+            auto run = [&](bool fused, torch::ScalarType dtype) {
+                const torch::Tensor x = logits.to(dtype).requires_grad_(true);
+                const torch::Tensor y = fused ? tokenLogProbs(x, labels) : viaLogSoftmax(x, labels);
+                (y * upstream.to(dtype)).sum().backward();
+                return std::make_pair(y.detach().to(torch::kFloat64), x.grad().to(torch::kFloat64));
+            };
+            const auto truth = run(false, torch::kFloat64);
+            const auto ours = run(true, torch::kFloat32);
+            const auto libtorch = run(false, torch::kFloat32);
+            auto error = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); };
+            CHECK(error(ours.first, truth.first) <= std::max(2.0 * error(libtorch.first, truth.first), 1e-6));
+            CHECK(error(ours.second, truth.second) <= std::max(2.0 * error(libtorch.second, truth.second), 1e-6));
+        }
+    }
+    // Gradient rows sum to zero (softmax minus a one-hot, times the upstream gradient).
+    const torch::Tensor x = (torch::randn({4, 300}) * 5.0).requires_grad_(true);
+    tokenLogProbs(x, torch::tensor({0, 1, 2, 299})).sum().backward();
+    CHECK_NEAR(x.grad().sum(1).abs().max().item<double>(), 0.0, 1e-5);
+
+    torch::Tensor withNan = torch::randn({2, 20});
+    withNan[1][5] = std::numeric_limits<float>::quiet_NaN();
+    const torch::Tensor out = tokenLogProbs(withNan, torch::tensor({3, 3}));
+    CHECK(std::isfinite(out[0].item<double>()));
+    CHECK(std::isnan(out[1].item<double>()));
+    CHECK_THROWS_WITH(tokenLogProbs(withNan, torch::tensor({3, 20})), "outside the vocabulary of 20");
 }
 
 TEST("unit/adapter_roundtrip_and_merged_export")
