@@ -4,6 +4,10 @@
 #include "engine/io/safetensors.h"
 #include "engine/util/error.h"
 
+#include <cstdlib>
+#include <limits>
+#include <malloc.h>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -116,6 +120,17 @@ int defaultThreadCount()
 void setThreadCount(int threads)
 {
     torch::set_num_threads(threads > 0 ? threads : defaultThreadCount());
+    keepLargeAllocationsMapped();
+}
+
+void keepLargeAllocationsMapped()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (std::getenv("MALLOC_MMAP_MAX_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return;
+        ::mallopt(M_MMAP_MAX, 0);
+        ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+    });
 }
 
 torch::ScalarType parseDType(const std::string& name)
