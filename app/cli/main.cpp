@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "engine/util/error.h"
+#include "engine/util/process.h"
 
 #include <iostream>
 
@@ -37,6 +38,7 @@ void printUsage(const std::vector<Command>& commands)
 
 int main(int argc, char** argv)
 {
+    loralab::relaunchWithPassiveOpenMpThreads(argv);
     const auto commands = allCommands();
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
         printUsage(commands);

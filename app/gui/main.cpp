@@ -1,6 +1,7 @@
 // The LoRA Lab window's entry point: application identity (QSettings keys
 // and the data folder derive from it), the icon, the command line, and the
 // main window.
+#include "engine/util/process.h"
 #include "ui/main_window.h"
 #include "ui/ui_resources.h"
 
@@ -33,6 +34,7 @@ bool onlyPrints(int argc, char* argv[])
 
 int main(int argc, char* argv[])
 {
+    loralab::relaunchWithPassiveOpenMpThreads(argv);
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("LoRA Lab: LoRA and full fine-tuning of causal language models, side by side."));

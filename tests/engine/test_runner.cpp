@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 #include <fcntl.h>
+#include <functional>
 #include <random>
 #include <signal.h>
 #include <spawn.h>
@@ -315,8 +316,34 @@ void checkRunReadable(const fs::path& run)
     }
 }
 
+// The size of a file, 0 while it does not exist.
+std::uintmax_t sizeOrZero(const fs::path& path)
+{
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    return ec ? 0 : size;
+}
+
+// Polls until `ready` holds (true) or the process exits (false, with its
+// status in `status`), for at most two minutes.
+bool waitUntilOrExit(pid_t pid, const std::function<bool()>& ready, int& status)
+{
+    for (int i = 0; i < 12000; ++i) {
+        if (ready()) return true;
+        if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
 } // namespace
 
+// Each round starts the CLI (fresh, then resuming), waits until it trains
+// (the run directory appears, or the metrics log grows), lets it go on for a
+// random 0-1.2 s and kills it: the moment falls anywhere in a step, an
+// evaluation or a checkpoint write (one after every step). Waiting for
+// progress rather than for a fixed time keeps the test meaningful on a loaded
+// machine, where start-up alone can take a second.
 TEST("slow/sigkill_at_random_moments_then_resume")
 {
     RunConfig config = smallRun("sigkill");
@@ -335,12 +362,20 @@ TEST("slow/sigkill_at_random_moments_then_resume")
     for (int round = 0; round < 12; ++round) {
         std::vector<std::string> args = {"run", (dir / "config.json").string(), "--threads", "1"};
         if (!runDir.empty()) args = {"run", "--resume", runDir, "--threads", "1"};
+        const std::uintmax_t logSize = runDir.empty() ? 0 : sizeOrZero(fs::path(runDir) / "metrics.jsonl");
         const pid_t pid = spawnCli(args);
         REQUIRE(pid > 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(400, 1500)(rng)));
-        const bool killed = ::kill(pid, SIGKILL) == 0;
         int status = 0;
-        ::waitpid(pid, &status, 0);
+        const bool training = waitUntilOrExit(pid, [&] {
+            if (runDir.empty()) return fs::exists(config.runsDir) && !fs::is_empty(config.runsDir);
+            return sizeOrZero(fs::path(runDir) / "metrics.jsonl") > logSize;
+        }, status);
+        bool killed = false;
+        if (training) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1200)(rng)));
+            killed = ::kill(pid, SIGKILL) == 0;
+            ::waitpid(pid, &status, 0);
+        }
         if (runDir.empty()) {
             if (fs::exists(config.runsDir))
                 for (const auto& e : fs::directory_iterator(config.runsDir)) runDir = e.path().string();
