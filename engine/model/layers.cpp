@@ -32,7 +32,11 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x)
     torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
     if (!hasLora() || !m_loraEnabled || m_merged) return y;
     const torch::Tensor in = m_lora.dropout > 0.0 ? torch::dropout(x, m_lora.dropout, is_training()) : x;
-    const torch::Tensor low = torch::nn::functional::linear(in.to(m_loraA->weight.scalar_type()), m_loraA->weight);
+    return addAdapterOutput(y, torch::nn::functional::linear(in.to(m_loraA->weight.scalar_type()), m_loraA->weight));
+}
+
+torch::Tensor LinearImpl::addAdapterOutput(const torch::Tensor& y, const torch::Tensor& low) const
+{
     const torch::Tensor up = torch::nn::functional::linear(low, m_loraB->weight);
     return y + (up * m_lora.scaling()).to(y.scalar_type());
 }
@@ -57,8 +61,7 @@ std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& la
     for (LinearImpl* layer : layers) {
         const std::int64_t rank = layer->loraA()->weight.size(0);
         const torch::Tensor y = torch::nn::functional::linear(x, layer->weight, layer->bias);
-        const torch::Tensor up = torch::nn::functional::linear(low.narrow(-1, offset, rank), layer->loraB()->weight);
-        out.push_back(y + (up * layer->lora().scaling()).to(y.scalar_type()));
+        out.push_back(layer->addAdapterOutput(y, low.narrow(-1, offset, rank)));
         offset += rank;
     }
     return out;

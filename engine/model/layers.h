@@ -66,6 +66,8 @@ public:
     void unmergeLora();
     bool loraMerged() const { return m_merged; }
     torch::Tensor loraDelta() const; // B A scaling, [out, in], in W's dtype
+    // y + (low B^T) * scaling, low being the adapter's A product of the input.
+    torch::Tensor addAdapterOutput(const torch::Tensor& y, const torch::Tensor& low) const;
 
     torch::Tensor weight; // [out, in]
     torch::Tensor bias;   // [out], undefined without bias

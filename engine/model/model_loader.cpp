@@ -120,10 +120,10 @@ int defaultThreadCount()
 void setThreadCount(int threads)
 {
     torch::set_num_threads(threads > 0 ? threads : defaultThreadCount());
-    keepLargeAllocationsMapped();
+    keepLargeAllocationsInHeap();
 }
 
-void keepLargeAllocationsMapped()
+void keepLargeAllocationsInHeap()
 {
     static std::once_flag once;
     std::call_once(once, [] {

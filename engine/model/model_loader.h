@@ -41,7 +41,7 @@ std::vector<std::string> loadWeights(CausalLMImpl& net, const std::filesystem::p
 // "cpu", "cuda", "cuda:1" or "auto" (CUDA when present).
 torch::Device resolveDevice(const std::string& name);
 // Sets LibTorch's CPU threads (0: all cores) and prepares the process for
-// training-sized allocations (see keepLargeAllocationsMapped).
+// training-sized allocations (see keepLargeAllocationsInHeap).
 void setThreadCount(int threads);
 // Has glibc serve large blocks from its heap and keep freed memory there,
 // instead of mapping and unmapping them on every allocation: each training
@@ -50,7 +50,7 @@ void setThreadCount(int threads);
 // arithmetic (a [512, 50304] gradient took 170 ms to first touch). The
 // process then keeps its peak memory until it exits. Skipped when the user
 // set glibc's MALLOC_MMAP_MAX_ or MALLOC_TRIM_THRESHOLD_.
-void keepLargeAllocationsMapped();
+void keepLargeAllocationsInHeap();
 int defaultThreadCount();
 torch::ScalarType parseDType(const std::string& name); // "fp32", "bf16", "fp16"
 
