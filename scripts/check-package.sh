@@ -20,11 +20,14 @@ deb="$(ls build/loralab_*.deb)"
 echo "built ${deb} ($(du -h "${deb}" | cut -f1))"
 dpkg-deb --field "${deb}" Depends | tr ',' '\n' | sed 's/^ */  depends: /'
 
-DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "./${deb}" >/dev/null
+work="$(mktemp -d)"
 cleanup() {
+  cd /
+  rm -rf "${work}"
   [ "${keep}" -eq 1 ] || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get remove -y -qq loralab >/dev/null || true
 }
 trap cleanup EXIT
+DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "./${deb}" >/dev/null
 
 for f in /usr/bin/loralab /usr/bin/loralab-cli /usr/lib/loralab/libloralab_spm.so \
          /usr/share/loralab/model/config.json /usr/share/loralab/data/dialogues/train.jsonl \
@@ -36,8 +39,6 @@ if command -v desktop-file-validate >/dev/null 2>&1; then
   desktop-file-validate /usr/share/applications/loralab.desktop || fail "loralab.desktop is not valid"
 fi
 
-work="$(mktemp -d)"
-trap 'cd /; rm -rf "${work}"; cleanup' EXIT
 cd "${work}"   # nothing from the source tree is at hand from here
 
 version="$(/usr/bin/loralab-cli --version)"
