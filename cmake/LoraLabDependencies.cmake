@@ -4,6 +4,24 @@
 
 if(NOT LORALAB_FUZZ)
   find_package(Torch REQUIRED)
+  message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+  # A CUDA LibTorch sets TORCH_CUDA_LIBRARIES; its CPU code runs without a GPU too.
+  if(LORALAB_WITH_CUDA STREQUAL "AUTO")
+    if(TORCH_CUDA_LIBRARIES)
+      set(LORALAB_CUDA ON)
+    else()
+      set(LORALAB_CUDA OFF)
+    endif()
+  elseif(LORALAB_WITH_CUDA)
+    if(NOT TORCH_CUDA_LIBRARIES)
+      message(FATAL_ERROR "LORALAB_WITH_CUDA is ON, but the LibTorch in ${Torch_DIR} has no CUDA. "
+        "Point CMAKE_PREFIX_PATH at a CUDA LibTorch (scripts/setup-gpu.sh does).")
+    endif()
+    set(LORALAB_CUDA ON)
+  else()
+    set(LORALAB_CUDA OFF)
+  endif()
+  message(STATUS "GPU support (LORALAB_WITH_CUDA): ${LORALAB_CUDA}")
 endif()
 find_package(Threads REQUIRED)
 
@@ -29,5 +47,16 @@ find_package(ZLIB REQUIRED)
 function(loralab_unity_build target)
   if(LORALAB_UNITY_BUILD)
     set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
+endfunction()
+
+# loralab_warnings(<target>)
+# The warnings LoRA Lab's own code is held to; errors with
+# LORALAB_WARNINGS_AS_ERRORS. Third-party headers (LibTorch, Qt, JSON) are
+# included as system headers and stay out of it.
+function(loralab_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+  if(LORALAB_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
   endif()
 endfunction()

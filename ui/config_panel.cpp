@@ -145,10 +145,18 @@ void ConfigPanel::refresh()
         }
     }
 
+    if (c.device != m_describedDevice) {
+        m_describedDevice = c.device;
+        const DeviceOverview device = describeDevice(c.device);
+        m_deviceProblem = QString::fromStdString(device.problem);
+        m_model->setDevice(device);
+    }
+
     const std::vector<std::string> problems = validateRunConfig(c);
     // Model and target problems already sit under their fields; they only
     // join the list that keeps Start disabled.
     QStringList extra;
+    if (!m_deviceProblem.isEmpty()) extra << QStringLiteral("device: ") + m_deviceProblem;
     if (m_modelOk) {
         try {
             m_method->setTrainable(countTrainable(c));

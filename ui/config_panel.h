@@ -77,6 +77,8 @@ private:
     RunConfig m_base; // options without fields are kept from here
     QStringList m_problems;
     std::string m_describedModel;
+    std::string m_describedDevice;
+    QString m_deviceProblem; // the configured device cannot be used here
     bool m_modelOk = false;
 };
 

@@ -100,13 +100,37 @@ void ModelSection::setOverview(const ModelOverview& o)
     else if (!o.hasTokenizer)
         text += tr("<br><span style='color:#b26a00'>This folder has no tokenizer (tokenizer.json or "
                    "tokenizer.model).</span>");
-    m_info->setText(text);
+    m_modelText = text;
+    showInfo();
 }
 
 void ModelSection::setOverviewError(const QString& message)
 {
-    m_info->clear();
+    m_modelText.clear();
+    showInfo();
     m_messages.setExtra(QStringLiteral("model"), message);
+}
+
+void ModelSection::setDevice(const DeviceOverview& d)
+{
+    const QString libtorch = QString::fromStdString(d.libtorch).toHtmlEscaped();
+    if (!d.problem.empty())
+        m_deviceText = tr("<span style='color:#b00020'>%1</span>").arg(QString::fromStdString(d.problem).toHtmlEscaped());
+    else if (d.resolved == "cpu")
+        m_deviceText = tr("Trains on the <b>CPU</b> · %1 threads · LibTorch %2").arg(d.threads).arg(libtorch);
+    else
+        m_deviceText = tr("Trains on <b>%1</b> (%2) · %3, %4 free · LibTorch %5")
+                           .arg(QString::fromStdString(d.name).toHtmlEscaped(), QString::fromStdString(d.resolved),
+                                formatBytes(d.totalBytes), formatBytes(d.freeBytes), libtorch);
+    showInfo();
+}
+
+void ModelSection::showInfo()
+{
+    QStringList parts;
+    if (!m_modelText.isEmpty()) parts << m_modelText;
+    if (!m_deviceText.isEmpty()) parts << m_deviceText;
+    m_info->setText(parts.join(QStringLiteral("<br>")));
 }
 
 } // namespace loralab::ui

@@ -22,12 +22,15 @@ public:
 
     void setOverview(const ModelOverview& overview);
     void setOverviewError(const QString& message);
+    // The device line under the overview: where the configured device trains.
+    void setDevice(const DeviceOverview& device);
 
 protected:
     void loadFields(const RunConfig& config) override;
 
 private:
     void updateVisibility();
+    void showInfo();
     QString spec() const;
 
     QComboBox* m_source;
@@ -37,6 +40,8 @@ private:
     QLineEdit* m_tokenizer;
     QWidget* m_tokenizerRow;
     QLabel* m_info;
+    QString m_modelText;
+    QString m_deviceText;
 };
 
 } // namespace loralab::ui

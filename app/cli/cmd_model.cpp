@@ -6,6 +6,7 @@
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
 #include "engine/runner/resources.h"
+#include "engine/runner/workbench.h"
 #include "engine/util/error.h"
 
 #include <iomanip>
@@ -179,6 +180,41 @@ int runGenerate(const Args& args)
     return 0;
 }
 
+std::string gibText(std::int64_t bytes)
+{
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    return out.str();
+}
+
+int runDevices(const Args& args)
+{
+    const std::string requested = applyRuntimeOptions(args);
+    const auto devices = listDevices();
+    const DeviceOverview chosen = describeDevice(requested);
+    if (args.has("json")) {
+        Json list = Json::array();
+        for (const auto& d : devices)
+            list.push_back({{"device", d.resolved}, {"name", d.name}, {"total_bytes", d.totalBytes}, {"free_bytes", d.freeBytes}});
+        Json j{{"libtorch", chosen.libtorch}, {"devices", list}, {"requested", requested}, {"resolved", chosen.resolved}};
+        if (!chosen.problem.empty()) j["problem"] = chosen.problem;
+        std::cout << j.dump(2) << "\n";
+        return chosen.problem.empty() ? 0 : 1;
+    }
+    std::cout << "LibTorch " << chosen.libtorch << "\n";
+    for (const auto& d : devices) {
+        std::cout << "  " << std::left << std::setw(8) << d.resolved << d.name;
+        if (d.resolved == "cpu")
+            std::cout << ", " << d.threads << " threads";
+        else
+            std::cout << ", " << gibText(d.totalBytes) << " (" << gibText(d.freeBytes) << " free)";
+        std::cout << "\n";
+    }
+    if (!chosen.problem.empty()) throw Error(chosen.problem);
+    std::cout << "--device " << requested << " trains on " << chosen.resolved << " (" << chosen.name << ")\n";
+    return 0;
+}
+
 } // namespace
 
 std::string applyRuntimeOptions(const Args& args)
@@ -202,6 +238,9 @@ std::vector<Command> modelCommands()
           {"list-modules", "", "list the layers that get adapters"},
           {"json", "", "print one JSON object"}},
          runInfo},
+        {"devices", "devices [--device DEV] [--json]", "the CPU and GPUs LoRA Lab can train on, and what --device picks",
+         {{"json", "", "print one JSON object"}},
+         runDevices},
         {"tokenize", "tokenize MODEL --text STR [--json]", "token ids and tokens of a text",
          {{"text", "STR", "the text to tokenize"}, {"json", "", "print {\"ids\": [...], \"tokens\": [...]}"}},
          runTokenize},

@@ -2,6 +2,7 @@
 // and the data folder derive from it), the icon, the command line, and the
 // main window.
 #include "engine/util/process.h"
+#include "ui/config_panel.h"
 #include "ui/main_window.h"
 #include "ui/ui_resources.h"
 
@@ -52,7 +53,13 @@ int main(int argc, char* argv[])
         QStringLiteral("Save a picture of the window to <file> and quit: once it has settled, or with --start "
                        "once the run has ended."),
         QStringLiteral("file"));
+    const QCommandLineOption deviceOption(
+        QStringLiteral("device"),
+        QStringLiteral("Train on <device>: auto (a GPU when there is one), cpu, cuda or cuda:N; overrides the "
+                       "configuration's device."),
+        QStringLiteral("device"));
     parser.addOption(configOption);
+    parser.addOption(deviceOption);
     parser.addOption(startOption);
     parser.addOption(screenshotOption);
 
@@ -72,6 +79,12 @@ int main(int argc, char* argv[])
     loralab::ui::MainWindow window;
     if (parser.isSet(configOption) && !window.loadConfigFile(parser.value(configOption)))
         std::fprintf(stderr, "loralab: could not open %s\n", qPrintable(parser.value(configOption)));
+    if (parser.isSet(deviceOption)) {
+        loralab::ui::ConfigPanel* panel = window.configPanel();
+        loralab::RunConfig config = panel->config();
+        config.device = parser.value(deviceOption).toStdString();
+        panel->setConfig(config, panel->comparison());
+    }
     window.show();
 
     const QString screenshot = parser.value(screenshotOption);

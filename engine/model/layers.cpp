@@ -2,9 +2,9 @@
 #include "engine/model/layers.h"
 
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 
 #include <cmath>
-#include <limits>
 
 namespace loralab {
 
@@ -220,29 +220,15 @@ torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, co
         keys = k.repeat_interleave(heads / kvHeads, 1);
         values = v.repeat_interleave(heads / kvHeads, 1);
     }
-    // allowed[t, s]: query t (absolute position S - T + t) may see key s.
-    const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(q.device());
+    // allowed[t, s]: query t (absolute position S - T + t) may see key s;
+    // undefined for plain causal attention, which the fused kernels take as is.
     torch::Tensor allowed;
-    const bool plainCausal = !keyMask.defined() && S == T;
-    if (!plainCausal) {
+    if (keyMask.defined() || S != T) {
+        const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(q.device());
         allowed = torch::ones({T, S}, boolOpts).tril(S - T).view({1, 1, T, S});
         if (keyMask.defined()) allowed = allowed & keyMask.to(torch::kBool).view({keyMask.size(0), 1, 1, S});
     }
-#if TORCH_VERSION_MAJOR >= 2
-    if (plainCausal) return at::scaled_dot_product_attention(q, keys, values, {}, 0.0, /*is_causal=*/true);
-    return at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, false);
-#else
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-    torch::Tensor scores = torch::matmul(q, keys.transpose(-2, -1)) * scale;
-    if (plainCausal) allowed = torch::ones({T, S}, boolOpts).tril();
-    // The lowest finite value rather than -inf: a fully masked row (a padding
-    // query) then gives a uniform distribution instead of NaN.
-    const double lowest = q.scalar_type() == torch::kHalf ? -65504.0 : q.scalar_type() == torch::kBFloat16 ? -3.38e38
-                                                                                                      : std::numeric_limits<float>::lowest();
-    scores = scores.masked_fill(allowed.logical_not(), lowest);
-    const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-    return torch::matmul(probs, values);
-#endif
+    return compat::scaledDotProductAttention(q, keys, values, allowed);
 }
 
 } // namespace loralab

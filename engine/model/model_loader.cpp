@@ -3,6 +3,7 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 
 #include <cstdlib>
 #include <limits>
@@ -72,6 +73,35 @@ std::vector<std::string> loadWeights(CausalLMImpl& net, const std::filesystem::p
     return unused;
 }
 
+namespace {
+
+std::string gib(std::int64_t bytes)
+{
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    return out.str();
+}
+
+// A model whose weights alone exceed the GPU's free memory is refused before
+// any of it is allocated, naming the device and what it would need.
+void checkFitsOnDevice(const std::string& spec, const ModelConfig& config, const LoadOptions& options)
+{
+    if (!options.device.is_cuda()) return;
+    const auto shape = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
+    std::int64_t params = 0;
+    for (const auto& [name, p] : shape->uniqueParameters()) params += p.numel();
+    const std::int64_t need = params * static_cast<std::int64_t>(c10::elementSize(options.dtype));
+    const auto gpu = compat::cudaDeviceInfo(options.device.has_index() ? options.device.index() : 0);
+    if (need > gpu.freeBytes)
+        throw Error(spec + ": its weights need " + gib(need) + " in " + std::string(c10::toString(options.dtype)) +
+                    " (before gradients, optimizer state and activations), but " + options.device.str() + " (" +
+                    gpu.name + ") has " + gib(gpu.freeBytes) + " free of " + gib(gpu.totalBytes) +
+                    "; use a smaller model, --dtype bf16, or another GPU");
+}
+
+} // namespace
+
 LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
 {
     LoadedModel out;
@@ -79,6 +109,7 @@ LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
     if (isPresetName(spec)) {
         out.config = presetConfig(spec);
         if (options.vocabSize > 0) out.config.vocabSize = options.vocabSize;
+        checkFitsOnDevice(spec, out.config, options);
         torch::manual_seed(options.seed);
         out.net = buildCausalLM(out.config, tensorOptions);
         out.net->initRandom();
@@ -89,6 +120,7 @@ LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
     if (!std::filesystem::is_directory(out.dir))
         throw fileError(spec, std::filesystem::exists(out.dir) ? "is not a model directory" : "model directory not found");
     out.config = loadModelConfig(out.dir);
+    checkFitsOnDevice(spec, out.config, options);
     out.net = buildCausalLM(out.config, tensorOptions);
     for (const auto& key : loadWeights(*out.net, out.dir)) out.notes.push_back("ignored checkpoint weight '" + key + "'");
     out.storedDType = stDTypeName(CheckpointWeights(out.dir).storedDType());
@@ -102,13 +134,28 @@ LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
 
 torch::Device resolveDevice(const std::string& name)
 {
-    if (name.empty() || name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    if (name.empty() || name == "auto")
+        return compat::cudaDeviceCount() > 0 ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
     if (name == "cpu") return torch::kCPU;
-    if (name.rfind("cuda", 0) == 0) {
-        if (!torch::cuda::is_available()) throw Error("device '" + name + "' requested but this LibTorch build or machine has no CUDA");
-        return torch::Device(name);
+    if (name.rfind("cuda", 0) != 0) throw Error("unknown device '" + name + "' (use cpu, cuda, cuda:N or auto)");
+    int index = 0;
+    if (name != "cuda") {
+        const std::string digits = name.size() > 5 && name[4] == ':' ? name.substr(5) : "";
+        if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos)
+            throw Error("unknown device '" + name + "' (use cpu, cuda, cuda:N or auto)");
+        index = std::stoi(digits);
     }
-    throw Error("unknown device '" + name + "' (use cpu, cuda, cuda:N or auto)");
+    if (!compat::builtWithCuda())
+        throw Error("device '" + name + "' requested, but this build of LoRA Lab uses a CPU-only LibTorch " +
+                    compat::libtorchVersion() + " (build it against a CUDA LibTorch: see the README's GPU set-up)");
+    const int count = compat::cudaDeviceCount();
+    if (count == 0)
+        throw Error("device '" + name + "' requested, but no NVIDIA GPU is visible to this process "
+                    "(no driver loaded, or CUDA_VISIBLE_DEVICES hides them)");
+    if (index >= count)
+        throw Error("device '" + name + "' does not exist: this machine has " + std::to_string(count) +
+                    (count == 1 ? " GPU (cuda:0)" : " GPUs (cuda:0 to cuda:" + std::to_string(count - 1) + ")"));
+    return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
 }
 
 int defaultThreadCount()

@@ -11,6 +11,7 @@
 #include "engine/runner/run_samples.h"
 #include "engine/runner/run_setup.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 
 #include <chrono>
 #include <set>
@@ -34,6 +35,38 @@ std::shared_ptr<CausalLMImpl> metaModel(const ModelConfig& c)
 }
 
 } // namespace
+
+DeviceOverview describeDevice(const std::string& device)
+{
+    DeviceOverview o;
+    o.requested = device;
+    o.threads = static_cast<int>(at::get_num_threads());
+    o.libtorch = compat::libtorchVersion() + (compat::builtWithCuda() ? " with CUDA" : ", CPU only");
+    torch::Device resolved = torch::kCPU;
+    try {
+        resolved = resolveDevice(device);
+    } catch (const Error& e) {
+        o.problem = e.what();
+        return o;
+    }
+    o.resolved = resolved.str();
+    if (!resolved.is_cuda()) {
+        o.name = "CPU";
+        return o;
+    }
+    const auto gpu = compat::cudaDeviceInfo(resolved.index());
+    o.name = gpu.name;
+    o.totalBytes = gpu.totalBytes;
+    o.freeBytes = gpu.freeBytes;
+    return o;
+}
+
+std::vector<DeviceOverview> listDevices()
+{
+    std::vector<DeviceOverview> out{describeDevice("cpu")};
+    for (int i = 0; i < compat::cudaDeviceCount(); ++i) out.push_back(describeDevice("cuda:" + std::to_string(i)));
+    return out;
+}
 
 ModelOverview describeModel(const std::string& spec)
 {

@@ -34,6 +34,22 @@ struct ModelOverview {
 // From config.json alone (presets need nothing); cheap enough for every edit.
 ModelOverview describeModel(const std::string& spec);
 
+// Where a run would train: the device that "auto", "cpu", "cuda" or "cuda:N"
+// resolves to on this machine, with its name and memory.
+struct DeviceOverview {
+    std::string requested;      // as configured
+    std::string resolved;       // "cuda:0" or "cpu"; empty when the request cannot be met
+    std::string name;           // "NVIDIA H200", or "CPU"
+    std::int64_t totalBytes = 0; // GPU memory (0 on the CPU)
+    std::int64_t freeBytes = 0;
+    int threads = 0;            // CPU threads LibTorch uses
+    std::string libtorch;       // "2.11.0 with CUDA" or "1.13.1, CPU only"
+    std::string problem;        // why the request cannot be met (no CUDA build, no such GPU)
+};
+DeviceOverview describeDevice(const std::string& device);
+// The CPU and every visible GPU.
+std::vector<DeviceOverview> listDevices();
+
 struct TrainableCount {
     std::int64_t total = 0;     // base plus adapters
     std::int64_t trainable = 0; // adapters (LoRA) or everything (full)

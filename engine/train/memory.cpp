@@ -1,13 +1,11 @@
 // Memory readings; see memory.h.
 #include "engine/train/memory.h"
 
+#include "engine/util/torch_compat.h"
+
+#include <algorithm>
 #include <fstream>
 #include <string>
-#include <unistd.h>
-
-#if defined(LORALAB_WITH_CUDA)
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 
 namespace loralab {
 namespace {
@@ -23,31 +21,26 @@ std::int64_t statusField(const char* field)
     return 0;
 }
 
+int cudaIndex(torch::Device device) { return device.has_index() ? device.index() : 0; }
+
 } // namespace
 
 void resetPeakMemory(torch::Device device)
 {
-#if defined(LORALAB_WITH_CUDA)
     if (device.is_cuda()) {
-        c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+        compat::resetCudaPeak(cudaIndex(device));
         return;
     }
-#endif
-    (void)device;
     // Writing 5 to clear_refs resets the VmHWM high-water mark (Linux >= 4.0).
     std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 MemoryReading readMemory(torch::Device device)
 {
-#if defined(LORALAB_WITH_CUDA)
     if (device.is_cuda()) {
-        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
-        const auto& all = stats.allocated_bytes[static_cast<std::size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)];
-        return {all.current, all.peak};
+        const auto bytes = compat::cudaAllocatorBytes(cudaIndex(device));
+        return {bytes.allocated, bytes.peakAllocated};
     }
-#endif
-    (void)device;
     const std::int64_t current = statusField("VmRSS");
     return {current, std::max(current, statusField("VmHWM"))};
 }

@@ -6,11 +6,11 @@
 #include "engine/util/error.h"
 #include "engine/util/json_file.h"
 #include "engine/util/files.h"
+#include "engine/util/torch_compat.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <chrono>
 #include <cmath>
-#include <torch/cuda.h>
 
 namespace loralab {
 namespace {
@@ -56,9 +56,7 @@ StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight
                              const std::function<LossOutput(std::int64_t)>& lossOf)
 {
     // Wall-clock phases are only meaningful once queued GPU work has finished.
-    const auto sync = [this] {
-        if (m_device.is_cuda()) torch::cuda::synchronize();
-    };
+    const auto sync = [this] { compat::synchronize(m_device); };
     StepResult r;
     r.tokens = totalWeight;
     r.learningRate = scheduledLearningRate(m_config.schedule, m_config.adam.lr, stepCount(), m_config.warmupSteps,

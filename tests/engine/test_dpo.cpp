@@ -13,9 +13,9 @@ using namespace loralab::test;
 
 namespace {
 
-void checkDpo(const std::string& name)
+void checkDpo(const std::string& name, const Target& t)
 {
-    const LoadedModel model = loadModel(fixtureModel(name).string());
+    const LoadedModel model = loadModel(fixtureModel(name).string(), t.loadOptions());
     loadAdapter(*model.net, fixtureAdapter(name));
     const auto ref = nlohmann::json::parse(readTextFile(reference(name + "_dpo.json")));
     const double beta = ref["beta"].get<double>();
@@ -33,18 +33,18 @@ void checkDpo(const std::string& name)
     }
     std::vector<const TokenizedExample*> pointers;
     for (const auto& r : rows) pointers.push_back(&r);
-    const Batch batch = collate(pointers, 0, torch::kCPU);
+    const Batch batch = collate(pointers, 0, t.device);
     torch::NoGradGuard noGrad;
     model.net->eval();
-    const torch::Tensor policy = sequenceLogProbs(*model.net, batch);
+    const torch::Tensor policy = sequenceLogProbs(*model.net, batch).cpu();
     setLoraEnabled(*model.net, false);
-    const torch::Tensor reference = sequenceLogProbs(*model.net, batch);
+    const torch::Tensor reference = sequenceLogProbs(*model.net, batch).cpu();
     setLoraEnabled(*model.net, true);
 
     const auto n = static_cast<std::int64_t>(ref["pairs"].size());
     const auto even = torch::arange(0, 2 * n, 2);
     const auto odd = torch::arange(1, 2 * n, 2);
-    const DpoTerms t = dpoLoss(policy.index_select(0, even), policy.index_select(0, odd), reference.index_select(0, even),
+    const DpoTerms terms = dpoLoss(policy.index_select(0, even), policy.index_select(0, odd), reference.index_select(0, even),
                                reference.index_select(0, odd), beta, "sigmoid");
     double worst = 0.0;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -61,22 +61,27 @@ void checkDpo(const std::string& name)
             // and losses below are held to 1e-5 absolute.
             const double ulp = std::nextafter(static_cast<float>(std::fabs(want[k])), INFINITY) - static_cast<float>(std::fabs(want[k]));
             worst = std::max(worst, std::fabs(got[k] - want[k]));
-            CHECK_NEAR(got[k], want[k], std::max(1e-5, 4 * ulp));
+            const double tolerance = t.logProbRel > 0 ? t.logProbRel * std::fabs(want[k]) : std::max(1e-5, 4 * ulp);
+            CHECK_NEAR(got[k], want[k], tolerance);
         }
-        CHECK_NEAR(t.rewardChosen[i].item<double>(), p["reward_chosen"].get<double>(), 1e-5);
-        CHECK_NEAR(t.rewardRejected[i].item<double>(), p["reward_rejected"].get<double>(), 1e-5);
-        const double pairLoss = -std::log(1.0 / (1.0 + std::exp(-(t.rewardChosen[i] - t.rewardRejected[i]).item<double>())));
-        CHECK_NEAR(pairLoss, p["loss"].get<double>(), 1e-5);
+        CHECK_NEAR(terms.rewardChosen[i].item<double>(), p["reward_chosen"].get<double>(), t.loss);
+        CHECK_NEAR(terms.rewardRejected[i].item<double>(), p["reward_rejected"].get<double>(), t.loss);
+        const double margin = (terms.rewardChosen[i] - terms.rewardRejected[i]).item<double>();
+        const double pairLoss = -std::log(1.0 / (1.0 + std::exp(-margin)));
+        CHECK_NEAR(pairLoss, p["loss"].get<double>(), t.loss);
     }
-    std::cout << name << ": worst log-probability error " << worst << "\n";
-    CHECK_NEAR(t.loss.item<double>(), ref["mean_loss"].get<double>(), 1e-5);
+    std::cout << name << " on " << t.device << " " << t.dtype << ": worst log-probability error " << worst << "\n";
+    CHECK_NEAR(terms.loss.item<double>(), ref["mean_loss"].get<double>(), t.loss);
 }
 
 } // namespace
 
-TEST("parity/dpo_gpt_neox") { checkDpo("tiny-gpt-neox"); }
-TEST("parity/dpo_qwen2") { checkDpo("tiny-qwen2"); }
-TEST("parity/dpo_llama") { checkDpo("tiny-llama-spm"); }
+TEST("parity/dpo_gpt_neox") { checkDpo("tiny-gpt-neox", cpuFp32()); }
+TEST("parity/dpo_qwen2") { checkDpo("tiny-qwen2", cpuFp32()); }
+TEST("parity/dpo_llama") { checkDpo("tiny-llama-spm", cpuFp32()); }
+TEST("parity/bf16_dpo") { for (const char* name : kFixtureModels) checkDpo(name, bf16(torch::kCPU)); }
+TEST("gpu/dpo") { for (const char* name : kFixtureModels) checkDpo(name, cudaFp32()); }
+TEST("gpu/bf16_dpo") { for (const char* name : kFixtureModels) checkDpo(name, bf16(cudaOrSkip())); }
 
 TEST("unit/dpo_loss_shapes")
 {

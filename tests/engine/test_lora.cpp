@@ -24,10 +24,11 @@ struct Fixture {
     Batch batch;
 };
 
-Fixture openFixture(const std::string& name, bool withAdapter)
+Fixture openFixture(const std::string& name, bool withAdapter, const Target& t = cpuFp32())
 {
-    Fixture f{loadModel(fixtureModel(name).string()), referenceJson(name), {}};
-    f.batch = {tensor2d(f.ref["input_ids"]), tensor2d(f.ref["attention_mask"]), tensor2d(f.ref["labels"])};
+    Fixture f{loadModel(fixtureModel(name).string(), t.loadOptions()), referenceJson(name), {}};
+    f.batch = {tensor2d(f.ref["input_ids"]).to(t.device), tensor2d(f.ref["attention_mask"]).to(t.device),
+               tensor2d(f.ref["labels"]).to(t.device)};
     if (withAdapter) loadAdapter(*f.model.net, fixtureAdapter(name));
     return f;
 }
@@ -49,22 +50,22 @@ TrainConfig fixtureOptimizer(Method method)
     return c;
 }
 
-void checkLoraOutputs(const std::string& name)
+void checkLoraOutputs(const std::string& name, const Target& t)
 {
-    Fixture f = openFixture(name, true);
+    Fixture f = openFixture(name, true, t);
     torch::NoGradGuard noGrad;
-    const torch::Tensor logits = f.model.net->forward(f.batch.ids, f.batch.mask);
+    const torch::Tensor logits = f.model.net->forward(f.batch.ids, f.batch.mask).cpu();
     const torch::Tensor expected = SafetensorsFile(reference(name + "_logits.safetensors")).load("lora_logits");
-    const torch::Tensor valid = f.batch.mask.to(torch::kBool);
+    const torch::Tensor valid = f.batch.mask.cpu().to(torch::kBool);
     const double err = maxAbsError(logits.index({valid}), expected.index({valid}));
-    std::cout << name << " LoRA logits max abs error " << err << "\n";
-    CHECK(err <= 1e-4);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss"].get<double>(), 1e-5);
+    std::cout << name << " LoRA logits on " << t.device << " " << t.dtype << ": max abs error " << err << "\n";
+    CHECK(err <= t.logitsMaxAbs);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss"].get<double>(), t.loss);
 }
 
-void checkLoraGradients(const std::string& name)
+void checkLoraGradients(const std::string& name, const Target& t)
 {
-    Fixture f = openFixture(name, true);
+    Fixture f = openFixture(name, true, t);
     setTrainable(*f.model.net, Method::Lora);
     modelLoss(*f.model.net, f.batch.ids, f.batch.mask, f.batch.labels).loss.backward();
     const SafetensorsFile grads(reference(name + "_lora_grads.safetensors"));
@@ -76,18 +77,19 @@ void checkLoraGradients(const std::string& name)
         key.insert(key.size() - std::string("weight").size(), "default.");
         REQUIRE(grads.contains(key));
         REQUIRE(tensor.grad().defined());
-        const double err = relativeL2Error(tensor.grad(), grads.load(key));
+        const double err = relativeL2Error(tensor.grad().cpu(), grads.load(key));
         worst = std::max(worst, err);
-        CHECK(err <= 1e-4);
+        CHECK(err <= t.gradRelL2);
         ++compared;
     }
-    std::cout << name << ": " << compared << " LoRA gradients, worst relative L2 error " << worst << "\n";
+    std::cout << name << " on " << t.device << " " << t.dtype << ": " << compared
+              << " LoRA gradients, worst relative L2 error " << worst << "\n";
     CHECK_EQ(compared, grads.names().size());
 }
 
-void checkLoraStep(const std::string& name)
+void checkLoraStep(const std::string& name, const Target& t)
 {
-    Fixture f = openFixture(name, true);
+    Fixture f = openFixture(name, true, t);
     std::vector<torch::Tensor> baseBefore;
     for (const auto& [n, p] : f.model.net->uniqueParameters())
         if (n.find(".lora_") == std::string::npos) baseBefore.push_back(p.detach().clone());
@@ -95,9 +97,9 @@ void checkLoraStep(const std::string& name)
     Trainer trainer(f.model.net, fixtureOptimizer(Method::Lora));
     CHECK_EQ(trainer.trainableParams(), f.ref["lora_trainable_params"].get<std::int64_t>());
     const StepResult r = trainer.step({f.batch});
-    CHECK_NEAR(r.loss, f.ref["lora_loss"].get<double>(), 1e-5);
-    CHECK_NEAR(r.gradNorm, f.ref["lora_grad_norm_before_clip"].get<double>(), 1e-5);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), 1e-5);
+    CHECK_NEAR(r.loss, f.ref["lora_loss"].get<double>(), t.loss);
+    CHECK_NEAR(r.gradNorm, f.ref["lora_grad_norm_before_clip"].get<double>(), t.gradNorm);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
 
     // The frozen base weights did not move by a single bit.
     std::size_t i = 0;
@@ -108,36 +110,59 @@ void checkLoraStep(const std::string& name)
     }
     // Folding B A scaling into the weights gives the same model.
     mergeLora(*f.model.net);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["merged_after_step_loss"].get<double>(), 1e-5);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["merged_after_step_loss"].get<double>(), t.loss);
     unmergeLora(*f.model.net);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), 1e-5);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
 }
 
-void checkFullStep(const std::string& name)
+void checkFullStep(const std::string& name, const Target& t)
 {
-    Fixture f = openFixture(name, false);
+    Fixture f = openFixture(name, false, t);
     Trainer trainer(f.model.net, fixtureOptimizer(Method::Full));
     CHECK_EQ(trainer.trainableParams(), f.ref["full_trainable_params"].get<std::int64_t>());
     const StepResult r = trainer.step({f.batch});
-    CHECK_NEAR(r.loss, f.ref["base_loss"].get<double>(), 1e-5);
-    CHECK_NEAR(r.gradNorm, f.ref["full_grad_norm_before_clip"].get<double>(), 1e-5);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["full_loss_after_1_step"].get<double>(), 1e-5);
+    CHECK_NEAR(r.loss, f.ref["base_loss"].get<double>(), t.loss);
+    CHECK_NEAR(r.gradNorm, f.ref["full_grad_norm_before_clip"].get<double>(), t.gradNorm);
+    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["full_loss_after_1_step"].get<double>(), t.loss);
 }
 
 } // namespace
 
-TEST("parity/lora_outputs_gpt_neox") { checkLoraOutputs("tiny-gpt-neox"); }
-TEST("parity/lora_outputs_qwen2") { checkLoraOutputs("tiny-qwen2"); }
-TEST("parity/lora_outputs_llama") { checkLoraOutputs("tiny-llama-spm"); }
-TEST("parity/lora_gradients_gpt_neox") { checkLoraGradients("tiny-gpt-neox"); }
-TEST("parity/lora_gradients_qwen2") { checkLoraGradients("tiny-qwen2"); }
-TEST("parity/lora_gradients_llama") { checkLoraGradients("tiny-llama-spm"); }
-TEST("parity/lora_step_gpt_neox") { checkLoraStep("tiny-gpt-neox"); }
-TEST("parity/lora_step_qwen2") { checkLoraStep("tiny-qwen2"); }
-TEST("parity/lora_step_llama") { checkLoraStep("tiny-llama-spm"); }
-TEST("parity/full_step_gpt_neox") { checkFullStep("tiny-gpt-neox"); }
-TEST("parity/full_step_qwen2") { checkFullStep("tiny-qwen2"); }
-TEST("parity/full_step_llama") { checkFullStep("tiny-llama-spm"); }
+TEST("parity/lora_outputs_gpt_neox") { checkLoraOutputs("tiny-gpt-neox", cpuFp32()); }
+TEST("parity/lora_outputs_qwen2") { checkLoraOutputs("tiny-qwen2", cpuFp32()); }
+TEST("parity/lora_outputs_llama") { checkLoraOutputs("tiny-llama-spm", cpuFp32()); }
+TEST("parity/lora_gradients_gpt_neox") { checkLoraGradients("tiny-gpt-neox", cpuFp32()); }
+TEST("parity/lora_gradients_qwen2") { checkLoraGradients("tiny-qwen2", cpuFp32()); }
+TEST("parity/lora_gradients_llama") { checkLoraGradients("tiny-llama-spm", cpuFp32()); }
+TEST("parity/lora_step_gpt_neox") { checkLoraStep("tiny-gpt-neox", cpuFp32()); }
+TEST("parity/lora_step_qwen2") { checkLoraStep("tiny-qwen2", cpuFp32()); }
+TEST("parity/lora_step_llama") { checkLoraStep("tiny-llama-spm", cpuFp32()); }
+TEST("parity/full_step_gpt_neox") { checkFullStep("tiny-gpt-neox", cpuFp32()); }
+TEST("parity/full_step_qwen2") { checkFullStep("tiny-qwen2", cpuFp32()); }
+TEST("parity/full_step_llama") { checkFullStep("tiny-llama-spm", cpuFp32()); }
+
+TEST("parity/bf16_lora_outputs_gradients_and_step")
+{
+    for (const char* name : kFixtureModels) {
+        checkLoraOutputs(name, bf16(torch::kCPU));
+        checkLoraGradients(name, bf16(torch::kCPU));
+        checkLoraStep(name, bf16(torch::kCPU));
+    }
+}
+
+TEST("gpu/lora_outputs") { for (const char* name : kFixtureModels) checkLoraOutputs(name, cudaFp32()); }
+TEST("gpu/lora_gradients") { for (const char* name : kFixtureModels) checkLoraGradients(name, cudaFp32()); }
+TEST("gpu/lora_step") { for (const char* name : kFixtureModels) checkLoraStep(name, cudaFp32()); }
+TEST("gpu/full_step") { for (const char* name : kFixtureModels) checkFullStep(name, cudaFp32()); }
+TEST("gpu/bf16_lora_outputs_gradients_and_step")
+{
+    for (const char* name : kFixtureModels) {
+        const Target t = bf16(cudaOrSkip());
+        checkLoraOutputs(name, t);
+        checkLoraGradients(name, t);
+        checkLoraStep(name, t);
+    }
+}
 
 TEST("unit/fresh_lora_leaves_outputs_unchanged")
 {

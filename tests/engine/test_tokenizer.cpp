@@ -103,13 +103,15 @@ TEST("parity/tokenizer_tiny-qwen2") { checkFixtureModel("tiny-qwen2"); }
 
 TEST("parity/tokenizer_tiny-llama-spm") { checkFixtureModel("tiny-llama-spm"); }
 
-// The real 151k-token Qwen vocabulary, fetched by tests/fetch_qwen_tokenizer.sh.
+// The real 151k-token Qwen vocabulary: ../shared/fixtures/qwen-tokenizer beside
+// the checkout (LORALAB_QWEN_TOKENIZER_PATH, set by CMake), or the file that the
+// environment variable LORALAB_QWEN_TOKENIZER names.
 TEST("parity/tokenizer_qwen_real")
 {
     const char* env = std::getenv("LORALAB_QWEN_TOKENIZER");
-    const std::filesystem::path path = env && *env ? env : dataDir() / "downloads/qwen-tokenizer.json";
+    const std::filesystem::path path = env && *env ? env : LORALAB_QWEN_TOKENIZER_PATH;
     if (!std::filesystem::exists(path))
-        SKIP(path.string() + " is absent; run tests/fetch_qwen_tokenizer.sh or set LORALAB_QWEN_TOKENIZER");
+        SKIP(path.string() + " is absent; set LORALAB_QWEN_TOKENIZER to the real Qwen tokenizer.json");
     const auto tokenizer = loralab::loadHfTokenizerJson(path);
     CHECK_EQ(tokenizer->vocabSize(), 151669); // 151,643 BPE tokens + 26 added
     CHECK_EQ(tokenizer->tokenId("<|im_end|>"), 151645);

@@ -1,0 +1,52 @@
+// The one place where LoRA Lab meets LibTorch APIs that differ between the
+// versions it builds against (Debian 12's LibTorch 1.13 on the CPU, the 2.x
+// CUDA LibTorch of a Python torch install), and where the CUDA-only calls
+// live. Callers see plain functions; the version checks and CUDA headers stay
+// in torch_compat.cpp, which every CI build compiles.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <torch/types.h>
+
+namespace loralab::compat {
+
+// "2.11.0", the LibTorch these binaries were compiled against.
+std::string libtorchVersion();
+// True when compiled against a CUDA LibTorch (LORALAB_WITH_CUDA), whether or
+// not this machine has a GPU.
+bool builtWithCuda();
+// GPUs visible now; 0 without a CUDA build, a driver or a device.
+int cudaDeviceCount();
+
+// softmax(q kᵀ / sqrt(d)) v over [batch, heads, T, d] tensors (k and v already
+// expanded to the query heads). `allowed` is a boolean [.., T, S] mask of the
+// keys each query may see; undefined means plain causal attention (T == S).
+// LibTorch 2.x runs its fused kernels (flash, memory-efficient, cuDNN); 1.13
+// computes it with matmul and softmax in fp32.
+torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                        const torch::Tensor& allowed);
+
+// Waits for the work queued on `device` (nothing to wait for on the CPU).
+void synchronize(torch::Device device);
+
+// The CUDA caching allocator's bytes held by tensors on one GPU.
+struct CudaAllocatorBytes {
+    std::int64_t allocated = 0;     // held by live tensors now
+    std::int64_t peakAllocated = 0; // since the last resetCudaPeak
+    std::int64_t reserved = 0;      // held by the allocator's cache (allocated + free blocks)
+};
+CudaAllocatorBytes cudaAllocatorBytes(int deviceIndex);
+void resetCudaPeak(int deviceIndex);
+
+struct CudaDeviceInfo {
+    std::string name;                // "NVIDIA H200"
+    int computeMajor = 0, computeMinor = 0;
+    std::int64_t totalBytes = 0;     // the device's memory
+    std::int64_t freeBytes = 0;      // free now, as the driver reports it
+    int multiprocessors = 0;
+};
+// Throws loralab::Error naming the index when there is no such GPU.
+CudaDeviceInfo cudaDeviceInfo(int deviceIndex);
+
+} // namespace loralab::compat
