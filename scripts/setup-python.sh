@@ -6,7 +6,9 @@
 # second clone, reuses it instead of downloading gigabytes again; the
 # downloaded wheels stay beside it.
 #
-# Usage: scripts/setup-python.sh        prints the environment's folder
+# Usage: scripts/setup-python.sh              prints the environment's folder
+#        scripts/setup-python.sh --existing   the same, but only if it is already set up
+#                                             (exits 1 without installing anything)
 #   LORALAB_CACHE_DIR   where environments live (default: ~/.cache/loralab)
 #   LORALAB_PYTHON      the interpreter to build it from (default: python3)
 set -euo pipefail
@@ -16,7 +18,9 @@ cache="${LORALAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/loralab}"
 python="${LORALAB_PYTHON:-python3}"
 key=$( (cat "${lock}"; "${python}" -c 'import sys; print(sys.version_info[:2])') | sha256sum | cut -c1-12)
 venv="${cache}/python-${key}"
-if [ ! -f "${venv}/.complete" ]; then
+if [ "${1:-}" = "--existing" ]; then
+  [ -f "${venv}/.complete" ] || exit 1
+elif [ ! -f "${venv}/.complete" ]; then
   echo "setting up the Python environment in ${venv} (first time: about 4 GB from PyPI)" >&2
   rm -rf "${venv}"
   mkdir -p "${cache}"

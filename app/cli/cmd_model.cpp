@@ -8,6 +8,7 @@
 #include "engine/runner/resources.h"
 #include "engine/runner/workbench.h"
 #include "engine/util/error.h"
+#include "engine/util/files.h"
 
 #include <iomanip>
 #include <iostream>
@@ -118,7 +119,21 @@ int runInfo(const Args& args)
 int runTokenize(const Args& args)
 {
     const auto tokenizer = tokenizerFor(requireModel(args, "tokenize"));
-    if (!args.has("text")) throw Error("tokenize needs --text");
+    if (args.has("lines")) {
+        // One JSON string per input line; one {"ids", "tokens"} object per output line.
+        const std::string path = args.get("lines");
+        std::istringstream in(readTextFile(path));
+        std::string line;
+        for (std::int64_t number = 1; std::getline(in, line); ++number) {
+            if (line.empty()) continue;
+            const Json text = Json::parse(line, nullptr, false);
+            if (!text.is_string()) throw fileError(path, "line " + std::to_string(number) + " is not a JSON string");
+            const auto ids = tokenizer->encode(text.get<std::string>());
+            std::cout << Json{{"ids", ids}, {"tokens", tokenizer->tokenTexts(ids)}}.dump() << "\n";
+        }
+        return 0;
+    }
+    if (!args.has("text")) throw Error("tokenize needs --text or --lines FILE");
     const auto ids = tokenizer->encode(args.get("text"));
     const auto tokens = tokenizer->tokenTexts(ids);
     if (args.has("json")) {
@@ -241,8 +256,10 @@ std::vector<Command> modelCommands()
         {"devices", "devices [--device DEV] [--json]", "the CPU and GPUs LoRA Lab can train on, and what --device picks",
          {{"json", "", "print one JSON object"}},
          runDevices},
-        {"tokenize", "tokenize MODEL --text STR [--json]", "token ids and tokens of a text",
-         {{"text", "STR", "the text to tokenize"}, {"json", "", "print {\"ids\": [...], \"tokens\": [...]}"}},
+        {"tokenize", "tokenize MODEL --text STR [--json] | --lines FILE", "token ids and tokens of a text",
+         {{"text", "STR", "the text to tokenize"},
+          {"lines", "FILE", "tokenize every line of FILE (a JSON string each); print one JSON object per line"},
+          {"json", "", "print {\"ids\": [...], \"tokens\": [...]}"}},
          runTokenize},
         {"detokenize", "detokenize MODEL --ids 1,2,3", "text of token ids",
          {{"ids", "LIST", "comma-separated token ids"}, {"json", "", "print {\"text\": ...}"}},

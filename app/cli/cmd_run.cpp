@@ -124,6 +124,25 @@ int runSample(const Args& args)
     return 0;
 }
 
+int runExport(const Args& args)
+{
+    applyRuntimeOptions(args);
+    if (args.positional().empty()) throw Error("export needs a RUN_DIR, a checkpoint or an adapter directory");
+    if (!args.has("merged")) throw Error("export needs --merged OUT (the folder to write)");
+    const MergedExport e = exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
+    if (args.has("json")) {
+        std::cout << nlohmann::json{{"out", e.outDir}, {"checkpoint", e.checkpoint}, {"base_model", e.baseModel},
+                                    {"method", e.method}, {"params", e.params}}
+                         .dump()
+                  << "\n";
+        return 0;
+    }
+    std::cout << "exported " << e.outDir << " (" << e.params << " parameters) from " << e.checkpoint;
+    if (!e.baseModel.empty()) std::cout << ", merged into " << e.baseModel;
+    std::cout << "\nload it with transformers.AutoModelForCausalLM.from_pretrained(\"" << e.outDir << "\")\n";
+    return 0;
+}
+
 int runEval(const Args& args)
 {
     const std::string device = applyRuntimeOptions(args);
@@ -223,6 +242,13 @@ std::vector<Command> runCommands()
           {"batch-size", "N", "examples per batch (default 8)"},
           {"json", "", "print {\"loss\", \"tokens\", \"perplexity\"}"}},
          runEval},
+        {"export", "export RUN_OR_ADAPTER --merged OUT [--model BASE] [--dtype fp32|bf16|fp16]",
+         "write a Hugging Face model folder with the adapter folded into the base weights",
+         {{"merged", "OUT", "the folder to write (must not exist yet)"},
+          {"model", "BASE", "the base model (default: the run's model, or the adapter's base_model_name_or_path)"},
+          {"dtype", "fp32|bf16|fp16", "weights dtype of the export (default fp32)"},
+          {"json", "", "print one JSON object"}},
+         runExport},
         {"pretrain", "pretrain [CONFIG.json] [options]",
          "train a tokenizer and a small GPT-NeoX model from scratch on a text corpus",
          {{"corpus", "FILE", "training text (default: default:wikitext)"},

@@ -12,6 +12,22 @@ namespace {
 
 using Json = nlohmann::json;
 
+// PEFT options that change what a LoRA adapter computes and that LoRA Lab does
+// not implement: an adapter that sets one is refused, never half-applied.
+const std::pair<const char*, const char*> kUnsupportedFields[] = {
+    {"use_dora", "DoRA adapters"},
+    {"lora_bias", "adapters with LoRA biases"},
+    {"modules_to_save", "fully trained extra modules (modules_to_save)"},
+    {"layers_to_transform", "adapters on a subset of layers (layers_to_transform)"},
+    {"fan_in_fan_out", "Conv1D-layout weights (fan_in_fan_out)"},
+    {"exclude_modules", "excluded modules (exclude_modules)"},
+    {"layer_replication", "replicated layers (layer_replication)"},
+    {"target_parameters", "adapters on parameters rather than modules (target_parameters)"},
+    {"trainable_token_indices", "trainable token embeddings (trainable_token_indices)"},
+    {"alora_invocation_tokens", "activated LoRA (alora_invocation_tokens)"},
+    {"use_qalora", "QA-LoRA adapters (use_qalora)"},
+};
+
 bool isSet(const Json& j, const char* key)
 {
     const auto it = j.find(key);
@@ -47,13 +63,12 @@ AdapterConfig parseAdapterConfig(const std::string& text, const std::string& pat
     try {
         const std::string type = j.value("peft_type", "LORA");
         if (type != "LORA") throw fileError(path, "peft_type '" + type + "' is not supported (only LORA adapters)");
-        if (isSet(j, "use_dora")) throw fileError(path, "DoRA adapters (use_dora) are not supported");
-        if (isSet(j, "lora_bias")) throw fileError(path, "adapters with LoRA biases (lora_bias) are not supported");
+        for (const auto& [field, what] : kUnsupportedFields)
+            if (isSet(j, field))
+                throw fileError(path, std::string("field '") + field + "' is set: " + what +
+                                          " are not supported, and loading the adapter without it would compute something else");
         if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none")
-            throw fileError(path, "bias '" + j["bias"].get<std::string>() + "' is not supported (only \"none\")");
-        if (isSet(j, "modules_to_save")) throw fileError(path, "modules_to_save is not supported");
-        if (isSet(j, "layers_to_transform")) throw fileError(path, "layers_to_transform is not supported");
-        if (isSet(j, "fan_in_fan_out")) throw fileError(path, "fan_in_fan_out is not supported (no Conv1D layers here)");
+            throw fileError(path, "field 'bias' is '" + j["bias"].get<std::string>() + "': only \"none\" is supported");
 
         AdapterConfig c;
         c.rank = j.value("r", std::int64_t{8});

@@ -22,6 +22,30 @@ bool endsWithComponent(const std::string& name, const std::string& target)
 
 bool isHeadAlias(const std::string& target) { return target == "lm_head" || target == "embed_out"; }
 
+// The module name an adapter file uses: the model's own, except for the output
+// head, which transformers >= 5 and PEFT call lm_head in every architecture
+// (GPT-NeoX checkpoints name the module embed_out).
+std::string fileModuleName(CausalLMImpl& net, const std::string& module)
+{
+    return module == net.headName() ? std::string(kAdapterHeadName) : module;
+}
+
+// The key of one LoRA factor of `module` in an adapter file, in either
+// spelling of the head; empty when the file has neither.
+std::string findFactorKey(const SafetensorsFile& file, CausalLMImpl& net, const std::string& module, const char* factor)
+{
+    for (const std::string& name : {fileModuleName(net, module), module}) {
+        const std::string key = kPeftPrefix + name + "." + factor + ".weight";
+        if (file.contains(key)) return key;
+    }
+    if (module == net.headName())
+        for (const char* alias : {"lm_head", "embed_out"}) {
+            const std::string key = kPeftPrefix + alias + "." + factor + ".weight";
+            if (file.contains(key)) return key;
+        }
+    return {};
+}
+
 bool targetHits(const std::string& target, const std::string& name, bool isHead)
 {
     if (target == "all-linear") return !isHead;
@@ -167,9 +191,9 @@ AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseMod
             c.initLoraWeights = s.init == LoraInit::Gaussian ? "gaussian" : "true";
             first = false;
         }
-        if (s.rank != c.rank) c.rankPattern[name] = s.rank;
-        if (s.alpha != c.alpha) c.alphaPattern[name] = s.alpha;
-        suffixes.insert(name == net.headName() ? name : name.substr(name.rfind('.') + 1));
+        if (s.rank != c.rank) c.rankPattern[fileModuleName(net, name)] = s.rank;
+        if (s.alpha != c.alpha) c.alphaPattern[fileModuleName(net, name)] = s.alpha;
+        suffixes.insert(name == net.headName() ? fileModuleName(net, name) : name.substr(name.rfind('.') + 1));
     }
     if (first) throw Error("the model has no LoRA adapters to save");
     // Suffixes alone may select more layers than carry adapters (e.g. only
@@ -178,7 +202,10 @@ AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseMod
     std::set<std::string> withLora;
     for (const auto& t : loraTargets(net)) withLora.insert(t.module);
     const auto selected = selectLoraTargets(net, c);
-    if (std::set<std::string>(selected.begin(), selected.end()) != withLora) c.targetModules.assign(withLora.begin(), withLora.end());
+    if (std::set<std::string>(selected.begin(), selected.end()) != withLora) {
+        c.targetModules.clear();
+        for (const auto& module : withLora) c.targetModules.push_back(fileModuleName(net, module));
+    }
     return c;
 }
 
@@ -187,8 +214,9 @@ void saveAdapter(CausalLMImpl& net, const AdapterConfig& config, const std::file
     NamedTensors tensors;
     for (auto& [name, linear] : net.linearLayers()) {
         if (!linear->hasLora()) continue;
-        tensors.emplace_back(kPeftPrefix + name + ".lora_A.weight", linear->loraA()->weight.detach().to(torch::kCPU));
-        tensors.emplace_back(kPeftPrefix + name + ".lora_B.weight", linear->loraB()->weight.detach().to(torch::kCPU));
+        const std::string key = kPeftPrefix + fileModuleName(net, name);
+        tensors.emplace_back(key + ".lora_A.weight", linear->loraA()->weight.detach().to(torch::kCPU));
+        tensors.emplace_back(key + ".lora_B.weight", linear->loraB()->weight.detach().to(torch::kCPU));
     }
     if (tensors.empty()) throw Error("the model has no LoRA adapters to save");
     std::filesystem::create_directories(dir);
@@ -217,16 +245,14 @@ AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
     }
     std::set<std::string> used;
     torch::NoGradGuard noGrad;
-    const std::string head = net.headName();
     for (auto& [name, linear] : net.linearLayers()) {
         if (!linear->hasLora()) continue;
         for (const char* factor : {"lora_A", "lora_B"}) {
-            std::string key = kPeftPrefix + name + "." + factor + ".weight";
-            if (!file.contains(key) && name == head) key = kPeftPrefix + (head == "lm_head" ? "embed_out" : "lm_head") + "." + factor + ".weight";
-            if (!file.contains(key)) {
+            const std::string key = findFactorKey(file, net, name, factor);
+            if (key.empty()) {
                 removeAllLora(net);
-                throw fileError(weightsPath.string(), "has no tensor '" + kPeftPrefix + name + "." + factor +
-                                                          ".weight' for a module adapter_config.json targets");
+                throw fileError(weightsPath.string(), "has no tensor '" + kPeftPrefix + fileModuleName(net, name) + "." +
+                                                          factor + ".weight' for a module adapter_config.json targets");
             }
             torch::Tensor& target = std::string(factor) == "lora_A" ? linear->loraA()->weight : linear->loraB()->weight;
             const StTensorEntry* entry = file.find(key);
@@ -241,12 +267,50 @@ AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
             used.insert(key);
         }
     }
+    // PEFT saves the output head's whole weight beside its adapter
+    // ("<head>.base_layer.weight", save_embedding_layers) and puts it in place
+    // when it loads the adapter; so does LoRA Lab.
+    for (auto& [name, linear] : net.linearLayers()) {
+        for (const std::string& spelling : {fileModuleName(net, name), name}) {
+            const std::string key = kPeftPrefix + spelling + ".base_layer.weight";
+            const StTensorEntry* entry = file.find(key);
+            if (!entry || used.count(key)) continue;
+            if (c10::IntArrayRef(entry->shape) != linear->weight.sizes()) {
+                removeAllLora(net);
+                throw fileError(weightsPath.string(), "tensor '" + key + "' does not have the shape of " + name + "'s weight");
+            }
+            linear->weight.copy_(file.load(key, linear->weight.scalar_type()));
+            used.insert(key);
+        }
+    }
     for (const auto& name : file.names())
         if (!used.count(name)) {
             removeAllLora(net);
             throw fileError(weightsPath.string(), "tensor '" + name + "' belongs to no module this model has with an adapter");
         }
     return config;
+}
+
+void loadTrainedWeights(CausalLMImpl& net, Method method, const std::filesystem::path& checkpoint)
+{
+    torch::NoGradGuard noGrad;
+    if (method == Method::Lora) {
+        const SafetensorsFile adapter(checkpoint / "adapter_model.safetensors");
+        for (auto& [name, linear] : net.linearLayers()) {
+            if (!linear->hasLora()) continue;
+            for (const char* factor : {"lora_A", "lora_B"}) {
+                const std::string key = findFactorKey(adapter, net, name, factor);
+                if (key.empty())
+                    throw fileError((checkpoint / "adapter_model.safetensors").string(),
+                                    "has no tensor for " + name + "." + factor + ", which this run trains");
+                torch::Tensor& target = std::string(factor) == "lora_A" ? linear->loraA()->weight : linear->loraB()->weight;
+                target.copy_(adapter.load(key, target.scalar_type()));
+            }
+        }
+        return;
+    }
+    const SafetensorsFile weights(checkpoint / "model.safetensors");
+    for (auto& [name, p] : net.uniqueParameters()) p.copy_(weights.load(name, p.scalar_type()));
 }
 
 void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)

@@ -39,22 +39,6 @@ std::vector<std::string> answerPrompts(CausalLMImpl& net, const Tokenizer& token
     return out;
 }
 
-void loadCheckpointWeights(CausalLMImpl& net, Method method, const std::filesystem::path& checkpoint)
-{
-    torch::NoGradGuard noGrad;
-    if (method == Method::Lora) {
-        const SafetensorsFile adapter(checkpoint / "adapter_model.safetensors");
-        for (auto& [name, linear] : net.linearLayers()) {
-            if (!linear->hasLora()) continue;
-            linear->loraA()->weight.copy_(adapter.load("base_model.model." + name + ".lora_A.weight"));
-            linear->loraB()->weight.copy_(adapter.load("base_model.model." + name + ".lora_B.weight"));
-        }
-        return;
-    }
-    const SafetensorsFile weights(checkpoint / "model.safetensors");
-    for (auto& [name, p] : net.uniqueParameters()) p.copy_(weights.load(name, p.scalar_type()));
-}
-
 bool answersMatch(const std::string& output, const std::string& target)
 {
     const auto normalise = [](const std::string& s) {

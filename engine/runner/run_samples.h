@@ -1,5 +1,4 @@
-// Answers of the base and the fine-tuned model to sample prompts, and loading
-// a checkpoint's trained weights back into a model.
+// Answers of the base and the fine-tuned model to sample prompts.
 #pragma once
 
 #include "engine/lora/lora.h"
@@ -20,9 +19,6 @@ SamplingOptions samplingOptionsFor(const RunConfig& config, bool dialogue);
 // Answers `prompts` with `net` as it is now.
 std::vector<std::string> answerPrompts(CausalLMImpl& net, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const SamplingOptions& options, const std::atomic<bool>* cancel = nullptr);
-
-// Loads the trained weights a checkpoint holds (adapter or full weights) into `net`.
-void loadCheckpointWeights(CausalLMImpl& net, Method method, const std::filesystem::path& checkpoint);
 
 double exactMatchRate(const std::vector<SampleRecord>& samples, bool tuned);
 

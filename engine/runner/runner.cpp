@@ -439,7 +439,7 @@ RunResult Run::execute()
     if (m_bestStep == 0 && m_early.hasBest() && m_trainer->stepCount() > 0)
         event("no evaluation improved on the untrained model");
     if (const auto best = m_store.resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
-        loadCheckpointWeights(*m_model.model.net, trainingMethod(m_config), *best);
+        loadTrainedWeights(*m_model.model.net, trainingMethod(m_config), *best);
         event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");
     }
     if (m_stopReason != "cancelled") finishSamples();

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace loralab {
 namespace fs = std::filesystem;
@@ -55,6 +56,102 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
     if (out.tokens == 0) throw fileError(dataFile, "has no completion tokens to score");
     out.loss = sum / static_cast<double>(out.tokens);
     return out;
+}
+
+namespace {
+
+// What an export reads: where the trained weights are and what they apply to.
+struct ExportSource {
+    fs::path checkpoint;
+    std::string baseModel; // resolved model spec
+    std::string tokenizer; // a model directory whose tokenizer files to copy; may be empty
+    Method method = Method::Lora;
+};
+
+ExportSource exportSourceOf(const fs::path& from, const std::string& baseOverride)
+{
+    ExportSource s;
+    if (!fs::is_directory(from))
+        throw fileError(from.string(), fs::exists(from) ? "is not a directory" : "not found");
+    std::optional<RunConfig> run;
+    if (fs::exists(from / "checkpoints") && fs::exists(from / "config.json")) { // a run directory
+        run = loadRunConfig((from / "config.json").string());
+        CheckpointStore store(from / "checkpoints");
+        auto checkpoint = store.resolve("best");
+        if (!checkpoint) checkpoint = store.resolve("last");
+        if (!checkpoint) throw fileError(from.string(), "has no checkpoint to export yet");
+        s.checkpoint = *checkpoint;
+    } else {
+        s.checkpoint = from;
+        // A run's checkpoint sits in <run>/checkpoints/<step>.
+        const fs::path runDir = from.parent_path().parent_path();
+        if (from.parent_path().filename() == "checkpoints" && fs::exists(runDir / "config.json"))
+            run = loadRunConfig((runDir / "config.json").string());
+    }
+    const bool adapter = fs::exists(s.checkpoint / "adapter_config.json");
+    if (!adapter && !fs::exists(s.checkpoint / "model.safetensors"))
+        throw fileError(s.checkpoint.string(), "holds neither an adapter (adapter_config.json) nor model weights (model.safetensors)");
+    s.method = adapter ? Method::Lora : Method::Full;
+    if (run) s.tokenizer = run->tokenizer;
+    if (!adapter) {
+        s.baseModel = s.checkpoint.string();
+        return s;
+    }
+    if (!baseOverride.empty()) {
+        s.baseModel = baseOverride;
+    } else if (run) {
+        s.baseModel = run->model;
+    } else {
+        const auto configPath = s.checkpoint / "adapter_config.json";
+        s.baseModel = parseAdapterConfig(readTextFile(configPath), configPath.string()).baseModel;
+        if (s.baseModel.empty())
+            throw fileError(configPath.string(), "names no base model (base_model_name_or_path); give one with --model");
+    }
+    s.baseModel = resolveModelSpec(s.baseModel);
+    return s;
+}
+
+} // namespace
+
+MergedExport exportMerged(const std::string& from, const std::string& outDir, const std::string& baseModel,
+                          const std::string& dtype)
+{
+    if (outDir.empty()) throw Error("export needs an output folder");
+    const fs::path out = outDir;
+    if (fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out)))
+        throw fileError(outDir, "already exists; choose a new folder for the exported model");
+    const ExportSource source = exportSourceOf(from, baseModel);
+
+    LoadOptions options;
+    options.dtype = dtype.empty() ? torch::kFloat32 : parseDType(dtype);
+    LoadedModel model = loadModel(source.baseModel, options);
+    if (source.method == Method::Lora) loadAdapter(*model.net, source.checkpoint);
+    fs::path tokenizerDir = model.dir;
+    if (!source.tokenizer.empty())
+        tokenizerDir = resolveModelSpec(source.tokenizer);
+    else if (isPresetName(source.baseModel))
+        tokenizerDir = resolveModelSpec("default"); // presets read text with the embedded tokenizer
+
+    // Written beside its final place and renamed: the folder is whole or absent.
+    const fs::path partial = out.string() + ".partial";
+    fs::remove_all(partial);
+    try {
+        exportMergedModel(*model.net, tokenizerDir, partial);
+        if (fs::exists(out)) fs::remove(out); // an empty folder the user made
+        fs::rename(partial, out);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove_all(partial, ignored);
+        throw;
+    }
+    MergedExport result;
+    result.outDir = out.string();
+    result.checkpoint = source.checkpoint.string();
+    result.baseModel = source.method == Method::Lora ? source.baseModel : std::string();
+    result.method = methodName(source.method);
+    for (const auto& [name, p] : model.net->uniqueParameters())
+        if (name.find(".lora_") == std::string::npos) result.params += p.numel();
+    return result;
 }
 
 RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const RunCallbacks& callbacks)
@@ -189,7 +286,7 @@ std::vector<SampleRecord> sampleRun(const std::string& runDir, std::int64_t coun
     setLoraEnabled(net, false);
     const auto base = answerPrompts(net, tokenizer, prompts, options);
     setLoraEnabled(net, true);
-    loadCheckpointWeights(net, full ? Method::Full : Method::Lora, *checkpoint);
+    loadTrainedWeights(net, full ? Method::Full : Method::Lora, *checkpoint);
     const auto tuned = answerPrompts(net, tokenizer, prompts, options);
     for (std::size_t i = 0; i < n; ++i) {
         out[i].baseOutput = base[i];

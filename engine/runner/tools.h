@@ -23,6 +23,27 @@ struct CompletionEval {
 CompletionEval evaluateCompletions(const std::string& model, const std::string& adapterDir, const std::string& dataFile,
                                    const std::string& device, std::int64_t batchSize);
 
+struct MergedExport {
+    std::string outDir;
+    std::string checkpoint; // the checkpoint or adapter directory that was read
+    std::string baseModel;  // the model the adapter was applied to (empty for full checkpoints)
+    std::string method;     // "lora" or "full"
+    std::int64_t params = 0;
+};
+
+// Writes a Hugging Face model directory (config.json, model.safetensors, the
+// tokenizer files) that transformers loads with AutoModelForCausalLM, from
+//  - a run directory: its best checkpoint, else its last;
+//  - a checkpoint directory of a run (an adapter, or full weights);
+//  - a PEFT adapter directory (adapter_config.json + adapter_model.safetensors).
+// Adapters are folded into the base weights: the run's model, the adapter's
+// base_model_name_or_path, or `baseModel` when given. `dtype` is fp32, bf16
+// or fp16 ("" keeps the base model's compute dtype, fp32). The folder is
+// written under a temporary name and renamed into place, so it is either
+// complete or absent; an existing non-empty `outDir` is refused.
+MergedExport exportMerged(const std::string& from, const std::string& outDir, const std::string& baseModel,
+                          const std::string& dtype);
+
 struct PretrainConfig {
     std::string corpus;     // training text (raw WikiText or plain text)
     std::string validation; // may be empty

@@ -118,17 +118,7 @@ nlohmann::json Trainer::loadCheckpoint(const std::filesystem::path& dir)
         throw fileError(statePath.string(), "this checkpoint holds no optimizer state, so training cannot resume from it");
 
     torch::NoGradGuard noGrad;
-    if (m_config.method == Method::Lora) {
-        const SafetensorsFile adapter(dir / "adapter_model.safetensors");
-        for (auto& [name, linear] : m_net->linearLayers()) {
-            if (!linear->hasLora()) continue;
-            linear->loraA()->weight.copy_(adapter.load("base_model.model." + name + ".lora_A.weight"));
-            linear->loraB()->weight.copy_(adapter.load("base_model.model." + name + ".lora_B.weight"));
-        }
-    } else {
-        const SafetensorsFile weights(dir / "model.safetensors");
-        for (auto& [name, p] : m_net->uniqueParameters()) p.copy_(weights.load(name));
-    }
+    loadTrainedWeights(*m_net, m_config.method, dir);
     NamedTensors tensors = loadSafetensors(dir / "optimizer.safetensors");
     for (auto it = tensors.begin(); it != tensors.end(); ++it)
         if (it->first == "rng.cpu") {
