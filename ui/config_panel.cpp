@@ -131,8 +131,12 @@ void ConfigPanel::refresh()
     const RunConfig c = config();
 
     // describeModel reads config.json only; redo it when the model changes,
-    // or while it fails (the user may be fixing the folder).
-    if (c.model != m_describedModel || !m_modelOk) {
+    // or while it fails (the user may be fixing the folder). A source that
+    // names no model (an empty cache) must not fall back to the embedded one.
+    if (const QString problem = m_model->sourceProblem(); !problem.isEmpty()) {
+        m_model->setOverviewError(problem);
+        m_modelOk = false;
+    } else if (c.model != m_describedModel || !m_modelOk) {
         m_describedModel = c.model;
         try {
             const ModelOverview overview = describeModel(c.model);

@@ -1,8 +1,9 @@
-// loralab-cli info, tokenize, detokenize, generate.
+// loralab-cli info, models, devices, tokenize, detokenize, generate.
 #include "commands.h"
 
 #include "engine/lora/lora.h"
 #include "engine/model/generation.h"
+#include "engine/model/hf_cache.h"
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
 #include "engine/runner/resources.h"
@@ -10,7 +11,9 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
+#include <algorithm>
 #include <iomanip>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -20,11 +23,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// The MODEL argument, with "default" standing for the embedded model.
+// The MODEL argument, with "default" standing for the embedded model and
+// Org/Name for a model in the Hugging Face cache.
 std::string requireModel(const Args& args, const char* command)
 {
     if (args.positional().empty())
-        throw Error(std::string(command) + " needs a MODEL (a model directory, preset:<name>, or default)");
+        throw Error(std::string(command) +
+                    " needs a MODEL (a model directory, Org/Name from the Hugging Face cache, preset:<name>, or default)");
     return resolveModelSpec(args.positional()[0]);
 }
 
@@ -195,11 +200,59 @@ int runGenerate(const Args& args)
     return 0;
 }
 
-std::string gibText(std::int64_t bytes)
+// Sizes from model files to GPU memory: "318.1 KiB", "1.2 GiB".
+std::string bytesText(std::int64_t bytes)
 {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < std::size(units)) {
+        value /= 1024.0;
+        ++unit;
+    }
     std::ostringstream out;
-    out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    out << std::fixed << std::setprecision(unit == 0 ? 0 : 1) << value << " " << units[unit];
     return out.str();
+}
+
+int runModels(const Args& args)
+{
+    const std::filesystem::path cache = hfCacheDir();
+    const auto models = listCachedModels(cache);
+    if (args.has("json")) {
+        Json list = Json::array();
+        for (const auto& m : models)
+            list.push_back({{"repo_id", m.repoId}, {"architecture", m.architecture}, {"size_bytes", m.sizeBytes},
+                            {"revision", m.revision}, {"snapshot", m.snapshot.string()}, {"has_weights", m.hasWeights},
+                            {"has_tokenizer", m.hasTokenizer}});
+        std::cout << Json{{"cache", cache.string()}, {"models", list}}.dump(2) << "\n";
+        return 0;
+    }
+    if (models.empty()) {
+        std::error_code ec;
+        std::cout << "No models in the Hugging Face cache " << cache.string()
+                  << (std::filesystem::is_directory(cache, ec) ? "" : " (the folder does not exist)") << ".\n"
+                  << "The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. Download a model\n"
+                  << "with `huggingface-cli download EleutherAI/pythia-70m`, or give a model folder as MODEL.\n";
+        return 0;
+    }
+    std::size_t idWidth = 0, archWidth = 7; // "unknown"
+    for (const auto& m : models) {
+        idWidth = std::max(idWidth, m.repoId.size());
+        archWidth = std::max(archWidth, m.architecture.size());
+    }
+    std::cout << "Hugging Face cache " << cache.string() << "\n";
+    for (const auto& m : models) {
+        std::cout << "  " << std::left << std::setw(static_cast<int>(idWidth)) << m.repoId << "  "
+                  << std::setw(static_cast<int>(archWidth)) << (m.architecture.empty() ? "unknown" : m.architecture) << "  "
+                  << std::right << std::setw(10) << bytesText(m.sizeBytes) << "  " << m.revision.substr(0, 12) << "  "
+                  << m.snapshot.string();
+        if (!m.hasWeights) std::cout << "  (no .safetensors weights)";
+        else if (!m.hasTokenizer) std::cout << "  (no tokenizer)";
+        std::cout << "\n";
+    }
+    std::cout << "Name one as MODEL, e.g. loralab-cli info " << models.front().repoId << "\n";
+    return 0;
 }
 
 int runDevices(const Args& args)
@@ -222,7 +275,7 @@ int runDevices(const Args& args)
         if (d.resolved == "cpu")
             std::cout << ", " << d.threads << " threads";
         else
-            std::cout << ", " << gibText(d.totalBytes) << " (" << gibText(d.freeBytes) << " free)";
+            std::cout << ", " << bytesText(d.totalBytes) << " (" << bytesText(d.freeBytes) << " free)";
         std::cout << "\n";
     }
     if (!chosen.problem.empty()) throw Error(chosen.problem);
@@ -253,6 +306,9 @@ std::vector<Command> modelCommands()
           {"list-modules", "", "list the layers that get adapters"},
           {"json", "", "print one JSON object"}},
          runInfo},
+        {"models", "models [--json]", "the models in the Hugging Face cache, which MODEL can name as Org/Name",
+         {{"json", "", "print one JSON object"}},
+         runModels},
         {"devices", "devices [--device DEV] [--json]", "the CPU and GPUs LoRA Lab can train on, and what --device picks",
          {{"json", "", "print one JSON object"}},
          runDevices},

@@ -18,7 +18,7 @@ struct Command {
     std::string (*moreHelp)() = nullptr; // printed after the options
 };
 
-// Commands about models and text: info, tokenize, detokenize, generate.
+// Commands about models and text: info, models, devices, tokenize, detokenize, generate.
 std::vector<Command> modelCommands();
 
 // Commands that train: run, compare, sample, eval, pretrain.

@@ -30,7 +30,8 @@ void printUsage(const std::vector<Command>& commands)
         name.resize(16, ' ');
         std::cout << name << c.summary << "\n";
     }
-    std::cout << "\nMODEL is a Hugging Face model directory or a preset (preset:pythia-70m, ...).\n"
+    std::cout << "\nMODEL is a Hugging Face model directory, Org/Name[@revision] from the Hugging Face cache\n"
+                 "(see 'models'), or a preset (preset:pythia-70m, ...).\n"
                  "Run 'loralab-cli COMMAND --help' for a command's options.\n";
 }
 

@@ -1,6 +1,7 @@
 // Locating shipped resources; see resources.h.
 #include "engine/runner/resources.h"
 
+#include "engine/model/hf_cache.h"
 #include "engine/util/error.h"
 
 #include <cstdlib>
@@ -37,6 +38,7 @@ fs::path resourceDir()
 std::string resolveModelSpec(const std::string& spec)
 {
     if (spec == "default" || spec.empty()) return (resourceDir() / "model").string();
+    if (isHubModelSpec(spec)) return resolveCachedModel(spec).string();
     return spec;
 }
 

@@ -10,7 +10,10 @@ namespace loralab {
 
 std::filesystem::path resourceDir();
 
-// "default" -> the embedded model directory; anything else is returned as is.
+// "default" -> the embedded model directory; "Org/Name[@revision]" that is not
+// a path on disk -> its snapshot folder in the Hugging Face cache (see
+// hf_cache.h; throws Error when it is not there); anything else (a model
+// folder, preset:<name>) is returned as is.
 std::string resolveModelSpec(const std::string& spec);
 
 struct DatasetFiles {

@@ -32,7 +32,9 @@ const std::vector<Field>& fields()
 {
     static const std::vector<Field> all = {
         field("name", &RunConfig::name, "label of the run; its directory is runs/<timestamp>-<name>"),
-        field("model", &RunConfig::model, "\"default\" (embedded model), a Hugging Face model directory, or preset:<name>"),
+        field("model", &RunConfig::model,
+              "\"default\" (embedded model), a Hugging Face model directory, Org/Name[@revision] from the Hugging Face "
+              "cache, or preset:<name>"),
         field("vocab_size", &RunConfig::vocabSize, "resize the vocabulary to this size (0: keep)"),
         field("tokenizer", &RunConfig::tokenizer,
               "model directory whose tokenizer reads the data (default: the model's own; for presets the embedded model's)"),

@@ -17,6 +17,7 @@
 #include "engine/runner/metrics.h"
 
 #include <QAction>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -55,6 +56,7 @@ private slots:
     void shortRun();
     void earlyStopping();
     void badDataset();
+    void huggingFaceCache();
     void pauseAndGenerate();
     void comparison();
     void generation();
@@ -163,6 +165,63 @@ void TestMainWindow::badDataset()
     auto* detected = w.findChild<QLabel*>(QStringLiteral("datasetDetected"));
     QVERIFY(detected && detected->text().contains(QStringLiteral("missing.jsonl")));
     test::saveScreenshot(&w, QStringLiteral("bad_dataset"));
+}
+
+void TestMainWindow::huggingFaceCache()
+{
+    // CTest points HF_HUB_CACHE at the cache that hf_cache/cli_cache_layout lays out.
+    const QByteArray cache = qgetenv("HF_HUB_CACHE");
+    if (cache.isEmpty()) QSKIP("needs HF_HUB_CACHE set to the test cache (tests/ui/CMakeLists.txt sets it)");
+    MainWindow w;
+    showWindow(w);
+    auto* source = w.findChild<QComboBox*>(QStringLiteral("modelSource"));
+    auto* cached = w.findChild<QComboBox*>(QStringLiteral("modelCached"));
+    auto* message = w.findChild<QLabel*>(QStringLiteral("fieldMessage_model"));
+    auto* info = w.findChild<QLabel*>(QStringLiteral("modelInfo"));
+    QVERIFY(source && cached && message && info);
+    const int cacheSource = source->findText(QStringLiteral("Hugging Face cache"));
+    QVERIFY(cacheSource >= 0);
+
+    // Picking the source lists the cache; a pick stores Org/Name.
+    source->setCurrentIndex(cacheSource);
+    QVERIFY(cached->isVisibleTo(&w));
+    const int neox = cached->findData(QStringLiteral("EleutherAI/tiny-gpt-neox"));
+    QVERIFY(neox >= 0);
+    QVERIFY2(cached->itemText(neox).startsWith(QStringLiteral("EleutherAI/tiny-gpt-neox · gpt_neox · ")) &&
+                 cached->itemText(neox).endsWith(QStringLiteral(" KiB")),
+             qPrintable(cached->itemText(neox)));
+    cached->setCurrentIndex(neox);
+    QCOMPARE(QString::fromStdString(w.configPanel()->config().model), QStringLiteral("EleutherAI/tiny-gpt-neox"));
+    // The overview is read from the snapshot folder: the fixture's 165,632
+    // parameters, not the embedded model's millions.
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains(QStringLiteral("gpt_neox</b> · 165.6 k parameters")), kLoadTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(w.startAction()->isEnabled(), kLoadTimeoutMs);
+    test::saveScreenshot(w.configPanel(), QStringLiteral("hf_cache_config_form"));
+
+    // A config naming Org/Name opens on the cache source, even one the cache lacks.
+    RunConfig c = w.configPanel()->config();
+    c.model = "Qwen/tiny-qwen2";
+    w.configPanel()->setConfig(c);
+    QCOMPARE(source->currentIndex(), cacheSource);
+    QCOMPARE(cached->currentData().toString(), QStringLiteral("Qwen/tiny-qwen2"));
+    c.model = "EleutherAI/pythia-70m";
+    w.configPanel()->setConfig(c);
+    QCOMPARE(cached->currentData().toString(), QStringLiteral("EleutherAI/pythia-70m"));
+    QTRY_VERIFY_WITH_TIMEOUT(message->isVisibleTo(&w) && message->text().contains(QString::fromLocal8Bit(cache)), kLoadTimeoutMs);
+    QVERIFY(!w.startAction()->isEnabled());
+
+    // An empty cache says where it looked, and Start stays off rather than
+    // train the embedded model instead.
+    const QString absent = test::runsDir(QStringLiteral("hf-cache"), true) + QStringLiteral("/absent-hub");
+    qputenv("HF_HUB_CACHE", absent.toLocal8Bit());
+    source->setCurrentIndex(0);
+    source->setCurrentIndex(cacheSource);
+    qputenv("HF_HUB_CACHE", cache);
+    QVERIFY(!cached->isVisibleTo(&w));
+    QTRY_VERIFY_WITH_TIMEOUT(message->isVisibleTo(&w) && message->text().contains(QStringLiteral("No models in the Hugging Face cache ") + absent),
+                             kLoadTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.startAction()->isEnabled(), kLoadTimeoutMs);
+    test::saveScreenshot(w.configPanel(), QStringLiteral("hf_cache_empty"));
 }
 
 void TestMainWindow::shortRun()

@@ -1,0 +1,48 @@
+// Models that Hugging Face tools have already downloaded: where the hub cache
+// lives, what it holds, and which snapshot folder "Org/Name[@revision]" names.
+// The cache is only read, never written: downloading stays with those tools.
+//
+// Layout of one model in the cache:
+//   models--Org--Name/refs/main          a file holding a commit hash
+//   models--Org--Name/snapshots/<hash>/  the files, usually symlinks into blobs/
+//   models--Org--Name/blobs/<sha>        the contents, shared between snapshots
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+// Where huggingface_hub keeps its downloads: $HF_HUB_CACHE, else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+// ~/.cache/huggingface/hub. The folder need not exist.
+std::filesystem::path hfCacheDir();
+
+struct CachedModel {
+    std::string repoId;             // "Org/Name"
+    std::string revision;           // commit hash of the snapshot below
+    std::filesystem::path snapshot; // <cache>/models--Org--Name/snapshots/<hash>
+    std::int64_t sizeBytes = 0;     // bytes of the files the snapshot points to, each blob once
+    std::string architecture;       // config.json "model_type"; "" when it cannot be read
+    bool hasWeights = false;        // *.safetensors, the weights LoRA Lab loads
+    bool hasTokenizer = false;      // tokenizer.json or tokenizer.model
+};
+
+// The models in `cache` whose snapshot (refs/main, or the newest snapshot when
+// there is no main) has a config.json, sorted by repo id.
+std::vector<CachedModel> listCachedModels(const std::filesystem::path& cache);
+inline std::vector<CachedModel> listCachedModels() { return listCachedModels(hfCacheDir()); }
+
+// True when `spec` has the shape of a hub repo id, "Org/Name" or
+// "Org/Name@revision", and is not a path that exists on disk: a local folder
+// always wins over the cache.
+bool isHubModelSpec(const std::string& spec);
+
+// The snapshot folder of "Org/Name" (refs/main) or "Org/Name@revision" (a
+// ref name under refs/, or a commit hash under snapshots/) in hfCacheDir().
+// Throws Error naming the cache and the folder it looked for.
+std::filesystem::path resolveCachedModel(const std::string& spec);
+
+} // namespace loralab
