@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the ratio table of a bench/run_gpu_comparison.sh results directory (as Markdown)."""
+"""Prints the ratio table of a bench/run_gpu_comparison.sh or run_cpu_comparison.sh results directory (Markdown)."""
 import glob
 import json
 import os
@@ -13,17 +13,21 @@ def load(path):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench-results"
-    rows = {}
+    # <config>.<tool>.json, or <config>.<tool>.<round>.json when each was measured several times in turn:
+    # then the round with the median tokens/s stands for the tool.
+    runs = {}
     for path in sorted(glob.glob(os.path.join(out, "*.json"))):
-        name, tool = os.path.basename(path)[:-5].split(".", 1)
-        rows.setdefault(name, {})[tool] = load(path)
+        name, tool = os.path.basename(path)[:-5].split(".")[:2]
+        runs.setdefault(name, {}).setdefault(tool, []).append(load(path))
+    rows = {name: {tool: sorted(results, key=lambda r: r["tokens_per_s"])[len(results) // 2]
+                   for tool, results in tools.items()} for name, tools in runs.items()}
     print("| config | tool | tokens/s | step ms | peak GiB | first step s | vs PEFT eager | vs PEFT compile | of floor |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, tools in rows.items():
         if name.endswith("-floor"):
             continue
         floor = rows.get(name.split("-")[0] + "-floor", {}).get("floor-bf16")
-        for tool in ("loralab", "peft-eager", "peft-compile"):
+        for tool in ("loralab", "loralab-libtorch2", "peft-eager", "peft-compile"):
             r = tools.get(tool)
             if not r:
                 continue

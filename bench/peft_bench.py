@@ -43,7 +43,7 @@ def build_model(preset, dtype, device):
             num_attention_heads=p["heads"], num_key_value_heads=p["heads"], intermediate_size=p["inter"],
             rope_theta=1e6, rms_norm_eps=1e-6, max_position_embeddings=32768, tie_word_embeddings=True)
     torch.manual_seed(0)
-    model = transformers.AutoModelForCausalLM.from_config(config, torch_dtype=dtype)
+    model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
     return model.to(device), config
 
 

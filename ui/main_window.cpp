@@ -298,6 +298,13 @@ void MainWindow::connectPanels()
     connect(m_runs, &RunsPanel::overlayOpened, this, &MainWindow::showOverlay);
     connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueRun);
     connect(m_runs, &RunsPanel::failed, this, &MainWindow::showError);
+    connect(m_runs, &RunsPanel::exported, this, [this](const QString& out, const QString& summary) {
+        logEvent(tr("Exported %1: %2").arg(out, summary));
+        m_banner->showMessage(MessageBanner::Level::Info,
+                              tr("Exported the merged model to <b>%1</b>; transformers loads it with "
+                                 "<code>AutoModelForCausalLM.from_pretrained</code>. Details in Events.")
+                                  .arg(out.toHtmlEscaped()));
+    });
 
     // The first configuration settled before these connections existed.
     configSettled();

@@ -3,6 +3,7 @@
 #include "ui/config_widgets.h"
 #include "ui/task_runner.h"
 
+#include "engine/runner/tools.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -112,8 +113,12 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_overlay->setToolTip(tr("Draw two selected runs on the same charts"));
     m_continue = new QPushButton(tr("Continue training"));
     m_continue->setToolTip(tr("Resume an interrupted run from its last checkpoint"));
+    m_export = new QPushButton(tr("Export merged model…"));
+    m_export->setObjectName(QStringLiteral("exportMerged"));
+    m_export->setToolTip(tr("Write the run's best checkpoint as a Hugging Face model folder, the adapter folded "
+                            "into the base weights (transformers loads it with AutoModelForCausalLM)"));
     auto* showFolder = new QPushButton(tr("Show folder"));
-    for (QPushButton* b : {m_open, m_overlay, m_continue, showFolder}) actions->addWidget(b);
+    for (QPushButton* b : {m_open, m_overlay, m_continue, m_export, showFolder}) actions->addWidget(b);
     actions->addStretch(1);
     m_status = new QLabel;
     actions->addWidget(m_status);
@@ -130,6 +135,14 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     connect(m_open, &QPushButton::clicked, this, &RunsPanel::openSelected);
     connect(m_overlay, &QPushButton::clicked, this, &RunsPanel::overlaySelected);
     connect(m_continue, &QPushButton::clicked, this, &RunsPanel::continueSelected);
+    connect(m_export, &QPushButton::clicked, this, [this] {
+        const QStringList dirs = selectedDirs();
+        if (dirs.size() != 1) return;
+        const QString suggested = QFileInfo(dirs.first()).absoluteFilePath() + QStringLiteral("-merged");
+        const QString out = QFileDialog::getSaveFileName(this, tr("Export the merged model to a new folder"), suggested,
+                                                         QString(), nullptr, QFileDialog::ShowDirsOnly);
+        if (!out.isEmpty()) exportMerged(dirs.first(), out);
+    });
     connect(showFolder, &QPushButton::clicked, this, [this] {
         const QStringList dirs = selectedDirs();
         QDesktopServices::openUrl(QUrl::fromLocalFile(dirs.isEmpty() ? m_dir->text() : dirs.first()));
@@ -244,6 +257,7 @@ void RunsPanel::showDetails()
     const bool resumable = items.size() == 1 && !items.first()->data(kName, kGroupRole).toBool() &&
                            (items.first()->text(kStop) == tr("not finished") || items.first()->text(kStop) == QLatin1String("cancelled"));
     m_continue->setEnabled(resumable);
+    m_export->setEnabled(items.size() == 1 && !items.first()->data(kName, kGroupRole).toBool());
     if (items.size() != 1) {
         m_details->clear();
         return;
@@ -300,6 +314,31 @@ void RunsPanel::overlaySelected()
     const QStringList dirs = selectedDirs();
     if (dirs.size() != 2) return;
     readTwo(dirs[0], dirs[1], [this](const RunRecords& a, const RunRecords& b) { emit overlayOpened(a, b); });
+}
+
+void RunsPanel::exportMerged(const QString& runDir, const QString& outDir)
+{
+    m_status->setText(tr("Exporting %1…").arg(QFileInfo(outDir).fileName()));
+    m_export->setEnabled(false);
+    m_runner->post<MergedExport>(
+        [runDir, outDir] { return loralab::exportMerged(sstr(runDir), sstr(outDir), {}, {}); }, this,
+        [this](MergedExport e) {
+            const QString out = QString::fromStdString(e.outDir);
+            const QString summary =
+                e.method == "lora"
+                    ? tr("%1 parameters, the adapter of %2 merged into %3")
+                          .arg(formatCount(e.params), QString::fromStdString(e.checkpoint), QString::fromStdString(e.baseModel))
+                    : tr("%1 parameters, the full fine-tuning checkpoint %2")
+                          .arg(formatCount(e.params), QString::fromStdString(e.checkpoint));
+            m_status->setText(tr("Exported %1").arg(QFileInfo(out).fileName()));
+            showDetails();
+            emit exported(out, summary);
+        },
+        [this](const QString& m) {
+            m_status->clear();
+            showDetails();
+            emit failed(m);
+        });
 }
 
 void RunsPanel::continueSelected()

@@ -1,8 +1,8 @@
 // The Runs tab: the run folders under the runs directory, newest first,
 // with a comparison's two halves grouped under it. A run is reopened with
 // its charts, summary and samples; two runs can be overlaid; an interrupted
-// run can be continued from its last checkpoint. Folders are scanned and
-// read on a worker thread.
+// run can be continued from its last checkpoint, and a run exported as a model
+// transformers loads. Folders are scanned and read on a worker thread.
 #pragma once
 
 #include "ui/metatypes.h"
@@ -54,6 +54,9 @@ public:
     // Reads any run folder (not only those listed) and reports it as runOpened.
     void openDirectory(const QString& dir);
     void overlaySelected();
+    // Writes the selected run (its best checkpoint, else its last) as a Hugging
+    // Face model folder with the adapter merged in, on the worker thread.
+    void exportMerged(const QString& runDir, const QString& outDir);
 
     static QList<RunEntry> scan(const QString& runsDir);
 
@@ -64,6 +67,7 @@ signals:
     void groupOpened(const loralab::RunRecords& lora, const loralab::RunRecords& full, const QString& groupDir);
     void overlayOpened(const loralab::RunRecords& a, const loralab::RunRecords& b);
     void continueRequested(const QString& dir, const loralab::RunConfig& config);
+    void exported(const QString& outDir, const QString& summary);
     void failed(const QString& message);
 
 private:
@@ -82,6 +86,7 @@ private:
     QPushButton* m_open;
     QPushButton* m_overlay;
     QPushButton* m_continue;
+    QPushButton* m_export;
     QLabel* m_status;
     quint64 m_scanRequest = 0;
 };

@@ -1,5 +1,7 @@
 #include "ui/target_module_list.h"
 
+#include "engine/lora/adapter_config.h"
+
 #include <QCheckBox>
 #include <QListWidget>
 #include <QSet>
@@ -41,7 +43,13 @@ TargetModuleList::TargetModuleList(QWidget* parent) : QWidget(parent)
 
 void TargetModuleList::addItem(const QString& name, bool checked, bool head)
 {
-    auto* item = new QListWidgetItem(head ? tr("%1 (output head)").arg(name) : name, m_list);
+    // Adapter files name every head lm_head; say so where the model calls it otherwise.
+    const QString fileName = QString::fromLatin1(kAdapterHeadName);
+    auto* item = new QListWidgetItem(!head ? name
+                                     : name == fileName
+                                         ? tr("%1 (output head)").arg(name)
+                                         : tr("%1 (output head; the adapter file calls it %2)").arg(name, fileName),
+                                     m_list);
     item->setData(Qt::UserRole, name);
     item->setData(kHeadRole, head);
     item->setFlags(Qt::ItemIsUserCheckable | Qt::ItemIsEnabled);

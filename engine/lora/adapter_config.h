@@ -10,6 +10,12 @@
 
 namespace loralab {
 
+// What adapter files call the output head of every architecture: transformers
+// >= 5 and PEFT name it lm_head (GPT-NeoX checkpoints call the module
+// embed_out, and LoRA Lab's GPT-NeoX model keeps that name for the
+// checkpoints' sake). Both spellings are read; lm_head is written.
+inline constexpr const char* kAdapterHeadName = "lm_head";
+
 struct AdapterConfig {
     std::int64_t rank = 8;
     double alpha = 16.0;

@@ -47,12 +47,6 @@ std::vector<std::pair<std::string, torch::Tensor>> trainableParameters(CausalLMI
 void mergeLora(CausalLMImpl& net);
 void unmergeLora(CausalLMImpl& net);
 
-// What adapter files call the output head of every architecture: transformers
-// >= 5 and PEFT name it lm_head (GPT-NeoX checkpoints call it embed_out, and
-// LoRA Lab's GPT-NeoX model keeps that name for the checkpoint's sake). Both
-// spellings are read; lm_head is written.
-inline constexpr const char* kAdapterHeadName = "lm_head";
-
 // PEFT files: adapter_config.json and adapter_model.safetensors with keys
 // "base_model.model.<module>.lora_A.weight". Written atomically.
 void saveAdapter(CausalLMImpl& net, const AdapterConfig& config, const std::filesystem::path& dir);

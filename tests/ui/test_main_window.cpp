@@ -24,6 +24,8 @@
 #include <QProgressBar>
 #include <QSpinBox>
 #include <QSettings>
+#include <QPushButton>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -527,6 +529,25 @@ void TestMainWindow::reopenRun()
     QCOMPARE(w.chartsPanel()->stepPointCount(), 2 * static_cast<int>(records.steps.size()));
     QCOMPARE(w.summaryPanel()->table()->columnCount(), 3);
     test::saveScreenshot(&w, QStringLiteral("reopen_overlay"));
+
+    // Export merged model: a Hugging Face folder, whole; a second export into it is refused.
+    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
+    QVERIFY(panel->select(runDir));
+    auto* exportButton = panel->findChild<QPushButton*>(QStringLiteral("exportMerged"));
+    QVERIFY(exportButton && exportButton->isEnabled());
+    const QString out = test::runsDir(QStringLiteral("export"), true) + QStringLiteral("/merged");
+    QSignalSpy exported(panel, &RunsPanel::exported);
+    QSignalSpy failed(panel, &RunsPanel::failed);
+    panel->exportMerged(runDir, out);
+    QVERIFY(exported.wait(kLoadTimeoutMs));
+    QCOMPARE(exported.first().first().toString(), out);
+    for (const char* file : {"config.json", "model.safetensors", "tokenizer.model"})
+        QVERIFY2(QFileInfo::exists(out + QLatin1Char('/') + QLatin1String(file)), file);
+    QVERIFY(w.banner()->isVisibleTo(&w));
+    test::saveScreenshot(&w, QStringLiteral("export_merged"));
+    panel->exportMerged(runDir, out);
+    QVERIFY(failed.wait(kLoadTimeoutMs));
+    QVERIFY(failed.first().first().toString().contains(QStringLiteral("already exists")));
 }
 
 QTEST_MAIN(TestMainWindow)
