@@ -10,6 +10,7 @@
 #include "engine/runner/workbench.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "engine/util/units.h"
 
 #include <algorithm>
 #include <iomanip>
@@ -170,7 +171,20 @@ int runGenerate(const Args& args)
 {
     const std::string device = applyRuntimeOptions(args);
     const std::string spec = requireModel(args, "generate");
-    if (!args.has("prompt")) throw Error("generate needs --prompt");
+    if (args.has("prompt") == args.has("prompt-file"))
+        throw Error("generate needs a prompt: --prompt TEXT, or --prompt-file FILE (- reads standard input)");
+    std::string promptText = args.get("prompt");
+    if (args.has("prompt-file")) {
+        const std::string file = args.get("prompt-file");
+        if (file == "-") {
+            std::ostringstream in;
+            in << std::cin.rdbuf();
+            promptText = in.str();
+        } else {
+            promptText = readTextFile(file);
+        }
+        if (promptText.empty()) throw fileError(file == "-" ? "standard input" : file, "holds no prompt text");
+    }
     LoadOptions load;
     load.device = resolveDevice(device);
     load.dtype = parseDType(args.get("dtype", "fp32"));
@@ -188,7 +202,7 @@ int runGenerate(const Args& args)
     if (args.has("stop")) sampling.stopStrings.push_back(args.get("stop"));
 
     const bool json = args.has("json");
-    const auto prompt = model.tokenizer->encode(args.get("prompt"));
+    const auto prompt = model.tokenizer->encode(promptText);
     const GenerationResult result = generate(*model.net, model.tokenizer.get(), prompt, sampling, [&](const std::string& piece) {
         if (!json) std::cout << piece << std::flush;
         return true;
@@ -197,22 +211,10 @@ int runGenerate(const Args& args)
         std::cout << Json{{"ids", result.ids}, {"text", result.text}, {"stop_reason", result.stopReason}}.dump() << "\n";
     else
         std::cout << "\n";
+    if (result.stopReason == "context_full")
+        std::cerr << "generate: stopped after " << result.ids.size() << " tokens: prompt and answer fill the model's context of "
+                  << model.config.maxPositions << " tokens\n";
     return 0;
-}
-
-// Sizes from model files to GPU memory: "318.1 KiB", "1.2 GiB".
-std::string bytesText(std::int64_t bytes)
-{
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    std::size_t unit = 0;
-    while (value >= 1024.0 && unit + 1 < std::size(units)) {
-        value /= 1024.0;
-        ++unit;
-    }
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(unit == 0 ? 0 : 1) << value << " " << units[unit];
-    return out.str();
 }
 
 int runModels(const Args& args)
@@ -320,9 +322,10 @@ std::vector<Command> modelCommands()
         {"detokenize", "detokenize MODEL --ids 1,2,3", "text of token ids",
          {{"ids", "LIST", "comma-separated token ids"}, {"json", "", "print {\"text\": ...}"}},
          runDetokenize},
-        {"generate", "generate MODEL --prompt STR [options]", "continue a prompt, streaming the text",
+        {"generate", "generate MODEL --prompt STR | --prompt-file FILE [options]", "continue a prompt, streaming the text",
          {{"prompt", "STR", "the prompt"},
-          {"max-new-tokens", "N", "tokens to generate (default 64)"},
+          {"prompt-file", "FILE", "read the prompt from FILE (- for standard input)"},
+          {"max-new-tokens", "N", "tokens to generate (default 64; it stops where the context is full)"},
           {"temperature", "T", "0 for greedy decoding (default 0)"},
           {"top-p", "P", "nucleus sampling mass (default 1)"},
           {"top-k", "K", "sample among the K likeliest tokens (default 0: all)"},

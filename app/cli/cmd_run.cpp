@@ -29,7 +29,14 @@ std::string runHelp()
 
 RunConfig configFrom(const Args& args)
 {
-    RunConfig config = args.positional().empty() ? RunConfig() : loadRunConfig(args.positional()[0]);
+    // A resumed run continues with its own configuration; the options below
+    // may change how (threads, device) and how far (max_steps) it goes.
+    if (args.has("resume") && !args.positional().empty())
+        throw Error("--resume continues a run with its own config.json; give no CONFIG file with it "
+                    "(--max-steps N continues a finished run further)");
+    RunConfig config = args.has("resume") ? loadRunConfig(args.get("resume") + "/config.json")
+                       : args.positional().empty() ? RunConfig()
+                                                   : loadRunConfig(args.positional()[0]);
     if (args.has("threads")) config.threads = static_cast<int>(args.getInt("threads", 0));
     if (args.has("device")) config.device = args.get("device");
     if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");

@@ -8,6 +8,7 @@
 #include "engine/util/process.h"
 
 #include <iostream>
+#include <new>
 
 namespace {
 
@@ -65,7 +66,14 @@ int main(int argc, char** argv)
         } catch (const loralab::Error& e) {
             std::cerr << "loralab-cli " << name << ": error: " << e.what() << "\n";
             return 1;
+        } catch (const std::bad_alloc&) {
+            std::cerr << "loralab-cli " << name << ": error: out of memory\n";
+            return 1;
         } catch (const std::exception& e) {
+            if (const std::string oom = loralab::outOfMemoryMessage(e.what()); !oom.empty()) {
+                std::cerr << "loralab-cli " << name << ": error: " << oom << "\n";
+                return 1;
+            }
             std::cerr << "loralab-cli " << name << ": internal error: " << e.what() << "\n";
             return 3;
         }

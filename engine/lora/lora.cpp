@@ -105,6 +105,12 @@ std::vector<LoraTargetInfo> applyLora(CausalLMImpl& net, const AdapterConfig& co
         if (std::find(targets.begin(), targets.end(), name) == targets.end()) continue;
         LoraSettings s;
         s.rank = rankFor(config, name);
+        // B A has rank min(in, out) at most; a larger r only costs memory.
+        const std::int64_t most = std::min(linear->inFeatures(), linear->outFeatures());
+        if (s.rank > most)
+            throw Error("lora_r " + std::to_string(s.rank) + " is larger than layer " + name + " can use (" +
+                        std::to_string(linear->inFeatures()) + " -> " + std::to_string(linear->outFeatures()) +
+                        ": rank " + std::to_string(most) + " at most); lower lora_r or leave that layer out");
         s.alpha = alphaFor(config, name);
         s.dropout = config.dropout;
         s.rsLora = config.useRsLora;

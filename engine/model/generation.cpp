@@ -95,9 +95,21 @@ GenerationResult generate(CausalLMImpl& net, const Tokenizer* tokenizer, const s
                           const SamplingOptions& options, const TextCallback& onText)
 {
     if (promptIds.empty()) throw Error("generation needs a non-empty prompt");
+    if (const auto problems = samplingProblems(options); !problems.empty()) {
+        std::string text = "sampling settings:";
+        for (const auto& p : problems) text += " " + p + ";";
+        throw Error(text);
+    }
     const auto vocab = net.config().vocabSize;
     for (const auto id : promptIds)
         if (id < 0 || id >= vocab) throw Error("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    // Positions past the context have no trained position (rotary tables and
+    // attention end there): the prompt must leave room, and generation stops
+    // when the context is full.
+    const auto context = net.config().maxPositions;
+    if (context > 0 && static_cast<std::int64_t>(promptIds.size()) >= context)
+        throw Error("the prompt has " + std::to_string(promptIds.size()) + " tokens, and the model's context is " +
+                    std::to_string(context) + " (max_position_embeddings): no room is left to generate; shorten the prompt");
 
     torch::NoGradGuard noGrad;
     const bool wasTraining = net.is_training();
@@ -112,6 +124,10 @@ GenerationResult generate(CausalLMImpl& net, const Tokenizer* tokenizer, const s
     std::size_t emitted = 0;
     result.stopReason = "max_tokens";
     for (std::int64_t step = 0; step < options.maxNewTokens; ++step) {
+        if (context > 0 && static_cast<std::int64_t>(history.size()) >= context) {
+            result.stopReason = "context_full";
+            break;
+        }
         const torch::Tensor hidden = net.hiddenStates(input, {}, &cache);
         const torch::Tensor last = net.logits(hidden.select(1, hidden.size(1) - 1)).to(torch::kCPU, torch::kFloat64);
         const double* row = last.data_ptr<double>();

@@ -72,6 +72,39 @@ std::int64_t ModelConfig::rotaryDims() const
     return static_cast<std::int64_t>(static_cast<double>(headDim) * rotaryFraction);
 }
 
+std::int64_t ModelConfig::parameterCount() const
+{
+    const std::int64_t H = hiddenSize, q = numHeads * headDim, kv = numKvHeads * headDim;
+    std::int64_t layer = H * q + 2 * H * kv + q * H;                       // q, k, v, o
+    layer += (qkvBias ? q + 2 * kv : 0) + (outputProjBias ? H : 0);
+    const bool gated = architecture != Architecture::GptNeoX;              // SwiGLU: gate, up, down
+    layer += (gated ? 3 : 2) * H * intermediateSize + (mlpBias ? intermediateSize + H : 0);
+    layer += architecture == Architecture::GptNeoX ? 4 * H : 2 * H;        // two norms (LayerNorm has a bias)
+    const std::int64_t finalNorm = architecture == Architecture::GptNeoX ? 2 * H : H;
+    return vocabSize * H * (tieWordEmbeddings ? 1 : 2) + numLayers * layer + finalNorm;
+}
+
+namespace {
+
+// Sizes past these describe no model LoRA Lab could hold (the largest released
+// models stay one to two orders of magnitude below each); a config.json that
+// exceeds one is refused before anything is built from it.
+void checkBounds(const ModelConfig& c, const std::string& path)
+{
+    const std::pair<const char*, std::pair<std::int64_t, std::int64_t>> limits[] = {
+        {"vocab_size", {c.vocabSize, 4 << 20}},         {"hidden_size", {c.hiddenSize, 1 << 16}},
+        {"intermediate_size", {c.intermediateSize, 1 << 20}}, {"num_hidden_layers", {c.numLayers, 1024}},
+        {"num_attention_heads", {c.numHeads, 1024}},     {"head_dim", {c.headDim, 4096}},
+        {"max_position_embeddings", {c.maxPositions, 1 << 24}},
+    };
+    for (const auto& [key, value] : limits)
+        if (value.first > value.second)
+            throw fileError(path, std::string("config key '") + key + "' is " + std::to_string(value.first) +
+                                      ", more than LoRA Lab accepts (" + std::to_string(value.second) + ")");
+}
+
+} // namespace
+
 ModelConfig parseModelConfig(const std::string& text, const std::string& path)
 {
     const Json j = parseJsonObject<Json>(text, path);
@@ -102,6 +135,8 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
     if (c.numHeads % c.numKvHeads != 0)
         throw fileError(path, "num_attention_heads is not a multiple of num_key_value_heads");
     c.maxPositions = get<std::int64_t>(j, "max_position_embeddings", 2048, path);
+    if (c.maxPositions <= 0) throw fileError(path, "config key 'max_position_embeddings' must be positive");
+    checkBounds(c, path);
     c.hiddenAct = get<std::string>(j, "hidden_act", c.architecture == Architecture::GptNeoX ? "gelu" : "silu", path);
     c.tieWordEmbeddings = get<bool>(j, "tie_word_embeddings", false, path);
     c.bosTokenId = tokenId(j, "bos_token_id");

@@ -39,6 +39,8 @@ struct ModelConfig {
     std::string nameOrPath;             // where it came from, for adapters and messages
 
     std::int64_t rotaryDims() const;
+    // Parameters the model has, from the shapes alone (no module is built).
+    std::int64_t parameterCount() const;
 };
 
 // Parses config.json text; `path` labels errors. Unknown architectures fail

@@ -3,7 +3,9 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/util/error.h"
+#include "engine/train/memory.h"
 #include "engine/util/torch_compat.h"
+#include "engine/util/units.h"
 
 #include <cstdlib>
 #include <limits>
@@ -50,9 +52,8 @@ std::string storedName(const CheckpointWeights& weights, const std::string& name
 
 } // namespace
 
-std::vector<std::string> loadWeights(CausalLMImpl& net, const std::filesystem::path& dir)
+std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights& weights, const std::filesystem::path& dir)
 {
-    const CheckpointWeights weights(dir);
     std::set<std::string> used;
     torch::NoGradGuard noGrad;
     for (auto& [name, param] : net.uniqueParameters()) {
@@ -75,41 +76,51 @@ std::vector<std::string> loadWeights(CausalLMImpl& net, const std::filesystem::p
 
 namespace {
 
-std::string gib(std::int64_t bytes)
+// Checks made before a model is built, from config.json and the files'
+// headers alone: a config.json that describes more parameters than its weight
+// files hold, or weights that do not fit in the device's free memory, are
+// refused before anything is allocated, naming the figures.
+void checkBeforeBuilding(const std::string& spec, const ModelConfig& config, const LoadOptions& options,
+                         const CheckpointWeights* weights)
 {
-    std::ostringstream out;
-    out.precision(1);
-    out << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
-    return out.str();
-}
-
-// A model whose weights alone exceed the GPU's free memory is refused before
-// any of it is allocated, naming the device and what it would need.
-void checkFitsOnDevice(const std::string& spec, const ModelConfig& config, const LoadOptions& options)
-{
-    if (!options.device.is_cuda()) return;
-    const auto shape = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
-    std::int64_t params = 0;
-    for (const auto& [name, p] : shape->uniqueParameters()) params += p.numel();
+    const std::int64_t params = config.parameterCount();
+    if (weights) {
+        std::int64_t stored = 0;
+        for (const auto& name : weights->names()) {
+            std::int64_t n = 1;
+            for (const auto d : weights->entry(name).shape) n *= d;
+            stored += n;
+        }
+        // Only a config.json far larger than its weights is refused here, before
+        // anything is built; a weight or two missing is named when loading.
+        if (params > 2 * stored + 4096)
+            throw fileError(spec, "config.json describes a " + std::string(architectureName(config.architecture)) + " model of " +
+                                      std::to_string(params) + " parameters, but the weight files hold only " +
+                                      std::to_string(stored) + "; config.json does not belong to these weights");
+    }
     const std::int64_t need = params * static_cast<std::int64_t>(c10::elementSize(options.dtype));
-    const auto gpu = compat::cudaDeviceInfo(options.device.has_index() ? options.device.index() : 0);
-    if (need > gpu.freeBytes)
-        throw Error(spec + ": its weights need " + gib(need) + " in " + std::string(c10::toString(options.dtype)) +
-                    " (before gradients, optimizer state and activations), but " + options.device.str() + " (" +
-                    gpu.name + ") has " + gib(gpu.freeBytes) + " free of " + gib(gpu.totalBytes) +
-                    "; use a smaller model, --dtype bf16, or another GPU");
+    if (options.device.is_meta()) return;
+    const std::int64_t free = availableMemory(options.device);
+    if (free > 0 && need > free)
+        throw Error(spec + ": its weights need " + bytesText(need) + " in " + std::string(c10::toString(options.dtype)) +
+                    " (before gradients, optimizer state and activations), but " + memoryPlace(options.device) + " has " +
+                    bytesText(free) + " free; use a smaller model" + (options.dtype == torch::kFloat32 ? ", --dtype bf16" : "") +
+                    (options.device.is_cuda() ? ", or another GPU" : ""));
 }
 
 } // namespace
 
 LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
 {
+    if (options.dtype == torch::kHalf && !options.device.is_cuda())
+        throw Error("dtype fp16 needs a GPU: LibTorch's CPU kernels lack half-precision layers (layer norm among "
+                    "them); on the CPU use bf16 (the same memory) or fp32");
     LoadedModel out;
     const auto tensorOptions = torch::TensorOptions().dtype(options.dtype).device(options.device);
     if (isPresetName(spec)) {
         out.config = presetConfig(spec);
         if (options.vocabSize > 0) out.config.vocabSize = options.vocabSize;
-        checkFitsOnDevice(spec, out.config, options);
+        checkBeforeBuilding(spec, out.config, options, nullptr);
         torch::manual_seed(options.seed);
         out.net = buildCausalLM(out.config, tensorOptions);
         out.net->initRandom();
@@ -120,10 +131,11 @@ LoadedModel loadModel(const std::string& spec, const LoadOptions& options)
     if (!std::filesystem::is_directory(out.dir))
         throw fileError(spec, std::filesystem::exists(out.dir) ? "is not a model directory" : "model directory not found");
     out.config = loadModelConfig(out.dir);
-    checkFitsOnDevice(spec, out.config, options);
+    const CheckpointWeights weights(out.dir);
+    checkBeforeBuilding(spec, out.config, options, &weights);
     out.net = buildCausalLM(out.config, tensorOptions);
-    for (const auto& key : loadWeights(*out.net, out.dir)) out.notes.push_back("ignored checkpoint weight '" + key + "'");
-    out.storedDType = stDTypeName(CheckpointWeights(out.dir).storedDType());
+    for (const auto& key : loadWeights(*out.net, weights, out.dir)) out.notes.push_back("ignored checkpoint weight '" + key + "'");
+    out.storedDType = stDTypeName(weights.storedDType());
     if (options.vocabSize > 0 && options.vocabSize != out.config.vocabSize) {
         out.net->resizeVocab(options.vocabSize);
         out.config = out.net->config();

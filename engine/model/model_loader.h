@@ -34,9 +34,12 @@ struct LoadedModel {
 // `spec` is a model directory or "preset:<name>".
 LoadedModel loadModel(const std::string& spec, const LoadOptions& options = {});
 
+class CheckpointWeights;
+
 // Copies checkpoint weights into the module's parameters, checking names and
-// shapes. Returns the checkpoint keys that were not used.
-std::vector<std::string> loadWeights(CausalLMImpl& net, const std::filesystem::path& dir);
+// shapes (`dir` names the checkpoint in messages). Returns the checkpoint keys
+// that were not used.
+std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights& weights, const std::filesystem::path& dir);
 
 // "cpu", "cuda", "cuda:1" or "auto" (CUDA when present).
 torch::Device resolveDevice(const std::string& name);

@@ -2,6 +2,7 @@
 // and the window (no LibTorch here).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,5 +19,22 @@ struct SamplingOptions {
     bool stopAtEos = true;
     std::vector<std::string> stopStrings;
 };
+
+// What is wrong with `o`, one message per setting ("temperature nan: must be a
+// finite number >= 0"); empty when generation can use it.
+inline std::vector<std::string> samplingProblems(const SamplingOptions& o)
+{
+    std::vector<std::string> out;
+    const auto bad = [&](const std::string& name, double value, const char* rule) {
+        out.push_back(name + " " + std::to_string(value) + ": " + rule);
+    };
+    if (o.maxNewTokens < 0) bad("max_new_tokens", static_cast<double>(o.maxNewTokens), "must be 0 or more");
+    if (!std::isfinite(o.temperature) || o.temperature < 0) bad("temperature", o.temperature, "must be a finite number >= 0 (0: greedy)");
+    if (!std::isfinite(o.topP) || o.topP <= 0 || o.topP > 1) bad("top_p", o.topP, "must be in (0, 1]");
+    if (o.topK < 0) bad("top_k", static_cast<double>(o.topK), "must be 0 (no limit) or more");
+    if (!std::isfinite(o.repetitionPenalty) || o.repetitionPenalty <= 0)
+        bad("repetition_penalty", o.repetitionPenalty, "must be a finite number > 0 (1: none)");
+    return out;
+}
 
 } // namespace loralab

@@ -2,6 +2,7 @@
 #include "engine/runner/run_setup.h"
 
 #include "engine/runner/resources.h"
+#include "engine/train/loss.h"
 #include "engine/util/error.h"
 
 #include <sstream>
@@ -34,13 +35,17 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
     out.sourceDir = out.model.dir.string();
     // Presets have random weights and no tokenizer of their own; any tokenizer
     // whose ids fit the vocabulary serves for timing and memory experiments.
+    std::string tokenizerFrom = out.spec;
     if (!config.tokenizer.empty() || !out.model.tokenizer) {
-        const std::string from = config.tokenizer.empty() ? resolveModelSpec("default") : config.tokenizer;
-        out.model.tokenizer = loadTokenizer(from);
-        if (out.model.tokenizer->vocabSize() > out.model.config.vocabSize)
-            throw Error("the tokenizer of " + from + " has " + std::to_string(out.model.tokenizer->vocabSize()) +
-                        " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize));
+        tokenizerFrom = config.tokenizer.empty() ? resolveModelSpec("default") : config.tokenizer;
+        out.model.tokenizer = loadTokenizer(tokenizerFrom);
     }
+    // Token ids past the embedding would fail mid-run ("index out of range").
+    if (out.model.tokenizer->vocabSize() > out.model.config.vocabSize)
+        throw Error("the tokenizer of " + tokenizerFrom + " has " + std::to_string(out.model.tokenizer->vocabSize()) +
+                    " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize) +
+                    (config.vocabSize > 0 ? " (vocab_size " + std::to_string(config.vocabSize) + ")" : std::string()) +
+                    "; vocab_size must be at least " + std::to_string(out.model.tokenizer->vocabSize()));
     if (config.method == "lora" || config.method == "dpo") {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
@@ -92,6 +97,13 @@ std::vector<TokenizedExample> tokenizeAll(const Tokenizer& tokenizer, const Data
     return out;
 }
 
+std::string shortNumber(double value)
+{
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
 std::string describe(const char* role, const Dataset& d)
 {
     std::ostringstream out;
@@ -120,16 +132,39 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     if (!files.test.empty() && std::filesystem::exists(files.test))
         d.test = loadDataset(files.test, format == DatasetFormat::Auto ? d.train.format : format);
     if (d.train.examples.empty()) throw fileError(d.train.path, "leaves no training examples after the validation split");
+    d.noValidation = files.validation.empty() && config.validationFraction == 0.0;
+    const auto noMeasure = [&](const std::string& what) {
+        return fileError(d.validation.path, what + "; give a validation file, raise validation_fraction (now " +
+                                                shortNumber(config.validationFraction) +
+                                                "), or set validation_fraction to 0 to train without validation "
+                                                "(no evaluations, no early stopping)");
+    };
+    if (!d.noValidation && d.validation.examples.empty())
+        throw noMeasure(files.validation.empty()
+                            ? "the held-out share of " + std::to_string(d.train.examples.size()) + " examples is empty"
+                            : std::string("has no examples"));
     if (config.method == "dpo" && !d.train.hasRejected())
         throw fileError(d.train.path, "has no rejected answers; DPO needs preference pairs (HH-RLHF chosen/rejected or "
                                       "prompt/chosen/rejected JSONL)");
     d.notes.push_back(describe("training data", d.train));
-    d.notes.push_back(describe("validation data", d.validation));
+    if (d.noValidation)
+        d.notes.push_back("no validation set (validation_fraction 0): no evaluations, no early stopping, no best checkpoint");
+    else
+        d.notes.push_back(describe("validation data", d.validation));
     if (!d.test.examples.empty()) d.notes.push_back(describe("test data", d.test));
     if (config.method == "dpo" || !tokenizer) return d;
 
     d.trainTokens = tokenizeAll(*tokenizer, d.train, config);
     d.validationTokens = tokenizeAll(*tokenizer, d.validation, config);
+    if (!d.noValidation) {
+        std::int64_t counted = 0;
+        for (const auto& t : d.validationTokens)
+            for (std::size_t i = 1; i < t.labels.size(); ++i) counted += t.labels[i] != kIgnoreIndex;
+        if (counted == 0)
+            throw noMeasure(d.text() ? std::string("leaves nothing to score: no validation line has two tokens or more")
+                                     : "has no answer token that counts in the loss at max_len " +
+                                           std::to_string(config.maxLen));
+    }
     if (d.trainTokens.empty())
         throw fileError(d.train.path, "gives no training sequence at max_len " + std::to_string(config.maxLen) +
                                           " (the text is shorter than one block)");

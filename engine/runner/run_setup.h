@@ -34,13 +34,18 @@ struct PreparedData {
     std::vector<TokenizedExample> trainTokens;
     std::vector<TokenizedExample> validationTokens;
     std::vector<std::string> notes; // for the event log: sizes, skipped lines, truncation
+    // validation_fraction 0 and no validation file: the run trains without
+    // evaluations, and so without early stopping or a best checkpoint.
+    bool noValidation = false;
     bool text() const { return train.isText(); }
     // Examples answered in samples: the test split when there is one, else validation.
     const std::vector<Example>& sampleExamples() const;
 };
 
 // Loads the data files of the config; tokenizes them unless the method does
-// its own tokenization (dpo).
+// its own tokenization (dpo). A validation set that was asked for (a file, or
+// validation_fraction > 0) but holds nothing to measure (no examples, or no
+// token that counts in the loss) is an error that says what to change.
 PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer);
 
 TokenizeOptions tokenizeOptions(const RunConfig& config);

@@ -11,11 +11,13 @@
 #include "engine/train/checkpoint_store.h"
 #include "engine/train/memory.h"
 #include "engine/util/error.h"
+#include "engine/util/units.h"
 
 #include <chrono>
 #include <cmath>
 #include <deque>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -109,6 +111,35 @@ void checkConfig(const RunConfig& config)
 
 Method trainingMethod(const RunConfig& c) { return c.method == "full" ? Method::Full : Method::Lora; }
 
+// The configuration a resumed run continues with: its own, as its config.json
+// holds it, with the threads and device of `requested` and, to continue a
+// finished run, a larger max_steps or epochs. A request that differs in
+// anything else would be another run, and is refused by key.
+RunConfig resumedConfig(const RunConfig& requested, const std::string& resumeDir)
+{
+    const std::string path = (std::filesystem::path(resumeDir) / "config.json").string();
+    RunConfig stored = loadRunConfig(path);
+    RunConfig comparable = requested;
+    comparable.threads = stored.threads;
+    comparable.device = stored.device;
+    comparable.maxSteps = stored.maxSteps;
+    comparable.epochs = stored.epochs;
+    const auto mine = nlohmann::json::parse(runConfigToJson(comparable));
+    const auto theirs = nlohmann::json::parse(runConfigToJson(stored));
+    std::string differing;
+    for (auto it = theirs.begin(); it != theirs.end(); ++it)
+        if (!mine.contains(it.key()) || mine[it.key()] != it.value())
+            differing += (differing.empty() ? "" : ", ") + it.key();
+    if (!differing.empty())
+        throw fileError(path, "a resumed run keeps its configuration, but the request changes " + differing +
+                                  "; only max_steps, epochs, threads and device may change (start a new run for the rest)");
+    stored.threads = requested.threads;
+    stored.device = requested.device;
+    stored.maxSteps = requested.maxSteps;
+    stored.epochs = requested.epochs;
+    return stored;
+}
+
 // Everything one run holds while it goes.
 class Run {
 public:
@@ -116,12 +147,14 @@ public:
         : m_config(config), m_control(control), m_callbacks(callbacks), m_resume(!resumeDir.empty()),
           m_device(resolveDevice(config.device)), m_model(prepareModel(config, m_device)),
           m_data(prepareData(config, m_model.model.tokenizer.get())),
-          m_early(config.patience, config.minDelta, config.earlyStoppingMetric == "accuracy"),
-          m_dir(m_resume ? RunDirectory::open(resumeDir) : RunDirectory::create(config.runsDir, config.name)),
-          m_store(m_dir.checkpoints())
+          m_early(config.patience, config.minDelta, config.earlyStoppingMetric == "accuracy")
     {
         CausalLMImpl& net = *m_model.model.net;
         const Tokenizer* tokenizer = m_model.model.tokenizer.get();
+        const std::int64_t context = m_model.model.config.maxPositions;
+        if (context > 0 && config.maxLen > context)
+            throw Error("max_len " + std::to_string(config.maxLen) + " is longer than the context of " + config.model + " (" +
+                        std::to_string(context) + " tokens, max_position_embeddings); lower max_len");
         if (!tokenizer) throw Error(config.model + " has no tokenizer, so it cannot read a dataset; use a model directory");
         if (config.method == "dpo")
             m_objective = makeDpoObjective(net, m_data, *tokenizer, config, m_device);
@@ -138,6 +171,19 @@ public:
         m_trainer = std::make_unique<Trainer>(m_model.model.net, tc);
         m_cursor = std::make_unique<DataCursor>(m_objective->trainCount(), config.seed);
         m_estimate = estimateMemory(net, config, std::min(config.maxLen, m_objective->longestSequence()));
+        // The weights are in memory already; what a step adds must fit beside them.
+        const std::int64_t more = m_estimate.total() - m_estimate.weightBytes;
+        if (const std::int64_t free = availableMemory(m_device); free > 0 && more > free)
+            throw Error("a training step needs about " + bytesText(more) + " beside the weights (gradients " +
+                        bytesText(m_estimate.gradientBytes) + ", optimizer state " + bytesText(m_estimate.optimizerBytes) +
+                        ", activations " + bytesText(m_estimate.activationBytes) + " at batch_size " +
+                        std::to_string(config.batchSize) + " x max_len " + std::to_string(config.maxLen) + "), but " +
+                        memoryPlace(m_device) + " has " + bytesText(free) +
+                        " free; lower batch_size or max_len, or train with LoRA or in bf16");
+        if (m_data.noValidation) m_config.earlyStopping = false;
+        // Everything above can refuse the configuration; only now does the run get a directory.
+        m_dir.emplace(m_resume ? RunDirectory::open(resumeDir) : RunDirectory::create(config.runsDir, config.name));
+        m_store.emplace(m_dir->checkpoints());
     }
 
     RunResult execute();
@@ -145,7 +191,7 @@ public:
 private:
     void event(const std::string& message)
     {
-        m_dir.logEvent(message);
+        m_dir->logEvent(message);
         if (m_callbacks.onEvent) m_callbacks.onEvent(message);
     }
     nlohmann::json checkpointState() const
@@ -154,7 +200,7 @@ private:
                 {"early_stopping", {{"has_best", m_early.hasBest()}, {"best", m_early.best()}, {"since_best", m_early.evalsSinceBest()}}},
                 {"best_step", m_bestStep}};
     }
-    void saveCheckpoint(const std::string& label, bool withOptimizer);
+    void saveCheckpoint(const std::string& label);
     void resumeFromLast();
     bool waitWhilePaused();
     void applyControlChanges();
@@ -175,8 +221,8 @@ private:
     std::unique_ptr<Trainer> m_trainer;
     std::unique_ptr<DataCursor> m_cursor;
     EarlyStopping m_early;
-    RunDirectory m_dir;
-    CheckpointStore m_store;
+    std::optional<RunDirectory> m_dir;    // created once the configuration is accepted
+    std::optional<CheckpointStore> m_store;
     MemoryEstimate m_estimate;
     std::int64_t m_totalSteps = 0;
     std::int64_t m_bestStep = 0;
@@ -184,6 +230,7 @@ private:
     double m_lastValLoss = -1.0;
     double m_bestValLoss = -1.0;
     double m_bestAccuracy = -1.0;
+    double m_priorSeconds = 0.0; // wall time of the sessions before a resume
     std::string m_stopReason = "completed";
     std::vector<SampleRecord> m_samples;
     std::deque<double> m_recentStepMs;
@@ -191,28 +238,49 @@ private:
     Clock::time_point m_start = Clock::now();
 };
 
-void Run::saveCheckpoint(const std::string& label, bool withOptimizer)
+void Run::saveCheckpoint(const std::string& label)
 {
+    // Every checkpoint carries what a resume needs (optimizer moments, data
+    // position, early-stopping state): "best" and "last" may be one directory,
+    // and either may be the one a continued run starts from.
     const std::int64_t step = m_trainer->stepCount();
-    m_store.commit(label, step, [&](const std::filesystem::path& dir) {
-        m_trainer->saveCheckpoint(dir, checkpointState(), withOptimizer, m_model.sourceDir, m_model.spec);
+    m_store->commit(label, step, [&](const std::filesystem::path& dir) {
+        m_trainer->saveCheckpoint(dir, checkpointState(), /*withOptimizer=*/true, m_model.sourceDir, m_model.spec);
     });
     if (label == "last") m_lastSaved = step;
 }
 
 void Run::resumeFromLast()
 {
-    const auto last = m_store.resolve("last");
-    if (!last) throw fileError(m_dir.checkpoints().string(), "holds no complete 'last' checkpoint to resume from");
+    const auto last = m_store->resolve("last");
+    if (!last) throw fileError(m_dir->checkpoints().string(), "holds no complete 'last' checkpoint to resume from");
     const nlohmann::json extra = m_trainer->loadCheckpoint(*last);
+    const RunRecords before = readRunDirectory(m_dir->path().string());
+    // A finished run stays as it is unless it is given more steps to take.
+    if (m_trainer->stepCount() >= m_totalSteps)
+        throw Error(m_dir->path().string() + ": the run already took its " + std::to_string(m_trainer->stepCount()) +
+                    " steps (max_steps " + std::to_string(m_totalSteps) +
+                    "); continue it with a larger max_steps (loralab-cli run --resume DIR --max-steps N)");
     m_cursor->restore(extra.at("cursor"));
     const auto& es = extra.at("early_stopping");
-    m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(), es.at("since_best").get<std::int64_t>());
+    std::int64_t sinceBest = es.at("since_best").get<std::int64_t>();
+    // An early-stopped run that is continued gets its patience afresh; it
+    // would otherwise stop again at its first evaluation.
+    const bool restartPatience = m_config.earlyStopping && sinceBest >= m_config.patience;
+    if (restartPatience) sinceBest = 0;
+    m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(), sinceBest);
     m_bestStep = extra.value("best_step", std::int64_t{0});
     m_lastSaved = m_trainer->stepCount();
-    m_dir.truncateMetricsAfter(m_lastSaved);
-    for (const auto& r : readRunDirectory(m_dir.path().string()).steps) m_totals.add(r);
+    if (before.hasSummary) m_priorSeconds = before.summary.seconds;
+    m_dir->truncateMetricsAfter(m_lastSaved);
+    for (const auto& r : readRunDirectory(m_dir->path().string()).steps) m_totals.add(r);
     event("resumed from " + last->filename().string() + " at step " + std::to_string(m_lastSaved));
+    if (restartPatience) event("early stopping's patience starts again (" + std::to_string(m_config.patience) + " evaluations)");
+    const RunConfig stored = loadRunConfig((m_dir->path() / "config.json").string());
+    if (stored.maxSteps != m_config.maxSteps || stored.epochs != m_config.epochs) {
+        m_dir->writeConfig(runConfigToJson(m_config));
+        event("continued to " + std::to_string(m_totalSteps) + " steps");
+    }
 }
 
 bool Run::waitWhilePaused()
@@ -220,9 +288,9 @@ bool Run::waitWhilePaused()
     if (!m_control.paused.load()) return true;
     // Pausing leaves a checkpoint behind, so the window can sample from the
     // model as it is while the run waits.
-    if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last", true);
+    if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last");
     event("paused at step " + std::to_string(m_trainer->stepCount()));
-    if (m_callbacks.onPaused) m_callbacks.onPaused(m_store.resolve("last").value_or(std::filesystem::path()).string());
+    if (m_callbacks.onPaused) m_callbacks.onPaused(m_store->resolve("last").value_or(std::filesystem::path()).string());
     while (m_control.paused.load() && !m_control.cancel.load() && !m_control.stopKeepBest.load())
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (m_control.cancel.load() || m_control.stopKeepBest.load()) return false;
@@ -296,12 +364,12 @@ EvalRecord Run::evaluate()
     m_lastValLoss = e.loss;
     if (m_bestValLoss < 0 || e.loss < m_bestValLoss) m_bestValLoss = e.loss;
     m_bestAccuracy = std::max(m_bestAccuracy, e.accuracy);
-    m_dir.appendMetric(toJson(r));
+    m_dir->appendMetric(toJson(r));
     if (m_callbacks.onEval) m_callbacks.onEval(r);
     if (d.improved) {
         m_bestStep = r.step;
         // At step 0 a full fine-tuning checkpoint would only copy the base model.
-        if (r.step > 0 || m_config.method != "full") saveCheckpoint("best", m_config.method != "full");
+        if (r.step > 0 || m_config.method != "full") saveCheckpoint("best");
     }
     return r;
 }
@@ -329,7 +397,7 @@ void Run::sampleBase()
     for (std::size_t i = 0; i < answers.size(); ++i) m_samples[i].baseOutput = answers[i];
     std::vector<std::string> lines;
     for (const auto& s : m_samples) lines.push_back(toJson(s));
-    m_dir.writeSamples(lines);
+    m_dir->writeSamples(lines);
 }
 
 void Run::finishSamples()
@@ -345,14 +413,14 @@ void Run::finishSamples()
         lines.push_back(toJson(m_samples[i]));
         if (m_callbacks.onSample) m_callbacks.onSample(m_samples[i]);
     }
-    m_dir.writeSamples(lines);
+    m_dir->writeSamples(lines);
 }
 
 RunSummary Run::summarise() const
 {
     RunSummary s;
     s.run = m_config.method;
-    s.runDir = m_dir.path().string();
+    s.runDir = m_dir->path().string();
     s.model = m_config.model;
     s.method = m_config.method;
     for (auto& [name, p] : m_model.model.net->uniqueParameters()) s.totalParams += p.numel();
@@ -373,23 +441,23 @@ RunSummary Run::summarise() const
     s.bestValAccuracy = m_bestAccuracy;
     s.bestStep = m_bestStep;
     s.stopReason = m_stopReason;
-    s.seconds = std::chrono::duration<double>(Clock::now() - m_start).count();
+    s.seconds = m_priorSeconds + std::chrono::duration<double>(Clock::now() - m_start).count();
     return s;
 }
 
 RunResult Run::execute()
 {
-    if (m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir.path().string());
-    if (!m_resume) m_dir.writeConfig(runConfigToJson(m_config));
+    if (m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir->path().string());
+    if (!m_resume) m_dir->writeConfig(runConfigToJson(m_config));
+    if (m_resume) resumeFromLast(); // refuses a finished run before anything is written
     for (const auto& note : m_data.notes) event(note);
     if (m_resume) {
-        resumeFromLast();
-        for (const auto& s : readRunDirectory(m_dir.path().string()).samples) m_samples.push_back(s);
+        for (const auto& s : readRunDirectory(m_dir->path().string()).samples) m_samples.push_back(s);
     } else {
         event("started: " + m_config.method + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
               std::to_string(m_trainer->trainableParams()) + " trainable parameters");
         sampleBase();
-        if (m_config.evalAtStart) evaluate();
+        if (m_config.evalAtStart && !m_data.noValidation) evaluate();
     }
     bool evaluatedLast = false;
     while (m_trainer->stepCount() < m_totalSteps) {
@@ -414,12 +482,12 @@ RunResult Run::execute()
         }
         const StepRecord record = recordStep(s, readMemory(m_device));
         m_totals.add(record);
-        m_dir.appendMetric(toJson(record));
+        m_dir->appendMetric(toJson(record));
         if (m_callbacks.onStep) m_callbacks.onStep(record);
 
         const std::int64_t step = record.step;
         evaluatedLast = false;
-        if (m_config.evalInterval > 0 && step % m_config.evalInterval == 0) {
+        if (!m_data.noValidation && m_config.evalInterval > 0 && step % m_config.evalInterval == 0) {
             const EvalRecord e = evaluate();
             evaluatedLast = true;
             if (m_config.earlyStopping && m_early.shouldStop()) {
@@ -429,16 +497,16 @@ RunResult Run::execute()
                 break;
             }
         }
-        if (m_config.checkpointInterval > 0 && step % m_config.checkpointInterval == 0) saveCheckpoint("last", true);
+        if (m_config.checkpointInterval > 0 && step % m_config.checkpointInterval == 0) saveCheckpoint("last");
     }
     if (m_stopReason != "non_finite_loss") {
-        if (!evaluatedLast && m_trainer->stepCount() > 0 && m_stopReason != "cancelled") evaluate();
-        if (m_lastSaved != m_trainer->stepCount() && m_trainer->stepCount() > 0) saveCheckpoint("last", true);
+        if (!evaluatedLast && !m_data.noValidation && m_trainer->stepCount() > 0 && m_stopReason != "cancelled") evaluate();
+        if (m_lastSaved != m_trainer->stepCount() && m_trainer->stepCount() > 0) saveCheckpoint("last");
     }
     // Finish with the best weights when validation picked a step other than the last.
     if (m_bestStep == 0 && m_early.hasBest() && m_trainer->stepCount() > 0)
         event("no evaluation improved on the untrained model");
-    if (const auto best = m_store.resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
+    if (const auto best = m_store->resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
         loadTrainedWeights(*m_model.model.net, trainingMethod(m_config), *best);
         event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");
     }
@@ -448,8 +516,8 @@ RunResult Run::execute()
     result.samples = m_samples;
     result.baseExactMatch = exactMatchRate(m_samples, false);
     result.tunedExactMatch = m_stopReason != "cancelled" ? exactMatchRate(m_samples, true) : -1.0;
-    m_dir.writeSummary(toJson(result.summary));
-    m_store.prune();
+    m_dir->writeSummary(toJson(result.summary));
+    m_store->prune();
     event("finished: " + m_stopReason + " after " + std::to_string(m_totals.steps) + " steps");
     return result;
 }
@@ -458,12 +526,7 @@ RunResult Run::execute()
 
 RunResult runExperiment(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir)
 {
-    RunConfig effective = config;
-    if (!resumeDir.empty()) {
-        effective = loadRunConfig((std::filesystem::path(resumeDir) / "config.json").string());
-        effective.threads = config.threads;
-        effective.device = config.device;
-    }
+    const RunConfig effective = resumeDir.empty() ? config : resumedConfig(config, resumeDir);
     checkConfig(effective);
     setThreadCount(effective.threads);
     torch::manual_seed(effective.seed);
@@ -473,9 +536,8 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
         return run.execute();
     } catch (const c10::Error& e) {
         const std::string what = e.what_without_backtrace();
-        if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
-            throw Error("out of memory during the run (" + what.substr(0, 200) +
-                        "); lower batch_size or max_len. Checkpoints written so far are kept");
+        if (const std::string oom = outOfMemoryMessage(what); !oom.empty())
+            throw Error(oom + " during the run; lower batch_size or max_len. Checkpoints written so far are kept");
         throw Error("the run stopped on an internal error: " + what.substr(0, 400));
     } catch (const std::bad_alloc&) {
         throw Error("out of memory during the run; lower batch_size or max_len. Checkpoints written so far are kept");

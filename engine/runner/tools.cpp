@@ -36,7 +36,17 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
     t.maxLen = std::numeric_limits<std::int64_t>::max() / 4;
     t.appendEos = false;
     std::vector<TokenizedExample> examples;
-    for (const auto& e : data.examples) examples.push_back(tokenizeExample(*loaded.tokenizer, e, t));
+    // Scores are of whole examples: one longer than the model's context is
+    // refused by line rather than cut (a cut would change what is measured).
+    const std::int64_t context = loaded.config.maxPositions;
+    for (const auto& e : data.examples) {
+        examples.push_back(tokenizeExample(*loaded.tokenizer, e, t));
+        const auto length = static_cast<std::int64_t>(examples.back().ids.size());
+        if (context > 0 && length > context)
+            throw fileError(dataFile, "line " + std::to_string(e.line) + ": prompt and completion are " + std::to_string(length) +
+                                          " tokens, longer than the model's context of " + std::to_string(context) +
+                                          " (max_position_embeddings)");
+    }
 
     torch::NoGradGuard noGrad;
     loaded.net->eval();

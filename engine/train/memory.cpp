@@ -23,7 +23,30 @@ std::int64_t statusField(const char* field)
 
 int cudaIndex(torch::Device device) { return device.has_index() ? device.index() : 0; }
 
+// A field of /proc/meminfo such as "MemAvailable:  123456 kB", in bytes.
+std::int64_t meminfoField(const char* field)
+{
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    const std::string key = std::string(field) + ":";
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) return std::stoll(line.substr(key.size())) * 1024;
+    return 0;
+}
+
 } // namespace
+
+std::int64_t availableMemory(torch::Device device)
+{
+    if (device.is_cuda()) return compat::cudaDeviceInfo(cudaIndex(device)).freeBytes;
+    return meminfoField("MemAvailable");
+}
+
+std::string memoryPlace(torch::Device device)
+{
+    if (!device.is_cuda()) return "the CPU's memory";
+    return device.str() + " (" + compat::cudaDeviceInfo(cudaIndex(device)).name + ")";
+}
 
 void resetPeakMemory(torch::Device device)
 {

@@ -1,6 +1,7 @@
 // The experiment runner on the tiny GPT-NeoX fixture: masking, determinism,
 // resume, cancel, early stopping, NaN handling and SIGKILL at random moments.
 #include "fixture_reference.h"
+#include "run_fixture.h"
 #include "test_harness.h"
 #include "test_paths.h"
 
@@ -24,59 +25,9 @@
 #include <unistd.h>
 
 using namespace loralab;
+using test::smallRun;
+using test::stepLosses;
 namespace fs = std::filesystem;
-
-namespace {
-
-// A small dialogue set the tiny model can make progress on.
-fs::path writeDialogues(const fs::path& dir)
-{
-    const char* facts[][2] = {{"France", "Paris"}, {"Italy", "Rome"}, {"Spain", "Madrid"}, {"Japan", "Tokyo"},
-                              {"Peru", "Lima"},    {"Kenya", "Nairobi"}, {"Chile", "Santiago"}, {"Egypt", "Cairo"}};
-    std::string text;
-    for (int round = 0; round < 6; ++round)
-        for (const auto& f : facts) {
-            nlohmann::json j;
-            const std::string q = std::string("\n\nHuman: What is the capital of ") + f[0] + "?\n\nAssistant:";
-            j["chosen"] = q + " The capital of " + f[0] + " is " + f[1] + ".";
-            j["rejected"] = q + " I do not know.";
-            text += j.dump() + "\n";
-        }
-    writeFileAtomic(dir / "dialogues.jsonl", text);
-    return dir / "dialogues.jsonl";
-}
-
-RunConfig smallRun(const std::string& name)
-{
-    const fs::path dir = test::scratchDir(name);
-    RunConfig c;
-    c.name = name;
-    c.model = test::fixtureModel("tiny-gpt-neox").string();
-    c.dataset = writeDialogues(dir).string();
-    c.validationFraction = 0.2;
-    c.runsDir = (dir / "runs").string();
-    c.maxSteps = 8;
-    c.batchSize = 4;
-    c.maxLen = 64;
-    c.learningRate = 5e-3;
-    c.loraDropout = 0.1;
-    c.evalInterval = 4;
-    c.checkpointInterval = 4;
-    c.samples = 0;
-    c.evalAtStart = false;
-    c.threads = 1;
-    c.device = "cpu";
-    return c;
-}
-
-std::vector<double> stepLosses(const std::string& runDir)
-{
-    std::vector<double> out;
-    for (const auto& r : readRunDirectory(runDir).steps) out.push_back(r.loss);
-    return out;
-}
-
-} // namespace
 
 TEST("unit/labels_mask_prompt_and_padding_exactly")
 {

@@ -1,0 +1,65 @@
+// A short run of the tiny GPT-NeoX fixture on a small dialogue set, for the
+// runner's tests: the configuration, and the losses a run recorded.
+#pragma once
+
+#include "test_paths.h"
+
+#include "engine/runner/metrics.h"
+#include "engine/runner/run_config.h"
+#include "engine/util/files.h"
+
+#include <nlohmann/json.hpp>
+
+namespace loralab::test {
+
+namespace fs = std::filesystem;
+
+// A small dialogue set the tiny model can make progress on.
+inline fs::path writeDialogues(const fs::path& dir)
+{
+    const char* facts[][2] = {{"France", "Paris"}, {"Italy", "Rome"}, {"Spain", "Madrid"}, {"Japan", "Tokyo"},
+                              {"Peru", "Lima"},    {"Kenya", "Nairobi"}, {"Chile", "Santiago"}, {"Egypt", "Cairo"}};
+    std::string text;
+    for (int round = 0; round < 6; ++round)
+        for (const auto& f : facts) {
+            nlohmann::json j;
+            const std::string q = std::string("\n\nHuman: What is the capital of ") + f[0] + "?\n\nAssistant:";
+            j["chosen"] = q + " The capital of " + f[0] + " is " + f[1] + ".";
+            j["rejected"] = q + " I do not know.";
+            text += j.dump() + "\n";
+        }
+    writeFileAtomic(dir / "dialogues.jsonl", text);
+    return dir / "dialogues.jsonl";
+}
+
+inline RunConfig smallRun(const std::string& name)
+{
+    const fs::path dir = scratchDir(name);
+    RunConfig c;
+    c.name = name;
+    c.model = fixtureModel("tiny-gpt-neox").string();
+    c.dataset = writeDialogues(dir).string();
+    c.validationFraction = 0.2;
+    c.runsDir = (dir / "runs").string();
+    c.maxSteps = 8;
+    c.batchSize = 4;
+    c.maxLen = 64;
+    c.learningRate = 5e-3;
+    c.loraDropout = 0.1;
+    c.evalInterval = 4;
+    c.checkpointInterval = 4;
+    c.samples = 0;
+    c.evalAtStart = false;
+    c.threads = 1;
+    c.device = "cpu";
+    return c;
+}
+
+inline std::vector<double> stepLosses(const std::string& runDir)
+{
+    std::vector<double> out;
+    for (const auto& r : readRunDirectory(runDir).steps) out.push_back(r.loss);
+    return out;
+}
+
+} // namespace loralab::test

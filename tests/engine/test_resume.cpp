@@ -1,0 +1,188 @@
+// Resuming runs: full fine-tuning and DPO killed after a checkpoint resume to
+// the losses of an uninterrupted run; a finished run is left as it is unless it
+// is given more steps; an early-stopped run can be continued; a run without a
+// validation set trains without evaluations; validation that can measure
+// nothing is refused before a run directory exists.
+#include "run_fixture.h"
+#include "test_harness.h"
+
+#include "engine/runner/runner.h"
+#include "engine/train/checkpoint_store.h"
+#include "engine/util/error.h"
+#include "engine/util/files.h"
+
+#include <stdexcept>
+
+using namespace loralab;
+using namespace loralab::test;
+
+namespace {
+
+// Thrown from a step callback: the run stops where it is, nothing is saved on
+// the way out, as when the process is killed.
+struct Killed : std::runtime_error {
+    Killed() : std::runtime_error("killed") {}
+};
+
+// Runs `config` once straight through and once killed after `killAfter`
+// steps and resumed; the two must record the same losses, each step once.
+void checkKillAndResume(RunConfig config, std::int64_t killAfter)
+{
+    const std::string name = config.name;
+    config.runsDir = (scratchDir(name + "_straight") / "runs").string();
+    RunControl straightControl;
+    const auto straight = runExperiment(config, straightControl, {});
+
+    config.runsDir = (scratchDir(name + "_killed") / "runs").string();
+    std::string runDir;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onRunDir = [&](const std::string& dir) { runDir = dir; };
+    callbacks.onStep = [&](const StepRecord& r) {
+        if (r.step == killAfter) throw Killed();
+    };
+    bool killed = false;
+    try {
+        runExperiment(config, control, callbacks);
+    } catch (const Killed&) {
+        killed = true;
+    }
+    REQUIRE(killed);
+    RunControl again;
+    const auto resumed = runExperiment(config, again, {}, runDir);
+    CHECK_EQ(resumed.summary.stopReason, std::string("completed"));
+    const auto expected = stepLosses(straight.summary.runDir);
+    const auto got = stepLosses(runDir);
+    REQUIRE(expected.size() == static_cast<std::size_t>(config.maxSteps));
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) CHECK_EQ(got[i], expected[i]);
+}
+
+} // namespace
+
+// The default intervals (evaluation and checkpoint every 50 steps) put "best"
+// and "last" on the same step; either must be able to resume.
+TEST("slow/full_fine_tuning_resumes_after_a_kill")
+{
+    RunConfig config = smallRun("resume_full");
+    config.method = "full";
+    config.learningRate = 1e-3;
+    config.maxSteps = 60;
+    config.evalInterval = RunConfig().evalInterval;
+    config.checkpointInterval = RunConfig().checkpointInterval;
+    REQUIRE(config.evalInterval == 50 && config.checkpointInterval == 50);
+    checkKillAndResume(config, 55);
+}
+
+TEST("slow/dpo_resumes_after_a_kill")
+{
+    RunConfig config = smallRun("resume_dpo");
+    config.method = "dpo";
+    config.maxSteps = 10;
+    config.learningRate = 5e-3;
+    config.evalInterval = 4;
+    config.checkpointInterval = 4;
+    checkKillAndResume(config, 6);
+}
+
+TEST("unit/finished_run_stays_until_given_more_steps")
+{
+    RunConfig config = smallRun("resume_finished");
+    config.maxSteps = 6;
+    RunControl control;
+    const auto first = runExperiment(config, control, {});
+    const fs::path dir = first.summary.runDir;
+    const std::string metrics = readTextFile(dir / "metrics.jsonl");
+    const std::string summary = readTextFile(dir / "summary.json");
+    const std::string events = readTextFile(dir / "events.log");
+
+    // Resuming as it is: refused, and every file stays byte for byte.
+    RunControl again;
+    CHECK_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps", "--max-steps");
+    CHECK_EQ(readTextFile(dir / "metrics.jsonl"), metrics);
+    CHECK_EQ(readTextFile(dir / "summary.json"), summary);
+    CHECK_EQ(readTextFile(dir / "events.log"), events);
+
+    // A change other than how far it goes is another run.
+    RunConfig changed = config;
+    changed.loraRank = 4;
+    CHECK_THROWS_WITH(runExperiment(changed, again, {}, dir.string()), "lora_r", "config.json");
+
+    // More steps continue it: steps 7-9 are added, 1-6 stay, the wall time adds up.
+    config.maxSteps = 9;
+    const auto continued = runExperiment(config, again, {}, dir.string());
+    CHECK_EQ(continued.summary.stopReason, std::string("completed"));
+    const RunRecords records = readRunDirectory(dir.string());
+    REQUIRE(records.steps.size() == 9u);
+    for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
+    CHECK_EQ(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u); // what was recorded is kept as it was
+    CHECK(continued.summary.seconds >= first.summary.seconds);
+    CHECK_EQ(loadRunConfig((dir / "config.json").string()).maxSteps, 9);
+}
+
+TEST("unit/early_stopped_run_can_be_continued")
+{
+    RunConfig config = smallRun("resume_early");
+    config.maxSteps = 40;
+    config.evalInterval = 2;
+    config.patience = 1;
+    config.minDelta = 100.0; // nothing after the first evaluation counts as better
+    RunControl control;
+    const auto first = runExperiment(config, control, {});
+    REQUIRE(first.summary.stopReason == "early_stopping");
+    const std::int64_t stoppedAt = first.summary.steps;
+    RunControl again;
+    std::vector<EvalRecord> evals;
+    RunCallbacks callbacks;
+    callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
+    const auto continued = runExperiment(config, again, callbacks, first.summary.runDir);
+    // Patience starts again: one more evaluation without improvement, then it stops again.
+    REQUIRE(!evals.empty());
+    CHECK_EQ(continued.summary.stopReason, std::string("early_stopping"));
+    CHECK_EQ(continued.summary.steps, stoppedAt + config.evalInterval);
+    CHECK(readTextFile(fs::path(first.summary.runDir) / "events.log").find("patience starts again") != std::string::npos);
+}
+
+TEST("unit/no_validation_set_trains_without_evaluations")
+{
+    RunConfig config = smallRun("no_validation");
+    config.validationFraction = 0.0;
+    config.maxSteps = 12;
+    config.evalInterval = 3;
+    config.evalAtStart = true;
+    RunControl control;
+    const auto r = runExperiment(config, control, {});
+    CHECK_EQ(r.summary.stopReason, std::string("completed"));
+    CHECK_EQ(r.summary.steps, 12);
+    const RunRecords records = readRunDirectory(r.summary.runDir);
+    CHECK(records.evals.empty()); // never a 0.0 validation loss
+    CHECK(r.summary.bestValLoss < 0);
+    CHECK(!CheckpointStore(fs::path(r.summary.runDir) / "checkpoints").resolve("best").has_value());
+    CHECK(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no validation set") != std::string::npos);
+}
+
+TEST("unit/validation_that_measures_nothing_is_refused_before_the_run")
+{
+    RunControl control;
+    // One example: the held-out share is empty.
+    RunConfig one = smallRun("validation_one_line");
+    const fs::path dir = fs::path(one.dataset).parent_path();
+    writeFileAtomic(dir / "one.jsonl", readTextFile(one.dataset).substr(0, readTextFile(one.dataset).find('\n') + 1));
+    one.dataset = (dir / "one.jsonl").string();
+    CHECK_THROWS_WITH(runExperiment(one, control, {}), "validation", "validation_fraction");
+    CHECK(!fs::exists(one.runsDir));
+
+    // A validation file whose lines are too short to score (one token each).
+    RunConfig text = smallRun("validation_short_text");
+    const fs::path textDir = fs::path(text.dataset).parent_path();
+    std::string lines, shortLines;
+    for (int i = 0; i < 20; ++i) lines += "The capital of France is Paris.\n";
+    for (int i = 0; i < 5; ++i) shortLines += "a\n";
+    writeFileAtomic(textDir / "train.txt", lines);
+    writeFileAtomic(textDir / "valid.txt", shortLines);
+    text.dataset = (textDir / "train.txt").string();
+    text.validation = (textDir / "valid.txt").string();
+    text.textMode = "lines";
+    CHECK_THROWS_WITH(runExperiment(text, control, {}), "valid.txt", "nothing to score", "validation_fraction");
+    CHECK(!fs::exists(text.runsDir));
+}
