@@ -3,7 +3,10 @@
 
 #include "engine/util/error.h"
 
+#include <cctype>
+#include <cmath>
 #include <sstream>
+#include <stdexcept>
 
 namespace loralab::cli {
 
@@ -46,30 +49,62 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
     return it == m_values.end() ? fallback : it->second;
 }
 
-long long Args::getInt(const std::string& name, long long fallback) const
+namespace {
+
+// The whole of `text` as a decimal integer. std::stoll alone would accept
+// "4.5" as 4 and " 7" as 7; here the text must be digits with an optional
+// sign, and a value past long long is out of range rather than clamped.
+bool parseInteger(const std::string& text, long long& value, bool& outOfRange)
+{
+    outOfRange = false;
+    const std::size_t digits = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    if (text.size() == digits) return false;
+    for (std::size_t i = digits; i < text.size(); ++i)
+        if (text[i] < '0' || text[i] > '9') return false;
+    try {
+        value = std::stoll(text);
+    } catch (const std::out_of_range&) {
+        outOfRange = true;
+        return false;
+    }
+    return true;
+}
+
+std::string rangeText(long long min, long long max)
+{
+    if (min == LLONG_MIN && max == LLONG_MAX) return "a whole number";
+    if (max == LLONG_MAX) return "a whole number >= " + std::to_string(min);
+    if (min == LLONG_MIN) return "a whole number <= " + std::to_string(max);
+    return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+}
+
+} // namespace
+
+long long Args::getInt(const std::string& name, long long fallback, long long min, long long max) const
 {
     if (!has(name)) return fallback;
     const std::string v = get(name);
-    try {
-        std::size_t used = 0;
-        const long long n = std::stoll(v, &used);
-        if (used == v.size()) return n;
-    } catch (const std::exception&) {
-    }
-    throw Error("option --" + name + " expects an integer, got '" + v + "'");
+    long long n = 0;
+    bool outOfRange = false;
+    if (parseInteger(v, n, outOfRange) && n >= min && n <= max) return n;
+    throw Error("option --" + name + " expects " + rangeText(min, max) + ", got '" + v + "'");
 }
 
 double Args::getDouble(const std::string& name, double fallback) const
 {
     if (!has(name)) return fallback;
     const std::string v = get(name);
-    try {
-        std::size_t used = 0;
-        const double d = std::stod(v, &used);
-        if (used == v.size()) return d;
-    } catch (const std::exception&) {
+    // std::stod skips leading spaces and reads "nan" and "inf"; neither is a
+    // setting anyone means, and a NaN would pass every range check after it.
+    if (!v.empty() && !std::isspace(static_cast<unsigned char>(v[0]))) {
+        try {
+            std::size_t used = 0;
+            const double d = std::stod(v, &used);
+            if (used == v.size() && std::isfinite(d)) return d;
+        } catch (const std::exception&) {
+        }
     }
-    throw Error("option --" + name + " expects a number, got '" + v + "'");
+    throw Error("option --" + name + " expects a finite number (like 0.5 or 1e-4), got '" + v + "'");
 }
 
 std::vector<long long> Args::getIntList(const std::string& name) const
@@ -78,13 +113,12 @@ std::vector<long long> Args::getIntList(const std::string& name) const
     std::stringstream in(get(name));
     std::string item;
     while (std::getline(in, item, ',')) {
-        try {
-            std::size_t used = 0;
-            out.push_back(std::stoll(item, &used));
-            if (used != item.size()) throw std::invalid_argument(item);
-        } catch (const std::exception&) {
-            throw Error("option --" + name + " expects comma-separated integers, got '" + item + "'");
-        }
+        long long n = 0;
+        bool outOfRange = false;
+        if (!parseInteger(item, n, outOfRange))
+            throw Error("option --" + name + " expects comma-separated whole numbers, got '" + item + "'" +
+                        (outOfRange ? " (out of range)" : ""));
+        out.push_back(n);
     }
     return out;
 }

@@ -2,6 +2,7 @@
 // options and "--flag" switches, checked against what each command accepts.
 #pragma once
 
+#include <climits>
 #include <map>
 #include <set>
 #include <string>
@@ -23,8 +24,13 @@ public:
     const std::vector<std::string>& positional() const { return m_positional; }
     bool has(const std::string& name) const { return m_values.count(name) != 0; }
     std::string get(const std::string& name, const std::string& fallback = "") const;
-    long long getInt(const std::string& name, long long fallback) const;
+    // The option as an integer in [min, max], or `fallback` when it is absent.
+    // Text, a fraction ("4.5") or a number outside the range is an Error naming
+    // the option and the range it takes; nothing is truncated or wrapped.
+    long long getInt(const std::string& name, long long fallback, long long min = LLONG_MIN, long long max = LLONG_MAX) const;
+    // A finite number; "nan", "inf" and numbers a double cannot hold are Errors.
     double getDouble(const std::string& name, double fallback) const;
+    // "1,2,3": every item an integer ("" gives an empty list).
     std::vector<long long> getIntList(const std::string& name) const;
 
 private:

@@ -6,6 +6,7 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
+#include <climits>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -18,15 +19,15 @@ int runBenchCommand(const Args& args)
     BenchConfig c;
     if (!args.positional().empty()) c.model = args.positional()[0];
     c.method = args.get("method", c.method);
-    c.batchSize = args.getInt("batch", c.batchSize);
-    c.sequenceLength = args.getInt("seq", c.sequenceLength);
+    c.batchSize = args.getInt("batch", c.batchSize, 1);
+    c.sequenceLength = args.getInt("seq", c.sequenceLength, 1);
     c.dtype = args.get("dtype", c.dtype);
-    c.steps = args.getInt("steps", c.steps);
-    c.warmupSteps = args.getInt("warmup", c.warmupSteps);
-    c.loraRank = args.getInt("lora-r", c.loraRank);
+    c.steps = args.getInt("steps", c.steps, 1);
+    c.warmupSteps = args.getInt("warmup", c.warmupSteps, 0);
+    c.loraRank = args.getInt("lora-r", c.loraRank, 1);
     c.loraAlpha = args.getDouble("lora-alpha", c.loraAlpha);
     c.device = args.get("device", c.device);
-    c.threads = static_cast<int>(args.getInt("threads", 0));
+    c.threads = static_cast<int>(args.getInt("threads", 0, 0, INT_MAX));
     c.peakTflops = args.getDouble("peak-tflops", 0.0);
     const BenchResult r = runBench(c, [&](const std::string& m) {
         if (args.has("verbose")) std::cerr << m << "\n";

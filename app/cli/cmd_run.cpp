@@ -7,6 +7,7 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
+#include <climits>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -27,6 +28,9 @@ std::string runHelp()
     return text;
 }
 
+// --print-every: the step printer takes the step number modulo it, so 0 is refused.
+int printEvery(const Args& args, int fallback) { return static_cast<int>(args.getInt("print-every", fallback, 1, INT_MAX)); }
+
 RunConfig configFrom(const Args& args)
 {
     // A resumed run continues with its own configuration; the options below
@@ -37,10 +41,10 @@ RunConfig configFrom(const Args& args)
     RunConfig config = args.has("resume") ? loadRunConfig(args.get("resume") + "/config.json")
                        : args.positional().empty() ? RunConfig()
                                                    : loadRunConfig(args.positional()[0]);
-    if (args.has("threads")) config.threads = static_cast<int>(args.getInt("threads", 0));
+    config.threads = static_cast<int>(args.getInt("threads", config.threads, 0, INT_MAX));
     if (args.has("device")) config.device = args.get("device");
     if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");
-    if (args.has("max-steps")) config.maxSteps = args.getInt("max-steps", config.maxSteps);
+    config.maxSteps = args.getInt("max-steps", config.maxSteps, 0);
     if (args.has("name")) config.name = args.get("name");
     return config;
 }
@@ -54,7 +58,7 @@ int runRun(const Args& args)
     RunConfig config = configFrom(args);
     RunControl control;
     InterruptGuard guard(control);
-    const RunResult r = runExperiment(config, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 1))),
+    const RunResult r = runExperiment(config, control, printingCallbacks(printEvery(args, 1)),
                                       args.get("resume"));
     std::cerr << "\n";
     printSummary(r.summary);
@@ -64,6 +68,7 @@ int runRun(const Args& args)
             std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1) << 100 * r.baseExactMatch
                       << "%, fine-tuned " << 100 * r.tunedExactMatch << "% of " << r.samples.size() << "\n";
     }
+    if (const int status = guard.interruptedStatus(r.summary.runDir, true)) return status;
     return r.summary.stopReason == "non_finite_loss" ? 4 : 0;
 }
 
@@ -72,7 +77,7 @@ int runCompare(const Args& args)
     RunConfig config = configFrom(args);
     RunControl control;
     InterruptGuard guard(control);
-    const CompareSummary c = runComparison(config, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 1))));
+    const CompareSummary c = runComparison(config, control, printingCallbacks(printEvery(args, 1)));
     std::cerr << "\n";
     const auto row = [](const std::string& name, const std::string& lora, const std::string& full, const std::string& ratio) {
         std::cout << std::left << std::setw(22) << name << std::setw(18) << lora << std::setw(18) << full << ratio << "\n";
@@ -101,22 +106,22 @@ int runCompare(const Args& args)
         ratio(static_cast<double>(c.lora.estimate.total()), static_cast<double>(c.full.estimate.total())));
     row("final val loss", num(c.lora.finalValLoss, 4), num(c.full.finalValLoss, 4), ratio(c.lora.finalValLoss, c.full.finalValLoss));
     row("best val loss", num(c.lora.bestValLoss, 4), num(c.full.bestValLoss, 4), ratio(c.lora.bestValLoss, c.full.bestValLoss));
-    return 0;
+    return guard.interruptedStatus(c.groupDir, false);
 }
 
 int runSample(const Args& args)
 {
     if (args.positional().empty()) throw Error("sample needs a RUN_DIR");
     RunConfig overrides;
-    overrides.sampleMaxNewTokens = args.getInt("max-new-tokens", overrides.sampleMaxNewTokens);
+    overrides.sampleMaxNewTokens = args.getInt("max-new-tokens", overrides.sampleMaxNewTokens, 1);
     overrides.sampleTemperature = args.getDouble("temperature", 0.0);
     overrides.sampleTopP = args.getDouble("top-p", 1.0);
-    overrides.sampleTopK = args.getInt("top-k", 0);
+    overrides.sampleTopK = args.getInt("top-k", 0, 0);
     overrides.sampleRepetitionPenalty = args.getDouble("repetition-penalty", 1.0);
-    overrides.seed = static_cast<std::uint64_t>(args.getInt("seed", 0));
+    overrides.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, 0));
     overrides.device = args.get("device", "auto");
     applyRuntimeOptions(args);
-    const auto samples = sampleRun(args.positional()[0], args.getInt("count", 8), &overrides, {});
+    const auto samples = sampleRun(args.positional()[0], args.getInt("count", 8, 1), &overrides, {});
     if (args.has("json")) {
         for (const auto& s : samples) std::cout << toJson(s) << "\n";
         return 0;
@@ -156,7 +161,7 @@ int runEval(const Args& args)
     if (args.positional().empty()) throw Error("eval needs a MODEL");
     if (!args.has("data")) throw Error("eval needs --data FILE");
     const CompletionEval e = evaluateCompletions(args.positional()[0], args.get("adapter"), args.get("data"), device,
-                                                 args.getInt("batch-size", 8));
+                                                 args.getInt("batch-size", 8, 1));
     if (args.has("json")) {
         std::cout << nlohmann::json{{"loss", e.loss}, {"tokens", e.tokens}, {"perplexity", e.perplexity()}}.dump() << "\n";
         return 0;
@@ -179,13 +184,13 @@ int runPretrain(const Args& args)
         const DatasetFiles f = resolveDatasetSpec(extra, "");
         p.tokenizerExtra.push_back(f.train);
     }
-    p.vocabSize = args.getInt("vocab-size", p.vocabSize);
-    p.hiddenSize = args.getInt("hidden", p.hiddenSize);
-    p.layers = args.getInt("layers", p.layers);
-    p.heads = args.getInt("heads", p.heads);
-    p.contextLength = args.getInt("context", p.contextLength);
+    p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1);
+    p.hiddenSize = args.getInt("hidden", p.hiddenSize, 1);
+    p.layers = args.getInt("layers", p.layers, 1);
+    p.heads = args.getInt("heads", p.heads, 1);
+    p.contextLength = args.getInt("context", p.contextLength, 1);
     p.keep = args.get("keep", p.keep);
-    if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize);
+    if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize, 1);
     if (args.has("learning-rate")) p.run.learningRate = args.getDouble("learning-rate", p.run.learningRate);
     if (args.positional().empty()) {
         p.run.name = "pretrain";
@@ -199,18 +204,18 @@ int runPretrain(const Args& args)
         p.run.earlyStopping = false;
         p.run.checkpointInterval = 200;
     }
-    if (args.has("max-steps")) p.run.maxSteps = args.getInt("max-steps", p.run.maxSteps);
-    if (args.has("threads")) p.run.threads = static_cast<int>(args.getInt("threads", 0));
+    p.run.maxSteps = args.getInt("max-steps", p.run.maxSteps, 0);
+    p.run.threads = static_cast<int>(args.getInt("threads", p.run.threads, 0, INT_MAX));
     if (args.has("device")) p.run.device = args.get("device");
     if (args.has("runs-dir")) p.run.runsDir = args.get("runs-dir");
     if (p.hiddenSize % p.heads != 0) throw Error("--hidden must be a multiple of --heads");
     RunControl control;
     InterruptGuard guard(control);
-    const RunResult r = pretrainModel(p, control, printingCallbacks(static_cast<int>(args.getInt("print-every", 10))));
+    const RunResult r = pretrainModel(p, control, printingCallbacks(printEvery(args, 10)));
     std::cerr << "\n";
     printSummary(r.summary);
     std::cout << "model written to " << p.outDir << "\n";
-    return 0;
+    return guard.interruptedStatus(r.summary.runDir, false);
 }
 
 const std::vector<OptionSpec> kRunOptions = {

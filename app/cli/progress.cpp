@@ -11,10 +11,17 @@ namespace loralab::cli {
 namespace {
 
 std::atomic<RunControl*> g_control{nullptr};
+std::atomic<int> g_signal{0};
 
-extern "C" void onInterrupt(int)
+extern "C" void onInterrupt(int sig)
 {
+    // Only async-signal-safe calls here: atomics, signal() for this signal, write().
+    g_signal.store(sig);
     if (RunControl* c = g_control.load()) c->cancel.store(true);
+    std::signal(sig, SIG_DFL);
+    static const char kNote[] = "\nstopping after the current step (the run is saved); interrupt again to quit at once\n";
+    const ssize_t written = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+    (void)written; // nothing to do if stderr is gone
 }
 
 std::string fixed(double v, int digits)
@@ -69,6 +76,7 @@ RunCallbacks printingCallbacks(int stepEvery)
 
 InterruptGuard::InterruptGuard(RunControl& control)
 {
+    g_signal.store(0);
     g_control.store(&control);
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
@@ -79,6 +87,19 @@ InterruptGuard::~InterruptGuard()
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     g_control.store(nullptr);
+}
+
+int InterruptGuard::signal() const { return g_signal.load(); }
+
+int InterruptGuard::interruptedStatus(const std::string& runDir, bool resumable) const
+{
+    const int sig = signal();
+    if (sig == 0) return 0;
+    std::cerr << "interrupted by " << (sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal")
+              << ": the run stopped early and is saved in " << runDir;
+    if (resumable) std::cerr << " (continue it with: loralab-cli run --resume " << runDir << ")";
+    std::cerr << "\n";
+    return 128 + sig;
 }
 
 void printSummary(const RunSummary& s)

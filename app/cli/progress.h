@@ -12,11 +12,21 @@ namespace loralab::cli {
 // Callbacks that print to stderr; every `stepEvery`-th step is printed.
 RunCallbacks printingCallbacks(int stepEvery = 1);
 
-// Routes SIGINT/SIGTERM to control.cancel while it lives.
+// Routes SIGINT/SIGTERM to control.cancel while it lives. The first signal
+// asks the run to stop after the current step (it saves its checkpoint and
+// summary); a second one ends the process at once, as the signal would.
 class InterruptGuard {
 public:
     explicit InterruptGuard(RunControl& control);
     ~InterruptGuard();
+
+    // The signal that stopped the run, 0 when none came.
+    int signal() const;
+    // 0 when no signal came; otherwise says on stderr that the run stopped
+    // early and is saved in `runDir` (and, when `resumable`, how to continue
+    // it), and returns 128 + the signal (130 for Ctrl-C): the status a shell
+    // gives a command a signal ended, so scripts see the run did not finish.
+    int interruptedStatus(const std::string& runDir, bool resumable) const;
 };
 
 std::string formatBytes(std::int64_t bytes);

@@ -4,6 +4,8 @@
 #include "engine/train/loss.h"
 #include "engine/util/error.h"
 
+#include <algorithm>
+
 namespace loralab {
 
 std::vector<std::string> dialogueTurns(const std::string& prompt)
@@ -87,20 +89,24 @@ std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std
         return out;
     }
     std::vector<std::int64_t> stream;
-    std::vector<std::size_t> lineOfToken;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        for (const auto id : tokenizer.encode(lines[i].target + "\n")) {
-            stream.push_back(id);
-            lineOfToken.push_back(i);
-        }
+    // lineStart[i]: the index in `stream` of line i's first token. A line's
+    // number per token would cost as much memory as the stream itself.
+    std::vector<std::size_t> lineStart;
+    lineStart.reserve(lines.size());
+    for (const auto& line : lines) {
+        lineStart.push_back(stream.size());
+        const std::vector<std::int64_t> ids = tokenizer.encode(line.target + "\n");
+        stream.insert(stream.end(), ids.begin(), ids.end());
     }
     // Like the usual concatenate-and-chunk recipe, the last partial block is dropped.
+    out.reserve(stream.size() / block);
     for (std::size_t start = 0; start + block <= stream.size(); start += block) {
         TokenizedExample e;
         e.ids.assign(stream.begin() + static_cast<std::ptrdiff_t>(start), stream.begin() + static_cast<std::ptrdiff_t>(start + block));
         e.labels = e.ids;
         e.answerTokens = maxLen;
-        e.source = lineOfToken[start];
+        // The last line that starts at or before this block's first token.
+        e.source = static_cast<std::size_t>(std::upper_bound(lineStart.begin(), lineStart.end(), start) - lineStart.begin()) - 1;
         out.push_back(std::move(e));
     }
     if (out.empty() && !stream.empty()) {

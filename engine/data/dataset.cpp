@@ -1,6 +1,7 @@
 // Dataset readers; see dataset.h.
 #include "engine/data/dataset.h"
 
+#include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -17,6 +18,29 @@ using Json = nlohmann::json;
 
 const std::string kAssistantTurn = "\n\nAssistant:";
 
+bool isBlank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+// Calls each(line, number) for every line of `text`, without its '\n', as
+// std::getline would cut them (numbers from 1), without copying the text: a
+// dataset may be one line of tens of megabytes.
+template <typename F>
+void forEachLine(const std::string& text, F each)
+{
+    const std::string_view all(text);
+    std::int64_t number = 0;
+    for (std::size_t begin = 0; begin < all.size();) {
+        std::size_t end = all.find('\n', begin);
+        if (end == std::string_view::npos) end = all.size();
+        each(all.substr(begin, end - begin), ++number);
+        begin = end + 1;
+    }
+}
+
+bool isGzip(const std::string& bytes)
+{
+    return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
 std::string strip(const std::string& s)
 {
     const auto first = s.find_first_not_of(" \t\r\n");
@@ -31,6 +55,56 @@ bool endsWith(const std::string& s, const std::string& suffix)
 }
 
 std::string stripGz(std::string name) { return endsWith(name, ".gz") ? name.substr(0, name.size() - 3) : name; }
+
+// "not valid UTF-8 (byte 0xff at offset 17 of the line)", or "" for a valid line.
+std::string lineUtf8Problem(std::string_view line)
+{
+    const std::size_t bad = findInvalidUtf8(line);
+    return bad == std::string_view::npos ? "" : "not valid UTF-8 (" + invalidUtf8At(line, bad) + " of the line)";
+}
+
+// How much of the start of a file is read to tell text from binary data.
+constexpr std::size_t kSniffBytes = 64 * 1024;
+
+// Refuses what is not text before it is read line by line: a model trained
+// on an image, an archive or a checkpoint picked by mistake would learn
+// noise. A NUL byte never occurs in text (UTF-16 aside, named on its own).
+// Random bytes are about 11% control characters and 40% ill-formed UTF-8; a
+// text in a one-byte code page has no control characters (tabs, form feeds
+// and terminal colour codes are text) and a few percent of ill-formed bytes
+// (Latin-1 accents) up to most of them (Greek or Cyrillic code pages). A few
+// are let through: those lines are skipped, each with its reason.
+void refuseBinary(const std::string& text, const std::string& path)
+{
+    if (text.size() >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
+        throw fileError(path, "is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8");
+    const std::size_t nul = text.find('\0');
+    if (nul != std::string::npos)
+        throw fileError(path, "looks like a binary file, not text or JSONL (a NUL byte at offset " + std::to_string(nul) +
+                                  "); give a UTF-8 text, JSONL or .gz file");
+    const std::string_view head(text.data(), std::min(text.size(), kSniffBytes));
+    std::size_t controls = 0;
+    for (const char ch : head) {
+        const auto c = static_cast<unsigned char>(ch);
+        controls += (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b) || c == 0x7f;
+    }
+    std::size_t invalid = 0;
+    std::size_t firstInvalid = std::string_view::npos;
+    for (std::size_t at = findInvalidUtf8(head); at != std::string_view::npos;) {
+        if (invalid++ == 0) firstInvalid = at;
+        const std::size_t next = findInvalidUtf8(head.substr(at + 1));
+        at = next == std::string_view::npos ? next : at + 1 + next;
+    }
+    const bool manyControls = controls * 50 > head.size();              // over 2%
+    const bool littleText = (controls + invalid) * 10 > head.size();   // over 10% not text
+    if (!manyControls && !littleText) return;
+    const std::string window = "% of its first " + std::to_string(head.size()) + " bytes";
+    if (controls * 100 > head.size()) // over 1%
+        throw fileError(path, "looks like a binary file, not text or JSONL (" + std::to_string(100 * (controls + invalid) / head.size()) +
+                                  window + " are control characters or not UTF-8); give a UTF-8 text, JSONL or .gz file");
+    throw fileError(path, "is not UTF-8 text (" + std::to_string(100 * invalid / head.size()) + window +
+                              " are not UTF-8, the first is " + invalidUtf8At(head, firstInvalid) + "); save it as UTF-8");
+}
 
 DatasetFormat formatOfObject(const Json& j)
 {
@@ -86,7 +160,7 @@ Example exampleFromJson(const Json& j, DatasetFormat format)
         break;
     default: throw std::invalid_argument("not a JSON dataset");
     }
-    if (strip(e.target).empty()) throw std::invalid_argument("empty answer");
+    if (isBlank(e.target)) throw std::invalid_argument("empty answer");
     return e;
 }
 
@@ -95,28 +169,25 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
     Dataset d;
     d.path = path;
     d.format = format;
-    std::istringstream in(text);
-    std::string line;
-    std::int64_t number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (strip(line).empty()) continue;
+    forEachLine(text, [&](std::string_view line, std::int64_t number) {
+        if (isBlank(line)) return;
         Json j;
         try {
-            j = Json::parse(line);
+            j = Json::parse(line.begin(), line.end());
         } catch (const Json::exception&) {
-            d.skipped.push_back({number, "not valid JSON"});
-            continue;
+            const std::string utf8 = lineUtf8Problem(line);
+            d.skipped.push_back({number, utf8.empty() ? "not valid JSON" : utf8});
+            return;
         }
         if (!j.is_object()) {
             d.skipped.push_back({number, "not a JSON object"});
-            continue;
+            return;
         }
         if (d.format == DatasetFormat::Auto) {
             d.format = formatOfObject(j);
             if (d.format == DatasetFormat::Auto) {
                 d.skipped.push_back({number, "has none of the known key sets"});
-                continue;
+                return;
             }
         }
         try {
@@ -126,7 +197,7 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
         } catch (const std::invalid_argument& why) {
             d.skipped.push_back({number, why.what()});
         }
-    }
+    });
     if (d.examples.empty()) {
         if (d.format == DatasetFormat::Auto)
             throw fileError(path, "no line is a JSON object with \"chosen\"/\"rejected\", \"input\"/\"target\", "
@@ -143,19 +214,21 @@ Dataset parseText(const std::string& text, const std::string& path)
     Dataset d;
     d.path = path;
     d.format = DatasetFormat::Text;
-    std::istringstream in(text);
-    std::string line;
-    std::int64_t number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (strip(line).empty()) continue;
+    forEachLine(text, [&](std::string_view line, std::int64_t number) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (isBlank(line)) return;
+        const std::string utf8 = lineUtf8Problem(line);
+        if (!utf8.empty()) {
+            d.skipped.push_back({number, utf8});
+            return;
+        }
         Example e;
-        e.target = line;
+        e.target = std::string(line);
         e.line = number;
         d.examples.push_back(std::move(e));
-    }
-    if (d.examples.empty()) throw fileError(path, "holds no text (every line is empty)");
+    });
+    if (d.examples.empty())
+        throw fileError(path, d.skipped.empty() ? "holds no text (every line is empty)" : "holds no usable text; " + d.skippedSummary());
     return d;
 }
 
@@ -208,11 +281,16 @@ bool splitDialogue(const std::string& dialogue, std::string& prompt, std::string
     return true;
 }
 
-std::string readMaybeGzip(const std::filesystem::path& path) { return gunzipIfCompressed(readTextFile(path), path.string()); }
+std::string readMaybeGzip(const std::filesystem::path& path)
+{
+    std::string bytes = readTextFile(path);
+    if (!isGzip(bytes)) return bytes; // moved out, not copied
+    return gunzipIfCompressed(bytes, path.string());
+}
 
 std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
 {
-    if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f || static_cast<unsigned char>(raw[1]) != 0x8b) return raw;
+    if (!isGzip(raw)) return raw;
     z_stream z{};
     if (inflateInit2(&z, 15 + 32) != Z_OK) throw fileError(path, "cannot start gzip decompression");
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
@@ -243,6 +321,7 @@ std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
 
 Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format)
 {
+    refuseBinary(text, path);
     if (format == DatasetFormat::Text) return parseText(text, path);
     if (format == DatasetFormat::Auto) {
         const std::string name = stripGz(std::filesystem::path(path).filename().string());
@@ -257,6 +336,8 @@ Dataset parseDataset(const std::string& text, const std::string& path, DatasetFo
 Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format)
 {
     if (!std::filesystem::exists(path)) throw fileError(path.string(), "dataset file not found");
+    if (std::filesystem::is_directory(path))
+        throw fileError(path.string(), "is a directory, not a dataset file (give a .jsonl, .json, text or .gz file in it)");
     return parseDataset(readMaybeGzip(path), path.string(), format);
 }
 

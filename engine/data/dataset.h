@@ -50,7 +50,9 @@ struct Dataset {
 
 // Reads a dataset file (.gz is decompressed). Auto detects the format from the
 // file name and the first well-formed JSON line. A dataset with no usable
-// example is an Error that says why.
+// example is an Error that says why; so is a directory, a binary file and a
+// text that is not UTF-8 (UTF-16, or a one-byte code page). A line that is
+// not valid UTF-8 is skipped, with its reason, like any malformed line.
 Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format = DatasetFormat::Auto);
 
 // Same, from text already in memory (for tests and the fuzzers); `path` labels messages.

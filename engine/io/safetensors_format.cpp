@@ -1,11 +1,13 @@
 // safetensors header parsing and building; see safetensors_format.h.
 #include "engine/io/safetensors_format.h"
 
+#include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
 
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace loralab {
 namespace {
@@ -101,6 +103,9 @@ StHeader parseSafetensorsHeader(const std::uint8_t* data, std::size_t size, cons
     try {
         json = nlohmann::json::parse(data + 8, data + 8 + headerLength);
     } catch (const nlohmann::json::exception& e) {
+        const std::string_view text(reinterpret_cast<const char*>(data + 8), static_cast<std::size_t>(headerLength));
+        if (const std::size_t bad = findInvalidUtf8(text); bad != std::string_view::npos)
+            throw fileError(path, "header is not valid UTF-8 (" + invalidUtf8At(text, bad) + "); the file is damaged or not safetensors");
         throw fileError(path, std::string("header is not valid JSON: ") + e.what());
     }
     if (!json.is_object()) throw fileError(path, "header is not a JSON object");

@@ -5,9 +5,12 @@
 #include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 
 namespace loralab {
 namespace {
@@ -21,11 +24,51 @@ struct Field {
     std::function<void(RunConfig&, const Json&)> set;
 };
 
+// A JSON number as the integer type T. nlohmann's get<T>() truncates 4.5 to 4
+// and wraps -1 into 2^64-1 for an unsigned field, so a run would train with a
+// value nobody wrote; both are Errors naming the key here. A whole number
+// written as a float (1e3, 16.0) is accepted. Anything that is not a number
+// throws Json::exception, which parseRunConfig reports with the default.
+template <typename T>
+T wholeNumber(const Json& j, const char* key, T example)
+{
+    using Limits = std::numeric_limits<T>;
+    const auto fail = [&](const char* problem, bool showRange) {
+        return Error(std::string(key) + ": " + j.dump() + " " + problem + " (" + key + " takes " +
+                     (showRange ? "a whole number from " + std::to_string(Limits::min()) + " to " + std::to_string(Limits::max())
+                                : "a whole number, like " + std::to_string(example)) +
+                     ")");
+    };
+    if (j.is_number_float()) {
+        const double d = j.get<double>();
+        if (std::floor(d) != d) throw fail("is not a whole number", false);
+        // max() + 1.0 is a power of two, exact in a double, unlike max() itself.
+        if (!(d >= static_cast<double>(Limits::min()) && d < static_cast<double>(Limits::max()) + 1.0))
+            throw fail(d < 0 && std::is_unsigned<T>::value ? "is negative" : "is out of range", true);
+        return static_cast<T>(d);
+    }
+    if (j.is_number_unsigned()) {
+        if (j.get<std::uint64_t>() > static_cast<std::uint64_t>(Limits::max())) throw fail("is out of range", true);
+        return static_cast<T>(j.get<std::uint64_t>());
+    }
+    if (j.is_number_integer()) { // negative: non-negative integers parse as unsigned
+        if (std::is_unsigned<T>::value) throw fail("is negative", true);
+        if (j.get<std::int64_t>() < static_cast<std::int64_t>(Limits::min())) throw fail("is out of range", true);
+        return static_cast<T>(j.get<std::int64_t>());
+    }
+    return j.get<T>(); // not a number: throws the type error
+}
+
 template <typename T>
 Field field(const char* key, T RunConfig::*member, const char* help)
 {
     return {key, help, [member](const RunConfig& c) { return Json(c.*member); },
-            [member](RunConfig& c, const Json& j) { c.*member = j.get<T>(); }};
+            [member, key](RunConfig& c, const Json& j) {
+                if constexpr (std::is_integral<T>::value && !std::is_same<T, bool>::value)
+                    c.*member = wholeNumber<T>(j, key, RunConfig().*member);
+                else
+                    c.*member = j.get<T>();
+            }};
 }
 
 const std::vector<Field>& fields()
@@ -114,6 +157,8 @@ RunConfig parseRunConfig(const std::string& text, const std::string& path)
         if (it == j.end() || it->is_null()) continue;
         try {
             f.set(c, *it);
+        } catch (const Error& e) {
+            throw fileError(path, e.what());
         } catch (const Json::exception&) {
             throw fileError(path, std::string("option \"") + f.key + "\" should be like " + f.get(RunConfig()).dump() +
                                       ", not " + it->dump());
@@ -139,6 +184,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     const auto need = [&](bool ok, const char* key, const char* why) {
         if (!ok) problems.push_back(std::string(key) + ": " + why);
     };
+    need(c.vocabSize >= 0, "vocab_size", "must not be negative (0 keeps the model's vocabulary)");
     need(c.method == "lora" || c.method == "full" || c.method == "dpo", "method", "must be lora, full or dpo");
     need(c.loraRank > 0, "lora_r", "must be positive");
     need(c.loraAlpha > 0, "lora_alpha", "must be positive");
@@ -162,6 +208,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.gradAccum > 0, "grad_accum", "must be positive");
     need(c.maxSteps > 0 || c.epochs > 0, "max_steps", "or epochs must be positive");
     need(c.maxSteps >= 0, "max_steps", "must not be negative");
+    need(c.epochs >= 0, "epochs", "must not be negative");
     need(c.dpoBeta > 0, "dpo_beta", "must be positive");
     need(c.dpoLoss == "sigmoid" || c.dpoLoss == "ipo", "dpo_loss", "must be sigmoid or ipo");
     need(c.dpoReference == "initial" || c.dpoReference == "base", "dpo_reference", "must be initial or base");

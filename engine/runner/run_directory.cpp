@@ -4,8 +4,11 @@
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -24,6 +27,9 @@ std::string timestamp(const char* format)
     return buf;
 }
 
+// Runs of one name started within the same second: -2, -3, ... up to this.
+constexpr int kMaxSameName = 100000;
+
 std::string safeName(const std::string& name)
 {
     std::string out;
@@ -35,13 +41,26 @@ std::string safeName(const std::string& name)
 
 RunDirectory RunDirectory::create(const fs::path& runsDir, const std::string& name)
 {
-    const std::string base = timestamp("%Y%m%d-%H%M%S") + "-" + safeName(name);
-    fs::path dir = runsDir / base;
-    for (int i = 2; fs::exists(dir); ++i) dir = runsDir / (base + "-" + std::to_string(i));
     std::error_code ec;
-    fs::create_directories(dir / "checkpoints", ec);
-    if (ec) throw fileError(dir.string(), "cannot create the run directory: " + ec.message());
-    return RunDirectory(dir);
+    if (!runsDir.empty()) fs::create_directories(runsDir, ec);
+    if (ec) throw fileError(runsDir.string(), "cannot create the runs folder (runs_dir): " + ec.message());
+    const std::string base = timestamp("%Y%m%d-%H%M%S") + "-" + safeName(name);
+    // mkdir either creates the directory or fails because it exists, in one
+    // step: two runs of the same name started in the same second (two
+    // processes, or a comparison's runs) each get a directory of their own,
+    // where checking exists() first let both pick the same one.
+    for (int i = 1;; ++i) {
+        const fs::path dir = runsDir / (i == 1 ? base : base + "-" + std::to_string(i));
+        if (::mkdir(dir.c_str(), 0755) == 0) {
+            fs::create_directory(dir / "checkpoints", ec);
+            if (ec) throw fileError((dir / "checkpoints").string(), "cannot create the checkpoints folder: " + ec.message());
+            return RunDirectory(dir);
+        }
+        if (errno != EEXIST || i >= kMaxSameName)
+            throw fileError(dir.string(), "cannot create the run directory: " +
+                                              (errno == EEXIST ? std::string("too many runs of this name this second")
+                                                               : std::string(std::strerror(errno))));
+    }
 }
 
 RunDirectory RunDirectory::open(const fs::path& dir)

@@ -5,6 +5,7 @@
 #include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
+#include "engine/util/json_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -518,6 +519,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::fromJson(std::string_view jsonText, 
             root = Json::parse(jsonText.begin(), jsonText.end());
         }
     } catch (const Json::exception& e) {
+        const std::string utf8 = utf8Problem(jsonText);
+        if (!utf8.empty()) throw fileError(sourceName, utf8);
         std::string why = e.what();
         const std::size_t tag = why.find("] "); // drop "[json.exception.parse_error.101] "
         if (tag != std::string::npos) why = why.substr(tag + 2);

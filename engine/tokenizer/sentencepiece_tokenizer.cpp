@@ -104,6 +104,37 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
     if (!m_model) throw fileError(m_path, std::string("is not a valid sentencepiece model (") + error + ")");
     if (vocabSize() <= 0) throw fileError(m_path, "is a sentencepiece model with no pieces");
     setSpecialIds(shim().special(m_model, 0), shim().special(m_model, 1), shim().special(m_model, 2));
+    m_cutsAtSpaces = !joinsAcrossSpaces();
+}
+
+// Whether cutting text at a space between two ASCII letters or digits could
+// change its ids. sentencepiece turns the space into "▁" and, with its dummy
+// prefix, "X Y" becomes "▁X▁Y": the cut gives the same ids when no piece
+// (user-defined symbols included) holds a character followed by "▁", so that
+// no merge or Viterbi path can cross the cut, and when the text after the cut
+// gets back its "▁" as a dummy prefix. The first is read from the vocabulary;
+// the second, with the normalizer's handling of spaces, is tried on probes.
+bool SentencePieceTokenizer::joinsAcrossSpaces() const
+{
+    static const std::string kSpace = "\xe2\x96\x81"; // U+2581, sentencepiece's space
+    const auto isSpaceAt = [](const std::string& piece, std::size_t i) {
+        return piece[i] == ' ' || piece.compare(i, kSpace.size(), kSpace) == 0;
+    };
+    for (std::int64_t id = 0; id < vocabSize(); ++id) {
+        const std::string piece = tokenText(id);
+        for (std::size_t i = 1; i < piece.size(); ++i) {
+            if (!isSpaceAt(piece, i)) continue;
+            const bool afterSpace = piece[i - 1] == ' ' || (i >= kSpace.size() && isSpaceAt(piece, i - kSpace.size()));
+            if (!afterSpace) return true;
+        }
+    }
+    for (const auto& [left, right] : {std::pair<const char*, const char*>{"a", "b"}, {"Hello", "world"}, {"Z", "9"}, {"x1", "y2"}}) {
+        std::vector<std::int64_t> pieces = encodeWhole(left);
+        const std::vector<std::int64_t> rest = encodeWhole(right);
+        pieces.insert(pieces.end(), rest.begin(), rest.end());
+        if (pieces != encodeWhole(std::string(left) + " " + right)) return true;
+    }
+    return false;
 }
 
 SentencePieceTokenizer::~SentencePieceTokenizer()
@@ -111,7 +142,44 @@ SentencePieceTokenizer::~SentencePieceTokenizer()
     if (m_model) shim().free(m_model);
 }
 
+namespace {
+
+bool isAsciiAlnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The first space at or after `from` with an ASCII letter or digit on each
+// side, or npos.
+std::size_t findCut(std::string_view text, std::size_t from)
+{
+    for (std::size_t p = text.find(' ', from); p != std::string_view::npos && p + 1 < text.size(); p = text.find(' ', p + 1))
+        if (p > 0 && isAsciiAlnum(text[p - 1]) && isAsciiAlnum(text[p + 1])) return p;
+    return std::string_view::npos;
+}
+
+} // namespace
+
+// sentencepiece keeps a symbol and a queue entry for every character of its
+// input, and a 50 MB line took minutes and gigabytes; pieces of m_pieceBytes
+// cost time and memory in proportion to the text. Where the model allows it
+// (joinsAcrossSpaces), long text is cut at spaces, each cut space becoming
+// the dummy prefix of the text after it, which gives the same ids.
 std::vector<std::int64_t> SentencePieceTokenizer::encode(std::string_view text) const
+{
+    if (!m_cutsAtSpaces || m_pieceBytes == 0 || text.size() <= m_pieceBytes) return encodeWhole(text);
+    std::vector<std::int64_t> out;
+    std::size_t begin = 0;
+    while (text.size() - begin > m_pieceBytes) {
+        const std::size_t cut = findCut(text, begin + m_pieceBytes);
+        if (cut == std::string_view::npos) break; // no space to cut at: the rest goes whole
+        const std::vector<std::int64_t> ids = encodeWhole(text.substr(begin, cut - begin));
+        out.insert(out.end(), ids.begin(), ids.end());
+        begin = cut + 1;
+    }
+    const std::vector<std::int64_t> ids = encodeWhole(text.substr(begin));
+    out.insert(out.end(), ids.begin(), ids.end());
+    return out;
+}
+
+std::vector<std::int64_t> SentencePieceTokenizer::encodeWhole(std::string_view text) const
 {
     std::int64_t* ids = nullptr;
     std::size_t count = 0;

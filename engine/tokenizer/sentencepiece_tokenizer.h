@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,9 +33,21 @@ public:
 
     std::int64_t unkId() const;
 
+    // Whether long text is encoded in pieces cut at spaces (see encode),
+    // decided when the model loads.
+    bool cutsLongText() const { return m_cutsAtSpaces; }
+    // Text longer than this many bytes is encoded in pieces; tests lower it to
+    // compare pieces with a whole encoding, and 0 encodes every text whole.
+    void setPieceBytes(std::size_t bytes) { m_pieceBytes = bytes; }
+
 private:
+    std::vector<std::int64_t> encodeWhole(std::string_view text) const;
+    bool joinsAcrossSpaces() const;
+
     std::string m_path; // for messages
     LoralabSpm* m_model = nullptr;
+    bool m_cutsAtSpaces = false;
+    std::size_t m_pieceBytes = 16 * 1024; // smaller pieces encode no faster, larger ones slower (cache)
 };
 
 // Trains a sentencepiece model with libsentencepiece's trainer; `options` are

@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 namespace loralab {
@@ -100,7 +101,7 @@ void appendUtf8(std::string& out, char32_t cp)
     }
 }
 
-bool isValidUtf8(std::string_view text)
+std::size_t findInvalidUtf8(std::string_view text)
 {
     std::size_t pos = 0;
     bool ok = true;
@@ -109,10 +110,20 @@ bool isValidUtf8(std::string_view text)
             ++pos;
             continue;
         }
+        const std::size_t start = pos;
         decodeOne(text, pos, ok);
-        if (!ok) return false;
+        if (!ok) return start;
     }
-    return true;
+    return std::string_view::npos;
+}
+
+bool isValidUtf8(std::string_view text) { return findInvalidUtf8(text) == std::string_view::npos; }
+
+std::string invalidUtf8At(std::string_view text, std::size_t offset)
+{
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", offset < text.size() ? static_cast<unsigned char>(text[offset]) : 0u);
+    return std::string("byte ") + hex + " at offset " + std::to_string(offset);
 }
 
 std::string toValidUtf8(std::string_view text)

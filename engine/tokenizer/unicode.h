@@ -25,6 +25,15 @@ void appendUtf8(std::string& out, char32_t codePoint);
 
 bool isValidUtf8(std::string_view text);
 
+// The offset of the lead byte of the first ill-formed sequence (as Python's
+// UnicodeDecodeError counts its position), or std::string_view::npos when
+// `text` is valid UTF-8.
+std::size_t findInvalidUtf8(std::string_view text);
+
+// "byte 0xff at offset 12" for an offset findInvalidUtf8 returned, the way
+// file errors point at the first bad byte.
+std::string invalidUtf8At(std::string_view text, std::size_t offset);
+
 // `text` with every ill-formed sequence replaced by U+FFFD.
 std::string toValidUtf8(std::string_view text);
 

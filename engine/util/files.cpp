@@ -40,9 +40,22 @@ std::string readTextFile(const std::filesystem::path& path)
         const bool exists = std::filesystem::exists(path);
         throw fileError(path.string(), exists ? "cannot be opened for reading" : "file not found");
     }
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw fileError(path.string(), "is a directory, not a file");
+    // Read straight into a string of the file's size: going through a
+    // stringstream holds the text twice (and its growth up to three times).
+    std::string text;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    // A file that grew since (or a pipe, whose size reads as 0) is read on to its end.
+    std::ostringstream rest;
+    if (in && in.peek() != std::char_traits<char>::eof()) {
+        rest << in.rdbuf();
+        text += rest.str();
+    }
+    return text;
 }
 
 void syncDirectory(const std::filesystem::path& dir)

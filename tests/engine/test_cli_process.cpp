@@ -1,0 +1,115 @@
+// loralab-cli run as a process: Ctrl-C stops a run, saves it and exits with
+// 130; two runs of one name started at once each get their own directory.
+#include "cli_process.h"
+#include "test_harness.h"
+#include "test_paths.h"
+
+#include "engine/io/safetensors.h"
+#include "engine/runner/metrics.h"
+#include "engine/runner/run_config.h"
+#include "engine/train/checkpoint_store.h"
+#include "engine/util/files.h"
+
+#include <csignal>
+#include <set>
+
+using namespace loralab;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A LoRA run of the tiny GPT-NeoX fixture on the embedded dialogues, written
+// as a config file in `dir`.
+fs::path tinyRunConfig(const fs::path& dir, std::int64_t maxSteps)
+{
+    RunConfig c;
+    c.name = "same-name";
+    c.model = test::fixtureModel("tiny-gpt-neox").string();
+    c.runsDir = (dir / "runs").string();
+    c.maxSteps = maxSteps;
+    c.batchSize = 4;
+    c.maxLen = 64;
+    c.evalInterval = 0;
+    c.evalBatches = 2;
+    c.evalAtStart = false;
+    c.earlyStopping = false;
+    c.checkpointInterval = 0;
+    c.samples = 0;
+    c.threads = 1;
+    c.device = "cpu";
+    writeFileAtomic(dir / "config.json", runConfigToJson(c));
+    return dir / "config.json";
+}
+
+std::vector<fs::path> runDirectories(const fs::path& runsDir)
+{
+    std::vector<fs::path> out;
+    if (fs::exists(runsDir))
+        for (const auto& e : fs::directory_iterator(runsDir)) out.push_back(e.path());
+    return out;
+}
+
+} // namespace
+
+TEST("slow/cli_run_interrupted_exits_130_and_keeps_the_run")
+{
+    const fs::path dir = test::scratchDir("cli-sigint");
+    const fs::path config = tinyRunConfig(dir, 100000);
+    const pid_t pid = test::startCli({"run", config.string()}, (dir / "cli.log").string());
+    REQUIRE(pid > 0);
+    int status = 0;
+    // Training has started once a step is in a metrics log.
+    const bool training = test::waitForOrExit(pid, [&] {
+        for (const auto& run : runDirectories(dir / "runs")) {
+            std::error_code ec;
+            if (fs::file_size(run / "metrics.jsonl", ec) > 0 && !ec) return true;
+        }
+        return false;
+    }, status, 120);
+    if (!training) std::cout << readTextFile(dir / "cli.log");
+    REQUIRE(training);
+    REQUIRE(::kill(pid, SIGINT) == 0);
+    status = test::waitForExit(pid, 120);
+    const std::string log = readTextFile(dir / "cli.log");
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 130);
+    CHECK(log.find("interrupted by SIGINT: the run stopped early and is saved in") != std::string::npos);
+
+    const auto runs = runDirectories(dir / "runs");
+    REQUIRE(runs.size() == 1u);
+    const RunRecords records = readRunDirectory(runs[0].string());
+    CHECK(records.hasSummary);
+    CHECK_EQ(records.summary.stopReason, std::string("cancelled"));
+    REQUIRE(!records.steps.empty());
+    CHECK(records.steps.back().step < 100000);
+    const auto last = CheckpointStore(runs[0] / "checkpoints").resolve("last");
+    REQUIRE(last.has_value());
+    CHECK(SafetensorsFile(*last / "adapter_model.safetensors").names().size() > 0);
+}
+
+// Two processes started together seldom reach RunDirectory::create in the
+// same instant (start-up takes a second or more, and varies), so this test
+// cannot force the collision; unit/run_directories_are_claimed_once does,
+// with threads. What it checks is the whole path: whatever the timing, each
+// process ends with a complete run in a directory of its own.
+TEST("slow/cli_two_runs_of_one_name_get_two_directories")
+{
+    const fs::path dir = test::scratchDir("cli-same-name");
+    const fs::path config = tinyRunConfig(dir, 3);
+    const pid_t a = test::startCli({"run", config.string()}, (dir / "a.log").string());
+    const pid_t b = test::startCli({"run", config.string()}, (dir / "b.log").string());
+    REQUIRE(a > 0 && b > 0);
+    const int statusA = test::waitForExit(a, 300);
+    const int statusB = test::waitForExit(b, 300);
+    CHECK(WIFEXITED(statusA) && WEXITSTATUS(statusA) == 0);
+    CHECK(WIFEXITED(statusB) && WEXITSTATUS(statusB) == 0);
+    const auto runs = runDirectories(dir / "runs");
+    CHECK_EQ(runs.size(), 2u);
+    for (const auto& run : runs) {
+        const RunRecords records = readRunDirectory(run.string());
+        CHECK(records.hasSummary);
+        CHECK_EQ(records.unreadableLines, 0);
+        REQUIRE(records.steps.size() == 3u); // each step once: no second run wrote into this log
+        for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
+    }
+}
