@@ -40,6 +40,7 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& 
             value = argv[++i];
         }
         m_values[name] = value;
+        m_all[name].push_back(value);
     }
 }
 
@@ -47,6 +48,12 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
 {
     const auto it = m_values.find(name);
     return it == m_values.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Args::getAll(const std::string& name) const
+{
+    const auto it = m_all.find(name);
+    return it == m_all.end() ? std::vector<std::string>{} : it->second;
 }
 
 namespace {

@@ -23,7 +23,10 @@ public:
 
     const std::vector<std::string>& positional() const { return m_positional; }
     bool has(const std::string& name) const { return m_values.count(name) != 0; }
+    // The last value given for the option.
     std::string get(const std::string& name, const std::string& fallback = "") const;
+    // Every value of an option given more than once (--grid a=1,2 --grid b=3,4), in order.
+    std::vector<std::string> getAll(const std::string& name) const;
     // The option as an integer in [min, max], or `fallback` when it is absent.
     // Text, a fraction ("4.5") or a number outside the range is an Error naming
     // the option and the range it takes; nothing is truncated or wrapped.
@@ -36,6 +39,7 @@ public:
 private:
     std::vector<std::string> m_positional;
     std::map<std::string, std::string> m_values;
+    std::map<std::string, std::vector<std::string>> m_all;
 };
 
 // "a,b,,c" -> {"a", "b", "c"}

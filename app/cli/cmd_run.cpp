@@ -64,49 +64,13 @@ int runRun(const Args& args)
     printSummary(r.summary);
     if (!r.samples.empty()) {
         printSamples(r.samples);
-        if (r.tunedExactMatch >= 0)
-            std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1) << 100 * r.baseExactMatch
-                      << "%, fine-tuned " << 100 * r.tunedExactMatch << "% of " << r.samples.size() << "\n";
+        if (r.summary.tunedExactMatch >= 0)
+            std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1)
+                      << 100 * r.summary.baseExactMatch << "%, fine-tuned " << 100 * r.summary.tunedExactMatch << "% of "
+                      << r.samples.size() << "\n";
     }
     if (const int status = guard.interruptedStatus(r.summary.runDir, true)) return status;
-    return r.summary.stopReason == "non_finite_loss" ? 4 : 0;
-}
-
-int runCompare(const Args& args)
-{
-    RunConfig config = configFrom(args);
-    RunControl control;
-    InterruptGuard guard(control);
-    const CompareSummary c = runComparison(config, control, printingCallbacks(printEvery(args, 1)));
-    std::cerr << "\n";
-    const auto row = [](const std::string& name, const std::string& lora, const std::string& full, const std::string& ratio) {
-        std::cout << std::left << std::setw(22) << name << std::setw(18) << lora << std::setw(18) << full << ratio << "\n";
-    };
-    const auto num = [](double v, int digits) {
-        std::ostringstream out;
-        out << std::fixed << std::setprecision(digits) << v;
-        return out.str();
-    };
-    const auto ratio = [&](double a, double b) { return b != 0 ? num(a / b, 3) + "x" : std::string("-"); };
-    std::cout << "comparison in " << c.groupDir << "\n";
-    row("", "LoRA", "Full", "LoRA / Full");
-    row("total params", std::to_string(c.lora.totalParams), std::to_string(c.full.totalParams),
-        ratio(static_cast<double>(c.lora.totalParams), static_cast<double>(c.full.totalParams)));
-    row("trainable params", std::to_string(c.lora.trainableParams), std::to_string(c.full.trainableParams),
-        ratio(static_cast<double>(c.lora.trainableParams), static_cast<double>(c.full.trainableParams)));
-    row("avg forward ms", num(c.lora.avgForwardMs, 1), num(c.full.avgForwardMs, 1), ratio(c.lora.avgForwardMs, c.full.avgForwardMs));
-    row("avg backward ms", num(c.lora.avgBackwardMs, 1), num(c.full.avgBackwardMs, 1), ratio(c.lora.avgBackwardMs, c.full.avgBackwardMs));
-    row("avg optimizer ms", num(c.lora.avgOptimizerMs, 1), num(c.full.avgOptimizerMs, 1),
-        ratio(c.lora.avgOptimizerMs, c.full.avgOptimizerMs));
-    row("avg step ms", num(c.lora.avgStepMs, 1), num(c.full.avgStepMs, 1), ratio(c.lora.avgStepMs, c.full.avgStepMs));
-    row("tokens/s", num(c.lora.tokensPerSecond, 0), num(c.full.tokensPerSecond, 0), ratio(c.lora.tokensPerSecond, c.full.tokensPerSecond));
-    row("peak memory", formatBytes(c.lora.peakMemoryBytes), formatBytes(c.full.peakMemoryBytes),
-        ratio(static_cast<double>(c.lora.peakMemoryBytes), static_cast<double>(c.full.peakMemoryBytes)));
-    row("memory estimate", formatBytes(c.lora.estimate.total()), formatBytes(c.full.estimate.total()),
-        ratio(static_cast<double>(c.lora.estimate.total()), static_cast<double>(c.full.estimate.total())));
-    row("final val loss", num(c.lora.finalValLoss, 4), num(c.full.finalValLoss, 4), ratio(c.lora.finalValLoss, c.full.finalValLoss));
-    row("best val loss", num(c.lora.bestValLoss, 4), num(c.full.bestValLoss, 4), ratio(c.lora.bestValLoss, c.full.bestValLoss));
-    return guard.interruptedStatus(c.groupDir, false);
+    return r.summary.stopReason == StopReason::NonFiniteLoss ? 4 : 0;
 }
 
 int runSample(const Args& args)
@@ -229,14 +193,17 @@ const std::vector<OptionSpec> kRunOptions = {
 
 } // namespace
 
+RunConfig runConfigFromArgs(const Args& args) { return configFrom(args); }
+const std::vector<OptionSpec>& runOptions() { return kRunOptions; }
+std::string runOptionsHelp() { return runHelp(); }
+int printEveryOption(const Args& args, int fallback) { return printEvery(args, fallback); }
+
 std::vector<Command> runCommands()
 {
     return {
         {"run", "run [CONFIG.json] [options]",
          "train as configured (default: LoRA SFT of the embedded model on the embedded dialogues)", kRunOptions, runRun,
          runHelp},
-        {"compare", "compare [CONFIG.json] [options]", "run the configuration as LoRA and as full fine-tuning, side by side",
-         kRunOptions, runCompare, runHelp},
         {"sample", "sample RUN_DIR [options]", "answer validation prompts with the base and the fine-tuned model",
          {{"count", "N", "examples (default 8)"},
           {"max-new-tokens", "N", "tokens per answer"},

@@ -4,6 +4,8 @@
 
 #include "cli_args.h"
 
+#include "engine/runner/run_config.h"
+
 #include <string>
 #include <vector>
 
@@ -21,8 +23,18 @@ struct Command {
 // Commands about models and text: info, models, devices, tokenize, detokenize, generate.
 std::vector<Command> modelCommands();
 
-// Commands that train: run, compare, sample, eval, pretrain.
+// Commands that train one run: run, sample, eval, pretrain.
 std::vector<Command> runCommands();
+// Experiments of several runs: sweep, compare.
+std::vector<Command> sweepCommands();
+
+// What `run` shares with `sweep` and `compare`: the configuration (CONFIG.json
+// or the defaults, with --max-steps, --name, --runs-dir, --threads, --device),
+// its options and their help, and --print-every.
+RunConfig runConfigFromArgs(const Args& args);
+const std::vector<OptionSpec>& runOptions();
+std::string runOptionsHelp();
+int printEveryOption(const Args& args, int fallback);
 
 // bench.
 std::vector<Command> benchCommands();

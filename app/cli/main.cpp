@@ -19,6 +19,7 @@ std::vector<Command> allCommands()
     std::vector<Command> all;
     for (auto& c : loralab::cli::modelCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::runCommands()) all.push_back(std::move(c));
+    for (auto& c : loralab::cli::sweepCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::benchCommands()) all.push_back(std::move(c));
     return all;
 }

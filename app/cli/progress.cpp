@@ -47,22 +47,23 @@ std::string formatDuration(double seconds)
     return std::to_string(s) + "s";
 }
 
-RunCallbacks printingCallbacks(int stepEvery)
+RunCallbacks printingCallbacks(int stepEvery, const std::string& label)
 {
     const bool tty = ::isatty(STDERR_FILENO) != 0;
+    const auto tag = [label](RunMethod method) { return "[" + (label.empty() ? std::string(runMethodName(method)) : label) + "] "; };
     RunCallbacks c;
-    c.onStep = [tty, stepEvery](const StepRecord& r) {
+    c.onStep = [tty, stepEvery, tag](const StepRecord& r) {
         if (r.step % stepEvery != 0 && r.step != r.totalSteps) return;
-        std::string line = "[" + r.run + "] step " + std::to_string(r.step) + "/" + std::to_string(r.totalSteps) + "  loss " +
+        std::string line = tag(r.method) + "step " + std::to_string(r.step) + "/" + std::to_string(r.totalSteps) + "  loss " +
                            fixed(r.loss, 4) + "  lr " + fixed(r.learningRate * 1e4, 3) + "e-4  " +
                            fixed(r.tokensPerSecond, 0) + " tok/s  fwd " + fixed(r.forwardMs, 0) + " ms  bwd " +
                            fixed(r.backwardMs, 0) + " ms  peak " + formatBytes(r.peakMemoryBytes) + "  ETA " +
                            formatDuration(r.etaSeconds);
-        if (r.run == "dpo") line += "  margin " + fixed(r.rewardMargin, 3) + "  acc " + fixed(r.preferenceAccuracy, 2);
+        if (r.method == RunMethod::Dpo) line += "  margin " + fixed(r.rewardMargin, 3) + "  acc " + fixed(r.preferenceAccuracy, 2);
         std::cerr << (tty ? "\r\033[K" : "") << line << (tty ? "" : "\n") << std::flush;
     };
-    c.onEval = [tty](const EvalRecord& e) {
-        std::cerr << (tty ? "\r\033[K" : "") << "[" << e.run << "] eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
+    c.onEval = [tty, tag](const EvalRecord& e) {
+        std::cerr << (tty ? "\r\033[K" : "") << tag(e.method) << "eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
                   << "  ppl " << fixed(e.perplexity, 2);
         if (e.preferenceAccuracy >= 0) std::cerr << "  accuracy " << fixed(e.preferenceAccuracy, 3) << "  margin " << fixed(e.rewardMargin, 3);
         std::cerr << (e.improved ? "  (best)" : "  (best " + fixed(e.bestValue, 4) + ")");
@@ -105,14 +106,19 @@ int InterruptGuard::interruptedStatus(const std::string& runDir, bool resumable)
 void printSummary(const RunSummary& s)
 {
     std::cout << "run " << s.runDir << "\n"
-              << "  method            " << s.method << "  (" << s.stopReason << " after " << s.steps << " steps, "
+              << "  method            " << runMethodName(s.method) << "  (" << stopReasonName(s.stopReason) << " after " << s.steps << " steps, "
               << formatDuration(s.seconds) << ")\n"
               << "  parameters        " << s.totalParams << " total, " << s.trainableParams << " trainable\n"
               << "  step time         fwd " << fixed(s.avgForwardMs, 1) << " ms, bwd " << fixed(s.avgBackwardMs, 1)
               << " ms, optimizer " << fixed(s.avgOptimizerMs, 1) << " ms, step " << fixed(s.avgStepMs, 1) << " ms ("
               << fixed(s.tokensPerSecond, 0) << " tokens/s)\n"
-              << "  peak memory       " << formatBytes(s.peakMemoryBytes) << " (estimate " << formatBytes(s.estimate.total())
-              << ")\n"
+              << "  peak memory       " << formatBytes(s.peakMemoryBytes) << " held by tensors: weights "
+              << formatBytes(s.measured.weightBytes) << ", gradients " << formatBytes(s.measured.gradientBytes) << ", optimizer "
+              << formatBytes(s.measured.optimizerBytes) << ", activations " << formatBytes(s.measured.activationBytes) << "\n"
+              << "  estimate          " << formatBytes(s.estimate.total()) << ": weights " << formatBytes(s.estimate.weightBytes)
+              << ", gradients " << formatBytes(s.estimate.gradientBytes) << ", optimizer " << formatBytes(s.estimate.optimizerBytes)
+              << ", activations " << formatBytes(s.estimate.activationBytes) << "\n"
+              << "  process (RSS)     " << formatBytes(s.processPeakMemoryBytes) << " at most (libraries, caches and all)\n"
               << "  train loss        " << fixed(s.firstTrainLoss, 4) << " -> " << fixed(s.finalTrainLoss, 4) << "\n";
     if (s.bestValLoss >= 0)
         std::cout << "  validation loss   final " << fixed(s.finalValLoss, 4) << ", best " << fixed(s.bestValLoss, 4)

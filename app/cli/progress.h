@@ -9,8 +9,9 @@
 
 namespace loralab::cli {
 
-// Callbacks that print to stderr; every `stepEvery`-th step is printed.
-RunCallbacks printingCallbacks(int stepEvery = 1);
+// Callbacks that print to stderr; every `stepEvery`-th step is printed. Lines
+// start with [label], by default the run's method.
+RunCallbacks printingCallbacks(int stepEvery = 1, const std::string& label = "");
 
 // Routes SIGINT/SIGTERM to control.cancel while it lives. The first signal
 // asks the run to stop after the current step (it saves its checkpoint and

@@ -47,6 +47,7 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
         if (onEvent) onEvent(m);
     };
     setThreadCount(config.threads);
+    const TensorMemoryScope tensors; // peak memory: the bench's own tensors
     BenchResult r;
     r.config = config;
     const auto t0 = std::chrono::steady_clock::now();

@@ -1,4 +1,6 @@
-// Metrics as JSON; see metrics.h.
+// Metrics as JSON; see metrics.h. Each record type has one table of keys that
+// both writes and reads it, so a key is spelled once; a key missing from a
+// file (written by an older version) leaves the field at its default.
 #include "engine/runner/metrics.h"
 
 #include "engine/util/error.h"
@@ -14,21 +16,71 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json estimateJson(const MemoryEstimate& e)
+template <typename R>
+struct Key {
+    const char* name;
+    std::function<Json(const R&)> get;
+    std::function<void(R&, const Json&)> set;
+    bool (*present)(const R&) = nullptr; // written only when this says so (DPO fields)
+};
+
+template <typename R, typename T>
+Key<R> key(const char* name, T R::*member, bool (*present)(const R&) = nullptr)
+{
+    return {name, [member](const R& r) { return Json(r.*member); }, [member](R& r, const Json& j) { r.*member = j.get<T>(); },
+            present};
+}
+
+Json breakdownJson(const MemoryBreakdown& e)
 {
     return {{"weights", e.weightBytes}, {"gradients", e.gradientBytes}, {"optimizer", e.optimizerBytes},
             {"activations", e.activationBytes}, {"total", e.total()}};
 }
 
-MemoryEstimate estimateFrom(const Json& j)
+MemoryBreakdown breakdownFrom(const Json& j)
 {
-    MemoryEstimate e;
+    MemoryBreakdown e;
     if (!j.is_object()) return e;
     e.weightBytes = j.value("weights", std::int64_t{0});
     e.gradientBytes = j.value("gradients", std::int64_t{0});
     e.optimizerBytes = j.value("optimizer", std::int64_t{0});
     e.activationBytes = j.value("activations", std::int64_t{0});
     return e;
+}
+
+template <typename R>
+Key<R> breakdownKey(const char* name, MemoryBreakdown R::*member)
+{
+    return {name, [member](const R& r) { return breakdownJson(r.*member); },
+            [member](R& r, const Json& j) { r.*member = breakdownFrom(j); }};
+}
+
+// Files before the method had its own key called it "run".
+template <typename R>
+Key<R> methodKey()
+{
+    return {"method", [](const R& r) { return Json(runMethodName(r.method)); },
+            [](R& r, const Json& j) { r.method = parseRunMethod(j.get<std::string>()); }};
+}
+
+template <typename R>
+Json write(const std::vector<Key<R>>& keys, const R& r, Json j = Json::object())
+{
+    for (const auto& k : keys)
+        if (!k.present || k.present(r)) j[k.name] = k.get(r);
+    return j;
+}
+
+template <typename R>
+R read(const std::vector<Key<R>>& keys, const Json& j)
+{
+    R r;
+    for (const auto& k : keys) {
+        auto it = j.find(k.name);
+        if (it == j.end() && std::string(k.name) == "method") it = j.find("run");
+        if (it != j.end() && !it->is_null()) k.set(r, *it);
+    }
+    return r;
 }
 
 Json parseObject(const std::string& text)
@@ -38,192 +90,152 @@ Json parseObject(const std::string& text)
     return j;
 }
 
+bool isDpo(const StepRecord& r) { return r.method == RunMethod::Dpo; }
+bool measuredAccuracy(const EvalRecord& r) { return r.preferenceAccuracy >= 0; }
+bool hasRejected(const SampleRecord& r) { return !r.rejected.empty(); }
+bool hasError(const RunSummary& r) { return !r.error.empty(); }
+
+const std::vector<Key<StepRecord>>& stepKeys()
+{
+    using R = StepRecord;
+    static const std::vector<Key<R>> keys = {
+        methodKey<R>(),
+        key("step", &R::step),
+        key("total_steps", &R::totalSteps),
+        key("epoch", &R::epoch),
+        key("loss", &R::loss),
+        key("learning_rate", &R::learningRate),
+        key("grad_norm", &R::gradNorm),
+        key("forward_ms", &R::forwardMs),
+        key("backward_ms", &R::backwardMs),
+        key("optimizer_ms", &R::optimizerMs),
+        key("step_ms", &R::stepMs),
+        key("tokens", &R::tokens),
+        key("tokens_per_s", &R::tokensPerSecond),
+        key("memory_bytes", &R::memoryBytes),
+        key("peak_memory_bytes", &R::peakMemoryBytes),
+        key("process_memory_bytes", &R::processMemoryBytes),
+        breakdownKey("memory_measured", &R::measured),
+        breakdownKey("memory_estimate", &R::estimate),
+        key("elapsed_s", &R::elapsedSeconds),
+        key("eta_s", &R::etaSeconds),
+        key("reward_chosen", &R::rewardChosen, isDpo),
+        key("reward_rejected", &R::rewardRejected, isDpo),
+        key("reward_margin", &R::rewardMargin, isDpo),
+        key("preference_accuracy", &R::preferenceAccuracy, isDpo),
+    };
+    return keys;
+}
+
+const std::vector<Key<EvalRecord>>& evalKeys()
+{
+    using R = EvalRecord;
+    static const std::vector<Key<R>> keys = {
+        methodKey<R>(),
+        key("step", &R::step),
+        key("epoch", &R::epoch),
+        key("loss", &R::loss),
+        key("perplexity", &R::perplexity),
+        key("tokens", &R::tokens),
+        key("improved", &R::improved),
+        key("best", &R::bestValue),
+        key("evals_since_best", &R::evalsSinceBest),
+        key("evals_left", &R::evalsLeft),
+        key("preference_accuracy", &R::preferenceAccuracy, measuredAccuracy),
+        key("reward_margin", &R::rewardMargin, measuredAccuracy),
+    };
+    return keys;
+}
+
+const std::vector<Key<SampleRecord>>& sampleKeys()
+{
+    using R = SampleRecord;
+    static const std::vector<Key<R>> keys = {
+        methodKey<R>(),
+        key("index", &R::index),
+        key("prompt", &R::prompt),
+        key("target", &R::target),
+        key("base_output", &R::baseOutput),
+        key("tuned_output", &R::tunedOutput),
+        key("rejected", &R::rejected, hasRejected),
+    };
+    return keys;
+}
+
+const std::vector<Key<RunSummary>>& summaryKeys()
+{
+    using R = RunSummary;
+    static const std::vector<Key<R>> keys = {
+        key("run_dir", &R::runDir),
+        key("model", &R::model),
+        methodKey<R>(),
+        key("total_params", &R::totalParams),
+        key("trainable_params", &R::trainableParams),
+        key("steps", &R::steps),
+        key("avg_forward_ms", &R::avgForwardMs),
+        key("avg_backward_ms", &R::avgBackwardMs),
+        key("avg_optimizer_ms", &R::avgOptimizerMs),
+        key("avg_step_ms", &R::avgStepMs),
+        key("tokens_per_s", &R::tokensPerSecond),
+        key("peak_memory_bytes", &R::peakMemoryBytes),
+        key("process_peak_memory_bytes", &R::processPeakMemoryBytes),
+        breakdownKey("memory_measured", &R::measured),
+        breakdownKey("memory_estimate", &R::estimate),
+        key("first_train_loss", &R::firstTrainLoss),
+        key("final_train_loss", &R::finalTrainLoss),
+        key("final_val_loss", &R::finalValLoss),
+        key("best_val_loss", &R::bestValLoss),
+        key("best_val_accuracy", &R::bestValAccuracy),
+        key("best_step", &R::bestStep),
+        key("base_exact_match", &R::baseExactMatch),
+        key("tuned_exact_match", &R::tunedExactMatch),
+        {"stop_reason", [](const R& r) { return Json(stopReasonName(r.stopReason)); },
+         [](R& r, const Json& j) { r.stopReason = parseStopReason(j.get<std::string>()); }},
+        key("error", &R::error, hasError),
+        key("seconds", &R::seconds),
+        key("paused_seconds", &R::pausedSeconds),
+    };
+    return keys;
+}
+
 } // namespace
 
-std::string toJson(const StepRecord& r)
+const char* stopReasonName(StopReason reason)
 {
-    Json j = {{"type", "step"},
-              {"run", r.run},
-              {"step", r.step},
-              {"total_steps", r.totalSteps},
-              {"epoch", r.epoch},
-              {"loss", r.loss},
-              {"learning_rate", r.learningRate},
-              {"grad_norm", r.gradNorm},
-              {"forward_ms", r.forwardMs},
-              {"backward_ms", r.backwardMs},
-              {"optimizer_ms", r.optimizerMs},
-              {"step_ms", r.stepMs},
-              {"tokens", r.tokens},
-              {"tokens_per_s", r.tokensPerSecond},
-              {"memory_bytes", r.memoryBytes},
-              {"peak_memory_bytes", r.peakMemoryBytes},
-              {"memory_estimate", estimateJson(r.estimate)},
-              {"eta_s", r.etaSeconds}};
-    if (r.run == "dpo") {
-        j["reward_chosen"] = r.rewardChosen;
-        j["reward_rejected"] = r.rewardRejected;
-        j["reward_margin"] = r.rewardMargin;
-        j["preference_accuracy"] = r.preferenceAccuracy;
+    switch (reason) {
+    case StopReason::Completed: return "completed";
+    case StopReason::EarlyStopping: return "early_stopping";
+    case StopReason::UserStop: return "user_stop";
+    case StopReason::Cancelled: return "cancelled";
+    case StopReason::NonFiniteLoss: return "non_finite_loss";
+    case StopReason::Failed: return "failed";
+    case StopReason::NotStarted: return "not_started";
     }
-    return j.dump();
+    return "failed";
 }
 
-std::string toJson(const EvalRecord& r)
+StopReason parseStopReason(const std::string& name)
 {
-    Json j = {{"type", "eval"},        {"run", r.run},
-              {"step", r.step},        {"epoch", r.epoch},
-              {"loss", r.loss},        {"perplexity", r.perplexity},
-              {"tokens", r.tokens},    {"improved", r.improved},
-              {"best", r.bestValue},   {"evals_since_best", r.evalsSinceBest},
-              {"evals_left", r.evalsLeft}};
-    if (r.preferenceAccuracy >= 0) {
-        j["preference_accuracy"] = r.preferenceAccuracy;
-        j["reward_margin"] = r.rewardMargin;
-    }
-    return j.dump();
+    for (const StopReason r : {StopReason::Completed, StopReason::EarlyStopping, StopReason::UserStop, StopReason::Cancelled,
+                               StopReason::NonFiniteLoss, StopReason::Failed, StopReason::NotStarted})
+        if (name == stopReasonName(r)) return r;
+    return StopReason::Failed;
 }
 
-std::string toJson(const SampleRecord& r)
+bool finishedNormally(StopReason reason)
 {
-    Json j = {{"run", r.run}, {"index", r.index}, {"prompt", r.prompt}, {"target", r.target}, {"base_output", r.baseOutput}, {"tuned_output", r.tunedOutput}};
-    if (!r.rejected.empty()) j["rejected"] = r.rejected;
-    return j.dump();
+    return reason == StopReason::Completed || reason == StopReason::EarlyStopping || reason == StopReason::UserStop;
 }
 
-std::string toJson(const RunSummary& r)
-{
-    return Json{{"run", r.run},
-                {"run_dir", r.runDir},
-                {"model", r.model},
-                {"method", r.method},
-                {"total_params", r.totalParams},
-                {"trainable_params", r.trainableParams},
-                {"steps", r.steps},
-                {"avg_forward_ms", r.avgForwardMs},
-                {"avg_backward_ms", r.avgBackwardMs},
-                {"avg_optimizer_ms", r.avgOptimizerMs},
-                {"avg_step_ms", r.avgStepMs},
-                {"tokens_per_s", r.tokensPerSecond},
-                {"peak_memory_bytes", r.peakMemoryBytes},
-                {"memory_estimate", estimateJson(r.estimate)},
-                {"first_train_loss", r.firstTrainLoss},
-                {"final_train_loss", r.finalTrainLoss},
-                {"final_val_loss", r.finalValLoss},
-                {"best_val_loss", r.bestValLoss},
-                {"best_val_accuracy", r.bestValAccuracy},
-                {"best_step", r.bestStep},
-                {"stop_reason", r.stopReason},
-                {"seconds", r.seconds}}
-        .dump(2);
-}
+std::string toJson(const StepRecord& r) { return write(stepKeys(), r, {{"type", "step"}}).dump(); }
+std::string toJson(const EvalRecord& r) { return write(evalKeys(), r, {{"type", "eval"}}).dump(); }
+std::string toJson(const SampleRecord& r) { return write(sampleKeys(), r).dump(); }
+std::string toJson(const RunSummary& r) { return write(summaryKeys(), r).dump(2); }
 
-std::string toJson(const CompareSummary& r)
-{
-    const auto ratio = [](double a, double b) { return b != 0.0 ? a / b : 0.0; };
-    Json j;
-    j["group_dir"] = r.groupDir;
-    j["lora"] = Json::parse(toJson(r.lora));
-    j["full"] = Json::parse(toJson(r.full));
-    j["ratios_lora_over_full"] = {
-        {"trainable_params", ratio(static_cast<double>(r.lora.trainableParams), static_cast<double>(r.full.trainableParams))},
-        {"avg_forward_ms", ratio(r.lora.avgForwardMs, r.full.avgForwardMs)},
-        {"avg_backward_ms", ratio(r.lora.avgBackwardMs, r.full.avgBackwardMs)},
-        {"avg_step_ms", ratio(r.lora.avgStepMs, r.full.avgStepMs)},
-        {"peak_memory_bytes", ratio(static_cast<double>(r.lora.peakMemoryBytes), static_cast<double>(r.full.peakMemoryBytes))},
-    };
-    return j.dump(2);
-}
-
-StepRecord stepRecordFromJson(const std::string& text)
-{
-    const Json j = parseObject(text);
-    StepRecord r;
-    r.run = j.value("run", "");
-    r.step = j.value("step", std::int64_t{0});
-    r.totalSteps = j.value("total_steps", std::int64_t{0});
-    r.epoch = j.value("epoch", 0.0);
-    r.loss = j.value("loss", 0.0);
-    r.learningRate = j.value("learning_rate", 0.0);
-    r.gradNorm = j.value("grad_norm", 0.0);
-    r.forwardMs = j.value("forward_ms", 0.0);
-    r.backwardMs = j.value("backward_ms", 0.0);
-    r.optimizerMs = j.value("optimizer_ms", 0.0);
-    r.stepMs = j.value("step_ms", 0.0);
-    r.tokens = j.value("tokens", std::int64_t{0});
-    r.tokensPerSecond = j.value("tokens_per_s", 0.0);
-    r.memoryBytes = j.value("memory_bytes", std::int64_t{0});
-    r.peakMemoryBytes = j.value("peak_memory_bytes", std::int64_t{0});
-    if (j.contains("memory_estimate")) r.estimate = estimateFrom(j["memory_estimate"]);
-    r.etaSeconds = j.value("eta_s", 0.0);
-    r.rewardChosen = j.value("reward_chosen", 0.0);
-    r.rewardRejected = j.value("reward_rejected", 0.0);
-    r.rewardMargin = j.value("reward_margin", 0.0);
-    r.preferenceAccuracy = j.value("preference_accuracy", 0.0);
-    return r;
-}
-
-EvalRecord evalRecordFromJson(const std::string& text)
-{
-    const Json j = parseObject(text);
-    EvalRecord r;
-    r.run = j.value("run", "");
-    r.step = j.value("step", std::int64_t{0});
-    r.epoch = j.value("epoch", 0.0);
-    r.loss = j.value("loss", 0.0);
-    r.perplexity = j.value("perplexity", 0.0);
-    r.tokens = j.value("tokens", std::int64_t{0});
-    r.improved = j.value("improved", false);
-    r.bestValue = j.value("best", 0.0);
-    r.evalsSinceBest = j.value("evals_since_best", std::int64_t{0});
-    r.evalsLeft = j.value("evals_left", std::int64_t{-1});
-    r.preferenceAccuracy = j.value("preference_accuracy", -1.0);
-    r.rewardMargin = j.value("reward_margin", 0.0);
-    return r;
-}
-
-SampleRecord sampleRecordFromJson(const std::string& text)
-{
-    const Json j = parseObject(text);
-    SampleRecord r;
-    r.run = j.value("run", "");
-    r.index = j.value("index", std::int64_t{0});
-    r.prompt = j.value("prompt", "");
-    r.target = j.value("target", "");
-    r.rejected = j.value("rejected", "");
-    r.baseOutput = j.value("base_output", "");
-    r.tunedOutput = j.value("tuned_output", "");
-    return r;
-}
-
-RunSummary runSummaryFromJson(const std::string& text)
-{
-    const Json j = parseObject(text);
-    RunSummary r;
-    r.run = j.value("run", "");
-    r.runDir = j.value("run_dir", "");
-    r.model = j.value("model", "");
-    r.method = j.value("method", "");
-    r.totalParams = j.value("total_params", std::int64_t{0});
-    r.trainableParams = j.value("trainable_params", std::int64_t{0});
-    r.steps = j.value("steps", std::int64_t{0});
-    r.avgForwardMs = j.value("avg_forward_ms", 0.0);
-    r.avgBackwardMs = j.value("avg_backward_ms", 0.0);
-    r.avgOptimizerMs = j.value("avg_optimizer_ms", 0.0);
-    r.avgStepMs = j.value("avg_step_ms", 0.0);
-    r.tokensPerSecond = j.value("tokens_per_s", 0.0);
-    r.peakMemoryBytes = j.value("peak_memory_bytes", std::int64_t{0});
-    if (j.contains("memory_estimate")) r.estimate = estimateFrom(j["memory_estimate"]);
-    r.firstTrainLoss = j.value("first_train_loss", 0.0);
-    r.finalTrainLoss = j.value("final_train_loss", 0.0);
-    r.finalValLoss = j.value("final_val_loss", -1.0);
-    r.bestValLoss = j.value("best_val_loss", -1.0);
-    r.bestValAccuracy = j.value("best_val_accuracy", -1.0);
-    r.bestStep = j.value("best_step", std::int64_t{0});
-    r.stopReason = j.value("stop_reason", "");
-    r.seconds = j.value("seconds", 0.0);
-    return r;
-}
+StepRecord stepRecordFromJson(const std::string& text) { return read(stepKeys(), parseObject(text)); }
+EvalRecord evalRecordFromJson(const std::string& text) { return read(evalKeys(), parseObject(text)); }
+SampleRecord sampleRecordFromJson(const std::string& text) { return read(sampleKeys(), parseObject(text)); }
+RunSummary runSummaryFromJson(const std::string& text) { return read(summaryKeys(), parseObject(text)); }
 
 RunRecords readRunDirectory(const std::string& dir)
 {
@@ -247,9 +259,9 @@ RunRecords readRunDirectory(const std::string& dir)
     eachLine(fs::path(dir) / "metrics.jsonl", [&](const std::string& line) {
         const Json j = parseObject(line);
         if (j.value("type", "") == "eval")
-            out.evals.push_back(evalRecordFromJson(line));
+            out.evals.push_back(read(evalKeys(), j));
         else
-            out.steps.push_back(stepRecordFromJson(line));
+            out.steps.push_back(read(stepKeys(), j));
     });
     eachLine(fs::path(dir) / "samples.jsonl", [&](const std::string& line) { out.samples.push_back(sampleRecordFromJson(line)); });
     const auto summary = fs::path(dir) / "summary.json";

@@ -3,13 +3,19 @@
 // metrics.jsonl / summary.json). No LibTorch here.
 #pragma once
 
+#include "engine/runner/run_config.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace loralab {
 
-struct MemoryEstimate {
+// Bytes of a training step by what holds them: estimated from shapes before
+// the run, or measured while it goes (weights, gradients and optimizer state
+// from the tensors themselves; activations as what else the step's peak held:
+// activations kept for backward, and temporaries).
+struct MemoryBreakdown {
     std::int64_t weightBytes = 0;
     std::int64_t gradientBytes = 0;
     std::int64_t optimizerBytes = 0;
@@ -17,8 +23,16 @@ struct MemoryEstimate {
     std::int64_t total() const { return weightBytes + gradientBytes + optimizerBytes + activationBytes; }
 };
 
+// Why a run ended. A run of an experiment that never began is NotStarted; one
+// whose preparation or training threw is Failed (RunSummary::error says why).
+enum class StopReason { Completed, EarlyStopping, UserStop, Cancelled, NonFiniteLoss, Failed, NotStarted };
+const char* stopReasonName(StopReason reason); // as summary.json holds it: "completed", "early_stopping", ...
+StopReason parseStopReason(const std::string& name); // unknown names read as Failed
+// The run trained to a result worth comparing (not cancelled, failed or unstarted).
+bool finishedNormally(StopReason reason);
+
 struct StepRecord {
-    std::string run; // "lora", "full" or "dpo"; distinguishes the two halves of a comparison
+    RunMethod method = RunMethod::Lora;
     std::int64_t step = 0;
     std::int64_t totalSteps = 0;
     double epoch = 0.0;
@@ -31,9 +45,14 @@ struct StepRecord {
     double stepMs = 0.0;
     std::int64_t tokens = 0; // input tokens processed in the step
     double tokensPerSecond = 0.0;
-    std::int64_t memoryBytes = 0;     // resident (CPU) or allocated (CUDA) after the step
-    std::int64_t peakMemoryBytes = 0; // peak during the step
-    MemoryEstimate estimate;
+    // Bytes held by this run's tensors (CPU: counted at c10's allocator for
+    // the run's thread; CUDA: the caching allocator's allocated bytes).
+    std::int64_t memoryBytes = 0;     // after the step
+    std::int64_t peakMemoryBytes = 0; // the most during the step
+    std::int64_t processMemoryBytes = 0; // the whole process's resident set (RSS) after the step
+    MemoryBreakdown measured;            // the step's peak by what held it
+    MemoryBreakdown estimate;
+    double elapsedSeconds = 0.0; // wall time of the run so far, pauses excluded, earlier sessions included
     double etaSeconds = 0.0;
     // DPO only
     double rewardChosen = 0.0;
@@ -43,7 +62,7 @@ struct StepRecord {
 };
 
 struct EvalRecord {
-    std::string run;
+    RunMethod method = RunMethod::Lora;
     std::int64_t step = 0;
     double epoch = 0.0;
     double loss = 0.0;
@@ -58,7 +77,7 @@ struct EvalRecord {
 };
 
 struct SampleRecord {
-    std::string run;        // "lora", "full" or "dpo", as in StepRecord
+    RunMethod method = RunMethod::Lora;
     std::int64_t index = 0; // in the validation set
     std::string prompt;
     std::string target;
@@ -68,10 +87,9 @@ struct SampleRecord {
 };
 
 struct RunSummary {
-    std::string run;
     std::string runDir;
     std::string model;
-    std::string method;
+    RunMethod method = RunMethod::Lora;
     std::int64_t totalParams = 0;
     std::int64_t trainableParams = 0;
     std::int64_t steps = 0;
@@ -80,29 +98,31 @@ struct RunSummary {
     double avgOptimizerMs = 0.0;
     double avgStepMs = 0.0;
     double tokensPerSecond = 0.0;
-    std::int64_t peakMemoryBytes = 0;
-    MemoryEstimate estimate;
+    std::int64_t peakMemoryBytes = 0;        // tensors, the most any step held
+    std::int64_t processPeakMemoryBytes = 0; // the process's resident set, the most after any step
+    MemoryBreakdown measured;                // at the step with the highest peak
+    MemoryBreakdown estimate;
     double firstTrainLoss = 0.0;
     double finalTrainLoss = 0.0;
     double finalValLoss = -1.0;
+    // The validation loss of the best step, the one whose checkpoint is kept
+    // and restored: with min_delta a later, slightly lower loss does not
+    // count as an improvement and is not reported here.
     double bestValLoss = -1.0;
     double bestValAccuracy = -1.0;
     std::int64_t bestStep = 0;
-    std::string stopReason; // "completed", "early_stopping", "user_stop", "cancelled", "non_finite_loss"
-    double seconds = 0.0;
-};
-
-struct CompareSummary {
-    RunSummary lora;
-    RunSummary full;
-    std::string groupDir;
+    double baseExactMatch = -1.0;  // share of sampled answers equal to their targets; -1 when not sampled
+    double tunedExactMatch = -1.0;
+    StopReason stopReason = StopReason::Completed;
+    std::string error; // why a Failed run failed
+    double seconds = 0.0;       // wall time, pauses excluded
+    double pausedSeconds = 0.0; // time spent paused
 };
 
 std::string toJson(const StepRecord& r);
 std::string toJson(const EvalRecord& r);
 std::string toJson(const SampleRecord& r);
 std::string toJson(const RunSummary& r);
-std::string toJson(const CompareSummary& r);
 
 StepRecord stepRecordFromJson(const std::string& text);
 EvalRecord evalRecordFromJson(const std::string& text);

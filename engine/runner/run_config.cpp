@@ -71,6 +71,14 @@ Field field(const char* key, T RunConfig::*member, const char* help)
             }};
 }
 
+// An enum stored as its name; a name outside the choices is an Error that lists them.
+template <typename E>
+Field enumField(const char* key, E RunConfig::*member, const char* (*name)(E), E (*parse)(const std::string&), const char* help)
+{
+    return {key, help, [member, name](const RunConfig& c) { return Json(name(c.*member)); },
+            [member, parse](RunConfig& c, const Json& j) { c.*member = parse(j.get<std::string>()); }};
+}
+
 const std::vector<Field>& fields()
 {
     static const std::vector<Field> all = {
@@ -81,7 +89,7 @@ const std::vector<Field>& fields()
         field("vocab_size", &RunConfig::vocabSize, "resize the vocabulary to this size (0: keep)"),
         field("tokenizer", &RunConfig::tokenizer,
               "model directory whose tokenizer reads the data (default: the model's own; for presets the embedded model's)"),
-        field("method", &RunConfig::method, "lora, full or dpo"),
+        enumField("method", &RunConfig::method, runMethodName, parseRunMethod, "lora, full or dpo"),
         field("adapter", &RunConfig::adapter, "start from this PEFT adapter directory (lora, dpo)"),
         field("lora_r", &RunConfig::loraRank, "LoRA rank"),
         field("lora_alpha", &RunConfig::loraAlpha, "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with rslora)"),
@@ -136,7 +144,39 @@ const std::vector<Field>& fields()
     return all;
 }
 
+const Field* findField(const std::string& key)
+{
+    for (const auto& f : fields())
+        if (key == f.key) return &f;
+    return nullptr;
+}
+
+const Field& fieldOrThrow(const std::string& key)
+{
+    const Field* f = findField(key);
+    if (!f) throw Error("unknown option \"" + key + "\" (see loralab-cli run --help)");
+    return *f;
+}
+
 } // namespace
+
+const char* runMethodName(RunMethod method)
+{
+    switch (method) {
+    case RunMethod::Full: return "full";
+    case RunMethod::Dpo: return "dpo";
+    case RunMethod::Lora: break;
+    }
+    return "lora";
+}
+
+RunMethod parseRunMethod(const std::string& name)
+{
+    if (name == "lora") return RunMethod::Lora;
+    if (name == "full") return RunMethod::Full;
+    if (name == "dpo") return RunMethod::Dpo;
+    throw Error("method: must be lora, full or dpo, not \"" + name + "\"");
+}
 
 std::vector<RunOptionDoc> runOptionDocs()
 {
@@ -178,6 +218,42 @@ std::string runConfigToJson(const RunConfig& config)
     return j.dump(2) + "\n";
 }
 
+void setRunOption(RunConfig& config, const std::string& key, const std::string& text)
+{
+    const Field& f = fieldOrThrow(key);
+    const Json example = f.get(RunConfig());
+    Json value;
+    try {
+        value = Json::parse(text);
+    } catch (const Json::exception&) {
+        // A bare word: a string, or for list options items joined by '+'.
+        if (example.is_array()) {
+            value = Json::array();
+            std::size_t start = 0;
+            while (start <= text.size()) {
+                const std::size_t plus = text.find('+', start);
+                const std::string item = text.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+                if (!item.empty()) value.push_back(item);
+                if (plus == std::string::npos) break;
+                start = plus + 1;
+            }
+        } else {
+            value = text;
+        }
+    }
+    // A single word for a list option is a list of one.
+    if (example.is_array() && value.is_string()) value = Json::array({value});
+    try {
+        f.set(config, value);
+    } catch (const Json::exception&) {
+        throw Error(key + ": should be like " + example.dump() + ", not " + text);
+    }
+}
+
+std::string runOptionJson(const RunConfig& config, const std::string& key) { return fieldOrThrow(key).get(config).dump(); }
+
+bool isRunOption(const std::string& key) { return findField(key) != nullptr; }
+
 std::vector<std::string> validateRunConfig(const RunConfig& c)
 {
     std::vector<std::string> problems;
@@ -185,7 +261,6 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
         if (!ok) problems.push_back(std::string(key) + ": " + why);
     };
     need(c.vocabSize >= 0, "vocab_size", "must not be negative (0 keeps the model's vocabulary)");
-    need(c.method == "lora" || c.method == "full" || c.method == "dpo", "method", "must be lora, full or dpo");
     need(c.loraRank > 0, "lora_r", "must be positive");
     need(c.loraAlpha > 0, "lora_alpha", "must be positive");
     need(c.loraDropout >= 0 && c.loraDropout < 1, "lora_dropout", "must be in [0, 1)");

@@ -10,13 +10,21 @@
 
 namespace loralab {
 
+// What a run does: LoRA or full supervised fine-tuning, or DPO on preference
+// pairs (which trains adapters, like LoRA). Parsed once, where the
+// configuration is read; config.json holds the lower-case name.
+enum class RunMethod { Lora, Full, Dpo };
+const char* runMethodName(RunMethod method); // "lora", "full", "dpo"
+// Throws loralab::Error naming the choices for anything else.
+RunMethod parseRunMethod(const std::string& name);
+
 struct RunConfig {
     // What to train
     std::string name = "run";
     std::string model = "default"; // "default" (embedded), a model directory, or preset:<name>
     std::int64_t vocabSize = 0;    // > 0 resizes the vocabulary
     std::string tokenizer;         // a model directory whose tokenizer to use (presets: default is the embedded one)
-    std::string method = "lora";   // lora | full | dpo
+    RunMethod method = RunMethod::Lora;
     std::string adapter;           // start from this PEFT adapter (LoRA and DPO)
     // LoRA
     std::int64_t loraRank = 8;
@@ -91,6 +99,15 @@ std::vector<RunOptionDoc> runOptionDocs();
 RunConfig parseRunConfig(const std::string& text, const std::string& path);
 RunConfig loadRunConfig(const std::string& path);
 std::string runConfigToJson(const RunConfig& config);
+
+// One option by its key, from text as a command line or a sweep gives it:
+// JSON ("4", "2e-3", "true", "[\"q_proj\",\"v_proj\"]") or a bare word
+// ("full"); for list options a bare word splits on '+' ("q_proj+v_proj").
+// Unknown keys and wrong types are Errors naming the key.
+void setRunOption(RunConfig& config, const std::string& key, const std::string& text);
+// The option's value as compact JSON ("4", "\"full\"", "[\"all-linear\"]").
+std::string runOptionJson(const RunConfig& config, const std::string& key);
+bool isRunOption(const std::string& key);
 
 // Checks values a run cannot start with; returns problems as "key: why".
 std::vector<std::string> validateRunConfig(const RunConfig& config);

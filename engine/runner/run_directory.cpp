@@ -39,28 +39,33 @@ std::string safeName(const std::string& name)
 
 } // namespace
 
-RunDirectory RunDirectory::create(const fs::path& runsDir, const std::string& name)
+fs::path claimDirectory(const fs::path& parent, const std::string& name)
 {
     std::error_code ec;
-    if (!runsDir.empty()) fs::create_directories(runsDir, ec);
-    if (ec) throw fileError(runsDir.string(), "cannot create the runs folder (runs_dir): " + ec.message());
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) throw fileError(parent.string(), "cannot create the runs folder (runs_dir): " + ec.message());
     const std::string base = timestamp("%Y%m%d-%H%M%S") + "-" + safeName(name);
     // mkdir either creates the directory or fails because it exists, in one
     // step: two runs of the same name started in the same second (two
-    // processes, or a comparison's runs) each get a directory of their own,
+    // processes, or an experiment's runs) each get a directory of their own,
     // where checking exists() first let both pick the same one.
     for (int i = 1;; ++i) {
-        const fs::path dir = runsDir / (i == 1 ? base : base + "-" + std::to_string(i));
-        if (::mkdir(dir.c_str(), 0755) == 0) {
-            fs::create_directory(dir / "checkpoints", ec);
-            if (ec) throw fileError((dir / "checkpoints").string(), "cannot create the checkpoints folder: " + ec.message());
-            return RunDirectory(dir);
-        }
+        const fs::path dir = parent / (i == 1 ? base : base + "-" + std::to_string(i));
+        if (::mkdir(dir.c_str(), 0755) == 0) return dir;
         if (errno != EEXIST || i >= kMaxSameName)
             throw fileError(dir.string(), "cannot create the run directory: " +
                                               (errno == EEXIST ? std::string("too many runs of this name this second")
                                                                : std::string(std::strerror(errno))));
     }
+}
+
+RunDirectory RunDirectory::create(const fs::path& runsDir, const std::string& name)
+{
+    const fs::path dir = claimDirectory(runsDir, name);
+    std::error_code ec;
+    fs::create_directory(dir / "checkpoints", ec);
+    if (ec) throw fileError((dir / "checkpoints").string(), "cannot create the checkpoints folder: " + ec.message());
+    return RunDirectory(dir);
 }
 
 RunDirectory RunDirectory::open(const fs::path& dir)

@@ -11,6 +11,10 @@
 
 namespace loralab {
 
+// Makes `parent`/<timestamp>-<name> (-2, -3, ... when taken) in one step, so
+// that two processes never claim the same folder; returns it.
+std::filesystem::path claimDirectory(const std::filesystem::path& parent, const std::string& name);
+
 class RunDirectory {
 public:
     // A new directory under `runsDir`, named from the current time and `name`.

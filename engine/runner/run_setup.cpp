@@ -9,6 +9,8 @@
 
 namespace loralab {
 
+Method trainingMethod(RunMethod method) { return method == RunMethod::Full ? Method::Full : Method::Lora; }
+
 AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel)
 {
     AdapterConfig a;
@@ -46,7 +48,7 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
                     " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize) +
                     (config.vocabSize > 0 ? " (vocab_size " + std::to_string(config.vocabSize) + ")" : std::string()) +
                     "; vocab_size must be at least " + std::to_string(out.model.tokenizer->vocabSize()));
-    if (config.method == "lora" || config.method == "dpo") {
+    if (config.method != RunMethod::Full) {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
             loadAdapter(*out.model.net, config.adapter);
@@ -143,7 +145,7 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
         throw noMeasure(files.validation.empty()
                             ? "the held-out share of " + std::to_string(d.train.examples.size()) + " examples is empty"
                             : std::string("has no examples"));
-    if (config.method == "dpo" && !d.train.hasRejected())
+    if (config.method == RunMethod::Dpo && !d.train.hasRejected())
         throw fileError(d.train.path, "has no rejected answers; DPO needs preference pairs (HH-RLHF chosen/rejected or "
                                       "prompt/chosen/rejected JSONL)");
     d.notes.push_back(describe("training data", d.train));
@@ -152,7 +154,7 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     else
         d.notes.push_back(describe("validation data", d.validation));
     if (!d.test.examples.empty()) d.notes.push_back(describe("test data", d.test));
-    if (config.method == "dpo" || !tokenizer) return d;
+    if (config.method == RunMethod::Dpo || !tokenizer) return d;
 
     d.trainTokens = tokenizeAll(*tokenizer, d.train, config);
     d.validationTokens = tokenizeAll(*tokenizer, d.validation, config);
@@ -182,15 +184,23 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     return d;
 }
 
-MemoryEstimate estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T)
+MemoryBreakdown heldMemory(CausalLMImpl& net)
 {
-    MemoryEstimate e;
-    std::int64_t trainable = 0;
+    MemoryBreakdown m;
     for (auto& [name, p] : net.uniqueParameters()) {
-        e.weightBytes += p.numel() * static_cast<std::int64_t>(p.element_size());
-        if (p.requires_grad()) trainable += p.numel();
+        const std::int64_t bytes = p.numel() * static_cast<std::int64_t>(p.element_size());
+        m.weightBytes += bytes;
+        if (p.requires_grad()) m.gradientBytes += bytes;
     }
-    e.gradientBytes = trainable * 4;
+    return m;
+}
+
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T)
+{
+    MemoryBreakdown e = heldMemory(net);
+    std::int64_t trainable = 0;
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad()) trainable += p.numel();
     e.optimizerBytes = trainable * 8; // two fp32 moments
     const ModelConfig& c = net.config();
     const std::int64_t B = config.batchSize;

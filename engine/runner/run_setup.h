@@ -25,6 +25,9 @@ struct PreparedModel {
 // loads config.adapter. Does not decide what trains (the Trainer does).
 PreparedModel prepareModel(const RunConfig& config, torch::Device device);
 
+// What trains for a run method: every weight (full) or the adapters (LoRA, DPO).
+Method trainingMethod(RunMethod method);
+
 AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel);
 
 struct PreparedData {
@@ -52,6 +55,9 @@ TokenizeOptions tokenizeOptions(const RunConfig& config);
 
 // Memory a step needs, from shapes: weights, gradients and optimizer state of
 // what trains, and activations kept for the backward pass of one micro-batch.
-MemoryEstimate estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength);
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength);
+// The bytes of the model's weights, and of the gradients of the parameters
+// that train (what backward allocates for them); set what trains first.
+MemoryBreakdown heldMemory(CausalLMImpl& net);
 
 } // namespace loralab

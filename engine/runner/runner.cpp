@@ -77,6 +77,8 @@ struct Totals {
     double forwardMs = 0, backwardMs = 0, optimizerMs = 0, stepMs = 0;
     std::int64_t tokens = 0;
     std::int64_t peakMemory = 0;
+    std::int64_t processPeakMemory = 0;
+    MemoryBreakdown measuredAtPeak;
     double firstLoss = 0, lastLoss = 0;
 
     void add(const StepRecord& r)
@@ -88,7 +90,11 @@ struct Totals {
         optimizerMs += r.optimizerMs;
         stepMs += r.stepMs;
         tokens += r.tokens;
-        peakMemory = std::max(peakMemory, r.peakMemoryBytes);
+        if (r.peakMemoryBytes >= peakMemory) {
+            peakMemory = r.peakMemoryBytes;
+            measuredAtPeak = r.measured;
+        }
+        processPeakMemory = std::max(processPeakMemory, r.processMemoryBytes);
         lastLoss = r.loss;
     }
 };
@@ -108,8 +114,6 @@ void checkConfig(const RunConfig& config)
     for (const auto& p : problems) text += "\n  " + p;
     throw Error(text);
 }
-
-Method trainingMethod(const RunConfig& c) { return c.method == "full" ? Method::Full : Method::Lora; }
 
 // The configuration a resumed run continues with: its own, as its config.json
 // holds it, with the threads and device of `requested` and, to continue a
@@ -156,13 +160,13 @@ public:
             throw Error("max_len " + std::to_string(config.maxLen) + " is longer than the context of " + config.model + " (" +
                         std::to_string(context) + " tokens, max_position_embeddings); lower max_len");
         if (!tokenizer) throw Error(config.model + " has no tokenizer, so it cannot read a dataset; use a model directory");
-        if (config.method == "dpo")
+        if (config.method == RunMethod::Dpo)
             m_objective = makeDpoObjective(net, m_data, *tokenizer, config, m_device);
         else
             m_objective = makeSftObjective(net, m_data, tokenizer->padId() >= 0 ? tokenizer->padId() : 0, m_device);
         m_totalSteps = totalStepsFor(config, m_objective->trainCount());
         TrainConfig tc;
-        tc.method = trainingMethod(config);
+        tc.method = trainingMethod(config.method);
         tc.adam = {config.learningRate, config.beta1, config.beta2, config.adamEps, config.weightDecay};
         tc.maxGradNorm = config.maxGradNorm;
         tc.schedule = parseSchedule(config.schedule);
@@ -171,6 +175,7 @@ public:
         m_trainer = std::make_unique<Trainer>(m_model.model.net, tc);
         m_cursor = std::make_unique<DataCursor>(m_objective->trainCount(), config.seed);
         m_estimate = estimateMemory(net, config, std::min(config.maxLen, m_objective->longestSequence()));
+        m_held = heldMemory(net);
         // The weights are in memory already; what a step adds must fit beside them.
         const std::int64_t more = m_estimate.total() - m_estimate.weightBytes;
         if (const std::int64_t free = availableMemory(m_device); free > 0 && more > free)
@@ -198,7 +203,13 @@ private:
     {
         return {{"cursor", m_cursor->state()},
                 {"early_stopping", {{"has_best", m_early.hasBest()}, {"best", m_early.best()}, {"since_best", m_early.evalsSinceBest()}}},
-                {"best_step", m_bestStep}};
+                {"best_step", m_bestStep},
+                {"best_val_loss", m_bestValLoss}};
+    }
+    // Wall time of the run so far: earlier sessions, and this one without its pauses.
+    double elapsedSeconds() const
+    {
+        return m_priorSeconds + std::chrono::duration<double>(Clock::now() - m_start).count() - m_pausedSeconds;
     }
     void saveCheckpoint(const std::string& label);
     void resumeFromLast();
@@ -223,7 +234,8 @@ private:
     EarlyStopping m_early;
     std::optional<RunDirectory> m_dir;    // created once the configuration is accepted
     std::optional<CheckpointStore> m_store;
-    MemoryEstimate m_estimate;
+    MemoryBreakdown m_estimate;
+    MemoryBreakdown m_held; // weights, and the gradients of what trains (the optimizer's state grows at its first step)
     std::int64_t m_totalSteps = 0;
     std::int64_t m_bestStep = 0;
     std::int64_t m_lastSaved = -1;
@@ -231,7 +243,8 @@ private:
     double m_bestValLoss = -1.0;
     double m_bestAccuracy = -1.0;
     double m_priorSeconds = 0.0; // wall time of the sessions before a resume
-    std::string m_stopReason = "completed";
+    double m_pausedSeconds = 0.0;
+    StopReason m_stopReason = StopReason::Completed;
     std::vector<SampleRecord> m_samples;
     std::deque<double> m_recentStepMs;
     Totals m_totals;
@@ -270,10 +283,20 @@ void Run::resumeFromLast()
     if (restartPatience) sinceBest = 0;
     m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(), sinceBest);
     m_bestStep = extra.value("best_step", std::int64_t{0});
+    m_bestValLoss = extra.value("best_val_loss", -1.0);
     m_lastSaved = m_trainer->stepCount();
     if (before.hasSummary) m_priorSeconds = before.summary.seconds;
     m_dir->truncateMetricsAfter(m_lastSaved);
-    for (const auto& r : readRunDirectory(m_dir->path().string()).steps) m_totals.add(r);
+    // What the earlier sessions recorded counts on: step totals, the last
+    // validation results, and the wall time of a session killed before its summary.
+    const RunRecords kept = readRunDirectory(m_dir->path().string());
+    for (const auto& r : kept.steps) m_totals.add(r);
+    for (const auto& e : kept.evals) {
+        m_lastValLoss = e.loss;
+        m_bestAccuracy = std::max(m_bestAccuracy, e.preferenceAccuracy);
+        if (m_bestValLoss < 0 && e.step == m_bestStep && e.improved) m_bestValLoss = e.loss;
+    }
+    if (!before.hasSummary && !kept.steps.empty()) m_priorSeconds = kept.steps.back().elapsedSeconds;
     event("resumed from " + last->filename().string() + " at step " + std::to_string(m_lastSaved));
     if (restartPatience) event("early stopping's patience starts again (" + std::to_string(m_config.patience) + " evaluations)");
     const RunConfig stored = loadRunConfig((m_dir->path() / "config.json").string());
@@ -291,8 +314,10 @@ bool Run::waitWhilePaused()
     if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last");
     event("paused at step " + std::to_string(m_trainer->stepCount()));
     if (m_callbacks.onPaused) m_callbacks.onPaused(m_store->resolve("last").value_or(std::filesystem::path()).string());
+    const auto pausedAt = Clock::now();
     while (m_control.paused.load() && !m_control.cancel.load() && !m_control.stopKeepBest.load())
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    m_pausedSeconds += std::chrono::duration<double>(Clock::now() - pausedAt).count();
     if (m_control.cancel.load() || m_control.stopKeepBest.load()) return false;
     event("resumed");
     return true;
@@ -316,7 +341,7 @@ void Run::applyControlChanges()
 StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
 {
     StepRecord r;
-    r.run = m_config.method;
+    r.method = m_config.method;
     r.step = m_trainer->stepCount();
     r.totalSteps = m_totalSteps;
     r.epoch = m_cursor->epoch();
@@ -331,7 +356,13 @@ StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
     r.tokensPerSecond = s.result.stepMs > 0 ? 1000.0 * static_cast<double>(s.inputTokens) / s.result.stepMs : 0.0;
     r.memoryBytes = memory.currentBytes;
     r.peakMemoryBytes = memory.peakBytes;
+    r.processMemoryBytes = memory.processBytes;
+    r.measured = m_held;
+    r.measured.optimizerBytes = m_trainer->optimizerStateBytes();
+    r.measured.activationBytes = std::max<std::int64_t>(0, memory.peakBytes - r.measured.weightBytes -
+                                                               r.measured.gradientBytes - r.measured.optimizerBytes);
     r.estimate = m_estimate;
+    r.elapsedSeconds = elapsedSeconds();
     m_recentStepMs.push_back(s.result.stepMs);
     if (m_recentStepMs.size() > 20) m_recentStepMs.pop_front();
     const double avg = std::accumulate(m_recentStepMs.begin(), m_recentStepMs.end(), 0.0) / static_cast<double>(m_recentStepMs.size());
@@ -347,7 +378,7 @@ EvalRecord Run::evaluate()
 {
     const ObjectiveEval e = m_objective->evaluate(m_config.evalBatches, m_config.batchSize);
     EvalRecord r;
-    r.run = m_config.method;
+    r.method = m_config.method;
     r.step = m_trainer->stepCount();
     r.epoch = m_cursor->epoch();
     r.loss = e.loss;
@@ -362,14 +393,17 @@ EvalRecord Run::evaluate()
     r.evalsSinceBest = d.evalsSinceBest;
     r.evalsLeft = m_config.earlyStopping ? d.evalsLeft : -1;
     m_lastValLoss = e.loss;
-    if (m_bestValLoss < 0 || e.loss < m_bestValLoss) m_bestValLoss = e.loss;
     m_bestAccuracy = std::max(m_bestAccuracy, e.accuracy);
     m_dir->appendMetric(toJson(r));
     if (m_callbacks.onEval) m_callbacks.onEval(r);
     if (d.improved) {
+        // The best is the step early stopping counts as an improvement, whose
+        // checkpoint is kept; with min_delta a later loss may be slightly
+        // lower without being it.
         m_bestStep = r.step;
+        m_bestValLoss = e.loss;
         // At step 0 a full fine-tuning checkpoint would only copy the base model.
-        if (r.step > 0 || m_config.method != "full") saveCheckpoint("best");
+        if (r.step > 0 || m_config.method != RunMethod::Full) saveCheckpoint("best");
     }
     return r;
 }
@@ -383,7 +417,7 @@ void Run::sampleBase()
     std::vector<std::string> prompts;
     for (std::size_t i = 0; i < n; ++i) {
         SampleRecord s;
-        s.run = m_config.method;
+        s.method = m_config.method;
         s.index = static_cast<std::int64_t>(i);
         s.prompt = m_data.text() ? examples[i].target.substr(0, examples[i].target.size() / 2) : examples[i].prompt;
         s.target = m_data.text() ? examples[i].target.substr(examples[i].target.size() / 2) : examples[i].target;
@@ -419,7 +453,6 @@ void Run::finishSamples()
 RunSummary Run::summarise() const
 {
     RunSummary s;
-    s.run = m_config.method;
     s.runDir = m_dir->path().string();
     s.model = m_config.model;
     s.method = m_config.method;
@@ -433,6 +466,8 @@ RunSummary Run::summarise() const
     s.avgStepMs = m_totals.stepMs / n;
     s.tokensPerSecond = m_totals.stepMs > 0 ? 1000.0 * static_cast<double>(m_totals.tokens) / m_totals.stepMs : 0.0;
     s.peakMemoryBytes = m_totals.peakMemory;
+    s.processPeakMemoryBytes = m_totals.processPeakMemory;
+    s.measured = m_totals.measuredAtPeak;
     s.estimate = m_estimate;
     s.firstTrainLoss = m_totals.firstLoss;
     s.finalTrainLoss = m_totals.lastLoss;
@@ -441,7 +476,10 @@ RunSummary Run::summarise() const
     s.bestValAccuracy = m_bestAccuracy;
     s.bestStep = m_bestStep;
     s.stopReason = m_stopReason;
-    s.seconds = m_priorSeconds + std::chrono::duration<double>(Clock::now() - m_start).count();
+    s.baseExactMatch = exactMatchRate(m_samples, false);
+    s.tunedExactMatch = m_stopReason != StopReason::Cancelled ? exactMatchRate(m_samples, true) : -1.0;
+    s.seconds = elapsedSeconds();
+    s.pausedSeconds = m_pausedSeconds;
     return s;
 }
 
@@ -454,7 +492,7 @@ RunResult Run::execute()
     if (m_resume) {
         for (const auto& s : readRunDirectory(m_dir->path().string()).samples) m_samples.push_back(s);
     } else {
-        event("started: " + m_config.method + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
+        event("started: " + std::string(runMethodName(m_config.method)) + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
               std::to_string(m_trainer->trainableParams()) + " trainable parameters");
         sampleBase();
         if (m_config.evalAtStart && !m_data.noValidation) evaluate();
@@ -463,18 +501,18 @@ RunResult Run::execute()
     while (m_trainer->stepCount() < m_totalSteps) {
         applyControlChanges();
         if (m_control.cancel.load()) {
-            m_stopReason = "cancelled";
+            m_stopReason = StopReason::Cancelled;
             break;
         }
         if (m_control.stopKeepBest.load() || !waitWhilePaused()) {
-            m_stopReason = m_control.cancel.load() ? "cancelled" : "user_stop";
+            m_stopReason = m_control.cancel.load() ? StopReason::Cancelled : StopReason::UserStop;
             break;
         }
         const auto indices = m_cursor->next(static_cast<std::size_t>(m_config.batchSize * m_config.gradAccum));
         resetPeakMemory(m_device);
         const ObjectiveStep s = m_objective->step(*m_trainer, indices, m_config.batchSize);
         if (!s.result.finite) {
-            m_stopReason = "non_finite_loss";
+            m_stopReason = StopReason::NonFiniteLoss;
             event("stopped: the loss or gradient became " + std::string(std::isnan(s.result.loss) ? "NaN" : "infinite") +
                   " at step " + std::to_string(m_trainer->stepCount() + 1) + "; no update was made and the last good "
                   "checkpoint is kept");
@@ -491,7 +529,7 @@ RunResult Run::execute()
             const EvalRecord e = evaluate();
             evaluatedLast = true;
             if (m_config.earlyStopping && m_early.shouldStop()) {
-                m_stopReason = "early_stopping";
+                m_stopReason = StopReason::EarlyStopping;
                 event("early stopping at step " + std::to_string(step) + ": no improvement in " +
                       std::to_string(e.evalsSinceBest) + " evaluations; best was step " + std::to_string(m_bestStep));
                 break;
@@ -499,26 +537,24 @@ RunResult Run::execute()
         }
         if (m_config.checkpointInterval > 0 && step % m_config.checkpointInterval == 0) saveCheckpoint("last");
     }
-    if (m_stopReason != "non_finite_loss") {
-        if (!evaluatedLast && !m_data.noValidation && m_trainer->stepCount() > 0 && m_stopReason != "cancelled") evaluate();
+    if (m_stopReason != StopReason::NonFiniteLoss) {
+        if (!evaluatedLast && !m_data.noValidation && m_trainer->stepCount() > 0 && m_stopReason != StopReason::Cancelled) evaluate();
         if (m_lastSaved != m_trainer->stepCount() && m_trainer->stepCount() > 0) saveCheckpoint("last");
     }
     // Finish with the best weights when validation picked a step other than the last.
     if (m_bestStep == 0 && m_early.hasBest() && m_trainer->stepCount() > 0)
         event("no evaluation improved on the untrained model");
     if (const auto best = m_store->resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
-        loadTrainedWeights(*m_model.model.net, trainingMethod(m_config), *best);
+        loadTrainedWeights(*m_model.model.net, trainingMethod(m_config.method), *best);
         event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");
     }
-    if (m_stopReason != "cancelled") finishSamples();
+    if (m_stopReason != StopReason::Cancelled) finishSamples();
     RunResult result;
     result.summary = summarise();
     result.samples = m_samples;
-    result.baseExactMatch = exactMatchRate(m_samples, false);
-    result.tunedExactMatch = m_stopReason != "cancelled" ? exactMatchRate(m_samples, true) : -1.0;
     m_dir->writeSummary(toJson(result.summary));
     m_store->prune();
-    event("finished: " + m_stopReason + " after " + std::to_string(m_totals.steps) + " steps");
+    event("finished: " + std::string(stopReasonName(m_stopReason)) + " after " + std::to_string(m_totals.steps) + " steps");
     return result;
 }
 
@@ -531,6 +567,8 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
     setThreadCount(effective.threads);
     torch::manual_seed(effective.seed);
     control.earlyStopping.store(effective.earlyStopping);
+    // The run's own CPU tensors, apart from anything else the process does.
+    const TensorMemoryScope tensors;
     Run run(effective, control, callbacks, resumeDir);
     try {
         return run.execute();
@@ -542,28 +580,6 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
     } catch (const std::bad_alloc&) {
         throw Error("out of memory during the run; lower batch_size or max_len. Checkpoints written so far are kept");
     }
-}
-
-CompareSummary runComparison(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks)
-{
-    RunConfig base = config;
-    if (base.method == "dpo") throw Error("compare runs LoRA against full fine-tuning; method dpo cannot be compared");
-    const RunDirectory group = RunDirectory::create(config.runsDir, config.name + "-compare");
-    group.writeConfig(runConfigToJson(config));
-    CompareSummary out;
-    out.groupDir = group.path().string();
-    for (const char* method : {"lora", "full"}) {
-        if (control.cancel.load()) break;
-        RunConfig c = base;
-        c.method = method;
-        c.runsDir = group.path().string();
-        c.name = method;
-        const RunResult r = runExperiment(c, control, callbacks);
-        (std::string(method) == "lora" ? out.lora : out.full) = r.summary;
-        group.logEvent(std::string(method) + " finished: " + r.summary.stopReason);
-    }
-    writeFileAtomic(group.path() / "compare.json", toJson(out) + "\n");
-    return out;
 }
 
 } // namespace loralab

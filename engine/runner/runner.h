@@ -39,8 +39,6 @@ struct RunCallbacks {
 struct RunResult {
     RunSummary summary;
     std::vector<SampleRecord> samples;
-    double baseExactMatch = -1.0;  // share of sampled answers equal to their targets
-    double tunedExactMatch = -1.0;
 };
 
 // Runs `config` in a new run directory, or continues the run in `resumeDir`
@@ -48,10 +46,6 @@ struct RunResult {
 // input (naming the file and problem) before anything is written.
 RunResult runExperiment(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks,
                         const std::string& resumeDir = "");
-
-// The same configuration as LoRA and as full fine-tuning, recorded as one
-// group directory with a side-by-side summary.
-CompareSummary runComparison(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks);
 
 // Samples from a finished (or interrupted) run: its validation/test examples
 // answered by the base model and by the run's best (else last) checkpoint.

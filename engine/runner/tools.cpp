@@ -234,7 +234,7 @@ RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const
     // 3. Full training on the corpus, then the best weights into the model directory.
     RunConfig run = config.run;
     run.model = out.string();
-    run.method = "full";
+    run.method = RunMethod::Full;
     run.dataset = config.corpus;
     run.validation = config.validation;
     run.datasetFormat = "text";
@@ -284,7 +284,7 @@ std::vector<SampleRecord> sampleRun(const std::string& runDir, std::int64_t coun
     std::vector<std::string> prompts;
     std::vector<SampleRecord> out(n);
     for (std::size_t i = 0; i < n; ++i) {
-        out[i].run = config.method;
+        out[i].method = config.method;
         out[i].index = static_cast<std::int64_t>(i);
         out[i].prompt = examples[i].prompt;
         out[i].target = examples[i].target;
@@ -292,11 +292,10 @@ std::vector<SampleRecord> sampleRun(const std::string& runDir, std::int64_t coun
         prompts.push_back(examples[i].prompt);
     }
     const SamplingOptions options = samplingOptionsFor(config, !data.text());
-    const bool full = config.method == "full";
     setLoraEnabled(net, false);
     const auto base = answerPrompts(net, tokenizer, prompts, options);
     setLoraEnabled(net, true);
-    loadTrainedWeights(net, full ? Method::Full : Method::Lora, *checkpoint);
+    loadTrainedWeights(net, trainingMethod(config.method), *checkpoint);
     const auto tuned = answerPrompts(net, tokenizer, prompts, options);
     for (std::size_t i = 0; i < n; ++i) {
         out[i].baseOutput = base[i];

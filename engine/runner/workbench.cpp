@@ -98,7 +98,7 @@ TrainableCount countTrainable(const RunConfig& config)
     const ModelConfig c = configOf(config.model, config.vocabSize);
     const auto net = metaModel(c);
     TrainableCount out;
-    if (config.method == "full") {
+    if (config.method == RunMethod::Full) {
         setTrainable(*net, Method::Full);
     } else {
         const auto targets = applyLora(*net, adapterConfigFor(config, config.model));

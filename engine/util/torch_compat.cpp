@@ -14,7 +14,12 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 
 #define LORALAB_TORCH_AT_LEAST(major, minor) \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -65,6 +70,90 @@ torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Ten
 void synchronize(torch::Device device)
 {
     if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+namespace {
+
+// Hands out the base allocator's memory and tells the observer. The DataPtr
+// keeps the base allocator's shape (context == data, one deleter function),
+// so LibTorch's raw_allocate/raw_deallocate keep working through it; the size
+// and the observer's token of each live allocation sit in a table beside it.
+// Memory of another shape (a base allocator with contexts) passes unobserved.
+class ObservingCpuAllocator final : public c10::Allocator {
+public:
+    ObservingCpuAllocator(c10::Allocator* base, CpuAllocationObserver& observer)
+        : m_base(base), m_baseDeleter(base->raw_deleter()), m_observer(&observer)
+    {
+        s_self = this;
+    }
+
+#if LORALAB_TORCH_AT_LEAST(2, 3)
+    // LibTorch 2.3 made allocate() non-const and copy_data() pure virtual.
+    c10::DataPtr allocate(std::size_t bytes) override { return wrap(bytes); }
+    void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#else
+    c10::DataPtr allocate(std::size_t bytes) const override { return wrap(bytes); }
+#endif
+    c10::DeleterFnPtr raw_deleter() const override { return m_baseDeleter ? &ObservingCpuAllocator::release : nullptr; }
+
+private:
+    struct Live {
+        std::size_t bytes;
+        void* token;
+    };
+
+    static void release(void* data)
+    {
+        ObservingCpuAllocator* self = s_self;
+        Live live{0, nullptr};
+        bool found = false;
+        {
+            const std::lock_guard<std::mutex> lock(self->m_mutex);
+            const auto it = self->m_live.find(data);
+            if (it != self->m_live.end()) {
+                live = it->second;
+                found = true;
+                self->m_live.erase(it);
+            }
+        }
+        if (found) self->m_observer->released(live.token, live.bytes);
+        self->m_baseDeleter(data); // raw memory the base allocated before this one was installed, too
+    }
+
+    c10::DataPtr wrap(std::size_t bytes) const
+    {
+        c10::DataPtr inner = m_base->allocate(bytes);
+        if (bytes == 0 || !m_baseDeleter || inner.get() != inner.get_context() || inner.get_deleter() != m_baseDeleter)
+            return inner;
+        void* data = inner.release_context();
+        void* token = m_observer->allocated(bytes);
+        {
+            const std::lock_guard<std::mutex> lock(m_mutex);
+            m_live[data] = Live{bytes, token};
+        }
+        return c10::DataPtr(data, data, &ObservingCpuAllocator::release, c10::Device(c10::DeviceType::CPU));
+    }
+
+    static ObservingCpuAllocator* s_self;
+    c10::Allocator* m_base;
+    c10::DeleterFnPtr m_baseDeleter;
+    CpuAllocationObserver* m_observer;
+    mutable std::mutex m_mutex;
+    mutable std::unordered_map<void*, Live> m_live;
+};
+
+ObservingCpuAllocator* ObservingCpuAllocator::s_self = nullptr;
+
+} // namespace
+
+void observeCpuAllocations(CpuAllocationObserver& observer)
+{
+    static std::once_flag once;
+    std::call_once(once, [&observer] {
+        // Never destroyed: tensors allocated through it may outlive any scope.
+        static ObservingCpuAllocator* allocator = new ObservingCpuAllocator(c10::GetCPUAllocator(), observer);
+        c10::SetCPUAllocator(allocator);
+    });
 }
 
 #if defined(LORALAB_WITH_CUDA)

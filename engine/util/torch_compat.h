@@ -5,6 +5,7 @@
 // in torch_compat.cpp, which every CI build compiles.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <torch/types.h>
@@ -38,6 +39,21 @@ struct CudaAllocatorBytes {
 };
 CudaAllocatorBytes cudaAllocatorBytes(int deviceIndex);
 void resetCudaPeak(int deviceIndex);
+
+// Told of every CPU tensor allocation and its release, once installed.
+class CpuAllocationObserver {
+public:
+    virtual ~CpuAllocationObserver() = default;
+    // `bytes` of tensor memory were allocated on this thread; the returned
+    // token comes back with their release (which may happen on any thread).
+    virtual void* allocated(std::size_t bytes) = 0;
+    virtual void released(void* token, std::size_t bytes) = 0;
+};
+// Wraps c10's CPU allocator (c10::SetCPUAllocator) so that `observer`, which
+// must live as long as the process, sees every CPU tensor allocation from now
+// on. The first call installs it; later calls do nothing. c10::Allocator's
+// virtual functions differ between LibTorch 1.13 and 2.x, hence this place.
+void observeCpuAllocations(CpuAllocationObserver& observer);
 
 struct CudaDeviceInfo {
     std::string name;                // "NVIDIA H200"

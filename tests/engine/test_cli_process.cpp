@@ -79,7 +79,7 @@ TEST("slow/cli_run_interrupted_exits_130_and_keeps_the_run")
     REQUIRE(runs.size() == 1u);
     const RunRecords records = readRunDirectory(runs[0].string());
     CHECK(records.hasSummary);
-    CHECK_EQ(records.summary.stopReason, std::string("cancelled"));
+    CHECK_EQ(std::string(stopReasonName(records.summary.stopReason)), std::string("cancelled"));
     REQUIRE(!records.steps.empty());
     CHECK(records.steps.back().step < 100000);
     const auto last = CheckpointStore(runs[0] / "checkpoints").resolve("last");
@@ -112,4 +112,31 @@ TEST("slow/cli_two_runs_of_one_name_get_two_directories")
         REQUIRE(records.steps.size() == 3u); // each step once: no second run wrote into this log
         for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
     }
+}
+
+// loralab-cli sweep runs every combination in one experiment folder and
+// prints a row per run; compare is the sweep over method.
+TEST("unit/cli_sweep_prints_a_row_per_run")
+{
+    const fs::path dir = test::scratchDir("cli-sweep");
+    const fs::path config = tinyRunConfig(dir, 1);
+    const pid_t pid = test::startCli({"sweep", config.string(), "--grid", "lora_r=2,4", "--grid", "learning_rate=0.001,0.002"},
+                                     (dir / "sweep.log").string());
+    REQUIRE(pid > 0);
+    const int status = test::waitForExit(pid, 300);
+    const std::string log = readTextFile(dir / "sweep.log");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (const char* row : {"lora_r=2, learning_rate=0.001  ", "lora_r=2, learning_rate=0.002  ",
+                            "lora_r=4, learning_rate=0.001  ", "lora_r=4, learning_rate=0.002  "})
+        CHECK(log.find(row) != std::string::npos);
+    const auto experiments = runDirectories(dir / "runs");
+    REQUIRE(experiments.size() == 1u);
+    CHECK(fs::exists(experiments[0] / "experiment.json"));
+    CHECK_EQ(runDirectories(experiments[0]).size(), 5u); // four runs and experiment.json
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) std::cout << log;
+
+    const pid_t bad = test::startCli({"sweep", config.string(), "--grid", "lora_rank=2,4"}, (dir / "bad.log").string());
+    const int badStatus = test::waitForExit(bad, 120);
+    CHECK(WIFEXITED(badStatus) && WEXITSTATUS(badStatus) == 1);
+    CHECK(readTextFile(dir / "bad.log").find("unknown option \"lora_rank\"") != std::string::npos);
 }

@@ -50,7 +50,7 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
     REQUIRE(killed);
     RunControl again;
     const auto resumed = runExperiment(config, again, {}, runDir);
-    CHECK_EQ(resumed.summary.stopReason, std::string("completed"));
+    CHECK_EQ(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(runDir);
     REQUIRE(expected.size() == static_cast<std::size_t>(config.maxSteps));
@@ -65,7 +65,7 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
 TEST("slow/full_fine_tuning_resumes_after_a_kill")
 {
     RunConfig config = smallRun("resume_full");
-    config.method = "full";
+    config.method = RunMethod::Full;
     config.learningRate = 1e-3;
     config.maxSteps = 60;
     config.evalInterval = RunConfig().evalInterval;
@@ -77,7 +77,7 @@ TEST("slow/full_fine_tuning_resumes_after_a_kill")
 TEST("slow/dpo_resumes_after_a_kill")
 {
     RunConfig config = smallRun("resume_dpo");
-    config.method = "dpo";
+    config.method = RunMethod::Dpo;
     config.maxSteps = 10;
     config.learningRate = 5e-3;
     config.evalInterval = 4;
@@ -111,7 +111,7 @@ TEST("unit/finished_run_stays_until_given_more_steps")
     // More steps continue it: steps 7-9 are added, 1-6 stay, the wall time adds up.
     config.maxSteps = 9;
     const auto continued = runExperiment(config, again, {}, dir.string());
-    CHECK_EQ(continued.summary.stopReason, std::string("completed"));
+    CHECK_EQ(std::string(stopReasonName(continued.summary.stopReason)), std::string("completed"));
     const RunRecords records = readRunDirectory(dir.string());
     REQUIRE(records.steps.size() == 9u);
     for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
@@ -129,7 +129,7 @@ TEST("unit/early_stopped_run_can_be_continued")
     config.minDelta = 100.0; // nothing after the first evaluation counts as better
     RunControl control;
     const auto first = runExperiment(config, control, {});
-    REQUIRE(first.summary.stopReason == "early_stopping");
+    REQUIRE(first.summary.stopReason == StopReason::EarlyStopping);
     const std::int64_t stoppedAt = first.summary.steps;
     RunControl again;
     std::vector<EvalRecord> evals;
@@ -138,7 +138,7 @@ TEST("unit/early_stopped_run_can_be_continued")
     const auto continued = runExperiment(config, again, callbacks, first.summary.runDir);
     // Patience starts again: one more evaluation without improvement, then it stops again.
     REQUIRE(!evals.empty());
-    CHECK_EQ(continued.summary.stopReason, std::string("early_stopping"));
+    CHECK_EQ(std::string(stopReasonName(continued.summary.stopReason)), std::string("early_stopping"));
     CHECK_EQ(continued.summary.steps, stoppedAt + config.evalInterval);
     CHECK(readTextFile(fs::path(first.summary.runDir) / "events.log").find("patience starts again") != std::string::npos);
 }
@@ -152,7 +152,7 @@ TEST("unit/no_validation_set_trains_without_evaluations")
     config.evalAtStart = true;
     RunControl control;
     const auto r = runExperiment(config, control, {});
-    CHECK_EQ(r.summary.stopReason, std::string("completed"));
+    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("completed"));
     CHECK_EQ(r.summary.steps, 12);
     const RunRecords records = readRunDirectory(r.summary.runDir);
     CHECK(records.evals.empty()); // never a 0.0 validation loss

@@ -105,11 +105,11 @@ TEST("unit/resume_matches_an_uninterrupted_run")
         if (r.step == 6) control.cancel.store(true);
     };
     const auto first = runExperiment(interrupted, control, callbacks);
-    CHECK_EQ(first.summary.stopReason, std::string("cancelled"));
+    CHECK_EQ(std::string(stopReasonName(first.summary.stopReason)), std::string("cancelled"));
     CHECK_EQ(first.summary.steps, 6);
     RunControl again;
     const auto resumed = runExperiment(interrupted, again, {}, first.summary.runDir);
-    CHECK_EQ(resumed.summary.stopReason, std::string("completed"));
+    CHECK_EQ(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(first.summary.runDir);
     REQUIRE(expected.size() == 10u);
@@ -128,7 +128,7 @@ TEST("unit/cancel_takes_effect_within_one_step")
     };
     const auto r = runExperiment(config, control, callbacks);
     CHECK_EQ(r.summary.steps, 3);
-    CHECK_EQ(r.summary.stopReason, std::string("cancelled"));
+    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("cancelled"));
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     CHECK(store.resolve("last").has_value());
 }
@@ -145,7 +145,7 @@ TEST("unit/early_stopping_fires_and_keeps_best")
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     const auto r = runExperiment(config, control, callbacks);
-    CHECK_EQ(r.summary.stopReason, std::string("early_stopping"));
+    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("early_stopping"));
     CHECK_EQ(r.summary.steps, 6);
     REQUIRE(evals.size() == 3u);
     CHECK(evals[0].improved);
@@ -187,14 +187,14 @@ TEST("unit/user_can_stop_and_change_patience_mid_run")
         if (r.step == 9) control.stopKeepBest.store(true);
     };
     const auto r = runExperiment(config, control, callbacks);
-    CHECK_EQ(r.summary.stopReason, std::string("user_stop"));
+    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("user_stop"));
     CHECK_EQ(r.summary.steps, 9);
 }
 
 TEST("unit/non_finite_loss_stops_and_keeps_the_last_good_checkpoint")
 {
     RunConfig config = smallRun("nan");
-    config.method = "full";
+    config.method = RunMethod::Full;
     config.learningRate = 1e30; // the first update blows the weights up
     config.maxGradNorm = 0.0;
     config.schedule = "constant";
@@ -203,7 +203,7 @@ TEST("unit/non_finite_loss_stops_and_keeps_the_last_good_checkpoint")
     config.evalInterval = 0;
     RunControl control;
     const auto r = runExperiment(config, control, {});
-    CHECK_EQ(r.summary.stopReason, std::string("non_finite_loss"));
+    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("non_finite_loss"));
     CHECK(r.summary.steps >= 1);
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     const auto last = store.resolve("last");
