@@ -4,7 +4,9 @@
 #include "ui/early_stopping_panel.h"
 #include "ui/method_section.h"
 #include "ui/model_section.h"
+#include "ui/sweep_section.h"
 #include "ui/training_section.h"
+#include "ui/wheel_guard.h"
 
 #include "engine/runner/workbench.h"
 #include "engine/util/error.h"
@@ -21,6 +23,12 @@ namespace {
 constexpr int kRefreshDelayMs = 200; // a typing pause, so counts are not redone per keystroke
 const QString kConfigKey = QStringLiteral("config/json");
 const QString kComparisonKey = QStringLiteral("config/comparison");
+const QString kSweepKey = QStringLiteral("config/sweep");
+
+bool isComparisonAxis(const SweepAxis& a)
+{
+    return a.key == "method" && a.values == std::vector<std::string>{"\"lora\"", "\"full\""};
+}
 } // namespace
 
 ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent)
@@ -37,6 +45,9 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent)
         layout->addWidget(s);
         connect(s, &ConfigSection::changed, this, &ConfigPanel::scheduleRefresh);
     }
+    m_sweep = new SweepSection;
+    layout->addWidget(m_sweep);
+    connect(m_sweep, &SweepSection::changed, this, &ConfigPanel::scheduleRefresh);
     m_general = new QLabel;
     m_general->setObjectName(QStringLiteral("generalProblems"));
     m_general->setWordWrap(true);
@@ -55,6 +66,7 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent)
     RunConfig defaults;
     defaults.runsDir = defaultRunsDir().toStdString();
     setConfig(defaults);
+    guardWheel(this);
 }
 
 ConfigPanel::~ConfigPanel()
@@ -82,10 +94,31 @@ RunConfig ConfigPanel::config() const
 
 bool ConfigPanel::comparison() const { return m_method->comparison(); }
 
-void ConfigPanel::setConfig(const RunConfig& config, bool comparison)
+std::vector<SweepAxis> ConfigPanel::axes() const
+{
+    std::vector<SweepAxis> out;
+    if (comparison()) out.push_back({"method", {"\"lora\"", "\"full\""}});
+    for (const SweepAxis& a : m_sweep->axes()) out.push_back(a);
+    return out;
+}
+
+ExperimentPlan ConfigPanel::plan() const
+{
+    const RunConfig c = config();
+    const std::vector<SweepAxis> all = axes();
+    if (all.empty()) return planRun(c);
+    if (all.size() == 1 && comparison()) return planComparison(c);
+    return planSweep(c, all);
+}
+
+void ConfigPanel::setConfig(const RunConfig& config, const std::vector<SweepAxis>& axes)
 {
     m_base = config;
-    m_method->setComparison(comparison && config.method == "lora");
+    std::vector<SweepAxis> sweep = axes;
+    const bool compare = !sweep.empty() && isComparisonAxis(sweep.front());
+    if (compare) sweep.erase(sweep.begin());
+    m_method->setComparison(compare && config.method == RunMethod::Lora);
+    m_sweep->setAxes(sweep);
     for (ConfigSection* s : m_sections) s->load(config);
     m_earlyStopping->load(config);
     refreshNow();
@@ -98,7 +131,10 @@ void ConfigPanel::loadSettings(QSettings& settings)
     try {
         RunConfig c = parseRunConfig(json.toStdString(), "saved settings");
         if (c.runsDir.empty()) c.runsDir = defaultRunsDir().toStdString();
-        setConfig(c, settings.value(kComparisonKey, false).toBool());
+        std::vector<SweepAxis> all;
+        if (settings.value(kComparisonKey, false).toBool()) all.push_back({"method", {"\"lora\"", "\"full\""}});
+        for (const QString& axis : settings.value(kSweepKey).toStringList()) all.push_back(parseSweepAxis(axis.toStdString()));
+        setConfig(c, all);
     } catch (const Error&) {
         // Settings from another version: start from the defaults rather than fail.
     }
@@ -108,11 +144,23 @@ void ConfigPanel::saveSettings(QSettings& settings) const
 {
     settings.setValue(kConfigKey, QString::fromStdString(runConfigToJson(config())));
     settings.setValue(kComparisonKey, comparison());
+    QStringList sweep;
+    try {
+        for (const SweepAxis& a : m_sweep->axes()) {
+            QStringList values;
+            for (const auto& v : a.values) values << QString::fromStdString(v);
+            sweep << QString::fromStdString(a.key) + QLatin1Char('=') + values.join(QLatin1Char(','));
+        }
+    } catch (const Error&) {
+        // A sweep that cannot be read is not kept.
+    }
+    settings.setValue(kSweepKey, sweep);
 }
 
 void ConfigPanel::setRunning(bool running)
 {
     for (ConfigSection* s : m_sections) s->setEnabled(!running);
+    m_sweep->setEnabled(!running);
     m_earlyStopping->setRunning(running);
 }
 
@@ -171,6 +219,24 @@ void ConfigPanel::refresh()
     } else {
         m_method->setTrainableError({});
         extra << QStringLiteral("model: ") + m_messages.messageFor(QStringLiteral("model"));
+    }
+
+    // The sweep: every combination must make a valid run.
+    try {
+        const ExperimentPlan p = plan();
+        QString problem;
+        for (const PlannedRun& run : p.runs) {
+            const auto runProblems = validateRunConfig(run.config);
+            if (!runProblems.empty() && p.runs.size() > 1) {
+                problem = tr("%1: %2").arg(QString::fromStdString(run.label), QString::fromStdString(runProblems.front()));
+                break;
+            }
+        }
+        m_sweep->setRunCount(static_cast<int>(p.runs.size()), problem);
+        if (!problem.isEmpty()) extra << QStringLiteral("sweep: ") + problem;
+    } catch (const Error& e) {
+        m_sweep->setRunCount(0, QString::fromUtf8(e.what()));
+        extra << QStringLiteral("sweep: ") + QString::fromUtf8(e.what());
     }
 
     const QStringList unplaced = m_messages.show(problems);

@@ -7,6 +7,7 @@
 
 #include "ui/config_widgets.h"
 
+#include "engine/runner/experiment.h"
 #include "engine/runner/run_config.h"
 
 #include <QPointer>
@@ -25,6 +26,7 @@ class EarlyStoppingPanel;
 class MethodSection;
 class ModelSection;
 class RuntimeSection;
+class SweepSection;
 class TrainingSection;
 
 class ConfigPanel : public QWidget {
@@ -34,8 +36,16 @@ public:
     ~ConfigPanel() override;
 
     RunConfig config() const;
+    // "Compare LoRA and full" is chosen as the method.
     bool comparison() const;
-    void setConfig(const RunConfig& config, bool comparison = false);
+    // What varies between the runs: method (for a comparison), then the sweep's options.
+    std::vector<SweepAxis> axes() const;
+    // The experiment Start runs: one run, or every combination of the axes.
+    // Throws loralab::Error when the sweep cannot be read.
+    ExperimentPlan plan() const;
+    // A method axis of exactly lora and full (first) selects the comparison;
+    // the other axes fill the sweep.
+    void setConfig(const RunConfig& config, const std::vector<SweepAxis>& axes = {});
 
     // Problems as "key: why"; empty when the run can start.
     QStringList problems() const { return m_problems; }
@@ -70,6 +80,7 @@ private:
     MethodSection* m_method;
     TrainingSection* m_training;
     RuntimeSection* m_runtime;
+    SweepSection* m_sweep;
     QPointer<EarlyStoppingPanel> m_earlyStopping;
     QList<ConfigSection*> m_sections;
     QLabel* m_general;

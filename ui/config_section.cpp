@@ -15,7 +15,8 @@ ConfigSection::ConfigSection(const QString& title, FieldMessages& messages, QWid
     : QGroupBox(title, parent), m_messages(messages), m_form(new QFormLayout(this))
 {
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    m_form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    // A field too wide beside its label goes under it: the dock stays usable narrow.
+    m_form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     m_form->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
 }
 
@@ -82,6 +83,9 @@ QComboBox* ConfigSection::combo(const QStringList& items)
 {
     auto* c = new QComboBox;
     c->addItems(items);
+    // Long entries must not set the form's width: the dock stays narrow on small screens.
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(8);
     connect(c, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_loading) emit changed();
     });

@@ -26,7 +26,7 @@ constexpr int kReloadDelayMs = 400;
 std::string previewKey(const RunConfig& c)
 {
     return c.model + '\n' + c.dataset + '\n' + c.datasetFormat + '\n' + c.validation + '\n' + std::to_string(c.maxLen) +
-           '\n' + c.textMode + '\n' + (c.trainOnPrompt ? "p" : "-") + (c.appendEos ? "e" : "-") + '\n' + c.method;
+           '\n' + c.textMode + '\n' + (c.trainOnPrompt ? "p" : "-") + (c.appendEos ? "e" : "-") + '\n' + runMethodName(c.method);
 }
 
 QString escaped(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }

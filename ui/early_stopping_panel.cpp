@@ -1,5 +1,7 @@
 #include "ui/early_stopping_panel.h"
 
+#include "ui/wheel_guard.h"
+
 #include <QCheckBox>
 #include <QFormLayout>
 #include <QFrame>
@@ -95,6 +97,7 @@ EarlyStoppingPanel::EarlyStoppingPanel(FieldMessages& messages, QWidget* parent)
     });
     resetReadout();
     setRunning(false);
+    guardWheel(this);
 }
 
 void EarlyStoppingPanel::load(const RunConfig& c)
@@ -112,7 +115,7 @@ void EarlyStoppingPanel::load(const RunConfig& c)
 
 void EarlyStoppingPanel::setMetric(const RunConfig& c)
 {
-    m_metricName = c.method == "dpo" && c.earlyStoppingMetric == "accuracy" ? tr("accuracy") : tr("loss");
+    m_metricName = c.method == RunMethod::Dpo && c.earlyStoppingMetric == "accuracy" ? tr("accuracy") : tr("loss");
 }
 
 void EarlyStoppingPanel::store(RunConfig& c) const
@@ -147,29 +150,29 @@ void EarlyStoppingPanel::showEval(const EvalRecord& e)
     m_best->setText(QStringLiteral("%1 (%2)").arg(e.bestValue, 0, 'f', 4).arg(m_metricName));
     m_sinceBest->setText(countText(e.evalsSinceBest, tr("evaluation"), tr("evaluations")));
     m_left->setText(e.evalsLeft < 0 ? tr("early stopping is off") : countText(e.evalsLeft, tr("evaluation"), tr("evaluations")));
-    const QString who = e.run.empty() ? QString() : QStringLiteral("[%1] ").arg(QString::fromStdString(e.run));
+    const QString who = m_runLabel.isEmpty() ? QString() : QStringLiteral("[%1] ").arg(m_runLabel);
     m_status->setText(e.improved ? tr("%1Step %2: validation loss %3, a new best.").arg(who).arg(e.step).arg(e.loss, 0, 'f', 4)
                                  : tr("%1Step %2: validation loss %3, no improvement.").arg(who).arg(e.step).arg(e.loss, 0, 'f', 4));
     m_status->setStyleSheet(e.improved ? QStringLiteral("color: #2e7d32;") : QStringLiteral("color: #b26a00;"));
 }
 
+void EarlyStoppingPanel::setRunLabel(const QString& label) { m_runLabel = label; }
+
 void EarlyStoppingPanel::showOutcome(const RunSummary& s)
 {
-    const QString reason = QString::fromStdString(s.stopReason);
     QString text;
-    if (reason == QLatin1String("early_stopping"))
-        text = tr("Stopped by early stopping at step %1; best step %2.").arg(s.steps).arg(s.bestStep);
-    else if (reason == QLatin1String("user_stop"))
-        text = tr("Stopped on request at step %1, keeping the best (step %2).").arg(s.steps).arg(s.bestStep);
-    else if (reason == QLatin1String("cancelled"))
-        text = tr("Cancelled at step %1.").arg(s.steps);
-    else if (reason == QLatin1String("non_finite_loss"))
-        text = tr("Stopped at step %1: the loss was not finite.").arg(s.steps);
-    else
-        text = tr("Completed %1 steps; best step %2.").arg(s.steps).arg(s.bestStep);
+    switch (s.stopReason) {
+    case StopReason::EarlyStopping: text = tr("Stopped by early stopping at step %1; best step %2.").arg(s.steps).arg(s.bestStep); break;
+    case StopReason::UserStop: text = tr("Stopped on request at step %1, keeping the best (step %2).").arg(s.steps).arg(s.bestStep); break;
+    case StopReason::Cancelled: text = tr("Cancelled at step %1.").arg(s.steps); break;
+    case StopReason::NonFiniteLoss: text = tr("Stopped at step %1: the loss was not finite.").arg(s.steps); break;
+    case StopReason::Failed: text = tr("Failed: %1").arg(QString::fromStdString(s.error)); break;
+    case StopReason::NotStarted: text = tr("Not started."); break;
+    case StopReason::Completed: text = tr("Completed %1 steps; best step %2.").arg(s.steps).arg(s.bestStep); break;
+    }
+    if (!m_runLabel.isEmpty()) text = QStringLiteral("[%1] ").arg(m_runLabel) + text;
     m_status->setText(text);
-    m_status->setStyleSheet(reason == QLatin1String("early_stopping") ? QStringLiteral("color: #1565c0; font-weight: bold;")
-                                                                     : QString());
+    m_status->setStyleSheet(s.stopReason == StopReason::EarlyStopping ? QStringLiteral("color: #1565c0; font-weight: bold;") : QString());
 }
 
 QString EarlyStoppingPanel::statusText() const { return m_status->text(); }

@@ -33,6 +33,8 @@ public:
     void resetReadout();
     void showEval(const EvalRecord& eval);
     void showOutcome(const RunSummary& summary);
+    // Which run of an experiment the readout is about ("" for a lone run).
+    void setRunLabel(const QString& label);
 
     QString statusText() const;
 
@@ -60,6 +62,7 @@ private:
     bool m_loading = false;
     bool m_running = false;
     QString m_metricName = QStringLiteral("loss");
+    QString m_runLabel;
 };
 
 } // namespace loralab::ui

@@ -1,8 +1,11 @@
 #include "ui/generation_panel.h"
 
+#include "ui/answer_delegate.h"
 #include "ui/config_widgets.h"
 #include "ui/example_table_model.h"
 #include "ui/generation_worker.h"
+#include "ui/text_diff.h"
+#include "ui/wheel_guard.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -56,6 +59,12 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     source->addWidget(m_runDir, 1);
     auto* browse = new QPushButton(tr("Browse…"));
     source->addWidget(browse);
+    m_runPick = new QComboBox;
+    m_runPick->setObjectName(QStringLiteral("generationRunPick"));
+    m_runPick->setToolTip(tr("The run of the experiment whose checkpoint answers new prompts"));
+    m_runPick->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_runPick->hide();
+    source->addWidget(m_runPick);
     m_checkpoint = new QComboBox;
     m_checkpoint->addItems({tr("best checkpoint"), tr("last checkpoint")});
     source->addWidget(m_checkpoint);
@@ -151,9 +160,10 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     actions->addStretch(1);
     layout->addLayout(actions);
 
-    m_table = new QTableWidget(0, kColumnCount);
+    m_table = new QTableWidget(0, kTuned + 1);
     m_table->setObjectName(QStringLiteral("generationTable"));
     m_table->setHorizontalHeaderLabels({tr("INPUT"), tr("TARGET"), tr("BASE OUTPUT"), tr("FINE-TUNED OUTPUT")});
+    m_table->setItemDelegate(new AnswerDelegate(m_table));
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setWordWrap(true);
@@ -182,7 +192,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     connect(m_worker, &GenerationWorker::jobFailed, this, &GenerationPanel::onJobFailed);
     connect(m_worker, &GenerationWorker::skipped, this, [this](qint64 id, bool tuned) {
         const int row = rowOf(id);
-        if (row >= 0) setCell(row, tuned ? kTuned : kBase, tr("stopped"), true);
+        if (row >= 0) setCell(row, tuned ? kTuned + m_sourceRun : kBase, tr("stopped"), true);
         jobEnded();
     });
     m_thread.start();
@@ -197,6 +207,11 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
         }
     });
     connect(m_checkpoint, &QComboBox::currentIndexChanged, this, [this] { m_loaded = false; });
+    connect(m_runPick, &QComboBox::activated, this, [this](int index) {
+        if (index < 0 || index >= static_cast<int>(m_runs.size())) return;
+        const ShownRun& r = m_runs[static_cast<std::size_t>(index)];
+        setSource(r.config, r.dir, Checkpoint::Best, index);
+    });
     connect(m_load, &QPushButton::clicked, this, &GenerationPanel::loadNow);
     connect(m_search, &QLineEdit::textChanged, this, &GenerationPanel::filterExamples);
     connect(addSelected, &QPushButton::clicked, this, [this] {
@@ -227,6 +242,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
         for (int row : rows) m_table->removeRow(row);
     });
     connect(clear, &QPushButton::clicked, this, &GenerationPanel::clearRows);
+    guardWheel(sampling);
     updateButtons();
 }
 
@@ -251,10 +267,12 @@ QString GenerationPanel::checkpointPath() const
     return {};
 }
 
-void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint)
+void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint, int run)
 {
     m_config = config;
     m_hasSource = true;
+    m_sourceRun = std::clamp(run, 0, runColumnCount() - 1);
+    if (m_runPick->count() > m_sourceRun) m_runPick->setCurrentIndex(m_sourceRun);
     m_runDir->setText(runDir);
     m_checkpoint->setCurrentIndex(checkpoint == Checkpoint::Best ? 0 : 1);
     // Start from the run's own sampling settings, so regenerating a sample reproduces it.
@@ -329,8 +347,7 @@ int GenerationPanel::addPrompt(const QString& prompt, const QString& target)
     input->setToolTip(prompt);
     m_table->setItem(row, kInput, input);
     m_table->setItem(row, kTarget, new QTableWidgetItem(target));
-    setCell(row, kBase, {});
-    setCell(row, kTuned, {});
+    for (int column = kBase; column < m_table->columnCount(); ++column) setCell(row, column, {});
     updateButtons();
     return row;
 }
@@ -353,13 +370,63 @@ void GenerationPanel::addRandomExample()
     addExample(static_cast<int>(QRandomGenerator::global()->bounded(static_cast<quint32>(m_examples.size()))));
 }
 
-void GenerationPanel::showSamples(const std::vector<SampleRecord>& samples, bool replace)
+int GenerationPanel::runColumnCount() const { return m_table->columnCount() - kTuned; }
+
+void GenerationPanel::setRunLabels(const QStringList& labels)
+{
+    const int runs = std::max<int>(1, static_cast<int>(labels.size()));
+    m_table->setColumnCount(kTuned + runs);
+    for (int i = 0; i < runs; ++i) {
+        // Several runs: their labels, one option a line, so narrow columns stay readable.
+        const QString title = labels.size() <= 1 ? tr("FINE-TUNED OUTPUT") : QString(labels[i]).replace(QStringLiteral(", "), QStringLiteral("\n"));
+        auto* header = new QTableWidgetItem(title);
+        header->setToolTip(labels.size() <= 1 ? QString() : labels[i]);
+        m_table->setHorizontalHeaderItem(kTuned + i, header);
+    }
+}
+
+void GenerationPanel::showExperiment(const ShownExperiment& e)
+{
+    clearRows();
+    setRunLabels(e.labels());
+    m_runs = e.runs;
+    m_runPick->clear();
+    for (const ShownRun& r : e.runs) m_runPick->addItem(r.label);
+    m_runPick->setVisible(e.runs.size() > 1);
+    int source = -1;
+    for (int i = 0; i < static_cast<int>(e.runs.size()); ++i) {
+        const ShownRun& r = e.runs[static_cast<std::size_t>(i)];
+        showSamples(r.samples, false, i);
+        if (source < 0 && r.hasConfig && !r.dir.isEmpty() && r.summary.stopReason != StopReason::NotStarted) source = i;
+    }
+    if (source >= 0) {
+        const ShownRun& r = e.runs[static_cast<std::size_t>(source)];
+        setSource(r.config, r.dir, Checkpoint::Best, source);
+    }
+}
+
+int GenerationPanel::rowForPrompt(const QString& prompt, const QString& target)
+{
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        if (m_table->item(row, kInput)->data(Qt::UserRole).toString() == prompt &&
+            m_table->item(row, kTarget)->text() == target)
+            return row;
+    return addPrompt(prompt, target);
+}
+
+void GenerationPanel::showSamples(const std::vector<SampleRecord>& samples, bool replace, int run)
 {
     if (replace) clearRows();
+    const int column = kTuned + std::clamp(run, 0, runColumnCount() - 1);
     for (const SampleRecord& s : samples) {
-        const int row = addPrompt(QString::fromStdString(s.prompt), QString::fromStdString(s.target));
-        setCell(row, kBase, QString::fromStdString(s.baseOutput));
-        setCell(row, kTuned, QString::fromStdString(s.tunedOutput));
+        // Every run of an experiment answers the same prompts: one row each.
+        const int row = rowForPrompt(QString::fromStdString(s.prompt), QString::fromStdString(s.target));
+        if (!m_table->item(row, kBase) || m_table->item(row, kBase)->text().isEmpty()) {
+            setCell(row, kBase, QString::fromStdString(s.baseOutput));
+            markAnswerCell(row, kBase);
+        }
+        setCell(row, column, QString::fromStdString(s.tunedOutput));
+        markAnswerCell(row, column);
     }
 }
 
@@ -406,6 +473,17 @@ void GenerationPanel::generateRow(int row)
     queue(row, true);
 }
 
+void GenerationPanel::markAnswerCell(int row, int column)
+{
+    QTableWidgetItem* item = m_table->item(row, column);
+    const QTableWidgetItem* target = m_table->item(row, kTarget);
+    if (!item || !target || item->text().isEmpty()) return;
+    const AnswerMarkup markup = markAnswer(item->text(), target->text());
+    item->setData(AnswerDelegate::kHtmlRole, markup.html);
+    if (!markup.html.isEmpty())
+        item->setToolTip(markup.matches ? tr("Equal to the target") : tr("Orange: words the target lacks; struck through: target words missing"));
+}
+
 void GenerationPanel::queue(int row, bool tuned)
 {
     GenerationJob job;
@@ -417,7 +495,7 @@ void GenerationPanel::queue(int row, bool tuned)
     // as the run's own samples do.
     if (QString::fromStdString(job.prompt).contains(QLatin1String("Assistant:"))) job.options.stopStrings = {"\n\nHuman:"};
     job.generation = m_generation.load();
-    setCell(row, tuned ? kTuned : kBase, kPending, true);
+    setCell(row, tuned ? kTuned + m_sourceRun : kBase, kPending, true);
     ++m_busy;
     updateButtons();
     emit jobRequested(job);
@@ -452,7 +530,7 @@ void GenerationPanel::setCell(int row, int column, const QString& text, bool pla
 void GenerationPanel::onProgress(qint64 id, bool tuned, const QString& text)
 {
     const int row = rowOf(id);
-    if (row >= 0) setCell(row, tuned ? kTuned : kBase, text + QStringLiteral(" ▌"));
+    if (row >= 0) setCell(row, tuned ? kTuned + m_sourceRun : kBase, text + QStringLiteral(" ▌"));
 }
 
 void GenerationPanel::onGenerated(qint64 id, bool tuned, const GenerationOutput& out)
@@ -461,10 +539,11 @@ void GenerationPanel::onGenerated(qint64 id, bool tuned, const GenerationOutput&
     if (row >= 0) {
         const QString text = QString::fromStdString(out.text).trimmed();
         if (text.trimmed().isEmpty())
-            setCell(row, tuned ? kTuned : kBase, tr("(no text: %1)").arg(QString::fromStdString(out.stopReason)), true);
+            setCell(row, tuned ? kTuned + m_sourceRun : kBase, tr("(no text: %1)").arg(QString::fromStdString(out.stopReason)), true);
         else
-            setCell(row, tuned ? kTuned : kBase, text);
-        m_table->item(row, tuned ? kTuned : kBase)
+            setCell(row, tuned ? kTuned + m_sourceRun : kBase, text);
+        markAnswerCell(row, tuned ? kTuned + m_sourceRun : kBase);
+        m_table->item(row, tuned ? kTuned + m_sourceRun : kBase)
             ->setToolTip(tr("%1 tokens in %2 s; stopped by %3")
                              .arg(out.tokens)
                              .arg(out.seconds, 0, 'f', 2)
@@ -477,7 +556,7 @@ void GenerationPanel::onGenerated(qint64 id, bool tuned, const GenerationOutput&
 void GenerationPanel::onJobFailed(qint64 id, bool tuned, const QString& message)
 {
     const int row = rowOf(id);
-    if (row >= 0) setCell(row, tuned ? kTuned : kBase, tr("(%1)").arg(message), true);
+    if (row >= 0) setCell(row, tuned ? kTuned + m_sourceRun : kBase, tr("(%1)").arg(message), true);
     jobEnded();
 }
 

@@ -1,12 +1,15 @@
 // The Generations tab: prompts answered side by side by the base model and
-// the fine-tuned one. Prompts come from the validation examples (random, by
-// number, by search) or are typed; sampling settings apply to the next
-// generation; one row or all rows can be regenerated. The models come from a
-// run's checkpoints/best (finished runs) or checkpoints/last (paused runs),
-// and are loaded and run on a worker thread.
+// by every run of the experiment shown (a column per run), each answer marked
+// where it equals the target and its difference shown otherwise. Prompts come
+// from the validation examples (random, by number, by search) or are typed;
+// sampling settings apply to the next generation; one row or all rows can be
+// regenerated with the base model and the run picked above the table, whose
+// checkpoints/best (finished runs) or checkpoints/last (paused runs) are
+// loaded and run on a worker thread.
 #pragma once
 
 #include "ui/metatypes.h"
+#include "ui/shown_experiment.h"
 
 #include "engine/model/sampling.h"
 
@@ -34,20 +37,28 @@ struct GenerationJob;
 class GenerationPanel : public QWidget {
     Q_OBJECT
 public:
-    enum Column { kInput, kTarget, kBase, kTuned, kColumnCount };
+    // kTuned is the first run's column; run i answers in column kTuned + i.
+    enum Column { kInput, kTarget, kBase, kTuned };
     enum class Checkpoint { Best, Last };
 
     explicit GenerationPanel(QWidget* parent = nullptr);
     ~GenerationPanel() override; // stops generation, joins the thread
 
-    // The run to generate from; loading waits for the first generation (or Load).
-    void setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint);
+    // The run to generate from, whose answers go in column kTuned + `run`;
+    // loading waits for the first generation (or Load).
+    void setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint, int run = 0);
+    // The runs with a column each, and their samples; the first run that has a
+    // checkpoint becomes the source.
+    void showExperiment(const ShownExperiment& experiment);
+    void setRunLabels(const QStringList& labels);
+    int runColumnCount() const;
     void loadNow();
     // The window's current settings, used (base model only) until a run is chosen.
     void setCurrentConfig(const RunConfig& config);
 
-    // Rows filled from a run's own samples (outputs already known).
-    void showSamples(const std::vector<SampleRecord>& samples, bool replace);
+    // Rows filled from a run's own samples (outputs already known), its
+    // answers in the column of run `run`.
+    void showSamples(const std::vector<SampleRecord>& samples, bool replace, int run = 0);
     int addPrompt(const QString& prompt, const QString& target = {});
     bool addExample(int index); // from the loaded validation examples
     void addRandomExample();
@@ -80,6 +91,8 @@ private:
     void queue(int row, bool tuned);
     int rowOf(qint64 id) const;
     void setCell(int row, int column, const QString& text, bool placeholder = false);
+    void markAnswerCell(int row, int column);
+    int rowForPrompt(const QString& prompt, const QString& target);
     void onOpened(const std::vector<Example>& examples, bool hasTuned, const QString& description);
     void onProgress(qint64 id, bool tuned, const QString& text);
     void onGenerated(qint64 id, bool tuned, const GenerationOutput& output);
@@ -95,6 +108,7 @@ private:
     std::atomic<bool> m_cancel{false};
 
     QLineEdit* m_runDir;
+    QComboBox* m_runPick; // which run of the experiment generates
     QComboBox* m_checkpoint;
     QPushButton* m_load;
     QLabel* m_status;
@@ -115,6 +129,8 @@ private:
 
     RunConfig m_config;
     bool m_hasSource = false;
+    int m_sourceRun = 0;
+    std::vector<ShownRun> m_runs; // the experiment's runs the picker offers
     QString m_openedKey; // config + checkpoint the worker has (or is loading)
     bool m_loaded = false;
     std::vector<Example> m_examples;

@@ -5,6 +5,7 @@
 #include "ui/config_widgets.h"
 #include "ui/dataset_panel.h"
 #include "ui/early_stopping_panel.h"
+#include "ui/experiment_view.h"
 #include "ui/generation_panel.h"
 #include "ui/message_banner.h"
 #include "ui/runs_panel.h"
@@ -29,6 +30,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -44,39 +46,6 @@ namespace {
 constexpr int kEventLogLines = 5000;
 const QString kConfigFilter = QStringLiteral("Run configuration (*.json);;All files (*)");
 
-QString runLabel(const std::string& run)
-{
-    if (run == "lora") return QObject::tr("LoRA");
-    if (run == "full") return QObject::tr("Full");
-    if (run == "dpo") return QObject::tr("DPO");
-    return QString::fromStdString(run);
-}
-
-QString stopReasonText(const std::string& reason)
-{
-    if (reason == "early_stopping") return QObject::tr("stopped early: validation stopped improving");
-    if (reason == "user_stop") return QObject::tr("stopped on request, keeping the best checkpoint");
-    if (reason == "cancelled") return QObject::tr("cancelled; its checkpoints are kept and it can be continued");
-    if (reason == "non_finite_loss") return QObject::tr("stopped: the loss became NaN or infinite");
-    return QObject::tr("completed");
-}
-
-QString runName(const RunRecords& r) { return QFileInfo(QString::fromStdString(r.dir)).fileName(); }
-
-RunConfig configOf(const RunRecords& r)
-{
-    return r.configJson.empty() ? RunConfig{} : parseRunConfig(r.configJson, r.dir + "/config.json");
-}
-// The run's own name (from its config), else its folder name.
-QString shortName(const RunRecords& r)
-{
-    try {
-        const std::string name = configOf(r).name;
-        if (!name.empty()) return QString::fromStdString(name);
-    } catch (const std::exception&) {
-    }
-    return runName(r);
-}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -86,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setWindowIcon(appIcon());
     m_controller = new RunController(this);
     buildLayout();
+    m_view = new ExperimentView(m_charts, m_summary, m_generation, m_config->earlyStoppingPanel(), this);
     buildActions();
     connectController();
     connectPanels();
@@ -104,14 +74,21 @@ void MainWindow::buildLayout()
     scroll->setWidget(m_config);
     scroll->setWidgetResizable(true);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(m_config->sizeHint().width() + 24);
+    // Wide enough for the form's labels and fields, narrow enough that the
+    // window fits 1280 pixels with three charts a row beside it.
+    scroll->setMinimumWidth(std::min(m_config->sizeHint().width() + 24, 360));
+    // The left docks run the window's full height; the event log sits under
+    // the tabs only.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     auto* configDock = new QDockWidget(tr("Configuration"), this);
+    m_configDock = configDock;
     configDock->setObjectName(QStringLiteral("configDock"));
     configDock->setWidget(scroll);
     configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, configDock);
 
     auto* stopDock = new QDockWidget(tr("Early stopping"), this);
+    m_stopDock = stopDock;
     stopDock->setObjectName(QStringLiteral("earlyStoppingDock"));
     stopDock->setWidget(m_config->earlyStoppingPanel());
     stopDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
@@ -124,6 +101,7 @@ void MainWindow::buildLayout()
     m_events->setMaximumBlockCount(kEventLogLines);
     m_events->setPlaceholderText(tr("What the engine reports while a run goes on."));
     auto* eventsDock = new QDockWidget(tr("Events"), this);
+    m_eventsDock = eventsDock;
     eventsDock->setObjectName(QStringLiteral("eventsDock"));
     eventsDock->setWidget(m_events);
     addDockWidget(Qt::BottomDockWidgetArea, eventsDock);
@@ -245,26 +223,38 @@ void MainWindow::connectController()
             m_stateLabel->setText(tr("Pausing after the current step…"));
         } else if (state == RunController::State::Stopping) {
             m_stateLabel->setText(tr("Stopping after the current step…"));
+        } else if (state == RunController::State::Running && m_pauseBanner) {
+            // Resumed: the pause is over, and so is what the banner said about it.
+            m_banner->hide();
+            m_pauseBanner = false;
+            m_stateLabel->setText(tr("Resumed."));
+            if (m_lastStep.step > 0) onStep(m_controller->currentRun(), m_lastStep);
         }
     });
-    connect(c, &RunController::pauseTookEffect, this, [this](const QString&) {
+    connect(c, &RunController::pauseTookEffect, this, [this](int run, const QString&) {
         m_stateLabel->setText(tr("Paused; the model as it is now is saved in checkpoints/last."));
+        m_progress->setFormat(tr("paused at step %1 / %2 · ETA %3 once resumed")
+                                  .arg(m_lastStep.step)
+                                  .arg(m_lastStep.totalSteps)
+                                  .arg(formatDuration(m_lastStep.etaSeconds)));
         if (m_controller->runDir().isEmpty()) return;
-        m_generation->setSource(m_controller->config(), m_controller->runDir(), GenerationPanel::Checkpoint::Last);
+        m_view->paused(run, m_controller->runDir(), m_controller->config());
         m_banner->showMessage(MessageBanner::Level::Info,
                               tr("Paused. The last checkpoint can be tried in the Generations tab while the run waits."),
                               tr("Open Generations"), [this] { m_tabs->setCurrentIndex(kGenerationsTab); });
+        m_pauseBanner = true;
     });
+    connect(c, &RunController::runStarted, m_view, &ExperimentView::runStarted);
     connect(c, &RunController::stepRecorded, this, &MainWindow::onStep);
-    connect(c, &RunController::evalRecorded, this, [this](const EvalRecord& e) {
-        m_charts->addEval(e);
-        earlyStoppingPanel()->showEval(e);
-    });
-    connect(c, &RunController::sampleRecorded, this, [this](const SampleRecord& s) {
-        if (m_controller->isComparison() && s.run == "lora") m_comparisonSamples.push_back(s);
-    });
+    connect(c, &RunController::evalRecorded, m_view, &ExperimentView::eval);
+    connect(c, &RunController::runFinished, m_view, &ExperimentView::runFinished);
     connect(c, &RunController::eventLogged, this, &MainWindow::logEvent);
-    connect(c, &RunController::runDirCreated, this, [this](const QString& dir) {
+    connect(c, &RunController::experimentDirCreated, this, [this](const QString& dir) {
+        logEvent(tr("Experiment folder: %1").arg(QDir::toNativeSeparators(dir)));
+        m_runs->refresh();
+    });
+    connect(c, &RunController::runDirCreated, this, [this](int run, const QString& dir) {
+        m_view->runDirCreated(run, dir);
         logEvent(tr("Run folder: %1").arg(QDir::toNativeSeparators(dir)));
         m_runs->refresh();
     });
@@ -293,10 +283,16 @@ void MainWindow::connectPanels()
         m_banner->showMessage(MessageBanner::Level::Error, tr("Generation: %1").arg(message.toHtmlEscaped()));
     });
 
-    connect(m_runs, &RunsPanel::runOpened, this, &MainWindow::showReopenedRun);
-    connect(m_runs, &RunsPanel::groupOpened, this, &MainWindow::showReopenedGroup);
-    connect(m_runs, &RunsPanel::overlayOpened, this, &MainWindow::showOverlay);
-    connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueRun);
+    connect(m_runs, &RunsPanel::opened, this, &MainWindow::showOpened);
+    connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueExperiment);
+    connect(m_runs, &RunsPanel::renamed, m_view, &ExperimentView::retitle);
+    connect(m_runs, &RunsPanel::newRunRequested, this, [this](const RunConfig& config, const std::vector<SweepAxis>& axes) {
+        if (m_controller->isBusy()) return;
+        RunConfig c = config;
+        c.runsDir = m_config->config().runsDir; // new runs go where the window keeps them
+        m_config->setConfig(c, axes);
+        m_stateLabel->setText(tr("Loaded the configuration of %1; Start runs it again.").arg(QString::fromStdString(config.name)));
+    });
     connect(m_runs, &RunsPanel::failed, this, &MainWindow::showError);
     connect(m_runs, &RunsPanel::exported, this, [this](const QString& out, const QString& summary) {
         logEvent(tr("Exported %1: %2").arg(out, summary));
@@ -330,7 +326,51 @@ void MainWindow::restoreSettings()
                               tr("Welcome to LoRA Lab. <b>Start</b> fine-tunes the embedded model on the embedded "
                                  "dialogues with LoRA; the charts fill in as it trains."));
     }
-    if (geometry().width() < 900) resize(1400, 900);
+    fitToScreen();
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event)
+{
+    QMainWindow::resizeEvent(event);
+    arrangeDocks();
+}
+
+void MainWindow::arrangeDocks()
+{
+    // Below this height the form and the early-stopping panel stacked leave
+    // the form a few fields, and the event log under the tabs leaves the
+    // charts little: all three become tabs of the left dock, each with the
+    // window's whole height.
+    constexpr int kStackedMinHeight = 860;
+    const bool tab = height() < kStackedMinHeight;
+    if (tab == m_docksTabbed || m_configDock->isFloating() || m_stopDock->isFloating() || m_eventsDock->isFloating() ||
+        dockWidgetArea(m_configDock) != dockWidgetArea(m_stopDock))
+        return;
+    m_docksTabbed = tab;
+    if (tab) {
+        tabifyDockWidget(m_configDock, m_stopDock);
+        tabifyDockWidget(m_stopDock, m_eventsDock);
+        (m_controller->isBusy() ? m_stopDock : m_configDock)->raise();
+    } else {
+        splitDockWidget(m_configDock, m_stopDock, Qt::Vertical);
+        addDockWidget(Qt::BottomDockWidgetArea, m_eventsDock);
+        resizeDocks({m_configDock, m_stopDock}, {640, 300}, Qt::Vertical);
+        resizeDocks({m_eventsDock}, {90}, Qt::Vertical);
+    }
+}
+
+void MainWindow::fitToScreen()
+{
+    const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    if (!screen) return;
+    const QRect available = screen->availableGeometry();
+    // A saved geometry from a larger screen, or none: fit the available area
+    // (at most 1400 x 900), centred, so no part starts off-screen.
+    const bool fits = available.contains(frameGeometry().adjusted(8, 8, -8, -8)) && width() >= 600;
+    if (fits) return;
+    const QSize size(std::min(1400, available.width() * 95 / 100), std::min(900, available.height() * 92 / 100));
+    resize(size);
+    move(available.center() - QPoint(size.width() / 2, size.height() / 2));
 }
 
 void MainWindow::saveSettings() const
@@ -382,80 +422,72 @@ void MainWindow::startRun()
                               tr("The run cannot start: %1").arg(m_config->problems().join(QStringLiteral("; ")).toHtmlEscaped()));
         return;
     }
-    const RunConfig config = m_config->config();
+    ExperimentPlan plan;
+    try {
+        plan = m_config->plan();
+    } catch (const std::exception& e) {
+        m_banner->showMessage(MessageBanner::Level::Error, tr("The sweep cannot start: %1").arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
+        return;
+    }
     saveSettings();
-    m_charts->clear();
-    m_summary->clear();
-    earlyStoppingPanel()->resetReadout();
-    earlyStoppingPanel()->setMetric(config);
-    m_lastPhase.clear();
-    m_comparisonSamples.clear();
-    m_banner->hide();
-    m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
-    if (!m_controller->start(config, m_config->comparison())) return;
-    m_progress->setRange(0, 0); // busy until the first step says how many there are
-    m_progress->setFormat(tr("preparing…"));
-    m_stateLabel->setText(tr("Loading the model and data…"));
-    m_tabs->setCurrentIndex(kChartsTab);
+    startExperiment(plan);
 }
 
-void MainWindow::onStep(const StepRecord& r)
+bool MainWindow::startExperiment(const ExperimentPlan& plan, const ExperimentRecords* earlier)
 {
-    m_charts->addStep(r);
-    if (m_controller->isComparison() && r.run != sstr(m_lastPhase)) {
-        m_lastPhase = QString::fromStdString(r.run);
-        earlyStoppingPanel()->resetReadout(); // each half has its own early stopping
-    }
+    if (m_controller->isBusy() || plan.runs.empty()) return false;
+    m_view->begin(plan, earlier);
+    earlyStoppingPanel()->setMetric(plan.runs.front().config);
+    m_banner->hide();
+    m_pauseBanner = false;
+    m_lastStep = StepRecord{};
+    m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
+    if (plan.runs.size() > 1) logEvent(tr("An experiment of %1 runs: %2").arg(plan.runs.size()).arg(m_view->shown().labels().join(QStringLiteral("; "))));
+    if (!m_controller->start(plan)) return false;
+    m_progress->setRange(0, 0); // busy until the first step says how many there are
+    m_progress->setFormat(earlier ? tr("resuming…") : tr("preparing…"));
+    if (m_docksTabbed) m_stopDock->raise(); // the form is locked; early stopping steers the run
+    m_stateLabel->setText(tr("Loading the model and data…"));
+    m_tabs->setCurrentIndex(kChartsTab);
+    return true;
+}
+
+void MainWindow::onStep(int run, const StepRecord& r)
+{
+    m_view->step(run, r);
+    m_lastStep = r;
     const int total = static_cast<int>(std::max<std::int64_t>(r.totalSteps, 1));
     m_progress->setRange(0, total);
     m_progress->setValue(static_cast<int>(std::min<std::int64_t>(r.step, total)));
-    QString phase;
-    if (m_controller->isComparison()) phase = tr("%1 (%2 of 2) · ").arg(runLabel(r.run)).arg(r.run == "full" ? 2 : 1);
+    if (m_controller->state() == RunController::State::Paused) return; // the pause shows its own line
+    const int runs = m_controller->runCount();
+    const QString phase = runs > 1 ? tr("run %1 of %2 · ").arg(run + 1).arg(runs) : QString();
     m_progress->setFormat(tr("%1step %2 / %3 · %p% · ETA %4").arg(phase).arg(r.step).arg(r.totalSteps).arg(formatDuration(r.etaSeconds)));
     if (m_controller->state() == RunController::State::Running)
-        m_stateLabel->setText(tr("Training: loss %1 · %2 tokens/s · %3 memory")
+        m_stateLabel->setText(tr("Training: loss %1 · %2 tokens/s · %3 held by tensors (%4 process)")
                                   .arg(r.loss, 0, 'f', 4)
                                   .arg(r.tokensPerSecond, 0, 'f', 0)
-                                  .arg(formatBytes(r.memoryBytes)));
+                                  .arg(formatBytes(r.memoryBytes), formatBytes(r.processMemoryBytes)));
 }
 
-void MainWindow::onFinished(const RunOutcome& outcome)
+void MainWindow::onFinished(const ExperimentResult& result)
 {
-    m_charts->flush();
+    m_view->finished(result);
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
-    const RunSummary& main = outcome.comparison ? outcome.compare.lora : outcome.summary;
-    const RunConfig config = m_controller->config();
-    if (outcome.comparison) {
-        m_summary->showComparison(outcome.compare);
-        earlyStoppingPanel()->showOutcome(outcome.compare.full);
+    double seconds = 0;
+    for (const RunResult& r : result.runs) seconds += r.summary.seconds;
+    m_progress->setFormat(tr("done · %1").arg(formatDuration(seconds)));
+    m_pauseBanner = false;
+    int level = 0;
+    const QString text = m_view->outcomeSentence(&level);
+    if (level == 2) {
+        m_banner->showMessage(MessageBanner::Level::Error, text.toHtmlEscaped() +
+                              tr(" For a loss that is not finite, try a lower learning rate, gradient clipping, or fp32 base weights."),
+                              tr("Show summary"), [this] { m_tabs->setCurrentIndex(kSummaryTab); });
     } else {
-        m_summary->showRun(outcome.summary);
-        earlyStoppingPanel()->showOutcome(outcome.summary);
-    }
-    m_progress->setFormat(tr("done · %1").arg(formatDuration(main.seconds + (outcome.comparison ? outcome.compare.full.seconds : 0))));
-    const auto& samples = outcome.comparison ? m_comparisonSamples : outcome.samples;
-    if (!samples.empty()) m_generation->showSamples(samples, true);
-    if (!main.runDir.empty()) {
-        RunConfig source = config;
-        source.method = main.method.empty() ? config.method : main.method; // a comparison's LoRA half
-        m_generation->setSource(source, QString::fromStdString(main.runDir), GenerationPanel::Checkpoint::Best);
-    }
-
-    QString text = tr("Run finished: %1.").arg(stopReasonText(main.stopReason));
-    if (outcome.comparison) text = tr("Comparison finished. LoRA %1; full %2.").arg(stopReasonText(outcome.compare.lora.stopReason),
-                                                                                  stopReasonText(outcome.compare.full.stopReason));
-    if (outcome.tunedExactMatch >= 0)
-        text += tr(" Exact answers: base %1 %, fine-tuned %2 %.")
-                    .arg(outcome.baseExactMatch * 100, 0, 'f', 0)
-                    .arg(outcome.tunedExactMatch * 100, 0, 'f', 0);
-    const bool nonFinite = main.stopReason == "non_finite_loss" || outcome.compare.full.stopReason == "non_finite_loss";
-    if (nonFinite) {
-        m_banner->showMessage(MessageBanner::Level::Error,
-                              text + tr(" Try a lower learning rate, gradient clipping, or fp32 base weights."));
-    } else {
-        m_banner->showMessage(MessageBanner::Level::Success, text, tr("Show summary"),
-                              [this] { m_tabs->setCurrentIndex(kSummaryTab); });
+        m_banner->showMessage(level == 0 ? MessageBanner::Level::Success : MessageBanner::Level::Warning, text.toHtmlEscaped(),
+                              tr("Show summary"), [this] { m_tabs->setCurrentIndex(kSummaryTab); });
     }
     m_stateLabel->setText(text);
     m_runs->refresh();
@@ -482,79 +514,32 @@ void MainWindow::logEvent(const QString& message)
     m_events->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("hh:mm:ss")), message));
 }
 
-void MainWindow::showReopenedRun(const RunRecords& records)
+void MainWindow::showOpened(const ExperimentRecords& records)
 {
-    m_charts->clear();
-    m_charts->addRecords(records, {});
-    m_charts->flush();
-    earlyStoppingPanel()->resetReadout();
-    if (!records.evals.empty()) earlyStoppingPanel()->showEval(records.evals.back());
-    if (records.hasSummary) {
-        m_summary->showRun(records.summary);
-        earlyStoppingPanel()->showOutcome(records.summary);
-    } else {
-        m_summary->clear();
+    if (m_controller->isBusy()) {
+        m_banner->showMessage(MessageBanner::Level::Info, tr("A run is going on; open other runs once it has ended."));
+        return;
     }
-    m_generation->showSamples(records.samples, true);
-    try {
-        m_generation->setSource(configOf(records), QString::fromStdString(records.dir), GenerationPanel::Checkpoint::Best);
-    } catch (const std::exception& e) {
-        showError(QString::fromUtf8(e.what()));
-    }
-    QString text = tr("Showing %1: %2 steps, %3 evaluations, %4 samples.")
-                       .arg(runName(records))
-                       .arg(records.steps.size())
-                       .arg(records.evals.size())
-                       .arg(records.samples.size());
-    if (records.unreadableLines > 0) text += QLatin1Char(' ') + tr("%1 could not be read.").arg(countText(records.unreadableLines, tr("line"), tr("lines")));
+    m_view->show(records);
+    std::int64_t unreadable = 0;
+    for (const ExperimentRun& r : records.runs) unreadable += r.records.unreadableLines;
+    QString text = records.runs.size() == 1
+                       ? tr("Showing %1: %2 steps, %3 evaluations, %4 samples.")
+                             .arg(QFileInfo(QString::fromStdString(records.runs.front().records.dir)).fileName())
+                             .arg(records.runs.front().records.steps.size())
+                             .arg(records.runs.front().records.evals.size())
+                             .arg(records.runs.front().records.samples.size())
+                       : tr("Showing %1: %2.").arg(QString::fromStdString(records.name), countText(static_cast<qint64>(records.runs.size()), tr("run"), tr("runs")));
+    if (unreadable > 0) text += QLatin1Char(' ') + tr("%1 could not be read.").arg(countText(unreadable, tr("line"), tr("lines")));
     m_stateLabel->setText(text);
     m_tabs->setCurrentIndex(kChartsTab);
 }
 
-void MainWindow::showReopenedGroup(const RunRecords& lora, const RunRecords& full, const QString& groupDir)
-{
-    m_charts->clear();
-    m_charts->addRecords(lora, {});
-    m_charts->addRecords(full, {});
-    m_charts->flush();
-    if (lora.hasSummary && full.hasSummary) m_summary->showComparison(CompareSummary{lora.summary, full.summary, sstr(groupDir)});
-    std::vector<SampleRecord> samples = lora.samples;
-    m_generation->showSamples(samples, true);
-    try {
-        m_generation->setSource(configOf(lora), QString::fromStdString(lora.dir), GenerationPanel::Checkpoint::Best);
-    } catch (const std::exception& e) {
-        showError(QString::fromUtf8(e.what()));
-    }
-    m_stateLabel->setText(tr("Showing the comparison %1.").arg(QFileInfo(groupDir).fileName()));
-    m_tabs->setCurrentIndex(kChartsTab);
-}
-
-void MainWindow::showOverlay(const RunRecords& a, const RunRecords& b)
-{
-    m_charts->clear();
-    // Short labels keep the legends readable; the status line names the folders.
-    const QString aLabel = tr("A: %1").arg(shortName(a));
-    const QString bLabel = tr("B: %1").arg(shortName(b));
-    m_charts->addRecords(a, aLabel);
-    m_charts->addRecords(b, bLabel);
-    m_charts->flush();
-    if (a.hasSummary && b.hasSummary) m_summary->showPair(a.summary, aLabel, b.summary, bLabel);
-    m_stateLabel->setText(tr("Overlaying %1 and %2.").arg(runName(a), runName(b)));
-    m_tabs->setCurrentIndex(kChartsTab);
-}
-
-void MainWindow::continueRun(const QString& dir, const RunConfig& config)
+void MainWindow::continueExperiment(const ExperimentRecords& records, const ExperimentPlan& plan)
 {
     if (m_controller->isBusy()) return;
-    m_charts->clear();
-    m_summary->clear();
-    earlyStoppingPanel()->resetReadout();
-    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(dir)));
-    if (m_controller->start(config, false, dir)) {
-        m_progress->setRange(0, 0);
-        m_progress->setFormat(tr("resuming…"));
-        m_tabs->setCurrentIndex(kChartsTab);
-    }
+    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(QString::fromStdString(records.dir))));
+    startExperiment(plan, &records);
 }
 
 bool MainWindow::loadConfigFile(const QString& path)

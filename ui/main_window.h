@@ -12,6 +12,7 @@
 #include <QMainWindow>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -23,6 +24,7 @@ class ChartsPanel;
 class ConfigPanel;
 class DatasetPanel;
 class EarlyStoppingPanel;
+class ExperimentView;
 class GenerationPanel;
 class MessageBanner;
 class RunsPanel;
@@ -45,6 +47,7 @@ public:
     MessageBanner* banner() const { return m_banner; }
     QTabWidget* tabs() const { return m_tabs; }
     QProgressBar* progressBar() const { return m_progress; }
+    ExperimentView* view() const { return m_view; }
 
     QAction* startAction() const { return m_start; }
     QAction* pauseAction() const { return m_pause; }
@@ -54,12 +57,16 @@ public:
     enum Tab { kChartsTab, kSummaryTab, kDatasetTab, kGenerationsTab, kRunsTab };
 
 public slots:
+    // Starts what the configuration panel describes: one run, or every run of its comparison or sweep.
     void startRun();
+    // Starts `plan`; `earlier` is what a continued experiment recorded before.
+    bool startExperiment(const ExperimentPlan& plan, const ExperimentRecords* earlier = nullptr);
     bool loadConfigFile(const QString& path);
     bool saveConfigFile(const QString& path);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void buildActions();
@@ -72,16 +79,21 @@ private:
     void configSettled();
     void showError(const QString& message); // a problem outside a run (reading runs, generation)
     void logEvent(const QString& message);
-    void onStep(const StepRecord& record);
-    void onFinished(const RunOutcome& outcome);
+    void onStep(int run, const StepRecord& record);
+    void onFinished(const ExperimentResult& result);
     void onFailed(const QString& message);
-    void showReopenedRun(const RunRecords& records);
-    void showReopenedGroup(const RunRecords& lora, const RunRecords& full, const QString& groupDir);
-    void showOverlay(const RunRecords& a, const RunRecords& b);
-    void continueRun(const QString& dir, const RunConfig& config);
+    void showOpened(const ExperimentRecords& records);
+    void continueExperiment(const ExperimentRecords& records, const ExperimentPlan& plan);
     void showOptionReference();
+    void fitToScreen();
+    void arrangeDocks();
 
     RunController* m_controller;
+    ExperimentView* m_view;
+    QDockWidget* m_configDock;
+    QDockWidget* m_stopDock;
+    QDockWidget* m_eventsDock;
+    bool m_docksTabbed = false;
     ConfigPanel* m_config;
     ChartsPanel* m_charts;
     SummaryPanel* m_summary;
@@ -101,8 +113,8 @@ private:
     QAction* m_loadConfig;
     QAction* m_saveConfig;
     QAction* m_resetConfig;
-    QString m_lastPhase; // "lora" / "full" while a comparison runs
-    std::vector<SampleRecord> m_comparisonSamples; // the LoRA half's, shown when a comparison ends
+    StepRecord m_lastStep; // for the progress bar while paused
+    bool m_pauseBanner = false; // the banner says "Paused": a resume takes it away
 };
 
 } // namespace loralab::ui

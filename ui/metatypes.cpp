@@ -12,7 +12,11 @@ void registerMetaTypes()
         qRegisterMetaType<loralab::SampleRecord>();
         qRegisterMetaType<loralab::RunRecords>();
         qRegisterMetaType<loralab::GenerationOutput>();
-        qRegisterMetaType<loralab::ui::RunOutcome>();
+        qRegisterMetaType<loralab::RunResult>();
+        qRegisterMetaType<loralab::ExperimentResult>();
+        qRegisterMetaType<loralab::ExperimentRecords>();
+        qRegisterMetaType<loralab::ExperimentPlan>();
+        qRegisterMetaType<std::vector<loralab::SweepAxis>>();
         qRegisterMetaType<loralab::ui::RunRequest>();
         return true;
     }();

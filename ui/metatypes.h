@@ -2,6 +2,7 @@
 // queued signals from the worker threads to the window.
 #pragma once
 
+#include "engine/runner/experiment.h"
 #include "engine/runner/metrics.h"
 #include "engine/runner/run_config.h"
 #include "engine/runner/workbench.h"
@@ -13,20 +14,10 @@
 
 namespace loralab::ui {
 
-// What a finished run hands back: one summary, or two for a comparison.
-struct RunOutcome {
-    bool comparison = false;
-    RunSummary summary;        // single runs
-    CompareSummary compare;    // comparisons
-    std::vector<SampleRecord> samples;
-    double baseExactMatch = -1.0;
-    double tunedExactMatch = -1.0;
-};
-
+// What the worker is asked to run: an experiment of one run or more (a
+// single run, LoRA against full, a sweep, or the continuation of one).
 struct RunRequest {
-    RunConfig config;
-    bool comparison = false;
-    QString resumeDir; // empty: a new run
+    ExperimentPlan plan;
 };
 
 void registerMetaTypes();
@@ -42,5 +33,9 @@ Q_DECLARE_METATYPE(loralab::EvalRecord)
 Q_DECLARE_METATYPE(loralab::SampleRecord)
 Q_DECLARE_METATYPE(loralab::RunRecords)
 Q_DECLARE_METATYPE(loralab::GenerationOutput)
-Q_DECLARE_METATYPE(loralab::ui::RunOutcome)
+Q_DECLARE_METATYPE(loralab::RunResult)
+Q_DECLARE_METATYPE(loralab::ExperimentResult)
+Q_DECLARE_METATYPE(loralab::ExperimentRecords)
+Q_DECLARE_METATYPE(loralab::ExperimentPlan)
+Q_DECLARE_METATYPE(std::vector<loralab::SweepAxis>)
 Q_DECLARE_METATYPE(loralab::ui::RunRequest)

@@ -74,10 +74,9 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
 void MethodSection::loadFields(const RunConfig& c)
 {
     const bool wasComparison = comparison();
-    const QString method = QString::fromStdString(c.method);
-    if (method == QLatin1String("full"))
+    if (c.method == RunMethod::Full)
         m_method->setCurrentIndex(kFull);
-    else if (method == QLatin1String("dpo"))
+    else if (c.method == RunMethod::Dpo)
         m_method->setCurrentIndex(kDpo);
     else
         m_method->setCurrentIndex(wasComparison ? kCompare : kLora); // the JSON has no "compare"
@@ -98,9 +97,9 @@ void MethodSection::loadFields(const RunConfig& c)
 void MethodSection::store(RunConfig& c) const
 {
     switch (m_method->currentIndex()) {
-    case kFull: c.method = "full"; break;
-    case kDpo: c.method = "dpo"; break;
-    default: c.method = "lora"; break; // a comparison starts from the LoRA config
+    case kFull: c.method = RunMethod::Full; break;
+    case kDpo: c.method = RunMethod::Dpo; break;
+    default: c.method = RunMethod::Lora; break; // a comparison starts from the LoRA config
     }
     c.loraRank = m_rank->value();
     c.loraAlpha = m_alpha->value();

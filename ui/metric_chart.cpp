@@ -65,7 +65,8 @@ MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* p
     setRenderHint(QPainter::Antialiasing);
     setRubberBand(QChartView::RectangleRubberBand);
     setFocusPolicy(Qt::StrongFocus);
-    setMinimumSize(320, 220);
+    setMouseTracking(true); // tooltips follow the pointer
+    setMinimumSize(200, 150);
 
     m_x = new QValueAxis;
     m_x->setLabelFormat(QStringLiteral("%g"));
@@ -90,14 +91,6 @@ void MetricChart::attach(QXYSeries* series, const QString& id, bool inLegend)
     m_order << id;
     if (!inLegend) m_hiddenFromLegend.insert(id);
     layoutLegend();
-    connect(series, &QXYSeries::hovered, this, [this, series](const QPointF& p, bool state) {
-        if (!state) return;
-        QToolTip::showText(QCursor::pos(), QStringLiteral("%1\n%2 %3: %4")
-                                               .arg(series->name(), m_x->titleText())
-                                               .arg(p.x(), 0, 'g', 6)
-                                               .arg(p.y(), 0, 'g', 5),
-                           this);
-    });
 }
 
 void MetricChart::addLine(const QString& id, const QString& name, const QPen& pen, bool inLegend)
@@ -164,7 +157,7 @@ void MetricChart::layoutLegend()
     qreal x = 0;
     int row = 0;
     for (const QString& id : std::as_const(m_order)) {
-        if (m_hiddenFromLegend.contains(id)) continue;
+        if (m_hiddenFromLegend.contains(id) || m_hidden.contains(id)) continue;
         const qreal w = kSample + kGap + fm.horizontalAdvance(m_series.value(id)->name());
         if (x > 0 && x + w > width) {
             x = 0;
@@ -216,11 +209,74 @@ void MetricChart::drawLegend(QPainter* painter)
     painter->restore();
 }
 
-void MetricChart::setPoints(const QString& id, const QList<QPointF>& points)
+void MetricChart::setPoints(const QString& id, const QList<QPointF>& points, const QList<QPointF>& raw)
 {
     if (!m_series.contains(id)) return;
     m_points.insert(id, points);
+    if (raw.isEmpty())
+        m_raw.remove(id);
+    else
+        m_raw.insert(id, raw);
     pushPoints(id);
+}
+
+void MetricChart::setSeriesVisible(const QString& id, bool visible)
+{
+    QXYSeries* s = m_series.value(id);
+    if (!s || s->isVisible() == visible) return;
+    s->setVisible(visible);
+    if (visible)
+        m_hidden.remove(id);
+    else
+        m_hidden.insert(id);
+    layoutLegend();
+}
+
+bool MetricChart::isSeriesVisible(const QString& id) const { return m_series.contains(id) && !m_hidden.contains(id); }
+
+QPointF MetricChart::viewPosition(const QPointF& value) const
+{
+    const QXYSeries* any = nullptr;
+    for (const QXYSeries* s : std::as_const(m_series)) any = s;
+    if (!any) return {};
+    return mapFromScene(chart()->mapToScene(chart()->mapToPosition(value, const_cast<QXYSeries*>(any))));
+}
+
+QString MetricChart::tooltipAt(const QPointF& viewPos) const
+{
+    constexpr double kReach = 12.0; // pixels
+    const QRectF area = chart()->plotArea();
+    if (!area.adjusted(-kReach, -kReach, kReach, kReach).contains(viewPos)) return {};
+    QString bestId;
+    int bestIndex = -1;
+    double bestDistance = kReach * kReach;
+    for (auto it = m_series.cbegin(); it != m_series.cend(); ++it) {
+        if (!it.value()->isVisible()) continue;
+        const QList<QPointF>& points = m_points.value(it.key());
+        if (points.isEmpty()) continue;
+        // Points are in x order: look near the pointer's x only.
+        const double x = chart()->mapToValue(chart()->mapFromScene(mapToScene(viewPos.toPoint())), it.value()).x();
+        auto at = std::lower_bound(points.begin(), points.end(), x, [](const QPointF& p, double v) { return p.x() < v; });
+        const int centre = static_cast<int>(at - points.begin());
+        for (int i = std::max(0, centre - 3); i < std::min<int>(points.size(), centre + 3); ++i) {
+            if (!std::isfinite(points[i].y()) || (m_log && points[i].y() <= 0)) continue;
+            const QPointF d = viewPosition(points[i]) - viewPos;
+            const double distance = d.x() * d.x() + d.y() * d.y();
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                bestId = it.key();
+                bestIndex = i;
+            }
+        }
+    }
+    if (bestIndex < 0) return {};
+    const QPointF p = m_points.value(bestId)[bestIndex];
+    const QString x = m_xFormat ? m_xFormat(p.x()) : QStringLiteral("%1 %2").arg(m_xTitle).arg(p.x(), 0, 'g', 8);
+    QString text = QStringLiteral("%1\n%2: %3").arg(m_series.value(bestId)->name(), x).arg(p.y(), 0, 'g', 5);
+    const QList<QPointF>& raw = m_raw.value(bestId);
+    if (bestIndex < raw.size() && raw[bestIndex].y() != p.y())
+        text = QStringLiteral("%1\n%2: %3 (smoothed %4)").arg(m_series.value(bestId)->name(), x).arg(raw[bestIndex].y(), 0, 'g', 5).arg(p.y(), 0, 'g', 5);
+    return text;
 }
 
 void MetricChart::pushPoints(const QString& id)
@@ -250,6 +306,8 @@ void MetricChart::clear()
     chart()->removeAllSeries();
     m_series.clear();
     m_points.clear();
+    m_raw.clear();
+    m_hidden.clear();
     m_order.clear();
     m_hiddenFromLegend.clear();
     layoutLegend();
@@ -386,6 +444,13 @@ void MetricChart::mousePressEvent(QMouseEvent* event)
 
 void MetricChart::mouseMoveEvent(QMouseEvent* event)
 {
+    if (event->buttons() == Qt::NoButton) {
+        const QString tip = tooltipAt(event->position());
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), tip, this);
+    }
     if (m_panning) {
         const QPoint d = event->pos() - m_lastPan;
         m_lastPan = event->pos();
@@ -456,6 +521,11 @@ void MetricChart::showContextMenu(const QPoint& pos)
                                                           tr("PNG images (*.png)"));
         if (!path.isEmpty()) exportPng(path);
     });
+    menu.addAction(tr("Export as SVG…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), m_title + QStringLiteral(".svg"),
+                                                          tr("SVG images (*.svg)"));
+        if (!path.isEmpty()) exportSvg(path);
+    });
     menu.addAction(tr("Export data as CSV…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), m_title + QStringLiteral(".csv"),
                                                           tr("CSV files (*.csv)"));
@@ -466,18 +536,68 @@ void MetricChart::showContextMenu(const QPoint& pos)
 
 bool MetricChart::exportPng(const QString& path) { return grab().save(path, "PNG"); }
 
+SvgChart MetricChart::svgChart() const
+{
+    SvgChart c;
+    c.title = m_title;
+    c.xTitle = m_xTitle;
+    c.yTitle = m_y->titleText();
+    c.x0 = m_x->min();
+    c.x1 = m_x->max();
+    c.xTicks = m_x->tickCount();
+    c.logY = m_log;
+    if (const auto* lin = qobject_cast<const QValueAxis*>(m_y)) {
+        c.y0 = lin->min();
+        c.y1 = lin->max();
+        c.yTicks = lin->tickCount();
+    } else if (const auto* log = qobject_cast<const QLogValueAxis*>(m_y)) {
+        c.y0 = log->min();
+        c.y1 = log->max();
+        c.yTicks = static_cast<int>(std::lround(std::log10(c.y1 / c.y0))) + 1;
+    }
+    for (const QString& id : m_order) {
+        const QXYSeries* s = m_series.value(id);
+        if (!s->isVisible()) continue;
+        SvgSeries out;
+        out.name = s->name();
+        out.markers = qobject_cast<const QScatterSeries*>(s) != nullptr;
+        out.color = out.markers ? s->color() : s->pen().color();
+        out.width = out.markers ? 1.0 : std::max<qreal>(1.0, s->pen().widthF());
+        out.style = s->pen().style();
+        out.inLegend = !m_hiddenFromLegend.contains(id);
+        out.points = m_points.value(id);
+        c.series << out;
+    }
+    return c;
+}
+
+bool MetricChart::exportSvg(const QString& path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+    return file.write(chartToSvg(svgChart()).toUtf8()) > 0;
+}
+
 bool MetricChart::exportCsv(const QString& path) const
 {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
     QTextStream out(&file);
     const auto quote = [](QString s) { return QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); };
-    // Long format: series differ in length and x values, so one row per point.
-    out << "series," << quote(m_xTitle) << ',' << quote(m_y->titleText()) << '\n';
+    // Long format: series differ in length and x values, so one row per point;
+    // what is drawn (smoothed) and the value recorded, for visible series.
+    out << "series," << quote(m_xTitle) << ',' << quote(m_y->titleText() + QStringLiteral(" (shown)")) << ','
+        << quote(m_y->titleText() + QStringLiteral(" (recorded)")) << '\n';
     for (const QString& id : m_order) {
+        if (!m_series.value(id)->isVisible()) continue;
         const QString name = quote(m_series.value(id)->name());
-        for (const QPointF& p : m_points.value(id))
-            out << name << ',' << QString::number(p.x(), 'g', 10) << ',' << QString::number(p.y(), 'g', 10) << '\n';
+        const QList<QPointF>& points = m_points.value(id);
+        const QList<QPointF>& raw = m_raw.value(id);
+        for (int i = 0; i < points.size(); ++i) {
+            const double recorded = i < raw.size() ? raw[i].y() : points[i].y();
+            out << name << ',' << QString::number(points[i].x(), 'g', 10) << ',' << QString::number(points[i].y(), 'g', 10)
+                << ',' << QString::number(recorded, 'g', 10) << '\n';
+        }
     }
     return out.status() == QTextStream::Ok;
 }

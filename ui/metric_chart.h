@@ -2,8 +2,11 @@
 // lists (QXYSeries::replace, called from the panel's refresh timer), axes
 // that follow the data until the user zooms, zoom by rubber band or wheel,
 // pan by middle-drag, Shift-drag or the arrow keys, an optional log-scale y
-// axis, and export as PNG or CSV.
+// axis, tooltips at the nearest real point (never a point interpolated on a
+// line), and export as PNG, SVG or CSV of what is shown.
 #pragma once
+
+#include "ui/chart_svg.h"
 
 #include <QChartView>
 #include <QHash>
@@ -13,6 +16,8 @@
 #include <QSet>
 #include <QString>
 #include <QStringList>
+
+#include <functional>
 
 class QAbstractAxis;
 class QValueAxis;
@@ -34,12 +39,23 @@ public:
     void setMarkerColor(const QString& id, const QColor& color);
     void setSeriesName(const QString& id, const QString& name);
     void setInLegend(const QString& id, bool visible);
-    void setPoints(const QString& id, const QList<QPointF>& points);
+    // `points` are drawn; `raw` (same x values, optional) are the values before
+    // smoothing, which tooltips and the CSV export give beside them.
+    void setPoints(const QString& id, const QList<QPointF>& points, const QList<QPointF>& raw = {});
     int pointCount(const QString& id) const; // points shown, for tests and status
+    // Hidden series are not drawn, exported or used to fit the axes.
+    void setSeriesVisible(const QString& id, bool visible);
+    bool isSeriesVisible(const QString& id) const;
     QStringList seriesIds() const { return m_order; }
     void clear();
 
     void setXTitle(const QString& title);
+    // How x values read in tooltips ("step 45", "1.2 M tokens", "3:05").
+    void setXFormatter(std::function<QString(double)> format) { m_xFormat = std::move(format); }
+    // The tooltip for the real point nearest `viewPos` (within a few pixels), or "".
+    QString tooltipAt(const QPointF& viewPos) const;
+    // Where the point (x, y) of the chart is drawn, in view coordinates.
+    QPointF viewPosition(const QPointF& value) const;
     void setLogScale(bool on);
     bool logScale() const { return m_log; }
     void setEmptyText(const QString& text);
@@ -50,7 +66,9 @@ public:
     bool isZoomed() const { return m_userZoomed; }
 
     bool exportPng(const QString& path);
+    bool exportSvg(const QString& path) const;
     bool exportCsv(const QString& path) const;
+    SvgChart svgChart() const;
     QString title() const { return m_title; }
 
 protected:
@@ -83,6 +101,9 @@ private:
     QAbstractAxis* m_y;
     QHash<QString, QXYSeries*> m_series;
     QHash<QString, QList<QPointF>> m_points; // as given; log scale drops y <= 0 when shown
+    QHash<QString, QList<QPointF>> m_raw;    // before smoothing, where it differs
+    QSet<QString> m_hidden;
+    std::function<QString(double)> m_xFormat;
     QStringList m_order;
     QSet<QString> m_hiddenFromLegend;
     QList<LegendItem> m_legend;

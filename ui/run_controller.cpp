@@ -13,23 +13,32 @@ RunController::RunController(QObject* parent) : QObject(parent)
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(this, &RunController::runRequested, m_worker, &RunWorker::run);
 
+    connect(m_worker, &RunWorker::experimentDirCreated, this, &RunController::experimentDirCreated);
+    connect(m_worker, &RunWorker::runStarted, this, [this](int run) {
+        m_current = run;
+        m_runDir.clear();
+        // A pause asked for between two runs applies to the next one.
+        if (m_state == State::Stopping && !m_control.cancel.load()) setState(State::Running);
+        emit runStarted(run);
+    });
     connect(m_worker, &RunWorker::stepRecorded, this, &RunController::stepRecorded);
     connect(m_worker, &RunWorker::evalRecorded, this, &RunController::evalRecorded);
     connect(m_worker, &RunWorker::sampleRecorded, this, &RunController::sampleRecorded);
     connect(m_worker, &RunWorker::eventLogged, this, &RunController::eventLogged);
     connect(m_worker, &RunWorker::pauseTookEffect, this, &RunController::pauseTookEffect);
-    connect(m_worker, &RunWorker::runDirCreated, this, [this](const QString& dir) {
+    connect(m_worker, &RunWorker::runDirCreated, this, [this](int run, const QString& dir) {
         m_runDir = dir;
-        emit runDirCreated(dir);
+        emit runDirCreated(run, dir);
     });
+    connect(m_worker, &RunWorker::runFinished, this, &RunController::runFinished);
     // State goes back to Idle before the outcome is announced, so that a
-    // handler may start the next run at once.
-    connect(m_worker, &RunWorker::finished, this, [this](const RunOutcome& outcome) {
-        onWorkerDone();
-        emit finished(outcome);
+    // handler may start the next experiment at once.
+    connect(m_worker, &RunWorker::finished, this, [this](const ExperimentResult& result) {
+        setState(State::Idle);
+        emit finished(result);
     });
     connect(m_worker, &RunWorker::failed, this, [this](const QString& message) {
-        onWorkerDone();
+        setState(State::Idle);
         emit failed(message);
     });
     m_thread.start();
@@ -43,21 +52,27 @@ RunController::~RunController()
     m_thread.wait();
 }
 
-bool RunController::start(const RunConfig& config, bool comparison, const QString& resumeDir)
+RunConfig RunController::config() const
 {
-    if (isBusy()) return false;
+    if (m_plan.runs.empty()) return RunConfig{};
+    return m_plan.runs[static_cast<std::size_t>(std::clamp(m_current, 0, runCount() - 1))].config;
+}
+
+bool RunController::start(const ExperimentPlan& plan)
+{
+    if (isBusy() || plan.runs.empty()) return false;
     m_control.cancel = false;
     m_control.paused = false;
     m_control.stopKeepBest = false;
     m_control.patience = -1;
     m_control.evalInterval = -1;
-    m_control.earlyStopping = config.earlyStopping;
-    m_comparison = comparison;
-    m_config = config;
-    m_runDir = resumeDir;
+    m_control.earlyStopping = plan.runs.front().config.earlyStopping;
+    m_plan = plan;
+    m_current = 0;
+    m_runDir = QString::fromStdString(plan.runs.front().resumeDir);
     setState(State::Running);
     emit started();
-    emit runRequested(RunRequest{config, comparison, resumeDir});
+    emit runRequested(RunRequest{plan});
     return true;
 }
 
@@ -106,7 +121,5 @@ void RunController::setState(State state)
     m_state = state;
     emit stateChanged(state);
 }
-
-void RunController::onWorkerDone() { setState(State::Idle); }
 
 } // namespace loralab::ui

@@ -1,7 +1,7 @@
 // Owns the training thread and the RunControl the engine polls between
-// steps. The window talks only to this object: it starts runs, pauses,
-// resumes and stops them, and relays the worker's progress as signals on the
-// GUI thread.
+// steps. The window talks only to this object: it starts experiments (one
+// run or several), pauses, resumes and stops them, and relays the worker's
+// progress as signals on the GUI thread, each record with its run's index.
 #pragma once
 
 #include "ui/metatypes.h"
@@ -28,12 +28,15 @@ public:
 
     State state() const { return m_state; }
     bool isBusy() const { return m_state != State::Idle; }
-    bool isComparison() const { return m_comparison; }
+    const ExperimentPlan& plan() const { return m_plan; }
+    int runCount() const { return static_cast<int>(m_plan.runs.size()); }
+    // The run going on (or the last one), its directory and configuration.
+    int currentRun() const { return m_current; }
     QString runDir() const { return m_runDir; }
-    const RunConfig& config() const { return m_config; }
+    RunConfig config() const;
 
-    // Returns false (and starts nothing) while a run is going on.
-    bool start(const RunConfig& config, bool comparison, const QString& resumeDir = {});
+    // Returns false (and starts nothing) while an experiment is going on.
+    bool start(const ExperimentPlan& plan);
 
 public slots:
     void pause();
@@ -47,14 +50,17 @@ public slots:
 signals:
     void stateChanged(loralab::ui::RunController::State state);
     void started();
-    void stepRecorded(const loralab::StepRecord& record);
-    void evalRecorded(const loralab::EvalRecord& record);
-    void sampleRecorded(const loralab::SampleRecord& record);
+    void experimentDirCreated(const QString& dir);
+    void runStarted(int run);
+    void runDirCreated(int run, const QString& dir);
+    void stepRecorded(int run, const loralab::StepRecord& record);
+    void evalRecorded(int run, const loralab::EvalRecord& record);
+    void sampleRecorded(int run, const loralab::SampleRecord& record);
     void eventLogged(const QString& message);
-    void runDirCreated(const QString& dir);
     // The run holds between steps and saved the model as it is in checkpointDir.
-    void pauseTookEffect(const QString& checkpointDir);
-    void finished(const loralab::ui::RunOutcome& outcome);
+    void pauseTookEffect(int run, const QString& checkpointDir);
+    void runFinished(int run, const loralab::RunResult& result);
+    void finished(const loralab::ExperimentResult& result);
     void failed(const QString& message);
 
     // To the worker (queued).
@@ -62,15 +68,14 @@ signals:
 
 private:
     void setState(State state);
-    void onWorkerDone();
 
     RunControl m_control;
     QThread m_thread;
     RunWorker* m_worker = nullptr; // lives in m_thread, deleted when it finishes
     State m_state = State::Idle;
-    bool m_comparison = false;
+    ExperimentPlan m_plan;
+    int m_current = 0;
     QString m_runDir;
-    RunConfig m_config;
 };
 
 } // namespace loralab::ui

@@ -10,29 +10,29 @@ RunWorker::RunWorker(RunControl& control, QObject* parent) : QObject(parent), m_
 
 void RunWorker::run(const RunRequest& request)
 {
-    RunCallbacks callbacks;
-    callbacks.onStep = [this](const StepRecord& r) { emit stepRecorded(r); };
-    callbacks.onEval = [this](const EvalRecord& r) { emit evalRecorded(r); };
-    callbacks.onSample = [this](const SampleRecord& r) { emit sampleRecorded(r); };
-    callbacks.onEvent = [this](const std::string& m) { emit eventLogged(qstr(m)); };
-    callbacks.onRunDir = [this](const std::string& d) { emit runDirCreated(qstr(d)); };
-    callbacks.onPaused = [this](const std::string& d) { emit pauseTookEffect(qstr(d)); };
+    const ExperimentPlan& plan = request.plan;
+    ExperimentCallbacks callbacks;
+    callbacks.forRun = [this, &plan](std::size_t index) {
+        const int i = static_cast<int>(index);
+        // A run's events are prefixed with its label when the experiment has several.
+        const QString prefix = plan.runs.size() > 1 ? QStringLiteral("[%1] ").arg(qstr(plan.runs[index].label)) : QString();
+        emit runStarted(i);
+        RunCallbacks c;
+        c.onStep = [this, i](const StepRecord& r) { emit stepRecorded(i, r); };
+        c.onEval = [this, i](const EvalRecord& r) { emit evalRecorded(i, r); };
+        c.onSample = [this, i](const SampleRecord& r) { emit sampleRecorded(i, r); };
+        c.onEvent = [this, prefix](const std::string& m) { emit eventLogged(prefix + qstr(m)); };
+        c.onRunDir = [this, i](const std::string& d) { emit runDirCreated(i, qstr(d)); };
+        c.onPaused = [this, i](const std::string& d) { emit pauseTookEffect(i, qstr(d)); };
+        return c;
+    };
+    callbacks.onExperimentDir = [this](const std::string& d) { emit experimentDirCreated(qstr(d)); };
+    callbacks.onRunFinished = [this](std::size_t i, const RunResult& r) { emit runFinished(static_cast<int>(i), r); };
 
     // Everything the engine throws ends here: the window shows it and stays
     // usable, whatever the run did.
     try {
-        RunOutcome outcome;
-        if (request.comparison) {
-            outcome.comparison = true;
-            outcome.compare = runComparison(request.config, m_control, callbacks);
-        } else {
-            RunResult result = runExperiment(request.config, m_control, callbacks, sstr(request.resumeDir));
-            outcome.summary = std::move(result.summary);
-            outcome.samples = std::move(result.samples);
-            outcome.baseExactMatch = result.baseExactMatch;
-            outcome.tunedExactMatch = result.tunedExactMatch;
-        }
-        emit finished(outcome);
+        emit finished(runPlan(plan, m_control, callbacks));
     } catch (const std::bad_alloc&) {
         emit failed(tr("The run ran out of memory. Try a smaller batch size, a shorter max length, "
                        "or LoRA instead of full fine-tuning."));

@@ -1,7 +1,7 @@
 // Runs one experiment at a time on the training thread. It lives in the
 // thread RunController starts, is driven by a queued signal, and reports
 // through signals; the engine's callbacks are called on this thread, so they
-// only emit.
+// only emit. Every record carries the index of its run in the experiment.
 #pragma once
 
 #include "ui/metatypes.h"
@@ -22,13 +22,16 @@ public slots:
     void run(const loralab::ui::RunRequest& request);
 
 signals:
-    void stepRecorded(const loralab::StepRecord& record);
-    void evalRecorded(const loralab::EvalRecord& record);
-    void sampleRecorded(const loralab::SampleRecord& record);
+    void experimentDirCreated(const QString& dir);
+    void runStarted(int run);
+    void runDirCreated(int run, const QString& dir);
+    void stepRecorded(int run, const loralab::StepRecord& record);
+    void evalRecorded(int run, const loralab::EvalRecord& record);
+    void sampleRecorded(int run, const loralab::SampleRecord& record);
     void eventLogged(const QString& message);
-    void runDirCreated(const QString& dir);
-    void pauseTookEffect(const QString& checkpointDir);
-    void finished(const loralab::ui::RunOutcome& outcome);
+    void pauseTookEffect(int run, const QString& checkpointDir);
+    void runFinished(int run, const loralab::RunResult& result);
+    void finished(const loralab::ExperimentResult& result);
     void failed(const QString& message);
 
 private:

@@ -14,12 +14,14 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
-#include <QTextStream>
+#include <QTabWidget>
 #include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -27,39 +29,36 @@
 namespace loralab::ui {
 
 namespace {
-enum Col { kName, kMethod, kSteps, kBest, kStop, kStarted, kModel, kDataset, kColumns };
+enum Col { kName, kMethod, kLr, kRank, kAlpha, kTargets, kBatch, kMaxLen, kSteps, kBest, kOutcome, kStarted, kModel, kDataset, kColumns };
 constexpr int kDirRole = Qt::UserRole;
-constexpr int kGroupRole = Qt::UserRole + 1;
+constexpr int kExperimentRole = Qt::UserRole + 1;
+constexpr int kResumableRole = Qt::UserRole + 2;
+constexpr int kOrderRole = Qt::UserRole + 3;
 constexpr int kEventLines = 200;
 
-bool isRunDir(const QDir& d) { return d.exists(QStringLiteral("config.json")) || d.exists(QStringLiteral("metrics.jsonl")); }
-
-RunEntry readEntry(const QString& path)
-{
-    RunEntry e;
-    e.dir = path;
-    const QFileInfo info(path);
-    e.name = info.fileName();
-    e.started = info.birthTime().isValid() ? info.birthTime() : info.lastModified();
-    const QDir d(path);
-    try {
-        if (d.exists(QStringLiteral("config.json"))) {
-            const RunConfig c = loadRunConfig(sstr(d.filePath(QStringLiteral("config.json"))));
-            e.method = qstr(c.method);
-            e.model = qstr(c.model);
-            e.dataset = qstr(c.dataset);
-        }
-        if (d.exists(QStringLiteral("summary.json"))) {
-            const RunSummary s = runSummaryFromJson(readTextFile(sstr(d.filePath(QStringLiteral("summary.json")))));
-            e.steps = s.steps;
-            e.bestValLoss = s.bestValLoss;
-            e.stopReason = qstr(s.stopReason);
-            if (!s.method.empty()) e.method = qstr(s.method);
-        }
-    } catch (const std::exception&) {
-        e.stopReason = QObject::tr("unreadable");
+// Top-level entries sort by the column clicked; an experiment's runs keep
+// the experiment's order whichever way the list is sorted.
+class RunItem : public QTreeWidgetItem {
+public:
+    using QTreeWidgetItem::QTreeWidgetItem;
+    bool operator<(const QTreeWidgetItem& other) const override
+    {
+        if (!parent() || !other.parent()) return QTreeWidgetItem::operator<(other);
+        const bool ascending = !treeWidget() || treeWidget()->header()->sortIndicatorOrder() == Qt::AscendingOrder;
+        const int a = data(kName, kOrderRole).toInt(), b = other.data(kName, kOrderRole).toInt();
+        return ascending ? a < b : a > b;
     }
-    return e;
+};
+
+// Titles from notes.json name the runs wherever they are shown.
+void applyTitles(ExperimentRecords& e)
+{
+    for (ExperimentRun& run : e.runs) {
+        const QString title = run.started ? readNotes(qstr(run.records.dir)).title : QString();
+        if (!title.isEmpty()) run.label = sstr(title);
+    }
+    const QString title = readNotes(qstr(e.dir)).title;
+    if (!title.isEmpty()) e.name = sstr(title);
 }
 } // namespace
 
@@ -84,8 +83,8 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_tree = new QTreeWidget;
     m_tree->setObjectName(QStringLiteral("runsTree"));
     m_tree->setColumnCount(kColumns);
-    m_tree->setHeaderLabels({tr("Run"), tr("Method"), tr("Steps"), tr("Best val loss"), tr("Outcome"), tr("Started"),
-                             tr("Model"), tr("Dataset")});
+    m_tree->setHeaderLabels({tr("Run"), tr("Method"), tr("LR"), tr("r"), tr("alpha"), tr("Targets"), tr("Batch"), tr("Max len"),
+                             tr("Steps"), tr("Best val loss"), tr("Outcome"), tr("Started"), tr("Model"), tr("Dataset")});
     m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tree->setAlternatingRowColors(true);
     m_tree->setRootIsDecorated(true);
@@ -94,31 +93,42 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_tree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_tree->header()->setStretchLastSection(true);
     split->addWidget(m_tree);
-    m_details = new QPlainTextEdit;
-    m_details->setObjectName(QStringLiteral("runDetails"));
-    m_details->setReadOnly(true);
-    m_details->setPlaceholderText(tr("The selected run's event log."));
-    m_details->setLineWrapMode(QPlainTextEdit::NoWrap);
-    split->addWidget(m_details);
+    m_detailTabs = new QTabWidget;
+    m_events = new QPlainTextEdit;
+    m_events->setObjectName(QStringLiteral("runDetails"));
+    m_events->setReadOnly(true);
+    m_events->setPlaceholderText(tr("The selected run's event log."));
+    m_events->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_detailTabs->addTab(m_events, tr("Events"));
+    m_notes = new QPlainTextEdit;
+    m_notes->setObjectName(QStringLiteral("runNotes"));
+    m_notes->setPlaceholderText(tr("Notes on the selected run or experiment, kept in its folder (notes.json)."));
+    m_detailTabs->addTab(m_notes, tr("Notes"));
+    split->addWidget(m_detailTabs);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
 
     auto* actions = new QHBoxLayout;
-    m_open = new QPushButton(tr("Open"));
-    m_open->setObjectName(QStringLiteral("openRun"));
-    m_open->setToolTip(tr("Show the run's charts, summary and samples"));
-    m_overlay = new QPushButton(tr("Overlay two"));
-    m_overlay->setObjectName(QStringLiteral("overlayRuns"));
-    m_overlay->setToolTip(tr("Draw two selected runs on the same charts"));
-    m_continue = new QPushButton(tr("Continue training"));
-    m_continue->setToolTip(tr("Resume an interrupted run from its last checkpoint"));
-    m_export = new QPushButton(tr("Export merged model…"));
-    m_export->setObjectName(QStringLiteral("exportMerged"));
-    m_export->setToolTip(tr("Write the run's best checkpoint as a Hugging Face model folder, the adapter folded "
-                            "into the base weights (transformers loads it with AutoModelForCausalLM)"));
-    auto* showFolder = new QPushButton(tr("Show folder"));
-    for (QPushButton* b : {m_open, m_overlay, m_continue, m_export, showFolder}) actions->addWidget(b);
+    const auto button = [&](const QString& text, const char* name, const QString& tip) {
+        auto* b = new QPushButton(text);
+        b->setObjectName(QLatin1String(name));
+        b->setToolTip(tip);
+        actions->addWidget(b);
+        return b;
+    };
+    m_open = button(tr("Open"), "openRun", tr("Show the run or the whole experiment: charts, summary and generations"));
+    m_overlay = button(tr("Overlay"), "overlayRuns", tr("Draw the selected runs together, as one experiment"));
+    m_continue = button(tr("Continue"), "continueRun",
+                        tr("Resume an interrupted run from its last checkpoint; an experiment also starts the runs it never began"));
+    m_newRun = button(tr("New run from this…"), "newRunFromConfig",
+                      tr("Load the run's configuration (an experiment's, with its sweep) into the form"));
+    m_rename = button(tr("Rename…"), "renameRun", tr("Give the run or experiment a title (kept in notes.json; the folder keeps its name)"));
+    m_delete = button(tr("Delete…"), "deleteRun", tr("Move the selected folders to the trash"));
+    m_export = button(tr("Export merged model…"), "exportMerged",
+                      tr("Write the run's best checkpoint as a Hugging Face model folder, the adapter folded "
+                         "into the base weights (transformers loads it with AutoModelForCausalLM)"));
+    auto* showFolder = button(tr("Show folder"), "showFolder", tr("Open the folder in the file manager"));
     actions->addStretch(1);
     m_status = new QLabel;
     actions->addWidget(m_status);
@@ -135,6 +145,10 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     connect(m_open, &QPushButton::clicked, this, &RunsPanel::openSelected);
     connect(m_overlay, &QPushButton::clicked, this, &RunsPanel::overlaySelected);
     connect(m_continue, &QPushButton::clicked, this, &RunsPanel::continueSelected);
+    connect(m_newRun, &QPushButton::clicked, this, &RunsPanel::newRunFromSelected);
+    connect(m_rename, &QPushButton::clicked, this, &RunsPanel::renameSelected);
+    connect(m_delete, &QPushButton::clicked, this, &RunsPanel::deleteSelected);
+    connect(m_notes, &QPlainTextEdit::textChanged, this, &RunsPanel::saveNotes);
     connect(m_export, &QPushButton::clicked, this, [this] {
         const QStringList dirs = selectedDirs();
         if (dirs.size() != 1) return;
@@ -159,81 +173,66 @@ void RunsPanel::setRunsDir(const QString& dir)
 
 QString RunsPanel::runsDir() const { return m_dir->text().trimmed(); }
 
-QList<RunEntry> RunsPanel::scan(const QString& runsDir)
-{
-    QList<RunEntry> out;
-    const QDir root(runsDir);
-    for (const QFileInfo& info : root.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        const QDir d(info.filePath());
-        QList<RunEntry> children;
-        for (const QFileInfo& sub : d.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
-            if (sub.fileName() != QLatin1String("checkpoints") && isRunDir(QDir(sub.filePath())))
-                children << readEntry(sub.filePath());
-        if (!children.isEmpty()) {
-            // A comparison group: LoRA first, then full.
-            std::sort(children.begin(), children.end(),
-                      [](const RunEntry& a, const RunEntry& b) { return (a.method == "lora") > (b.method == "lora"); });
-            RunEntry group = readEntry(info.filePath());
-            group.method = QObject::tr("LoRA vs full");
-            group.children = children;
-            out << group;
-        } else if (isRunDir(d)) {
-            out << readEntry(info.filePath());
-        }
-    }
-    return out;
-}
-
 void RunsPanel::refresh()
 {
     const QString dir = runsDir();
     const quint64 request = ++m_scanRequest;
     m_status->setText(tr("Reading…"));
     m_runner->post<QList<RunEntry>>(
-        [dir] { return scan(dir); }, this,
-        [this, request](QList<RunEntry> runs) {
-            if (request == m_scanRequest) show(runs);
+        [dir] { return scanRuns(dir); }, this,
+        [this, request](QList<RunEntry> entries) {
+            if (request == m_scanRequest) show(entries);
         },
         [this](const QString& message) { m_status->setText(message); });
 }
 
 QTreeWidgetItem* RunsPanel::addItem(const RunEntry& r, QTreeWidgetItem* parent)
 {
-    auto* item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(m_tree);
-    item->setText(kName, r.name);
+    auto* item = parent ? new RunItem(parent) : new RunItem(m_tree);
+    if (parent) item->setData(kName, kOrderRole, parent->childCount() - 1);
+    item->setText(kName, r.shownName());
     item->setData(kName, kDirRole, r.dir);
-    item->setData(kName, kGroupRole, r.isGroup());
+    item->setData(kName, kExperimentRole, r.experiment);
+    item->setData(kName, kResumableRole, r.resumable);
     item->setToolTip(kName, QDir::toNativeSeparators(r.dir));
     item->setText(kMethod, r.method);
+    item->setText(kLr, r.learningRate);
+    item->setText(kRank, r.rank);
+    item->setText(kAlpha, r.alpha);
+    item->setText(kTargets, r.targets);
+    item->setText(kBatch, r.batch);
+    item->setText(kMaxLen, r.maxLen);
     item->setText(kSteps, r.steps > 0 ? QString::number(r.steps) : QString());
-    item->setData(kSteps, Qt::TextAlignmentRole, int(Qt::AlignRight | Qt::AlignVCenter));
+    for (int c : {kLr, kRank, kAlpha, kBatch, kMaxLen, kSteps, kBest})
+        item->setData(c, Qt::TextAlignmentRole, int(Qt::AlignRight | Qt::AlignVCenter));
     item->setText(kBest, r.bestValLoss >= 0 ? QString::number(r.bestValLoss, 'f', 4) : QString());
-    item->setText(kStop, r.stopReason.isEmpty() && !r.isGroup() ? tr("not finished") : QString(r.stopReason).replace('_', ' '));
-    item->setText(kStarted, r.started.toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
+    item->setText(kOutcome, r.outcome);
+    item->setText(kStarted, r.started.isValid() ? r.started.toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")) : QString());
     item->setText(kModel, r.model);
     item->setText(kDataset, r.dataset);
+    if (r.dir.isEmpty()) item->setFlags(item->flags() & ~Qt::ItemIsSelectable); // a run never begun
     for (const RunEntry& child : r.children) addItem(child, item);
     return item;
 }
 
-void RunsPanel::show(const QList<RunEntry>& runs)
+void RunsPanel::show(const QList<RunEntry>& entries)
 {
     const QStringList previouslySelected = selectedDirs();
     m_tree->setSortingEnabled(false);
     m_tree->clear();
-    for (const RunEntry& r : runs) addItem(r, nullptr);
+    for (const RunEntry& r : entries) addItem(r, nullptr);
     m_tree->setSortingEnabled(true);
     m_tree->expandAll();
     for (const QString& dir : previouslySelected) select(dir);
-    m_status->setText(runs.isEmpty() ? tr("No runs in this folder yet.") : countText(runs.size(), tr("run"), tr("runs")));
-    emit listed(runs.size());
+    m_status->setText(entries.isEmpty() ? tr("No runs in this folder yet.") : countText(entries.size(), tr("entry"), tr("entries")));
+    emit listed(static_cast<int>(entries.size()));
 }
 
 bool RunsPanel::select(const QString& dir)
 {
     const QString wanted = QDir::cleanPath(dir);
     for (QTreeWidgetItemIterator it(m_tree); *it; ++it) {
-        if (QDir::cleanPath((*it)->data(kName, kDirRole).toString()) == wanted) {
+        if (!(*it)->data(kName, kDirRole).toString().isEmpty() && QDir::cleanPath((*it)->data(kName, kDirRole).toString()) == wanted) {
             m_tree->setCurrentItem(*it);
             (*it)->setSelected(true);
             return true;
@@ -245,75 +244,176 @@ bool RunsPanel::select(const QString& dir)
 QStringList RunsPanel::selectedDirs() const
 {
     QStringList dirs;
-    for (QTreeWidgetItem* item : m_tree->selectedItems()) dirs << item->data(kName, kDirRole).toString();
+    for (QTreeWidgetItem* item : m_tree->selectedItems())
+        if (!item->data(kName, kDirRole).toString().isEmpty()) dirs << item->data(kName, kDirRole).toString();
     return dirs;
 }
 
 void RunsPanel::showDetails()
 {
     const QList<QTreeWidgetItem*> items = m_tree->selectedItems();
-    m_open->setEnabled(items.size() == 1);
-    m_overlay->setEnabled(items.size() == 2);
-    const bool resumable = items.size() == 1 && !items.first()->data(kName, kGroupRole).toBool() &&
-                           (items.first()->text(kStop) == tr("not finished") || items.first()->text(kStop) == QLatin1String("cancelled"));
-    m_continue->setEnabled(resumable);
-    m_export->setEnabled(items.size() == 1 && !items.first()->data(kName, kGroupRole).toBool());
-    if (items.size() != 1) {
-        m_details->clear();
+    const bool one = items.size() == 1;
+    const bool experiment = one && items.first()->data(kName, kExperimentRole).toBool();
+    m_open->setEnabled(one);
+    m_overlay->setEnabled(items.size() >= 2);
+    m_continue->setEnabled(one && items.first()->data(kName, kResumableRole).toBool());
+    m_newRun->setEnabled(one);
+    m_rename->setEnabled(one);
+    m_delete->setEnabled(!items.isEmpty());
+    m_export->setEnabled(one && !experiment);
+    m_notesDir.clear();
+    const QSignalBlocker block(m_notes);
+    if (!one) {
+        m_events->clear();
+        m_notes->clear();
+        m_notes->setEnabled(false);
         return;
     }
+    const QString dir = items.first()->data(kName, kDirRole).toString();
+    m_notes->setPlainText(readNotes(dir).notes);
+    m_notes->setEnabled(true);
+    m_notesDir = dir;
     // The tail of events.log: what the run said about itself.
-    QFile log(QDir(items.first()->data(kName, kDirRole).toString()).filePath(QStringLiteral("events.log")));
+    QFile log(QDir(dir).filePath(QStringLiteral("events.log")));
     if (!log.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        m_details->setPlainText(tr("(no event log)"));
+        m_events->setPlainText(experiment ? tr("(an experiment: select one of its runs for its event log)") : tr("(no event log)"));
         return;
     }
     QStringList lines = QString::fromUtf8(log.readAll()).split(QLatin1Char('\n'));
     if (lines.size() > kEventLines) lines = lines.mid(lines.size() - kEventLines);
-    m_details->setPlainText(lines.join(QLatin1Char('\n')));
+    m_events->setPlainText(lines.join(QLatin1Char('\n')));
 }
 
-void RunsPanel::readTwo(const QString& a, const QString& b,
-                        std::function<void(const RunRecords&, const RunRecords&)> done)
+void RunsPanel::saveNotes()
 {
-    m_runner->post<std::pair<RunRecords, RunRecords>>(
-        [a, b] { return std::make_pair(readRunDirectory(sstr(a)), readRunDirectory(sstr(b))); }, this,
-        [done = std::move(done)](std::pair<RunRecords, RunRecords> r) { done(r.first, r.second); },
-        [this](const QString& m) { emit failed(m); });
+    if (m_notesDir.isEmpty()) return;
+    RunNotes notes = readNotes(m_notesDir);
+    notes.notes = m_notes->toPlainText();
+    if (!writeNotes(m_notesDir, notes)) m_status->setText(tr("Could not save the notes."));
+}
+
+bool RunsPanel::rename(const QString& dir, const QString& title)
+{
+    RunNotes notes = readNotes(dir);
+    notes.title = title.trimmed();
+    if (!writeNotes(dir, notes)) {
+        emit failed(tr("Could not write %1").arg(QDir::toNativeSeparators(QDir(dir).filePath(QStringLiteral("notes.json")))));
+        return false;
+    }
+    emit renamed(dir, notes.title);
+    refresh();
+    return true;
+}
+
+void RunsPanel::renameSelected()
+{
+    const QList<QTreeWidgetItem*> items = m_tree->selectedItems();
+    if (items.size() != 1) return;
+    bool ok = false;
+    const QString title = QInputDialog::getText(this, tr("Rename"), tr("Title (empty: the folder's name)"), QLineEdit::Normal,
+                                                readNotes(items.first()->data(kName, kDirRole).toString()).title, &ok);
+    if (ok) rename(items.first()->data(kName, kDirRole).toString(), title);
+}
+
+bool RunsPanel::moveToTrash(const QStringList& dirs, QString* error)
+{
+    bool all = true;
+    for (const QString& dir : dirs) {
+        if (!QFile::moveToTrash(dir)) {
+            all = false;
+            if (error) *error = tr("Could not move %1 to the trash").arg(QDir::toNativeSeparators(dir));
+        }
+    }
+    refresh();
+    return all;
+}
+
+void RunsPanel::deleteSelected()
+{
+    const QStringList dirs = selectedDirs();
+    if (dirs.isEmpty()) return;
+    const QString what = dirs.size() == 1 ? QDir::toNativeSeparators(dirs.first()) : tr("these %1 folders").arg(dirs.size());
+    if (QMessageBox::question(this, tr("Move to the trash"),
+                              tr("Move %1 to the trash? Its checkpoints, metrics and samples go with it.").arg(what)) != QMessageBox::Yes)
+        return;
+    QString error;
+    if (!moveToTrash(dirs, &error)) emit failed(error);
+}
+
+void RunsPanel::readExperiments(const QStringList& dirs, std::function<void(std::vector<ExperimentRecords>)> done)
+{
+    m_runner->post<std::vector<ExperimentRecords>>(
+        [dirs] {
+            std::vector<ExperimentRecords> out;
+            for (const QString& d : dirs) {
+                out.push_back(readExperiment(sstr(d)));
+                applyTitles(out.back());
+            }
+            return out;
+        },
+        this, std::move(done), [this](const QString& m) { emit failed(m); });
 }
 
 void RunsPanel::openSelected()
 {
-    const QList<QTreeWidgetItem*> items = m_tree->selectedItems();
-    if (items.size() != 1) return;
-    QTreeWidgetItem* item = items.first();
-    const QString dir = item->data(kName, kDirRole).toString();
-    if (item->data(kName, kGroupRole).toBool() && item->childCount() >= 2) {
-        readTwo(item->child(0)->data(kName, kDirRole).toString(), item->child(1)->data(kName, kDirRole).toString(),
-                [this, dir](const RunRecords& a, const RunRecords& b) {
-                    // The tree may list the halves in either order; LoRA goes first.
-                    const bool aIsFull = a.summary.method == "full" || (!a.steps.empty() && a.steps.front().run == "full");
-                    if (aIsFull)
-                        emit groupOpened(b, a, dir);
-                    else
-                        emit groupOpened(a, b, dir);
-                });
-        return;
-    }
-    openDirectory(dir);
+    const QStringList dirs = selectedDirs();
+    if (dirs.size() == 1) openDirectory(dirs.first());
 }
 
 void RunsPanel::openDirectory(const QString& dir)
 {
-    m_runner->post<RunRecords>([dir] { return readRunDirectory(sstr(dir)); }, this,
-                               [this](RunRecords r) { emit runOpened(r); }, [this](const QString& m) { emit failed(m); });
+    readExperiments({dir}, [this](std::vector<ExperimentRecords> e) { emit opened(e.front()); });
 }
 
 void RunsPanel::overlaySelected()
 {
     const QStringList dirs = selectedDirs();
-    if (dirs.size() != 2) return;
-    readTwo(dirs[0], dirs[1], [this](const RunRecords& a, const RunRecords& b) { emit overlayOpened(a, b); });
+    if (dirs.size() < 2) return;
+    readExperiments(dirs, [this](std::vector<ExperimentRecords> all) {
+        // Every run of every selection, as one experiment.
+        ExperimentRecords overlay;
+        overlay.name = sstr(tr("overlay"));
+        for (ExperimentRecords& e : all)
+            for (ExperimentRun& run : e.runs)
+                if (run.started) overlay.runs.push_back(std::move(run));
+        emit opened(overlay);
+    });
+}
+
+void RunsPanel::continueSelected()
+{
+    const QStringList dirs = selectedDirs();
+    if (dirs.size() != 1) return;
+    const QString dir = dirs.first();
+    readExperiments({dir}, [this, dir](std::vector<ExperimentRecords> e) {
+        try {
+            if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("experiment.json")))) {
+                emit continueRequested(e.front(), planContinuation(sstr(dir)));
+            } else {
+                const RunConfig config = loadRunConfig(sstr(QDir(dir).filePath(QStringLiteral("config.json"))));
+                emit continueRequested(e.front(), planRun(config, sstr(dir)));
+            }
+        } catch (const std::exception& ex) {
+            emit failed(QString::fromUtf8(ex.what()));
+        }
+    });
+}
+
+void RunsPanel::newRunFromSelected()
+{
+    const QStringList dirs = selectedDirs();
+    if (dirs.size() != 1) return;
+    try {
+        const QDir dir(dirs.first());
+        if (dir.exists(QStringLiteral("experiment.json"))) {
+            const ExperimentPlan plan = planContinuation(sstr(dirs.first()));
+            emit newRunRequested(plan.base, plan.axes);
+        } else {
+            emit newRunRequested(loadRunConfig(sstr(dir.filePath(QStringLiteral("config.json")))), {});
+        }
+    } catch (const std::exception& e) {
+        emit failed(QString::fromUtf8(e.what()));
+    }
 }
 
 void RunsPanel::exportMerged(const QString& runDir, const QString& outDir)
@@ -339,18 +439,6 @@ void RunsPanel::exportMerged(const QString& runDir, const QString& outDir)
             showDetails();
             emit failed(m);
         });
-}
-
-void RunsPanel::continueSelected()
-{
-    const QStringList dirs = selectedDirs();
-    if (dirs.size() != 1) return;
-    try {
-        const RunConfig config = loadRunConfig(sstr(QDir(dirs.first()).filePath(QStringLiteral("config.json"))));
-        emit continueRequested(dirs.first(), config);
-    } catch (const std::exception& e) {
-        emit failed(QString::fromUtf8(e.what()));
-    }
 }
 
 } // namespace loralab::ui

@@ -1,42 +1,30 @@
-// The Runs tab: the run folders under the runs directory, newest first,
-// with a comparison's two halves grouped under it. A run is reopened with
-// its charts, summary and samples; two runs can be overlaid; an interrupted
-// run can be continued from its last checkpoint, and a run exported as a model
-// transformers loads. Folders are scanned and read on a worker thread.
+// The Runs tab: the runs and experiments under the runs directory, newest
+// first, an experiment's runs under it, with their hyperparameters. Opening a
+// run or an experiment shows all of it (charts, summary, generations);
+// any number of runs can be overlaid as one experiment; an interrupted run
+// or experiment continues where it stopped; a run's configuration starts a
+// new run; runs get a title and notes (notes.json), are exported as a model
+// transformers loads, or moved to the trash. Folders are read on a worker
+// thread.
 #pragma once
 
 #include "ui/metatypes.h"
+#include "ui/run_catalog.h"
 
-#include <QDateTime>
 #include <QList>
 #include <QWidget>
-
-#include <functional>
 
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
+class QTabWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
 
 namespace loralab::ui {
 
 class TaskRunner;
-
-struct RunEntry {
-    QString dir;
-    QString name;
-    QString method;
-    QString model;
-    QString dataset;
-    qint64 steps = 0;
-    double bestValLoss = -1.0;
-    QString stopReason; // empty: no summary (running, or killed)
-    QDateTime started;
-    QList<RunEntry> children; // the LoRA and full halves of a comparison
-    bool isGroup() const { return !children.isEmpty(); }
-};
 
 class RunsPanel : public QWidget {
     Q_OBJECT
@@ -48,44 +36,57 @@ public:
     void refresh();
 
     QTreeWidget* tree() const { return m_tree; }
-    // Selects the run in `dir` (after a refresh); false when it is not listed.
+    // Selects the run or experiment in `dir` (after a refresh); false when it is not listed.
     bool select(const QString& dir);
+    QStringList selectedDirs() const;
     void openSelected();
-    // Reads any run folder (not only those listed) and reports it as runOpened.
+    // Reads any run or experiment folder (not only those listed) and reports it as opened.
     void openDirectory(const QString& dir);
+    // The selected runs (two or more, from anywhere) as one experiment.
     void overlaySelected();
+    void continueSelected();
+    void newRunFromSelected();
+    // Sets the title the list, charts and summary show for the run in `dir`.
+    bool rename(const QString& dir, const QString& title);
+    // Moves the folders to the trash (QFile::moveToTrash); false if any stays.
+    bool moveToTrash(const QStringList& dirs, QString* error = nullptr);
     // Writes the selected run (its best checkpoint, else its last) as a Hugging
     // Face model folder with the adapter merged in, on the worker thread.
     void exportMerged(const QString& runDir, const QString& outDir);
 
-    static QList<RunEntry> scan(const QString& runsDir);
-
 signals:
-    void listed(int runs);
-    // A single run, or a comparison group with both halves.
-    void runOpened(const loralab::RunRecords& records);
-    void groupOpened(const loralab::RunRecords& lora, const loralab::RunRecords& full, const QString& groupDir);
-    void overlayOpened(const loralab::RunRecords& a, const loralab::RunRecords& b);
-    void continueRequested(const QString& dir, const loralab::RunConfig& config);
+    void listed(int entries);
+    void opened(const loralab::ExperimentRecords& experiment);
+    // Continue: the experiment as it is on disk, and the plan that continues it.
+    void continueRequested(const loralab::ExperimentRecords& experiment, const loralab::ExperimentPlan& plan);
+    void newRunRequested(const loralab::RunConfig& config, const std::vector<loralab::SweepAxis>& axes);
+    void renamed(const QString& dir, const QString& title);
     void exported(const QString& outDir, const QString& summary);
     void failed(const QString& message);
 
 private:
-    void show(const QList<RunEntry>& runs);
-    QTreeWidgetItem* addItem(const RunEntry& run, QTreeWidgetItem* parent);
-    QStringList selectedDirs() const;
+    void show(const QList<RunEntry>& entries);
+    QTreeWidgetItem* addItem(const RunEntry& entry, QTreeWidgetItem* parent);
     void showDetails();
-    void continueSelected();
-    // Reads two run folders on the worker thread; `done` gets them in that order.
-    void readTwo(const QString& a, const QString& b, std::function<void(const RunRecords&, const RunRecords&)> done);
+    void saveNotes();
+    void renameSelected();
+    void deleteSelected();
+    // Reads experiments on the worker thread, with the titles of their runs applied.
+    void readExperiments(const QStringList& dirs, std::function<void(std::vector<ExperimentRecords>)> done);
 
     TaskRunner* m_runner;
     QLineEdit* m_dir;
     QTreeWidget* m_tree;
-    QPlainTextEdit* m_details;
+    QTabWidget* m_detailTabs;
+    QPlainTextEdit* m_events;
+    QPlainTextEdit* m_notes;
+    QString m_notesDir; // whose notes the editor holds
     QPushButton* m_open;
     QPushButton* m_overlay;
     QPushButton* m_continue;
+    QPushButton* m_newRun;
+    QPushButton* m_rename;
+    QPushButton* m_delete;
     QPushButton* m_export;
     QLabel* m_status;
     quint64 m_scanRequest = 0;

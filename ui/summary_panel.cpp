@@ -1,82 +1,202 @@
 #include "ui/summary_panel.h"
 
 #include "ui/config_widgets.h"
+#include "ui/memory_breakdown_chart.h"
 
+#include <QDir>
 #include <QHeaderView>
+#include <QScrollBar>
 #include <QLabel>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 
 namespace loralab::ui {
 
 namespace {
 
-struct Row {
-    QString name;
-    std::function<QString(const RunSummary&)> text;
-    std::function<double(const RunSummary&)> value; // for the ratio; < 0: not available
-    bool lowerIsBetter = true;
+constexpr int kSortRole = Qt::UserRole;
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+// Sorts by the number behind the text; rows without one go last either way.
+class SortItem : public QTableWidgetItem {
+public:
+    using QTableWidgetItem::QTableWidgetItem;
+    bool operator<(const QTableWidgetItem& other) const override
+    {
+        const QVariant a = data(kSortRole), b = other.data(kSortRole);
+        if (a.userType() == QMetaType::Double && b.userType() == QMetaType::Double) {
+            const double x = a.toDouble(), y = b.toDouble();
+            const bool ascending = !tableWidget() || tableWidget()->horizontalHeader()->sortIndicatorOrder() == Qt::AscendingOrder;
+            if (std::isnan(x) || std::isnan(y)) return std::isnan(x) == std::isnan(y) ? false : std::isnan(y) == ascending;
+            return x < y;
+        }
+        return QTableWidgetItem::operator<(other);
+    }
 };
 
-QString ms(double v) { return v > 0 ? QStringLiteral("%1 ms").arg(v, 0, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"); }
+QString ms(double v) { return v > 0 ? QStringLiteral("%1").arg(v, 0, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"); }
 QString lossText(double v) { return v >= 0 ? QString::number(v, 'f', 4) : QStringLiteral("–"); }
 
-const std::vector<Row>& rows()
+bool ran(const ShownRun& r) { return r.summary.stopReason != StopReason::NotStarted && r.summary.steps > 0; }
+
+struct Column {
+    QString title;
+    QString tip;
+    std::function<QString(const ShownRun&)> text;
+    std::function<double(const ShownRun&)> value; // NaN: nothing to sort by (text is)
+};
+
+std::vector<Column> columns(const QStringList& varying)
 {
-    static const std::vector<Row> all = {
-        {QObject::tr("Total parameters"), [](const RunSummary& s) { return formatCount(s.totalParams); },
-         [](const RunSummary& s) { return double(s.totalParams); }},
-        {QObject::tr("Trainable parameters"),
-         [](const RunSummary& s) {
-             const double pct = s.totalParams > 0 ? 100.0 * double(s.trainableParams) / double(s.totalParams) : 0.0;
-             return QStringLiteral("%1 (%2 %)").arg(formatCount(s.trainableParams)).arg(pct, 0, 'f', pct < 1 ? 3 : 1);
-         },
-         [](const RunSummary& s) { return double(s.trainableParams); }},
-        {QObject::tr("Steps"), [](const RunSummary& s) { return QString::number(s.steps); },
-         [](const RunSummary& s) { return double(s.steps); }},
-        {QObject::tr("Forward (avg)"), [](const RunSummary& s) { return ms(s.avgForwardMs); },
-         [](const RunSummary& s) { return s.avgForwardMs; }},
-        {QObject::tr("Backward (avg)"), [](const RunSummary& s) { return ms(s.avgBackwardMs); },
-         [](const RunSummary& s) { return s.avgBackwardMs; }},
-        {QObject::tr("Optimizer (avg)"), [](const RunSummary& s) { return ms(s.avgOptimizerMs); },
-         [](const RunSummary& s) { return s.avgOptimizerMs; }},
-        {QObject::tr("Whole step (avg)"), [](const RunSummary& s) { return ms(s.avgStepMs); },
-         [](const RunSummary& s) { return s.avgStepMs; }},
-        {QObject::tr("Throughput"),
-         [](const RunSummary& s) { return QStringLiteral("%1 tokens/s").arg(s.tokensPerSecond, 0, 'f', 0); },
-         [](const RunSummary& s) { return s.tokensPerSecond; }, false},
-        {QObject::tr("Peak memory"), [](const RunSummary& s) { return formatBytes(s.peakMemoryBytes); },
-         [](const RunSummary& s) { return double(s.peakMemoryBytes); }},
-        {QObject::tr("Estimated memory"), [](const RunSummary& s) { return formatBytes(s.estimate.total()); },
-         [](const RunSummary& s) { return double(s.estimate.total()); }},
-        {QObject::tr("First train loss"), [](const RunSummary& s) { return lossText(s.firstTrainLoss); },
-         [](const RunSummary& s) { return s.firstTrainLoss; }},
-        {QObject::tr("Final train loss"), [](const RunSummary& s) { return lossText(s.finalTrainLoss); },
-         [](const RunSummary& s) { return s.finalTrainLoss; }},
-        {QObject::tr("Final validation loss"), [](const RunSummary& s) { return lossText(s.finalValLoss); },
-         [](const RunSummary& s) { return s.finalValLoss; }},
-        {QObject::tr("Best validation loss"),
-         [](const RunSummary& s) {
-             return s.bestValLoss >= 0 ? QObject::tr("%1 (step %2)").arg(lossText(s.bestValLoss)).arg(s.bestStep)
-                                       : QStringLiteral("–");
-         },
-         [](const RunSummary& s) { return s.bestValLoss; }},
-        {QObject::tr("Stopped because"), [](const RunSummary& s) { return QString::fromStdString(s.stopReason).replace('_', ' '); },
-         [](const RunSummary&) { return -1.0; }},
-        {QObject::tr("Wall time"), [](const RunSummary& s) { return formatDuration(s.seconds); },
-         [](const RunSummary& s) { return s.seconds; }},
+    const auto number = [](std::function<double(const RunSummary&)> f) {
+        return [f](const ShownRun& r) { return ran(r) ? f(r.summary) : kMissing; };
     };
-    return all;
+    std::vector<Column> out;
+    out.push_back({QObject::tr("Run"), {}, [](const ShownRun& r) { return r.label; }, [](const ShownRun&) { return kMissing; }});
+    for (const QString& key : varying) {
+        out.push_back({key, optionTooltip(key),
+                       [key](const ShownRun& r) {
+                           return r.hasConfig ? QString::fromStdString(runOptionJson(r.config, key.toStdString())).remove(QLatin1Char('"'))
+                                              : QString();
+                       },
+                       [key](const ShownRun& r) {
+                           bool ok = false;
+                           const double v = r.hasConfig ? QString::fromStdString(runOptionJson(r.config, key.toStdString())).toDouble(&ok) : 0;
+                           return ok ? v : kMissing;
+                       }});
+    }
+    out.push_back({QObject::tr("Outcome"), {}, [](const ShownRun& r) { return outcomeText(r); }, [](const ShownRun&) { return kMissing; }});
+    out.push_back({QObject::tr("Steps"), {}, [](const ShownRun& r) { return ran(r) ? QString::number(r.summary.steps) : QStringLiteral("–"); },
+                   number([](const RunSummary& s) { return double(s.steps); })});
+    out.push_back({QObject::tr("Trainable"), QObject::tr("Trainable parameters, and their share of all"),
+                   [](const ShownRun& r) {
+                       if (r.summary.totalParams <= 0) return QStringLiteral("–");
+                       const double pct = 100.0 * double(r.summary.trainableParams) / double(r.summary.totalParams);
+                       return QStringLiteral("%1 (%2 %)").arg(formatCount(r.summary.trainableParams)).arg(pct, 0, 'f', pct < 1 ? 3 : 1);
+                   },
+                   [](const ShownRun& r) { return r.summary.totalParams > 0 ? double(r.summary.trainableParams) : kMissing; }});
+    const auto timing = [&](const QString& title, const QString& tip, double RunSummary::*member) {
+        out.push_back({title, tip, [member](const ShownRun& r) { return ran(r) ? ms(r.summary.*member) : QStringLiteral("–"); },
+                       number([member](const RunSummary& s) { return s.*member; })});
+    };
+    timing(QObject::tr("Fwd ms"), QObject::tr("Forward pass per step, average"), &RunSummary::avgForwardMs);
+    timing(QObject::tr("Bwd ms"), QObject::tr("Backward pass per step, average"), &RunSummary::avgBackwardMs);
+    timing(QObject::tr("Opt ms"), QObject::tr("Clipping and the optimizer step, average"), &RunSummary::avgOptimizerMs);
+    timing(QObject::tr("Step ms"), QObject::tr("Whole step, average"), &RunSummary::avgStepMs);
+    const auto bytes = [&](const QString& title, const QString& tip, std::function<std::int64_t(const RunSummary&)> f) {
+        out.push_back({title, tip, [f](const ShownRun& r) { return ran(r) && f(r.summary) > 0 ? formatBytes(f(r.summary)) : QStringLiteral("–"); },
+                       number([f](const RunSummary& s) { return double(f(s)); })});
+    };
+    bytes(QObject::tr("Peak memory"), QObject::tr("The most this run's tensors held during a step"),
+          [](const RunSummary& s) { return s.peakMemoryBytes; });
+    bytes(QObject::tr("Estimate"), QObject::tr("Weights, gradients, optimizer state and activations, from shapes"),
+          [](const RunSummary& s) { return s.estimate.total(); });
+    bytes(QObject::tr("RSS"), QObject::tr("The whole process's resident memory at most: libraries, caches and all"),
+          [](const RunSummary& s) { return s.processPeakMemoryBytes; });
+    out.push_back({QObject::tr("Best val loss"),
+                   QObject::tr("The validation loss of the best step, whose checkpoint is kept and restored (sorts by the loss)"),
+                   [](const ShownRun& r) {
+                       return r.summary.bestValLoss >= 0 ? QObject::tr("%1 (step %2)").arg(lossText(r.summary.bestValLoss)).arg(r.summary.bestStep)
+                                                         : QStringLiteral("–");
+                   },
+                   [](const ShownRun& r) { return r.summary.bestValLoss >= 0 ? r.summary.bestValLoss : kMissing; }});
+    out.push_back({QObject::tr("Exact"), QObject::tr("Sampled answers equal to their targets (base model → fine-tuned)"),
+                   [](const ShownRun& r) {
+                       if (r.summary.tunedExactMatch < 0) return QStringLiteral("–");
+                       return QStringLiteral("%1 → %2 %").arg(r.summary.baseExactMatch * 100, 0, 'f', 0).arg(r.summary.tunedExactMatch * 100, 0, 'f', 0);
+                   },
+                   [](const ShownRun& r) { return r.summary.tunedExactMatch >= 0 ? r.summary.tunedExactMatch : kMissing; }});
+    out.push_back({QObject::tr("Wall time"), QObject::tr("Pauses excluded"),
+                   [](const ShownRun& r) { return ran(r) ? formatDuration(r.summary.seconds) : QStringLiteral("–"); },
+                   number([](const RunSummary& s) { return s.seconds; })});
+    // What people compare first comes first (a narrow window scrolls to the rest);
+    // the swept options stay right after the run's name.
+    const QStringList order = {QObject::tr("Run"), QObject::tr("Outcome"), QObject::tr("Best val loss"), QObject::tr("Peak memory"),
+                               QObject::tr("Estimate"), QObject::tr("Step ms"), QObject::tr("Fwd ms"), QObject::tr("Bwd ms"),
+                               QObject::tr("Opt ms"), QObject::tr("Trainable"), QObject::tr("Exact"), QObject::tr("Steps"),
+                               QObject::tr("RSS"), QObject::tr("Wall time")};
+    const auto rank = [&](const Column& c) {
+        const int at = static_cast<int>(order.indexOf(c.title));
+        return at < 0 ? 1 : at == 0 ? 0 : at + 1; // swept options (not listed) between Run and Outcome
+    };
+    std::stable_sort(out.begin(), out.end(), [&](const Column& a, const Column& b) { return rank(a) < rank(b); });
+    return out;
 }
 
-QString runTitle(const RunSummary& s)
+// The run that is best by `value` among those that finished normally.
+const ShownRun* bestBy(const ShownExperiment& e, const std::function<double(const RunSummary&)>& value)
 {
-    if (s.method == "lora" || s.run == "lora") return QObject::tr("LoRA");
-    if (s.method == "full" || s.run == "full") return QObject::tr("Full fine-tuning");
-    if (s.method == "dpo") return QObject::tr("DPO");
-    return QString::fromStdString(s.method.empty() ? s.run : s.method);
+    const ShownRun* best = nullptr;
+    for (const ShownRun& r : e.runs) {
+        if (!finishedNormally(r.summary.stopReason) || !(value(r.summary) > 0)) continue;
+        if (!best || value(r.summary) < value(best->summary)) best = &r;
+    }
+    return best;
+}
+
+QString headlineFor(const ShownExperiment& e)
+{
+    int cancelled = 0, notStarted = 0, failed = 0;
+    for (const ShownRun& r : e.runs) {
+        cancelled += r.summary.stopReason == StopReason::Cancelled;
+        notStarted += r.summary.stopReason == StopReason::NotStarted;
+        failed += r.summary.stopReason == StopReason::Failed;
+    }
+    QString text;
+    if (e.runs.size() == 1) {
+        const ShownRun& r = e.runs.front();
+        text = QObject::tr("<b>%1</b>: %2, %3 steps, best validation loss %4 (step %5), %6 peak tensor memory, %7 ms per step.")
+                   .arg(r.label.toHtmlEscaped(), outcomeText(r))
+                   .arg(r.summary.steps)
+                   .arg(lossText(r.summary.bestValLoss))
+                   .arg(r.summary.bestStep)
+                   .arg(formatBytes(r.summary.peakMemoryBytes), ms(r.summary.avgStepMs));
+        return QStringLiteral("<p>%1</p>").arg(text);
+    }
+    const ShownRun* lora = nullptr;
+    const ShownRun* full = nullptr;
+    for (const ShownRun& r : e.runs) {
+        if (r.summary.method == RunMethod::Lora && !lora) lora = &r;
+        if (r.summary.method == RunMethod::Full && !full) full = &r;
+    }
+    const bool comparison = e.runs.size() == 2 && lora && full && finishedNormally(lora->summary.stopReason) &&
+                            finishedNormally(full->summary.stopReason);
+    if (comparison) {
+        const RunSummary& a = lora->summary;
+        const RunSummary& b = full->summary;
+        const auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
+        const double pct = a.totalParams > 0 ? 100.0 * double(a.trainableParams) / double(a.totalParams) : 0.0;
+        text = QObject::tr("<b>LoRA</b> trains %1 % of the parameters; a step takes %2× the time and %3× the peak tensor "
+                           "memory of <b>full fine-tuning</b> (estimated %4×). Best validation loss: %5 against %6.")
+                   .arg(pct, 0, 'f', pct < 1 ? 3 : 1)
+                   .arg(ratio(a.avgStepMs, b.avgStepMs), 0, 'f', 2)
+                   .arg(ratio(double(a.peakMemoryBytes), double(b.peakMemoryBytes)), 0, 'f', 2)
+                   .arg(ratio(double(a.estimate.total()), double(b.estimate.total())), 0, 'f', 2)
+                   .arg(lossText(a.bestValLoss), lossText(b.bestValLoss));
+    } else {
+        QStringList parts;
+        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return s.bestValLoss >= 0 ? s.bestValLoss + 1e-12 : -1.0; }))
+            parts << QObject::tr("Best validation loss: <b>%1</b> (%2 at step %3)")
+                         .arg(r->label.toHtmlEscaped(), lossText(r->summary.bestValLoss))
+                         .arg(r->summary.bestStep);
+        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return double(s.peakMemoryBytes); }))
+            parts << QObject::tr("least memory: <b>%1</b> (%2)").arg(r->label.toHtmlEscaped(), formatBytes(r->summary.peakMemoryBytes));
+        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return s.avgStepMs; }))
+            parts << QObject::tr("fastest step: <b>%1</b> (%2 ms)").arg(r->label.toHtmlEscaped(), ms(r->summary.avgStepMs));
+        text = QObject::tr("%1 runs. ").arg(e.runs.size()) + (parts.isEmpty() ? QString() : parts.join(QStringLiteral("; ")) + QLatin1Char('.'));
+    }
+    QStringList notes;
+    if (cancelled) notes << QObject::tr("%1 cancelled").arg(cancelled);
+    if (failed) notes << QObject::tr("%1 failed").arg(failed);
+    if (notStarted) notes << QObject::tr("%1 not started").arg(notStarted);
+    if (!notes.isEmpty()) text += QStringLiteral(" <span style='color:#b26a00'>%1.</span>").arg(notes.join(QStringLiteral(", ")));
+    return QStringLiteral("<p>%1</p>").arg(text);
 }
 
 } // namespace
@@ -89,95 +209,90 @@ SummaryPanel::SummaryPanel(QWidget* parent) : QWidget(parent)
     m_headline->setWordWrap(true);
     m_headline->setTextFormat(Qt::RichText);
     layout->addWidget(m_headline);
+    auto* split = new QSplitter(Qt::Vertical);
+    m_split = split;
     m_table = new QTableWidget;
     m_table->setObjectName(QStringLiteral("summaryTable"));
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setAlternatingRowColors(true);
-    m_table->setSelectionMode(QAbstractItemView::ContiguousSelection);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    layout->addWidget(m_table, 1);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSortingEnabled(true);
+    m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    split->addWidget(m_table);
+    m_memory = new MemoryBreakdownChart;
+    split->addWidget(m_memory);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    layout->addWidget(split, 1);
     m_footer = new QLabel;
     m_footer->setWordWrap(true);
     m_footer->setStyleSheet(QStringLiteral("color: #616161;"));
+    m_footer->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_footer);
     clear();
 }
 
 void SummaryPanel::clear()
 {
+    m_table->setSortingEnabled(false);
     m_table->clear();
     m_table->setRowCount(0);
     m_table->setColumnCount(0);
-    m_headline->setText(tr("<p>The summary appears when a run finishes. Choose <b>Compare LoRA and full</b> as the method "
-                           "to see both side by side, or reopen runs from the Runs tab.</p>"));
+    m_memory->showRuns({});
+    m_headline->setText(tr("<p>The summary appears when a run finishes: a row per run. Choose <b>Compare LoRA and full</b> "
+                           "as the method or add a sweep to run several, or reopen runs from the Runs tab.</p>"));
     m_footer->clear();
 }
 
-void SummaryPanel::showComparison(const CompareSummary& s)
+void SummaryPanel::showExperiment(const ShownExperiment& e)
 {
-    fill(&s.lora, tr("LoRA"), &s.full, tr("Full fine-tuning"));
-    m_footer->setText(tr("Group folder: %1").arg(QString::fromStdString(s.groupDir)));
-}
-
-void SummaryPanel::showRun(const RunSummary& s)
-{
-    fill(&s, runTitle(s), nullptr, {});
-    m_footer->setText(tr("Run folder: %1").arg(QString::fromStdString(s.runDir)));
-}
-
-void SummaryPanel::showPair(const RunSummary& a, const QString& aTitle, const RunSummary& b, const QString& bTitle)
-{
-    fill(&a, aTitle, &b, bTitle);
-    m_footer->setText(tr("Runs: %1 and %2").arg(QString::fromStdString(a.runDir), QString::fromStdString(b.runDir)));
+    const std::vector<Column> cols = columns(e.varyingKeys());
+    m_table->setSortingEnabled(false);
+    m_table->clear();
+    m_table->setColumnCount(static_cast<int>(cols.size()));
+    m_table->setRowCount(static_cast<int>(e.runs.size()));
+    for (int c = 0; c < static_cast<int>(cols.size()); ++c) {
+        auto* header = new QTableWidgetItem(cols[c].title);
+        header->setToolTip(cols[c].tip);
+        m_table->setHorizontalHeaderItem(c, header);
+    }
+    for (int row = 0; row < static_cast<int>(e.runs.size()); ++row) {
+        const ShownRun& run = e.runs[static_cast<std::size_t>(row)];
+        const bool dim = !finishedNormally(run.summary.stopReason);
+        for (int c = 0; c < static_cast<int>(cols.size()); ++c) {
+            auto* item = new SortItem(cols[c].text(run));
+            item->setData(kSortRole, cols[c].value(run));
+            item->setTextAlignment((c == 0 ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
+            if (dim) item->setForeground(QColor(0x75, 0x75, 0x75));
+            if (c == 0) item->setToolTip(run.label + QLatin1Char('\n') + QDir::toNativeSeparators(run.dir));
+            m_table->setItem(row, c, item);
+        }
+    }
+    m_table->setSortingEnabled(true);
+    m_headline->setText(headlineFor(e));
+    m_memory->showRuns(e.runs);
+    // Every row in sight (up to half the tab); the memory bars take the rest.
+    m_table->resizeColumnsToContents();
+    m_table->setColumnWidth(0, std::min(m_table->columnWidth(0), 240)); // long labels elide; the tooltip has them whole
+    const int rows = m_table->rowCount();
+    const int wanted = m_table->horizontalHeader()->height() + rows * m_table->verticalHeader()->defaultSectionSize() +
+                       m_table->horizontalScrollBar()->sizeHint().height() + 2 * m_table->frameWidth() + 4;
+    const int total = m_split->height() > 0 ? m_split->height() : 600;
+    const int table = std::min(wanted, total / 2 + 60);
+    m_split->setSizes({table, total - table});
+    m_footer->setText(e.runs.size() == 1 ? tr("Run folder: %1").arg(QDir::toNativeSeparators(e.dir))
+                                         : tr("Experiment folder: %1").arg(QDir::toNativeSeparators(e.dir)));
 }
 
 QString SummaryPanel::headline() const { return m_headline->text(); }
 
-void SummaryPanel::fill(const RunSummary* a, const QString& aTitle, const RunSummary* b, const QString& bTitle)
+int SummaryPanel::column(const QString& title) const
 {
-    const auto& all = rows();
-    m_table->clear();
-    m_table->setRowCount(static_cast<int>(all.size()));
-    QStringList headers{aTitle};
-    if (b) headers << bTitle << tr("%1 ÷ %2").arg(bTitle, aTitle);
-    m_table->setColumnCount(headers.size());
-    m_table->setHorizontalHeaderLabels(headers);
-    for (int i = 0; i < static_cast<int>(all.size()); ++i) {
-        const Row& row = all[i];
-        m_table->setVerticalHeaderItem(i, new QTableWidgetItem(row.name));
-        m_table->setItem(i, 0, new QTableWidgetItem(row.text(*a)));
-        if (!b) continue;
-        m_table->setItem(i, 1, new QTableWidgetItem(row.text(*b)));
-        const double va = row.value(*a), vb = row.value(*b);
-        auto* ratio = new QTableWidgetItem(va > 0 && vb >= 0 ? QStringLiteral("%1×").arg(vb / va, 0, 'f', vb / va < 10 ? 2 : 1)
-                                                             : QStringLiteral("–"));
-        m_table->setItem(i, 2, ratio);
-    }
-    // Numbers line up on the right when columns are compared; a lone column
-    // reads better next to its row names.
-    const Qt::Alignment align = (b ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter;
-    for (int r = 0; r < m_table->rowCount(); ++r)
-        for (int c = 0; c < m_table->columnCount(); ++c)
-            if (auto* item = m_table->item(r, c)) item->setTextAlignment(align);
-
-    if (!b) {
-        m_headline->setText(tr("<p><b>%1</b>: %2 steps, best validation loss %3, %4 peak memory, %5 per step.</p>")
-                                .arg(aTitle)
-                                .arg(a->steps)
-                                .arg(lossText(a->bestValLoss), formatBytes(a->peakMemoryBytes), ms(a->avgStepMs)));
-        return;
-    }
-    const auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
-    const double pct = a->totalParams > 0 ? 100.0 * double(a->trainableParams) / double(a->totalParams) : 0.0;
-    m_headline->setText(
-        tr("<p><b>%1</b> trains %2 % of the parameters; a step takes %3× the time and %4× the peak memory of "
-           "<b>%5</b>. Best validation loss: %6 against %7.</p>")
-            .arg(aTitle)
-            .arg(pct, 0, 'f', pct < 1 ? 3 : 1)
-            .arg(ratio(a->avgStepMs, b->avgStepMs), 0, 'f', 2)
-            .arg(ratio(double(a->peakMemoryBytes), double(b->peakMemoryBytes)), 0, 'f', 2)
-            .arg(bTitle, lossText(a->bestValLoss), lossText(b->bestValLoss)));
+    for (int c = 0; c < m_table->columnCount(); ++c)
+        if (m_table->horizontalHeaderItem(c) && m_table->horizontalHeaderItem(c)->text() == title) return c;
+    return -1;
 }
 
 } // namespace loralab::ui

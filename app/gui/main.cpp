@@ -83,7 +83,7 @@ int main(int argc, char* argv[])
         loralab::ui::ConfigPanel* panel = window.configPanel();
         loralab::RunConfig config = panel->config();
         config.device = parser.value(deviceOption).toStdString();
-        panel->setConfig(config, panel->comparison());
+        panel->setConfig(config, panel->axes());
     }
     window.show();
 

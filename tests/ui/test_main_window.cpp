@@ -25,6 +25,7 @@
 #include <QSpinBox>
 #include <QSettings>
 #include <QPushButton>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -60,17 +61,13 @@ private slots:
     void badDataset();
     void huggingFaceCache();
     void pauseAndGenerate();
-    void comparison();
     void generation();
     void reopenRun();
 };
 
 void TestMainWindow::initTestCase()
 {
-    // Settings and the default runs folder go to test locations, never the user's.
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("LoRA Lab Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("LoRA Lab Tests"));
+    test::useTestLocations();
 }
 
 void TestMainWindow::init() { QSettings().clear(); }
@@ -85,7 +82,7 @@ void TestMainWindow::firstStart()
     const RunConfig c = w.configPanel()->config();
     QCOMPARE(QString::fromStdString(c.model), QStringLiteral("default"));
     QCOMPARE(QString::fromStdString(c.dataset), QStringLiteral("default:dialogues"));
-    QCOMPARE(QString::fromStdString(c.method), QStringLiteral("lora"));
+    QCOMPARE(c.method, RunMethod::Lora);
     QVERIFY2(w.configPanel()->problems().isEmpty(), qPrintable(w.configPanel()->problems().join('\n')));
     QVERIFY(w.startAction()->isEnabled());
     QVERIFY(!w.pauseAction()->isEnabled());
@@ -255,20 +252,26 @@ void TestMainWindow::shortRun()
     ChartsPanel* charts = w.chartsPanel();
     QCOMPARE(charts->stepPointCount(), 6);
     QCOMPARE(charts->evalPointCount(), 4);
-    QCOMPARE(charts->timeChart()->pointCount(QStringLiteral("lora/fwd")), 6);
-    QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/peak")), 6);
-    QCOMPARE(charts->memoryChart()->pointCount(QStringLiteral("lora/est")), 6);
-    QCOMPARE(charts->throughputChart()->pointCount(QStringLiteral("lora/tps")), 6);
+    QCOMPARE(charts->timeChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("fwd"))), 6);
+    QCOMPARE(charts->memoryChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("peak"))), 6);
+    QCOMPARE(charts->memoryChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("est"))), 6);
+    QCOMPARE(charts->memoryChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("rss"))), 6);
+    QCOMPARE(charts->throughputChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("tps"))), 6);
+    // Learning rate and gradient norm are recorded every step, and drawn.
+    QCOMPARE(charts->learningRateChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("lr"))), 6);
+    QCOMPARE(charts->gradNormChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("gn"))), 6);
 
-    const auto outcome = finished.first().first().value<RunOutcome>();
-    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("completed"));
-    QCOMPARE(outcome.summary.steps, 6);
+    const auto result = finished.first().first().value<ExperimentResult>();
+    QCOMPARE(result.runs.size(), std::size_t{1});
+    const RunSummary& summary = result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("completed"));
+    QCOMPARE(summary.steps, 6);
     QVERIFY(!controller->isBusy());
     QVERIFY(w.startAction()->isEnabled());
     QCOMPARE(w.progressBar()->value(), w.progressBar()->maximum());
 
-    // The summary and the run's samples are shown.
-    QCOMPARE(w.summaryPanel()->table()->columnCount(), 1);
+    // The summary (a row for the run) and the run's samples are shown.
+    QCOMPARE(w.summaryPanel()->table()->rowCount(), 1);
     QVERIFY(w.summaryPanel()->table()->item(0, 0) && !w.summaryPanel()->table()->item(0, 0)->text().isEmpty());
     QTableWidget* generations = w.generationPanel()->table();
     QCOMPARE(generations->rowCount(), 2);
@@ -302,11 +305,12 @@ void TestMainWindow::earlyStopping()
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
     QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
 
-    const auto outcome = finished.first().first().value<RunOutcome>();
-    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("early_stopping"));
-    QCOMPARE(outcome.summary.steps, 1);
+    const auto result = finished.first().first().value<ExperimentResult>();
+    const RunSummary& summary = result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("early_stopping"));
+    QCOMPARE(summary.steps, 1);
     QCOMPARE(evals.count(), 2);
-    const auto last = evals.last().first().value<EvalRecord>();
+    const auto last = evals.last().at(1).value<EvalRecord>();
     QVERIFY(!last.improved);
     QCOMPARE(last.evalsLeft, 0);
 
@@ -321,13 +325,23 @@ void TestMainWindow::earlyStopping()
     test::saveScreenshot(&w, QStringLiteral("early_stopping"));
 }
 
+namespace {
+int evalsSeen(MainWindow& w)
+{
+    w.chartsPanel()->flush();
+    return w.chartsPanel()->evalPointCount();
+}
+} // namespace
+
 void TestMainWindow::pauseAndGenerate()
 {
     MainWindow w;
     showWindow(w);
     RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("pause"), true));
     c.maxSteps = 500; // far more than the test lets it do
-    c.evalInterval = 0;
+    c.evalInterval = 2;
+    c.evalAtStart = false;
+    c.checkpointInterval = 2;
     c.samples = 0;
     w.configPanel()->setConfig(c);
     RunController* controller = w.controller();
@@ -347,7 +361,12 @@ void TestMainWindow::pauseAndGenerate()
         return false;
     };
     QTRY_VERIFY_WITH_TIMEOUT(pausedEvent(), kRunTimeoutMs);
+    QElapsedTimer pausedFor;
+    pausedFor.start();
     const int stepsAtPause = steps.count();
+    // The banner and the progress bar say the run is paused; no ETA runs on.
+    QTRY_VERIFY_WITH_TIMEOUT(w.banner()->isVisible() && w.banner()->text().startsWith(QStringLiteral("Paused")), kLoadTimeoutMs);
+    QVERIFY2(w.progressBar()->format().startsWith(QStringLiteral("paused at step")), qPrintable(w.progressBar()->format()));
     QTest::qWait(300);
     QCOMPARE(steps.count(), stepsAtPause);
 
@@ -383,72 +402,59 @@ void TestMainWindow::pauseAndGenerate()
         return false;
     };
 
-    // Resume, then cancel: the run ends as cancelled, still in one piece.
+    // Resume: the banner goes, and the ETA runs again; then cancel: the run
+    // ends as cancelled, still in one piece, its wall time without the pause.
+    const double pauseSeconds = pausedFor.elapsed() / 1000.0;
     w.resumeAction()->trigger();
     QCOMPARE(controller->state(), RunController::State::Running);
+    QVERIFY(!w.banner()->isVisible());
     QTRY_VERIFY_WITH_TIMEOUT(steps.count() > stepsAtPause, kRunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(w.progressBar()->format().contains(QStringLiteral("ETA")) &&
+                                 !w.progressBar()->format().startsWith(QStringLiteral("paused")),
+                             kLoadTimeoutMs);
     QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("patience set to 7")), kRunTimeoutMs);
     QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("evaluation interval set to 3")), kRunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(evalsSeen(w) >= 2, kRunTimeoutMs); // something for early stopping to remember
     w.cancelAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
-    const auto outcome = finished.first().first().value<RunOutcome>();
-    QCOMPARE(QString::fromStdString(outcome.summary.stopReason), QStringLiteral("cancelled"));
-    QVERIFY(outcome.summary.steps < 500);
-}
+    const auto result = finished.first().first().value<ExperimentResult>();
+    const RunSummary summary = result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("cancelled"));
+    QVERIFY(summary.steps < 500);
+    QVERIFY2(summary.pausedSeconds >= pauseSeconds * 0.9, qPrintable(QString::number(summary.pausedSeconds)));
+    QVERIFY(w.banner()->text().contains(QStringLiteral("cancelled")));
+    QVERIFY(!w.banner()->text().contains(QStringLiteral("completed")));
 
-void TestMainWindow::comparison()
-{
-    MainWindow w;
-    showWindow(w);
-    const QString runs = test::runsDir(QStringLiteral("compare"), true);
-    RunConfig c = test::shortConfig(runs);
-    c.maxSteps = 4;
-    c.samples = 1;
-    w.configPanel()->setConfig(c, true);
-    QVERIFY(w.configPanel()->comparison());
-    QSignalSpy finished(w.controller(), &RunController::finished);
-    QSignalSpy failed(w.controller(), &RunController::failed);
-    w.startAction()->trigger();
-    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), 2 * kRunTimeoutMs);
-    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
-
-    const auto outcome = finished.first().first().value<RunOutcome>();
-    QVERIFY(outcome.comparison);
-    QCOMPARE(outcome.compare.lora.steps, 4);
-    QCOMPARE(outcome.compare.full.steps, 4);
-    QVERIFY(outcome.compare.full.trainableParams > outcome.compare.lora.trainableParams);
-
-    // Both halves on the same charts, in their own colours.
-    MetricChart* loss = w.chartsPanel()->lossChart();
-    QCOMPARE(loss->pointCount(QStringLiteral("lora/loss")), 4);
-    QCOMPARE(loss->pointCount(QStringLiteral("full/loss")), 4);
-    QVERIFY(w.chartsPanel()->timeChart()->hasSeries(QStringLiteral("full/bwd")));
-    // Side by side, with ratios.
-    QTableWidget* table = w.summaryPanel()->table();
-    QCOMPARE(table->columnCount(), 3);
-    QVERIFY(table->horizontalHeaderItem(2)->text().contains(QStringLiteral("÷")));
-    QVERIFY(w.summaryPanel()->headline().contains(QStringLiteral("LoRA")));
-    test::saveScreenshot(&w, QStringLiteral("comparison_charts"));
-    w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
-    test::saveScreenshot(&w, QStringLiteral("comparison_summary"));
-
-    // The Runs tab groups the two halves under the comparison.
-    RunsPanel* runsPanel = w.runsPanel();
-    QSignalSpy listed(runsPanel, &RunsPanel::listed);
-    QSignalSpy groupOpened(runsPanel, &RunsPanel::groupOpened);
-    runsPanel->refresh();
-    QVERIFY(listed.wait(kLoadTimeoutMs));
-    QCOMPARE(runsPanel->tree()->topLevelItemCount(), 1);
-    QCOMPARE(runsPanel->tree()->topLevelItem(0)->childCount(), 2);
-    QVERIFY(runsPanel->select(QString::fromStdString(outcome.compare.groupDir)));
-    runsPanel->openSelected();
-    QVERIFY(groupOpened.wait(kLoadTimeoutMs));
-    QCOMPARE(loss->pointCount(QStringLiteral("full/loss")), 4);
-    QCOMPARE(w.summaryPanel()->table()->columnCount(), 3);
-    QCOMPARE(w.summaryPanel()->table()->horizontalHeaderItem(0)->text(), QStringLiteral("LoRA"));
-    QVERIFY(w.summaryPanel()->headline().contains(QStringLiteral("<b>LoRA</b> trains")));
-    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
-    test::saveScreenshot(&w, QStringLiteral("comparison_runs"));
+    // Continue from the Runs tab: the charts start with every step taken so
+    // far, and early stopping's readout with the last evaluation.
+    const QString continuedDir = QString::fromStdString(summary.runDir);
+    const RunRecords before = readRunDirectory(summary.runDir);
+    QVERIFY(!before.evals.empty());
+    RunsPanel* runs = w.runsPanel();
+    QSignalSpy listed(runs, &RunsPanel::listed);
+    QSignalSpy continued(runs, &RunsPanel::continueRequested);
+    runs->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
+    QVERIFY(runs->select(continuedDir));
+    runs->continueSelected();
+    QVERIFY(continued.wait(kLoadTimeoutMs));
+    QVERIFY(controller->isBusy());
+    QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(before.steps.size()));
+    QCOMPARE(w.chartsPanel()->evalPointCount(), static_cast<int>(before.evals.size()));
+    QVERIFY2(w.earlyStoppingPanel()->statusText().contains(QStringLiteral("Step %1:").arg(before.evals.back().step)),
+             qPrintable(w.earlyStoppingPanel()->statusText()));
+    const int stepsBefore = steps.count();
+    QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= stepsBefore + 2, kRunTimeoutMs);
+    finished.clear();
+    w.cancelAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+    // One point per step from the first, none twice: the steps the resume
+    // repeated (after the last checkpoint) replaced their first drawing.
+    w.chartsPanel()->flush();
+    const RunRecords after = readRunDirectory(summary.runDir);
+    QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(after.steps.size()));
+    QCOMPARE(static_cast<std::int64_t>(after.steps.size()), after.steps.back().step);
+    test::saveScreenshot(&w, QStringLiteral("continued_run_charts"));
 }
 
 void TestMainWindow::generation()
@@ -509,7 +515,7 @@ void TestMainWindow::reopenRun()
     w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
     RunsPanel* panel = w.runsPanel();
     QSignalSpy listed(panel, &RunsPanel::listed);
-    QSignalSpy opened(panel, &RunsPanel::runOpened);
+    QSignalSpy opened(panel, &RunsPanel::opened);
     panel->setRunsDir(runs);
     QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() >= 1, kLoadTimeoutMs);
     test::saveScreenshot(&w, QStringLiteral("reopen_runs_list"));
@@ -521,13 +527,17 @@ void TestMainWindow::reopenRun()
     QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(records.steps.size()));
     QCOMPARE(w.chartsPanel()->evalPointCount(), static_cast<int>(records.evals.size()));
     QCOMPARE(w.generationPanel()->table()->rowCount(), static_cast<int>(records.samples.size()));
-    QCOMPARE(w.summaryPanel()->table()->columnCount(), 1);
+    QCOMPARE(w.summaryPanel()->table()->rowCount(), 1);
     test::saveScreenshot(&w, QStringLiteral("reopen_run"));
 
-    // Two runs overlaid: here the same run twice, drawn as two traces.
-    emit panel->overlayOpened(records, records);
-    QCOMPARE(w.chartsPanel()->stepPointCount(), 2 * static_cast<int>(records.steps.size()));
-    QCOMPARE(w.summaryPanel()->table()->columnCount(), 3);
+    // Runs overlaid: here the same run three times, drawn as three traces
+    // and summarised in three rows.
+    ExperimentRecords overlay;
+    for (int i = 0; i < 3; ++i) overlay.runs.push_back(ExperimentRun{"run " + std::to_string(i + 1), {}, true, records});
+    emit panel->opened(overlay);
+    QCOMPARE(w.chartsPanel()->runCount(), 3);
+    QCOMPARE(w.chartsPanel()->stepPointCount(), 3 * static_cast<int>(records.steps.size()));
+    QCOMPARE(w.summaryPanel()->table()->rowCount(), 3);
     test::saveScreenshot(&w, QStringLiteral("reopen_overlay"));
 
     // Export merged model: a Hugging Face folder, whole; a second export into it is refused.

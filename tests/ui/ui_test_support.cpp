@@ -1,6 +1,9 @@
 #include "ui_test_support.h"
 
+#include <QCoreApplication>
 #include <QDir>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QFileInfo>
 #include <QPixmap>
 #include <QWidget>
@@ -21,7 +24,7 @@ RunConfig shortConfig(const QString& runs)
     c.name = "ui-test";
     c.model = "default";
     c.dataset = "default:dialogues";
-    c.method = "lora";
+    c.method = RunMethod::Lora;
     c.maxSteps = 6;
     c.evalInterval = 2;
     c.evalAtStart = true; // a baseline evaluation at step 0, then steps 2, 4, 6
@@ -49,6 +52,15 @@ QString newestFinishedRun(const QString& runs)
         }
     }
     return newest;
+}
+
+void useTestLocations()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("LoRA Lab Tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("LoRA Lab Tests"));
+    const QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
+    if (!config.isEmpty()) QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, config);
 }
 
 QString saveScreenshot(QWidget* widget, const QString& name)

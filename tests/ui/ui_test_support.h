@@ -20,6 +20,12 @@ RunConfig shortConfig(const QString& runs);
 // The newest run folder under `runs` that has a summary ("" if none).
 QString newestFinishedRun(const QString& runs);
 
+// Settings and the default runs folder go to test locations, never the
+// user's; each CTest test keeps its settings in its own XDG_CONFIG_HOME
+// (QStandardPaths' test mode alone would share one file between tests that
+// run in parallel, and one window closing would overwrite another's).
+void useTestLocations();
+
 // Saves `widget` as <screenshots>/<name>.png; returns the path.
 QString saveScreenshot(QWidget* widget, const QString& name);
 

@@ -1,0 +1,506 @@
+// Window tests of experiments of N runs: LoRA against full fine-tuning with
+// per-run memory, a 2x2 sweep (charts, summary, generations, screenshots at
+// two window sizes), a cancelled comparison, best validation under
+// min_delta, the Runs tab's titles, notes, trash and "new run from this",
+// wheel events on unfocused fields, and the window on a small screen.
+#include "ui_test_support.h"
+
+#include "ui/charts_panel.h"
+#include "ui/config_panel.h"
+#include "ui/early_stopping_panel.h"
+#include "ui/generation_panel.h"
+#include "ui/main_window.h"
+#include "ui/memory_breakdown_chart.h"
+#include "ui/message_banner.h"
+#include "ui/metric_chart.h"
+#include "ui/run_catalog.h"
+#include "ui/run_controller.h"
+#include "ui/run_legend.h"
+#include "ui/runs_panel.h"
+#include "ui/summary_panel.h"
+
+#include "engine/runner/early_stopping.h"
+#include "engine/runner/experiment.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QScreen>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeWidget>
+#include <QWheelEvent>
+
+using namespace loralab;
+using namespace loralab::ui;
+
+namespace {
+constexpr int kRunTimeoutMs = 240000;
+constexpr int kLoadTimeoutMs = 60000;
+
+void showWindow(MainWindow& w, const QSize& size = {1600, 1000})
+{
+    w.resize(size);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+}
+
+ExperimentResult runToEnd(MainWindow& w)
+{
+    QSignalSpy finished(w.controller(), &RunController::finished);
+    QSignalSpy failed(w.controller(), &RunController::failed);
+    w.startAction()->trigger();
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs); }();
+    if (!failed.isEmpty()) qWarning() << failed.first().first().toString();
+    return finished.isEmpty() ? ExperimentResult{} : finished.first().first().value<ExperimentResult>();
+}
+
+QString cell(SummaryPanel* summary, int row, const QString& column)
+{
+    const int c = summary->column(column);
+    return c >= 0 && summary->table()->item(row, c) ? summary->table()->item(row, c)->text() : QStringLiteral("(no column %1)").arg(column);
+}
+
+// The row of the summary table whose first cell is `label`.
+int rowOf(SummaryPanel* summary, const QString& label)
+{
+    for (int r = 0; r < summary->table()->rowCount(); ++r)
+        if (summary->table()->item(r, 0)->text() == label) return r;
+    return -1;
+}
+} // namespace
+
+class TestExperiments : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void loraVersusFullMemory();
+    void sweepOfFour();
+    void cancelledComparison();
+    void bestValidationWithMinDelta();
+    void runsPanelTitlesNotesTrash();
+    void wheelOnlyWithFocus();
+    void smallScreen();
+};
+
+void TestExperiments::initTestCase()
+{
+    test::useTestLocations();
+}
+
+void TestExperiments::init() { QSettings().clear(); }
+
+void TestExperiments::loraVersusFullMemory()
+{
+    MainWindow w;
+    showWindow(w);
+    // The embedded model, one sequence of 32 tokens: weights and what full
+    // fine-tuning adds for them dominate the peak, as for real models.
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("memory"), true));
+    c.maxSteps = 2;
+    c.batchSize = 1;
+    c.maxLen = 32;
+    c.evalInterval = 0;
+    c.evalAtStart = false;
+    c.samples = 1;
+    c.sampleMaxNewTokens = 4;
+    w.configPanel()->setConfig(c, {SweepAxis{"method", {"\"lora\"", "\"full\""}}});
+    QVERIFY(w.configPanel()->comparison());
+    const ExperimentResult r = runToEnd(w);
+    QCOMPARE(r.runs.size(), std::size_t{2});
+    const RunSummary& lora = r.runs[0].summary;
+    const RunSummary& full = r.runs[1].summary;
+    QCOMPARE(lora.method, RunMethod::Lora);
+    QCOMPARE(full.method, RunMethod::Full);
+    // The runs' memory differs as the estimate says: the peaks (this run's
+    // tensors, counted at the allocator) differ by the estimated difference
+    // within 10 %, and not by the process's resident memory.
+    const double measured = double(full.peakMemoryBytes - lora.peakMemoryBytes);
+    const double estimated = double(full.estimate.total() - lora.estimate.total());
+    QVERIFY2(std::abs(measured / estimated - 1.0) <= 0.10, qPrintable(QStringLiteral("%1 vs %2").arg(measured).arg(estimated)));
+    QVERIFY(full.peakMemoryBytes > 2 * lora.peakMemoryBytes);
+    QCOMPARE(full.measured.optimizerBytes, full.estimate.optimizerBytes);
+
+    // One row per run; the memory columns show the two figures apart.
+    SummaryPanel* summary = w.summaryPanel();
+    QCOMPARE(summary->table()->rowCount(), 2);
+    QCOMPARE(cell(summary, 0, QStringLiteral("Peak memory")), formatBytes(lora.peakMemoryBytes));
+    QCOMPARE(cell(summary, 1, QStringLiteral("Peak memory")), formatBytes(full.peakMemoryBytes));
+    QVERIFY(cell(summary, 0, QStringLiteral("RSS")) != QStringLiteral("–"));
+    QVERIFY2(summary->headline().contains(QStringLiteral("<b>LoRA</b> trains")), qPrintable(summary->headline()));
+    QCOMPARE(summary->memoryChart()->barCount(), 4); // measured and estimated, each run
+    // The memory chart has the run's tensors, the estimate and the process, per run.
+    MetricChart* memory = w.chartsPanel()->memoryChart();
+    for (int run = 0; run < 2; ++run)
+        for (const char* q : {"peak", "est", "rss"}) QCOMPARE(memory->pointCount(ChartsPanel::seriesId(run, QLatin1String(q))), 2);
+    QVERIFY(w.banner()->text().startsWith(QStringLiteral("Comparison finished")));
+    test::saveScreenshot(&w, QStringLiteral("compare_memory_charts"));
+    w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
+    test::saveScreenshot(&w, QStringLiteral("compare_memory_summary"));
+}
+
+void TestExperiments::sweepOfFour()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("sweep"), true));
+    c.name = "sweep";
+    c.maxSteps = 4;
+    c.evalInterval = 2;
+    c.evalBatches = 1;
+    c.batchSize = 2;
+    c.maxLen = 48;
+    c.samples = 2;
+    c.sampleMaxNewTokens = 6;
+    w.configPanel()->setConfig(c, {parseSweepAxis("lora_r=2,8"), parseSweepAxis("learning_rate=0.001,0.004")});
+    w.configPanel()->refreshNow();
+    QCOMPARE(w.configPanel()->plan().runs.size(), std::size_t{4});
+    QVERIFY(w.startAction()->isEnabled());
+    QSignalSpy runFinished(w.controller(), &RunController::runFinished);
+    const ExperimentResult r = runToEnd(w);
+    QCOMPARE(r.runs.size(), std::size_t{4});
+    QCOMPARE(runFinished.count(), 4);
+    for (const RunResult& run : r.runs) QCOMPARE(run.summary.stopReason, StopReason::Completed);
+
+    // Four traces, one colour each, with a switch per run.
+    ChartsPanel* charts = w.chartsPanel();
+    charts->flush();
+    QCOMPARE(charts->runCount(), 4);
+    QCOMPARE(charts->stepPointCount(), 16);
+    QCOMPARE(charts->evalPointCount(), 4 * 3); // steps 0, 2, 4
+    QCOMPARE(charts->legend()->count(), 4);
+    for (int run = 0; run < 4; ++run) QCOMPARE(charts->lossChart()->pointCount(ChartsPanel::seriesId(run, QStringLiteral("ema"))), 4);
+    // Tooltips name a real point: a whole step, and validation points too.
+    MetricChart* loss = charts->lossChart();
+    charts->setSmoothing(0.0);
+    charts->flush();
+    const RunRecords first = readRunDirectory(r.runs[0].summary.runDir);
+    const QPointF stepPoint(3, first.steps[2].loss);
+    const QString tip = loss->tooltipAt(loss->viewPosition(stepPoint) + QPointF(2, 1));
+    QVERIFY2(tip.contains(QStringLiteral("step 3:")), qPrintable(tip));
+    const QPointF valPoint(2, first.evals[1].loss);
+    const QString valTip = loss->tooltipAt(loss->viewPosition(valPoint) + QPointF(1, -1));
+    QVERIFY2(valTip.contains(QStringLiteral("validation")) && valTip.contains(QStringLiteral("step 2:")), qPrintable(valTip));
+    charts->setSmoothing(0.6);
+    // Hiding a run hides its series on every chart.
+    auto* box = charts->legend()->findChild<QCheckBox*>(QStringLiteral("runVisible1"));
+    QVERIFY(box);
+    box->setChecked(false);
+    QVERIFY(!charts->timeChart()->isSeriesVisible(ChartsPanel::seriesId(1, QStringLiteral("fwd"))));
+    QVERIFY(charts->timeChart()->isSeriesVisible(ChartsPanel::seriesId(0, QStringLiteral("fwd"))));
+    box->setChecked(true);
+    // The x axis by tokens seen and by wall time.
+    charts->setXAxis(ChartsPanel::XAxis::Tokens);
+    charts->flush();
+    qint64 tokens = 0;
+    for (const StepRecord& s : first.steps) tokens += s.tokens;
+    QVERIFY(loss->tooltipAt(loss->viewPosition(QPointF(double(tokens), first.steps.back().loss))).contains(QStringLiteral("tokens")));
+    charts->setXAxis(ChartsPanel::XAxis::Step);
+    // Export: PNG, SVG and CSV of every chart.
+    const QString exportDir = test::runsDir(QStringLiteral("sweep-export"), true);
+    QVERIFY(charts->exportAll(exportDir));
+    QVERIFY(QFileInfo(exportDir + QStringLiteral("/train-loss.svg")).size() > 1000);
+    QFile csv(exportDir + QStringLiteral("/learning-rate.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(csv.readAll()).count(QLatin1Char('\n')), 1 + 16);
+
+    // The summary: a row per run, the swept options as columns, sortable.
+    SummaryPanel* summary = w.summaryPanel();
+    QCOMPARE(summary->table()->rowCount(), 4);
+    QVERIFY(summary->column(QStringLiteral("lora_r")) > 0 && summary->column(QStringLiteral("learning_rate")) > 0);
+    const int best = summary->column(QStringLiteral("Best val loss"));
+    summary->table()->sortItems(best, Qt::AscendingOrder);
+    const auto lossAt = [&](int row) { return summary->table()->item(row, best)->text().section(QLatin1Char(' '), 0, 0).toDouble(); };
+    for (int row = 1; row < 4; ++row) QVERIFY(lossAt(row - 1) <= lossAt(row));
+    summary->table()->sortItems(summary->column(QStringLiteral("Steps")), Qt::AscendingOrder);
+
+    // Generations: the base answer and every run's, side by side.
+    QTableWidget* generations = w.generationPanel()->table();
+    QCOMPARE(generations->columnCount(), GenerationPanel::kTuned + 4);
+    QCOMPARE(generations->rowCount(), 2);
+    for (int run = 0; run < 4; ++run)
+        QVERIFY(generations->item(0, GenerationPanel::kTuned + run) && !generations->item(0, GenerationPanel::kTuned + run)->text().isEmpty());
+
+    // Reopened from the Runs tab, the experiment comes back whole.
+    RunsPanel* runs = w.runsPanel();
+    QSignalSpy listed(runs, &RunsPanel::listed);
+    QSignalSpy opened(runs, &RunsPanel::opened);
+    runs->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
+    QCOMPARE(runs->tree()->topLevelItemCount(), 1);
+    QCOMPARE(runs->tree()->topLevelItem(0)->childCount(), 4);
+    charts->clear();
+    QVERIFY(runs->select(QString::fromStdString(r.dir)));
+    runs->openSelected();
+    QVERIFY(opened.wait(kLoadTimeoutMs));
+    QCOMPARE(charts->runCount(), 4);
+    QCOMPARE(charts->stepPointCount(), 16);
+    QCOMPARE(summary->table()->rowCount(), 4);
+    QCOMPARE(generations->columnCount(), GenerationPanel::kTuned + 4);
+
+    // Screenshots for a person to look at, at two window sizes.
+    for (const QSize size : {QSize(1600, 1000), QSize(1280, 720)}) {
+        w.resize(size);
+        QTest::qWait(200);
+        const QString suffix = QStringLiteral("_%1x%2").arg(size.width()).arg(size.height());
+        w.tabs()->setCurrentIndex(MainWindow::kChartsTab);
+        test::saveScreenshot(&w, QStringLiteral("sweep_charts") + suffix);
+        w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
+        test::saveScreenshot(&w, QStringLiteral("sweep_summary") + suffix);
+        w.tabs()->setCurrentIndex(MainWindow::kGenerationsTab);
+        test::saveScreenshot(&w, QStringLiteral("sweep_generations") + suffix);
+        w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
+        test::saveScreenshot(&w, QStringLiteral("sweep_runs") + suffix);
+    }
+}
+
+void TestExperiments::cancelledComparison()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("cancel"), true));
+    c.maxSteps = 200;
+    c.evalInterval = 0;
+    c.samples = 0;
+    w.configPanel()->setConfig(c, {SweepAxis{"method", {"\"lora\"", "\"full\""}}});
+    QSignalSpy steps(w.controller(), &RunController::stepRecorded);
+    QSignalSpy finished(w.controller(), &RunController::finished);
+    w.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kRunTimeoutMs);
+    w.cancelAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
+    const auto r = finished.first().first().value<ExperimentResult>();
+    QCOMPARE(r.runs[0].summary.stopReason, StopReason::Cancelled);
+    QCOMPARE(r.runs[1].summary.stopReason, StopReason::NotStarted);
+
+    // Shown as what happened: LoRA cancelled with its steps, full not started,
+    // no numbers for it, nothing called completed.
+    SummaryPanel* summary = w.summaryPanel();
+    QCOMPARE(summary->table()->rowCount(), 2);
+    const int lora = rowOf(summary, QStringLiteral("lora"));
+    const int full = rowOf(summary, QStringLiteral("full"));
+    QVERIFY(lora >= 0 && full >= 0);
+    QVERIFY2(cell(summary, lora, QStringLiteral("Outcome")).startsWith(QStringLiteral("cancelled after")),
+             qPrintable(cell(summary, lora, QStringLiteral("Outcome"))));
+    QVERIFY(cell(summary, lora, QStringLiteral("Fwd ms")) != QStringLiteral("–"));
+    QCOMPARE(cell(summary, full, QStringLiteral("Outcome")), QStringLiteral("not started"));
+    for (const char* column : {"Fwd ms", "Peak memory", "Best val loss", "Wall time"})
+        QCOMPARE(cell(summary, full, QLatin1String(column)), QStringLiteral("–"));
+    QVERIFY(!summary->headline().contains(QStringLiteral("× the time")));
+    QVERIFY(summary->headline().contains(QStringLiteral("1 not started")));
+    QVERIFY2(w.banner()->text().contains(QStringLiteral("lora cancelled after")) &&
+                 w.banner()->text().contains(QStringLiteral("full not started")) &&
+                 !w.banner()->text().contains(QStringLiteral("completed")),
+             qPrintable(w.banner()->text()));
+    QCOMPARE(w.banner()->level(), MessageBanner::Level::Warning);
+    w.tabs()->setCurrentIndex(MainWindow::kSummaryTab);
+    test::saveScreenshot(&w, QStringLiteral("cancelled_comparison_summary"));
+
+    // Reopened, it reads the same; the Runs tab lists the run never begun.
+    RunsPanel* runs = w.runsPanel();
+    QSignalSpy listed(runs, &RunsPanel::listed);
+    QSignalSpy opened(runs, &RunsPanel::opened);
+    runs->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
+    QTreeWidgetItem* experiment = runs->tree()->topLevelItem(0);
+    QCOMPARE(experiment->childCount(), 2);
+    QCOMPARE(experiment->child(1)->text(10), QStringLiteral("not started"));
+    summary->clear();
+    QVERIFY(runs->select(QString::fromStdString(r.dir)));
+    runs->openSelected();
+    QVERIFY(opened.wait(kLoadTimeoutMs));
+    QCOMPARE(cell(summary, rowOf(summary, QStringLiteral("full")), QStringLiteral("Outcome")), QStringLiteral("not started"));
+    QVERIFY(cell(summary, rowOf(summary, QStringLiteral("lora")), QStringLiteral("Outcome")).startsWith(QStringLiteral("cancelled")));
+}
+
+void TestExperiments::bestValidationWithMinDelta()
+{
+    // Validation losses of the run without min_delta; training does not depend
+    // on min_delta, so a second run sees them again.
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("min-delta"), true));
+    c.maxSteps = 10;
+    c.evalInterval = 1;
+    c.evalAtStart = false;
+    c.evalBatches = 1;
+    c.batchSize = 2;
+    c.maxLen = 48;
+    c.earlyStopping = false;
+    c.samples = 0;
+    std::vector<EvalRecord> evals;
+    RunControl control;
+    RunCallbacks callbacks;
+    callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
+    runExperiment(c, control, callbacks);
+    QCOMPARE(evals.size(), std::size_t{10});
+    // A min_delta for which the best step (kept, restored) is not the lowest loss.
+    double minDelta = -1;
+    for (std::size_t i = 1; i < evals.size() && minDelta < 0; ++i)
+        for (std::size_t j = 0; j < i && minDelta < 0; ++j) {
+            if (evals[i].loss >= evals[j].loss) continue;
+            const double d = (evals[j].loss - evals[i].loss) * 1.01;
+            EarlyStopping early(100, d);
+            std::size_t bestAt = 0, lowestAt = 0;
+            for (std::size_t k = 0; k < evals.size(); ++k) {
+                if (early.observe(evals[k].loss).improved) bestAt = k;
+                if (evals[k].loss < evals[lowestAt].loss) lowestAt = k;
+            }
+            if (bestAt != lowestAt) minDelta = d;
+        }
+    if (minDelta < 0) QSKIP("the losses of this run leave no min_delta that separates the best from the lowest");
+
+    MainWindow w;
+    showWindow(w);
+    c.minDelta = minDelta;
+    w.configPanel()->setConfig(c);
+    const ExperimentResult r = runToEnd(w);
+    QCOMPARE(r.runs.size(), std::size_t{1});
+    const RunSummary& s = r.runs.front().summary;
+    double atBest = -1, lowest = 1e9;
+    for (const EvalRecord& e : evals) {
+        if (e.step == s.bestStep) atBest = e.loss;
+        lowest = std::min(lowest, e.loss);
+    }
+    QCOMPARE(s.bestValLoss, atBest);
+    QVERIFY(s.bestValLoss > lowest);
+    SummaryPanel* summary = w.summaryPanel();
+    QCOMPARE(cell(summary, 0, QStringLiteral("Best val loss")), QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep));
+    QVERIFY(summary->headline().contains(QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep)));
+}
+
+void TestExperiments::runsPanelTitlesNotesTrash()
+{
+    // Two runs made by the engine directly: the Runs tab is about listing them.
+    const QString runsDir = test::runsDir(QStringLiteral("runs-panel"), true);
+    RunConfig c = test::shortConfig(runsDir);
+    c.maxSteps = 1;
+    c.evalInterval = 0;
+    c.evalAtStart = false;
+    c.samples = 0;
+    c.loraRank = 4;
+    c.learningRate = 3e-3;
+    RunControl control;
+    const RunResult a = runExperiment(c, control, {});
+    c.name = "second";
+    const RunResult b = runExperiment(c, control, {});
+    const QString dirA = QString::fromStdString(a.summary.runDir);
+    const QString dirB = QString::fromStdString(b.summary.runDir);
+
+    MainWindow w;
+    showWindow(w);
+    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
+    RunsPanel* panel = w.runsPanel();
+    QSignalSpy listed(panel, &RunsPanel::listed);
+    w.configPanel()->setConfig(c); // the window's runs folder is the configuration's
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() == 2, kLoadTimeoutMs);
+    // Hyperparameter columns.
+    QTreeWidget* tree = panel->tree();
+    QCOMPARE(tree->headerItem()->text(2), QStringLiteral("LR"));
+    QCOMPARE(tree->topLevelItem(0)->text(2), QStringLiteral("0.003"));
+    QCOMPARE(tree->topLevelItem(0)->text(3), QStringLiteral("4"));
+
+    // A title names the run in the list.
+    listed.clear();
+    QVERIFY(panel->rename(dirA, QStringLiteral("baseline r4")));
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
+    bool titled = false;
+    for (int i = 0; i < tree->topLevelItemCount(); ++i) titled = titled || tree->topLevelItem(i)->text(0) == QStringLiteral("baseline r4");
+    QVERIFY(titled);
+    // Notes are kept with the run as they are typed.
+    QVERIFY(panel->select(dirA));
+    auto* notes = panel->findChild<QPlainTextEdit*>(QStringLiteral("runNotes"));
+    QVERIFY(notes && notes->isEnabled());
+    notes->setPlainText(QStringLiteral("lr 3e-3 looked unstable"));
+    QCOMPARE(readNotes(dirA).notes, QStringLiteral("lr 3e-3 looked unstable"));
+    test::saveScreenshot(&w, QStringLiteral("runs_panel"));
+
+    // New run from this configuration: the form takes it.
+    tree->clearSelection();
+    QVERIFY(panel->select(dirB));
+    panel->newRunFromSelected();
+    QCOMPARE(QString::fromStdString(w.configPanel()->config().name), QStringLiteral("second"));
+    QCOMPARE(w.configPanel()->config().loraRank, 4);
+
+    // Delete: to the trash (the XDG one CTest gives this test), gone from the list.
+    if (qEnvironmentVariableIsEmpty("XDG_DATA_HOME")) QSKIP("needs XDG_DATA_HOME for a trash of its own (tests/ui/CMakeLists.txt sets it)");
+    QStandardPaths::setTestModeEnabled(false);
+    const QString data = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+    QVERIFY(QDir().mkpath(data));
+    listed.clear();
+    QString error;
+    const bool trashed = panel->moveToTrash({dirB}, &error);
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY2(trashed, qPrintable(error));
+    QVERIFY(!QFileInfo::exists(dirB));
+    QVERIFY(QDir(data + QStringLiteral("/Trash/files")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).contains(QFileInfo(dirB).fileName()));
+    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() == 1, kLoadTimeoutMs);
+}
+
+void TestExperiments::wheelOnlyWithFocus()
+{
+    MainWindow w;
+    showWindow(w, {1280, 720});
+    auto* maxLen = w.configPanel()->findChild<QSpinBox*>(QStringLiteral("maxLen"));
+    QVERIFY(maxLen);
+    const int before = maxLen->value();
+    const auto wheel = [&](QWidget* target) {
+        const QPointF at(target->width() / 2.0, target->height() / 2.0);
+        QWheelEvent event(at, target->mapToGlobal(at), QPoint(0, 0), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QApplication::sendEvent(target, &event);
+    };
+    // Scrolling the form over an unfocused field changes nothing in it.
+    w.activateWindow();
+    w.tabs()->setFocus();
+    QVERIFY(!maxLen->hasFocus());
+    wheel(maxLen);
+    QCOMPARE(maxLen->value(), before);
+    auto* method = w.configPanel()->findChild<QComboBox*>(QStringLiteral("method"));
+    const int methodBefore = method->currentIndex();
+    wheel(method);
+    QCOMPARE(method->currentIndex(), methodBefore);
+    // A field the user clicked into takes the wheel.
+    maxLen->setFocus();
+    QTRY_VERIFY(maxLen->hasFocus());
+    wheel(maxLen);
+    QVERIFY(maxLen->value() != before);
+}
+
+void TestExperiments::smallScreen()
+{
+    // A new window fits the screen it opens on, whatever it is.
+    {
+        MainWindow w;
+        const QRect available = w.screen()->availableGeometry();
+        QVERIFY2(w.width() <= available.width() && w.height() <= available.height(),
+                 qPrintable(QStringLiteral("%1x%2 on %3x%4").arg(w.width()).arg(w.height()).arg(available.width()).arg(available.height())));
+    }
+    // At 1280 x 720 the configuration dock keeps room for the form.
+    MainWindow w;
+    showWindow(w, {1280, 720});
+    QTest::qWait(100);
+    auto* scroll = qobject_cast<QScrollArea*>(w.configPanel()->parentWidget()->parentWidget());
+    QVERIFY(scroll);
+    QVERIFY2(scroll->viewport()->height() >= 300, qPrintable(QString::number(scroll->viewport()->height())));
+    // ... and the form fits its width (nothing cut off at the right).
+    QVERIFY2(w.configPanel()->minimumSizeHint().width() <= scroll->viewport()->width(),
+             qPrintable(QStringLiteral("%1 > %2").arg(w.configPanel()->minimumSizeHint().width()).arg(scroll->viewport()->width())));
+    QCOMPARE(w.size(), QSize(1280, 720)); // nothing holds the window wider or taller
+    test::saveScreenshot(&w, QStringLiteral("window_1280x720"));
+}
+
+QTEST_MAIN(TestExperiments)
+#include "test_experiments.moc"
