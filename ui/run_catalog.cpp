@@ -25,7 +25,8 @@ QString optionText(const RunConfig& c, const char* key)
 
 QString outcomeName(StopReason reason) { return QString::fromStdString(stopReasonName(reason)).replace(QLatin1Char('_'), QLatin1Char(' ')); }
 
-RunEntry readRun(const QString& path)
+// What every entry has: where it is, its name and title, when it began.
+RunEntry folderEntry(const QString& path)
 {
     RunEntry e;
     e.dir = path;
@@ -33,6 +34,12 @@ RunEntry readRun(const QString& path)
     e.folder = info.fileName();
     e.title = readNotes(path).title;
     e.started = info.birthTime().isValid() ? info.birthTime() : info.lastModified();
+    return e;
+}
+
+RunEntry readRun(const QString& path)
+{
+    RunEntry e = folderEntry(path);
     const QDir d(path);
     try {
         if (d.exists(QStringLiteral("config.json"))) {
@@ -97,12 +104,7 @@ bool writeNotes(const QString& dir, const RunNotes& notes)
 RunEntry readEntry(const QString& path)
 {
     if (!isExperimentDir(sstr(path))) return readRun(path);
-    RunEntry e;
-    e.dir = path;
-    const QFileInfo info(path);
-    e.folder = info.fileName();
-    e.title = readNotes(path).title;
-    e.started = info.birthTime().isValid() ? info.birthTime() : info.lastModified();
+    RunEntry e = folderEntry(path);
     e.experiment = true;
     const QString file = QDir(path).filePath(QStringLiteral("experiment.json"));
     int finished = 0;

@@ -47,7 +47,6 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
         if (onEvent) onEvent(m);
     };
     setThreadCount(config.threads);
-    const TensorMemoryScope tensors; // peak memory: the bench's own tensors
     BenchResult r;
     r.config = config;
     const auto t0 = std::chrono::steady_clock::now();
@@ -92,7 +91,10 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
         const StepResult s = trainer.step({batch});
         if (i == 0) r.firstStepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
         if (i < config.warmupSteps) continue;
-        r.peakMemoryBytes = std::max(r.peakMemoryBytes, readMemory(options.device).peakBytes);
+        // The process's peak resident set on the CPU (as docs/benchmarks.md compares
+        // it with PEFT's), the allocator's peak on a GPU.
+        const MemoryReading memory = readMemory(options.device);
+        r.peakMemoryBytes = std::max(r.peakMemoryBytes, options.device.is_cuda() ? memory.peakBytes : memory.processPeakBytes);
         forward.push_back(s.forwardMs);
         backward.push_back(s.backwardMs);
         optimizer.push_back(s.optimizerMs);

@@ -2,11 +2,11 @@
 // part-way, continuing; per-run tensor memory (the counting allocator) and
 // what a LoRA and a full run of one model hold; best-validation bookkeeping
 // with min_delta.
+#include "min_delta_probe.h"
 #include "run_fixture.h"
 #include "test_harness.h"
 #include "test_paths.h"
 
-#include "engine/runner/early_stopping.h"
 #include "engine/runner/experiment.h"
 #include "engine/runner/runner.h"
 #include "engine/train/checkpoint_store.h"
@@ -272,31 +272,9 @@ TEST("unit/best_validation_with_min_delta_is_the_kept_step")
     config.evalInterval = 1;
     config.earlyStopping = false;
     config.checkpointInterval = 0;
-    std::vector<EvalRecord> evals;
-    RunControl probeControl;
-    RunCallbacks record;
-    record.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
-    runExperiment(config, probeControl, record);
-    REQUIRE(evals.size() == 12u);
-    // Training does not depend on min_delta, so the same losses come again:
-    // pick one for which early stopping's best is not the lowest loss.
-    std::vector<double> candidates;
-    for (std::size_t i = 1; i < evals.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            if (evals[i].loss < evals[j].loss) candidates.push_back((evals[j].loss - evals[i].loss) * 1.01);
-    double minDelta = -1;
-    for (const double d : candidates) {
-        EarlyStopping early(100, d);
-        std::size_t bestAt = 0, lowestAt = 0;
-        for (std::size_t i = 0; i < evals.size(); ++i) {
-            if (early.observe(evals[i].loss).improved) bestAt = i;
-            if (evals[i].loss < evals[lowestAt].loss) lowestAt = i;
-        }
-        if (bestAt != lowestAt) {
-            minDelta = d;
-            break;
-        }
-    }
+    const std::vector<double> losses = probe::validationLosses(config);
+    REQUIRE(losses.size() == 12u);
+    const double minDelta = probe::separatingMinDelta(losses);
     REQUIRE(minDelta > 0);
 
     config = smallRun("min_delta");
@@ -305,7 +283,9 @@ TEST("unit/best_validation_with_min_delta_is_the_kept_step")
     config.earlyStopping = false;
     config.checkpointInterval = 0;
     config.minDelta = minDelta;
-    evals.clear();
+    std::vector<EvalRecord> evals;
+    RunCallbacks record;
+    record.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     RunControl control;
     const RunResult r = runExperiment(config, control, record);
     REQUIRE(evals.size() == 12u);

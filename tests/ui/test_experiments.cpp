@@ -19,7 +19,7 @@
 #include "ui/runs_panel.h"
 #include "ui/summary_panel.h"
 
-#include "engine/runner/early_stopping.h"
+#include "tests/engine/min_delta_probe.h"
 #include "engine/runner/experiment.h"
 
 #include <QAction>
@@ -340,26 +340,10 @@ void TestExperiments::bestValidationWithMinDelta()
     c.maxLen = 48;
     c.earlyStopping = false;
     c.samples = 0;
-    std::vector<EvalRecord> evals;
-    RunControl control;
-    RunCallbacks callbacks;
-    callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
-    runExperiment(c, control, callbacks);
-    QCOMPARE(evals.size(), std::size_t{10});
+    const std::vector<double> losses = probe::validationLosses(c);
+    QCOMPARE(losses.size(), std::size_t{10});
     // A min_delta for which the best step (kept, restored) is not the lowest loss.
-    double minDelta = -1;
-    for (std::size_t i = 1; i < evals.size() && minDelta < 0; ++i)
-        for (std::size_t j = 0; j < i && minDelta < 0; ++j) {
-            if (evals[i].loss >= evals[j].loss) continue;
-            const double d = (evals[j].loss - evals[i].loss) * 1.01;
-            EarlyStopping early(100, d);
-            std::size_t bestAt = 0, lowestAt = 0;
-            for (std::size_t k = 0; k < evals.size(); ++k) {
-                if (early.observe(evals[k].loss).improved) bestAt = k;
-                if (evals[k].loss < evals[lowestAt].loss) lowestAt = k;
-            }
-            if (bestAt != lowestAt) minDelta = d;
-        }
+    const double minDelta = probe::separatingMinDelta(losses);
     if (minDelta < 0) QSKIP("the losses of this run leave no min_delta that separates the best from the lowest");
 
     MainWindow w;
@@ -369,11 +353,10 @@ void TestExperiments::bestValidationWithMinDelta()
     const ExperimentResult r = runToEnd(w);
     QCOMPARE(r.runs.size(), std::size_t{1});
     const RunSummary& s = r.runs.front().summary;
-    double atBest = -1, lowest = 1e9;
-    for (const EvalRecord& e : evals) {
-        if (e.step == s.bestStep) atBest = e.loss;
-        lowest = std::min(lowest, e.loss);
-    }
+    // Evaluations at steps 1, 2, ...: losses[k] is step k + 1's.
+    QVERIFY(s.bestStep >= 1 && s.bestStep <= static_cast<std::int64_t>(losses.size()));
+    const double atBest = losses[static_cast<std::size_t>(s.bestStep - 1)];
+    const double lowest = *std::min_element(losses.begin(), losses.end());
     QCOMPARE(s.bestValLoss, atBest);
     QVERIFY(s.bestValLoss > lowest);
     SummaryPanel* summary = w.summaryPanel();
