@@ -60,6 +60,10 @@ std::string toJson(const StepRecord& r)
               {"peak_memory_bytes", r.peakMemoryBytes},
               {"memory_estimate", estimateJson(r.estimate)},
               {"eta_s", r.etaSeconds}};
+    if (r.worldSize > 1) {
+        j["world_size"] = r.worldSize;
+        j["comm_ms"] = r.commMs;
+    }
     if (r.run == "dpo") {
         j["reward_chosen"] = r.rewardChosen;
         j["reward_rejected"] = r.rewardRejected;
@@ -156,6 +160,8 @@ StepRecord stepRecordFromJson(const std::string& text)
     r.peakMemoryBytes = j.value("peak_memory_bytes", std::int64_t{0});
     if (j.contains("memory_estimate")) r.estimate = estimateFrom(j["memory_estimate"]);
     r.etaSeconds = j.value("eta_s", 0.0);
+    r.worldSize = j.value("world_size", 1);
+    r.commMs = j.value("comm_ms", 0.0);
     r.rewardChosen = j.value("reward_chosen", 0.0);
     r.rewardRejected = j.value("reward_rejected", 0.0);
     r.rewardMargin = j.value("reward_margin", 0.0);

@@ -35,6 +35,10 @@ struct StepRecord {
     std::int64_t peakMemoryBytes = 0; // peak during the step
     MemoryEstimate estimate;
     double etaSeconds = 0.0;
+    // Data-parallel runs: processes in the group, and the time this step spent
+    // summing over them (included in the step's time).
+    int worldSize = 1;
+    double commMs = 0.0;
     // DPO only
     double rewardChosen = 0.0;
     double rewardRejected = 0.0;

@@ -16,9 +16,6 @@
 
 #include <limits>
 
-#define LORALAB_TORCH_AT_LEAST(major, minor) \
-    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
-
 namespace loralab::compat {
 
 std::string libtorchVersion()
