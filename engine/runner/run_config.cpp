@@ -244,4 +244,14 @@ void checkRunConfig(const RunConfig& config)
     throw Error(text);
 }
 
+std::vector<std::string> differingRunOptions(const RunConfig& a, const RunConfig& b)
+{
+    const auto left = nlohmann::json::parse(runConfigToJson(a));
+    const auto right = nlohmann::json::parse(runConfigToJson(b));
+    std::vector<std::string> keys;
+    for (auto it = left.begin(); it != left.end(); ++it)
+        if (!right.contains(it.key()) || right[it.key()] != it.value()) keys.push_back(it.key());
+    return keys;
+}
+
 } // namespace loralab

@@ -101,4 +101,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& config);
 // The same, as one Error listing every problem (nothing when there is none).
 void checkRunConfig(const RunConfig& config);
 
+// The keys whose values differ between two configurations ("lora_r", ...).
+std::vector<std::string> differingRunOptions(const RunConfig& a, const RunConfig& b);
+
 } // namespace loralab

@@ -104,37 +104,37 @@ std::int64_t totalStepsFor(const RunConfig& c, std::size_t trainCount)
 
 Method trainingMethod(const RunConfig& c) { return c.method == "full" ? Method::Full : Method::Lora; }
 
+std::string joined(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
 // The configuration a resumed run continues with: its own, as its config.json
 // holds it, with the threads and device of `requested` and, to continue a
 // finished run, a larger max_steps or epochs. A request that differs in
 // anything else would be another run, and is refused by key.
 RunConfig resumedConfig(const RunConfig& requested, const std::string& resumeDir)
 {
+    // What may change from one session of a run to the next.
+    const auto takeSessionSettings = [](RunConfig& to, const RunConfig& from) {
+        to.threads = from.threads;
+        to.device = from.device;
+        to.maxSteps = from.maxSteps;
+        to.epochs = from.epochs;
+        to.processes = from.processes;
+        to.distTimeout = from.distTimeout;
+    };
     const std::string path = (std::filesystem::path(resumeDir) / "config.json").string();
     RunConfig stored = loadRunConfig(path);
     RunConfig comparable = requested;
-    comparable.threads = stored.threads;
-    comparable.device = stored.device;
-    comparable.maxSteps = stored.maxSteps;
-    comparable.epochs = stored.epochs;
-    comparable.processes = stored.processes;
-    comparable.distTimeout = stored.distTimeout;
-    const auto mine = nlohmann::json::parse(runConfigToJson(comparable));
-    const auto theirs = nlohmann::json::parse(runConfigToJson(stored));
-    std::string differing;
-    for (auto it = theirs.begin(); it != theirs.end(); ++it)
-        if (!mine.contains(it.key()) || mine[it.key()] != it.value())
-            differing += (differing.empty() ? "" : ", ") + it.key();
-    if (!differing.empty())
-        throw fileError(path, "a resumed run keeps its configuration, but the request changes " + differing +
+    takeSessionSettings(comparable, stored);
+    if (const auto keys = differingRunOptions(stored, comparable); !keys.empty())
+        throw fileError(path, "a resumed run keeps its configuration, but the request changes " + joined(keys) +
                                   "; only max_steps, epochs, threads, device, processes and dist_timeout may change "
                                   "(start a new run for the rest)");
-    stored.threads = requested.threads;
-    stored.device = requested.device;
-    stored.maxSteps = requested.maxSteps;
-    stored.epochs = requested.epochs;
-    stored.processes = requested.processes;
-    stored.distTimeout = requested.distTimeout;
+    takeSessionSettings(stored, requested);
     return stored;
 }
 
@@ -159,15 +159,11 @@ std::unique_ptr<Collective> joinGroupIfLaunched(const RunConfig& config, torch::
     RunConfig comparable = config;
     comparable.threads = 0;
     const auto configs = group->gatherText(runConfigToJson(comparable));
-    for (std::size_t r = 1; r < configs.size(); ++r) {
-        if (configs[r] == configs[0]) continue;
-        const auto mine = nlohmann::json::parse(configs[r]), first = nlohmann::json::parse(configs[0]);
-        std::string keys;
-        for (auto it = first.begin(); it != first.end(); ++it)
-            if (!mine.contains(it.key()) || mine[it.key()] != it.value()) keys += (keys.empty() ? "" : ", ") + it.key();
-        throw Error("rank " + std::to_string(r) + " runs another configuration than rank 0 (" + keys +
-                    " differ); start every rank with the same one");
-    }
+    for (std::size_t r = 1; r < configs.size(); ++r)
+        if (configs[r] != configs[0])
+            throw Error("rank " + std::to_string(r) + " runs another configuration than rank 0 (" +
+                        joined(differingRunOptions(parseRunConfig(configs[0], "rank 0"), parseRunConfig(configs[r], "rank " + std::to_string(r)))) +
+                        " differ); start every rank with the same one");
     return group;
 }
 
