@@ -10,10 +10,11 @@
 namespace loralab {
 namespace {
 
-// A field of /proc/self/status such as "VmHWM:   123456 kB", in bytes.
-std::int64_t statusField(const char* field)
+// A field of a /proc file such as "VmHWM:   123456 kB" (/proc/self/status)
+// or "MemAvailable:  123456 kB" (/proc/meminfo), in bytes.
+std::int64_t procField(const char* file, const char* field)
 {
-    std::ifstream in("/proc/self/status");
+    std::ifstream in(file);
     std::string line;
     const std::string key = std::string(field) + ":";
     while (std::getline(in, line))
@@ -23,23 +24,12 @@ std::int64_t statusField(const char* field)
 
 int cudaIndex(torch::Device device) { return device.has_index() ? device.index() : 0; }
 
-// A field of /proc/meminfo such as "MemAvailable:  123456 kB", in bytes.
-std::int64_t meminfoField(const char* field)
-{
-    std::ifstream in("/proc/meminfo");
-    std::string line;
-    const std::string key = std::string(field) + ":";
-    while (std::getline(in, line))
-        if (line.rfind(key, 0) == 0) return std::stoll(line.substr(key.size())) * 1024;
-    return 0;
-}
-
 } // namespace
 
 std::int64_t availableMemory(torch::Device device)
 {
     if (device.is_cuda()) return compat::cudaDeviceInfo(cudaIndex(device)).freeBytes;
-    return meminfoField("MemAvailable");
+    return procField("/proc/meminfo", "MemAvailable");
 }
 
 std::string memoryPlace(torch::Device device)
@@ -64,8 +54,8 @@ MemoryReading readMemory(torch::Device device)
         const auto bytes = compat::cudaAllocatorBytes(cudaIndex(device));
         return {bytes.allocated, bytes.peakAllocated};
     }
-    const std::int64_t current = statusField("VmRSS");
-    return {current, std::max(current, statusField("VmHWM"))};
+    const std::int64_t current = procField("/proc/self/status", "VmRSS");
+    return {current, std::max(current, procField("/proc/self/status", "VmHWM"))};
 }
 
 } // namespace loralab
