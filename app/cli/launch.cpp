@@ -66,7 +66,14 @@ std::string describeStatus(int status)
 }
 
 volatile std::sig_atomic_t g_interrupted = 0;
-void noteInterrupt(int) { g_interrupted = 1; }
+volatile std::sig_atomic_t g_terminated = 0;
+// Ctrl-C reaches the ranks from the terminal by itself; SIGTERM (a window or a
+// scheduler stopping the launcher) is passed on to them as an interrupt.
+void noteInterrupt(int signal)
+{
+    g_interrupted = 1;
+    if (signal == SIGTERM) g_terminated = 1;
+}
 
 } // namespace
 
@@ -82,7 +89,8 @@ int launchWorkers(int processes, int timeoutSeconds)
     const std::string port = portText && *portText ? std::string(portText) : std::to_string(freePort());
 
     // Ctrl-C reaches every rank (they share the terminal's process group): each
-    // stops after its step and saves; the launcher waits for them.
+    // stops after its step and saves; the launcher waits for them. SIGTERM is
+    // passed on to them as an interrupt.
     struct sigaction quiet {};
     quiet.sa_handler = noteInterrupt;
     sigemptyset(&quiet.sa_mask);
@@ -126,7 +134,13 @@ int launchWorkers(int processes, int timeoutSeconds)
     std::vector<bool> running(pids.size(), true);
     std::size_t left = pids.size();
     std::optional<Clock::time_point> deadline;
+    bool forwarded = false;
     while (left > 0) {
+        if (g_terminated && !forwarded) {
+            for (std::size_t r = 0; r < pids.size(); ++r)
+                if (running[r]) ::kill(pids[r], SIGINT);
+            forwarded = true;
+        }
         int status = 0;
         const pid_t pid = ::waitpid(-1, &status, deadline ? WNOHANG : 0);
         if (pid > 0) {
