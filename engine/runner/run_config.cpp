@@ -229,7 +229,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.threads >= 0, "threads", "must not be negative");
     need(c.processes >= 1 && c.processes <= 1024, "processes", "must be between 1 and 1024");
     need(c.distTimeout >= 1, "dist_timeout", "must be at least 1 second");
-    need(c.processes <= c.batchSize * c.gradAccum, "processes",
+    need(c.batchSize <= 0 || c.gradAccum <= 0 || c.processes <= c.batchSize * c.gradAccum, "processes",
          "must not exceed batch_size x grad_accum: every process needs a share of each step's examples");
     need(c.dtype == "fp32" || c.dtype == "bf16" || c.dtype == "fp16", "dtype", "must be fp32, bf16 or fp16");
     return problems;
