@@ -34,6 +34,11 @@ find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
 find_library(SENTENCEPIECE_LIBRARY NAMES sentencepiece libsentencepiece.so.0 REQUIRED)
 find_library(SENTENCEPIECE_TRAIN_LIBRARY NAMES sentencepiece_train libsentencepiece_train.so.0 REQUIRED)
 find_package(ZLIB REQUIRED)
+# Gloo's headers, which c10d's Gloo process group includes (Debian's
+# libgloo-dev; LibTorch carries the library itself).
+if(NOT LORALAB_FUZZ)
+  find_path(GLOO_INCLUDE_DIR gloo/context.h REQUIRED)
+endif()
 
 # libsentencepiece is never linked into LoRA Lab's binaries: it carries its own
 # protobuf, which clashes with the one LibTorch loads. The engine reaches it

@@ -13,7 +13,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libsentencepiece-dev libprotobuf-dev
-  nlohmann-json3-dev libpcre2-dev libutf8proc-dev zlib1g-dev
+  nlohmann-json3-dev libpcre2-dev libutf8proc-dev zlib1g-dev libgloo-dev
   python3 python3-venv
 )
 if [ "${1:-}" != "--gpu" ]; then

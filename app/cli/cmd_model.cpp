@@ -55,13 +55,13 @@ int runInfo(const Args& args)
     // memory is allocated and no weights are read.
     ModelConfig config = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
     std::string stored = isPresetName(spec) ? "random (preset)" : config.torchDtype;
-    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize);
+    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize, 1);
     if (config.vocabSize <= 0) throw Error("--vocab-size must be positive");
     const auto net = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
     std::vector<LoraTargetInfo> targets;
     if (args.has("lora-targets") || args.has("lora-r")) {
         AdapterConfig lora;
-        lora.rank = args.getInt("lora-r", 8);
+        lora.rank = args.getInt("lora-r", 8, 1);
         lora.alpha = args.getDouble("lora-alpha", 16.0);
         lora.useRsLora = args.has("rslora");
         lora.targetModules = splitList(args.get("lora-targets", "all-linear"));
@@ -192,12 +192,12 @@ int runGenerate(const Args& args)
     if (!model.tokenizer) throw Error(spec + " has no tokenizer; give a model directory");
 
     SamplingOptions sampling;
-    sampling.maxNewTokens = args.getInt("max-new-tokens", 64);
+    sampling.maxNewTokens = args.getInt("max-new-tokens", 64, 0);
     sampling.temperature = args.getDouble("temperature", 0.0);
     sampling.topP = args.getDouble("top-p", 1.0);
-    sampling.topK = args.getInt("top-k", 0);
+    sampling.topK = args.getInt("top-k", 0, 0);
     sampling.repetitionPenalty = args.getDouble("repetition-penalty", 1.0);
-    sampling.seed = static_cast<std::uint64_t>(args.getInt("seed", 0));
+    sampling.seed = static_cast<std::uint64_t>(args.getInt("seed", 0, 0));
     sampling.stopAtEos = !args.has("no-eos-stop");
     if (args.has("stop")) sampling.stopStrings.push_back(args.get("stop"));
 
@@ -289,8 +289,7 @@ int runDevices(const Args& args)
 
 std::string applyRuntimeOptions(const Args& args)
 {
-    const auto threads = args.getInt("threads", 0);
-    if (threads < 0) throw Error("--threads must be 0 (all cores) or more");
+    const auto threads = args.getInt("threads", 0, 0, 4096);
     setThreadCount(static_cast<int>(threads));
     return args.get("device", "auto");
 }

@@ -1,7 +1,9 @@
 // loralab-cli run, compare, sample, eval, pretrain.
 #include "commands.h"
+#include "launch.h"
 #include "progress.h"
 
+#include "engine/dist/collective.h"
 #include "engine/runner/resources.h"
 #include "engine/runner/tools.h"
 #include "engine/util/error.h"
@@ -45,6 +47,7 @@ RunConfig configFrom(const Args& args)
     if (args.has("device")) config.device = args.get("device");
     if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");
     config.maxSteps = args.getInt("max-steps", config.maxSteps, 0);
+    config.processes = static_cast<int>(args.getInt("nproc", config.processes, 1, 1024));
     if (args.has("name")) config.name = args.get("name");
     return config;
 }
@@ -56,10 +59,17 @@ int runRun(const Args& args)
         return 0;
     }
     RunConfig config = configFrom(args);
+    if (config.processes > 1 && !isLaunchedWorker()) {
+        checkRunConfig(config); // a bad configuration is said once, not by every rank
+        return launchWorkers(config.processes, config.distTimeout);
+    }
+    // In a group, rank 0 reports; the other ranks speak only of errors.
+    const bool reports = distributedFromEnvironment().rank == 0;
     RunControl control;
     InterruptGuard guard(control);
-    const RunResult r = runExperiment(config, control, printingCallbacks(printEvery(args, 1)),
+    const RunResult r = runExperiment(config, control, reports ? printingCallbacks(printEvery(args, 1)) : RunCallbacks{},
                                       args.get("resume"));
+    if (!reports) return guard.signal() ? 128 + guard.signal() : 0;
     std::cerr << "\n";
     printSummary(r.summary);
     if (!r.samples.empty()) {
@@ -188,6 +198,7 @@ const std::vector<OptionSpec> kRunOptions = {
     {"name", "NAME", "override the run name"},
     {"runs-dir", "DIR", "override runs_dir"},
     {"print-every", "N", "print every N-th step (default 1)"},
+    {"nproc", "N", "train with N data-parallel processes on this machine (one per GPU with --device cuda)"},
     {"options", "", "list every config option with its default"},
 };
 

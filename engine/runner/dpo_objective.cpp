@@ -70,7 +70,7 @@ public:
         return out;
     }
 
-    ObjectiveEval evaluate(std::int64_t maxBatches, std::int64_t batchSize) override
+    ObjectiveEval evaluate(std::int64_t maxBatches, std::int64_t batchSize, EvalShard shard) override
     {
         torch::NoGradGuard noGrad;
         const bool wasTraining = m_net.is_training();
@@ -81,7 +81,8 @@ public:
         double correct = 0.0;
         std::int64_t batches = 0;
         for (std::size_t start = 0; start < m_validation.size(); start += static_cast<std::size_t>(batchSize)) {
-            if (maxBatches > 0 && batches++ >= maxBatches) break;
+            if (maxBatches > 0 && batches >= maxBatches) break;
+            if (!shard.mine(batches++)) continue;
             std::vector<const Pair*> part;
             for (std::size_t i = start; i < std::min(m_validation.size(), start + static_cast<std::size_t>(batchSize)); ++i)
                 part.push_back(&m_validation[i]);

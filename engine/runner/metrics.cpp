@@ -91,6 +91,7 @@ Json parseObject(const std::string& text)
 }
 
 bool isDpo(const StepRecord& r) { return r.method == RunMethod::Dpo; }
+bool isDistributed(const StepRecord& r) { return r.worldSize > 1; }
 bool measuredAccuracy(const EvalRecord& r) { return r.preferenceAccuracy >= 0; }
 bool hasRejected(const SampleRecord& r) { return !r.rejected.empty(); }
 bool hasError(const RunSummary& r) { return !r.error.empty(); }
@@ -119,6 +120,8 @@ const std::vector<Key<StepRecord>>& stepKeys()
         breakdownKey("memory_estimate", &R::estimate),
         key("elapsed_s", &R::elapsedSeconds),
         key("eta_s", &R::etaSeconds),
+        key("world_size", &R::worldSize, isDistributed),
+        key("comm_ms", &R::commMs, isDistributed),
         key("reward_chosen", &R::rewardChosen, isDpo),
         key("reward_rejected", &R::rewardRejected, isDpo),
         key("reward_margin", &R::rewardMargin, isDpo),

@@ -54,6 +54,10 @@ struct StepRecord {
     MemoryBreakdown estimate;
     double elapsedSeconds = 0.0; // wall time of the run so far, pauses excluded, earlier sessions included
     double etaSeconds = 0.0;
+    // Data-parallel runs: processes in the group, and the time this step spent
+    // summing over them (included in the step's time).
+    int worldSize = 1;
+    double commMs = 0.0;
     // DPO only
     double rewardChosen = 0.0;
     double rewardRejected = 0.0;

@@ -29,6 +29,14 @@ struct ObjectiveEval {
     double rewardMargin = 0.0;
 };
 
+// Data-parallel evaluation: this process scores validation batches b with
+// b % count == index; the group sums what each found.
+struct EvalShard {
+    std::int64_t index = 0;
+    std::int64_t count = 1;
+    bool mine(std::int64_t batch) const { return batch % count == index; }
+};
+
 class Objective {
 public:
     virtual ~Objective() = default;
@@ -36,8 +44,9 @@ public:
     // One optimizer step over `indices` (training examples), in micro-batches
     // of `microBatch` examples.
     virtual ObjectiveStep step(Trainer& trainer, const std::vector<std::size_t>& indices, std::int64_t microBatch) = 0;
-    // Validation, at most maxBatches batches (0: all), without gradients.
-    virtual ObjectiveEval evaluate(std::int64_t maxBatches, std::int64_t batchSize) = 0;
+    // Validation, at most maxBatches batches (0: all), without gradients; of
+    // those, the batches of `shard`.
+    virtual ObjectiveEval evaluate(std::int64_t maxBatches, std::int64_t batchSize, EvalShard shard) = 0;
     // The longest training sequence, for the memory estimate.
     virtual std::int64_t longestSequence() const = 0;
 };

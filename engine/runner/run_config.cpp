@@ -137,6 +137,8 @@ const std::vector<Field>& fields()
         field("sample_repetition_penalty", &RunConfig::sampleRepetitionPenalty, "penalty on tokens already present"),
         field("seed", &RunConfig::seed, "seed for initialisation, data order, dropout and sampling"),
         field("threads", &RunConfig::threads, "CPU threads (0: all cores)"),
+        field("processes", &RunConfig::processes, "data-parallel worker processes (one per GPU with device cuda)"),
+        field("dist_timeout", &RunConfig::distTimeout, "seconds a worker waits for the others before the group stops"),
         field("device", &RunConfig::device, "cpu, cuda, cuda:N or auto"),
         field("dtype", &RunConfig::dtype, "base weight dtype: fp32, bf16 or fp16 (adapters train in fp32)"),
         field("runs_dir", &RunConfig::runsDir, "where run directories are created"),
@@ -300,8 +302,31 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.sampleTopK >= 0, "sample_top_k", "must not be negative");
     need(c.sampleRepetitionPenalty > 0, "sample_repetition_penalty", "must be positive");
     need(c.threads >= 0, "threads", "must not be negative");
+    need(c.processes >= 1 && c.processes <= 1024, "processes", "must be between 1 and 1024");
+    need(c.distTimeout >= 1, "dist_timeout", "must be at least 1 second");
+    need(c.batchSize <= 0 || c.gradAccum <= 0 || c.processes <= c.batchSize * c.gradAccum, "processes",
+         "must not exceed batch_size x grad_accum: every process needs a share of each step's examples");
     need(c.dtype == "fp32" || c.dtype == "bf16" || c.dtype == "fp16", "dtype", "must be fp32, bf16 or fp16");
     return problems;
+}
+
+void checkRunConfig(const RunConfig& config)
+{
+    const auto problems = validateRunConfig(config);
+    if (problems.empty()) return;
+    std::string text = "the run configuration has problems:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw Error(text);
+}
+
+std::vector<std::string> differingRunOptions(const RunConfig& a, const RunConfig& b)
+{
+    const auto left = nlohmann::json::parse(runConfigToJson(a));
+    const auto right = nlohmann::json::parse(runConfigToJson(b));
+    std::vector<std::string> keys;
+    for (auto it = left.begin(); it != left.end(); ++it)
+        if (!right.contains(it.key()) || right[it.key()] != it.value()) keys.push_back(it.key());
+    return keys;
 }
 
 } // namespace loralab

@@ -81,6 +81,10 @@ struct RunConfig {
     // Runtime
     std::uint64_t seed = 42;
     int threads = 0; // 0: all cores
+    // Data-parallel training: worker processes that loralab-cli run starts on
+    // this machine (one per GPU with device cuda; torchrun starts its own).
+    int processes = 1;
+    int distTimeout = 120; // seconds a process waits for the others before the group gives up
     std::string device = "auto";
     std::string dtype = "fp32"; // base weights: fp32 | bf16 | fp16
     std::string runsDir = "runs";
@@ -111,5 +115,10 @@ bool isRunOption(const std::string& key);
 
 // Checks values a run cannot start with; returns problems as "key: why".
 std::vector<std::string> validateRunConfig(const RunConfig& config);
+// The same, as one Error listing every problem (nothing when there is none).
+void checkRunConfig(const RunConfig& config);
+
+// The keys whose values differ between two configurations ("lora_r", ...).
+std::vector<std::string> differingRunOptions(const RunConfig& a, const RunConfig& b);
 
 } // namespace loralab

@@ -3,6 +3,7 @@
 // until done or stopped, restore the best weights, answer again, summarise.
 #include "engine/runner/runner.h"
 
+#include "engine/dist/collective.h"
 #include "engine/runner/early_stopping.h"
 #include "engine/runner/objective.h"
 #include "engine/runner/run_directory.h"
@@ -11,6 +12,7 @@
 #include "engine/train/checkpoint_store.h"
 #include "engine/train/memory.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 #include "engine/util/units.h"
 
 #include <chrono>
@@ -106,13 +108,11 @@ std::int64_t totalStepsFor(const RunConfig& c, std::size_t trainCount)
     return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(c.epochs * static_cast<double>(trainCount) / perStep)));
 }
 
-void checkConfig(const RunConfig& config)
+std::string joined(const std::vector<std::string>& items)
 {
-    const auto problems = validateRunConfig(config);
-    if (problems.empty()) return;
-    std::string text = "the run configuration has problems:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw Error(text);
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
 }
 
 // The configuration a resumed run continues with: its own, as its config.json
@@ -121,35 +121,63 @@ void checkConfig(const RunConfig& config)
 // anything else would be another run, and is refused by key.
 RunConfig resumedConfig(const RunConfig& requested, const std::string& resumeDir)
 {
+    // What may change from one session of a run to the next.
+    const auto takeSessionSettings = [](RunConfig& to, const RunConfig& from) {
+        to.threads = from.threads;
+        to.device = from.device;
+        to.maxSteps = from.maxSteps;
+        to.epochs = from.epochs;
+        to.processes = from.processes;
+        to.distTimeout = from.distTimeout;
+    };
     const std::string path = (std::filesystem::path(resumeDir) / "config.json").string();
     RunConfig stored = loadRunConfig(path);
     RunConfig comparable = requested;
-    comparable.threads = stored.threads;
-    comparable.device = stored.device;
-    comparable.maxSteps = stored.maxSteps;
-    comparable.epochs = stored.epochs;
-    const auto mine = nlohmann::json::parse(runConfigToJson(comparable));
-    const auto theirs = nlohmann::json::parse(runConfigToJson(stored));
-    std::string differing;
-    for (auto it = theirs.begin(); it != theirs.end(); ++it)
-        if (!mine.contains(it.key()) || mine[it.key()] != it.value())
-            differing += (differing.empty() ? "" : ", ") + it.key();
-    if (!differing.empty())
-        throw fileError(path, "a resumed run keeps its configuration, but the request changes " + differing +
-                                  "; only max_steps, epochs, threads and device may change (start a new run for the rest)");
-    stored.threads = requested.threads;
-    stored.device = requested.device;
-    stored.maxSteps = requested.maxSteps;
-    stored.epochs = requested.epochs;
+    takeSessionSettings(comparable, stored);
+    if (const auto keys = differingRunOptions(stored, comparable); !keys.empty())
+        throw fileError(path, "a resumed run keeps its configuration, but the request changes " + joined(keys) +
+                                  "; only max_steps, epochs, threads, device, processes and dist_timeout may change "
+                                  "(start a new run for the rest)");
+    takeSessionSettings(stored, requested);
     return stored;
+}
+
+// A process started as one rank of a data-parallel group (WORLD_SIZE > 1 in
+// its environment) joins it, takes the GPU of its LOCAL_RANK, and checks that
+// every rank runs the same configuration; null for a single process.
+std::unique_ptr<Collective> joinGroupIfLaunched(const RunConfig& config, torch::Device& device)
+{
+    const DistributedSetup setup = distributedFromEnvironment();
+    if (!setup.enabled()) return nullptr;
+    if (config.batchSize * config.gradAccum < setup.worldSize)
+        throw Error("WORLD_SIZE=" + std::to_string(setup.worldSize) + " processes need at least as many examples per step; " +
+                    "batch_size x grad_accum is " + std::to_string(config.batchSize * config.gradAccum));
+    if (device.is_cuda()) {
+        if (setup.localRank >= compat::cudaDeviceCount())
+            throw Error("LOCAL_RANK=" + std::to_string(setup.localRank) + " names a GPU this machine does not have (" +
+                        std::to_string(compat::cudaDeviceCount()) + " visible)");
+        device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(setup.localRank));
+    }
+    auto group = std::make_unique<Collective>(setup, device, std::chrono::seconds(config.distTimeout));
+    // The configuration must be the same everywhere; how many threads each uses may differ.
+    RunConfig comparable = config;
+    comparable.threads = 0;
+    const auto configs = group->gatherText(runConfigToJson(comparable));
+    for (std::size_t r = 1; r < configs.size(); ++r)
+        if (configs[r] != configs[0])
+            throw Error("rank " + std::to_string(r) + " runs another configuration than rank 0 (" +
+                        joined(differingRunOptions(parseRunConfig(configs[0], "rank 0"), parseRunConfig(configs[r], "rank " + std::to_string(r)))) +
+                        " differ); start every rank with the same one");
+    return group;
 }
 
 // Everything one run holds while it goes.
 class Run {
 public:
-    Run(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir)
-        : m_config(config), m_control(control), m_callbacks(callbacks), m_resume(!resumeDir.empty()),
-          m_device(resolveDevice(config.device)), m_model(prepareModel(config, m_device)),
+    Run(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir,
+        torch::Device device, Collective* group)
+        : m_config(config), m_control(control), m_callbacks(callbacks), m_resume(!resumeDir.empty()), m_group(group),
+          m_device(device), m_model(prepareModel(config, m_device)),
           m_data(prepareData(config, m_model.model.tokenizer.get())),
           m_early(config.patience, config.minDelta, config.earlyStoppingMetric == "accuracy")
     {
@@ -173,6 +201,7 @@ public:
         tc.warmupSteps = config.warmupSteps;
         tc.totalSteps = m_totalSteps;
         m_trainer = std::make_unique<Trainer>(m_model.model.net, tc);
+        m_trainer->joinGroup(m_group);
         m_cursor = std::make_unique<DataCursor>(m_objective->trainCount(), config.seed);
         m_estimate = estimateMemory(net, config, std::min(config.maxLen, m_objective->longestSequence()));
         m_held = heldMemory(net);
@@ -186,19 +215,27 @@ public:
                         memoryPlace(m_device) + " has " + bytesText(free) +
                         " free; lower batch_size or max_len, or train with LoRA or in bf16");
         if (m_data.noValidation) m_config.earlyStopping = false;
-        // Everything above can refuse the configuration; only now does the run get a directory.
-        m_dir.emplace(m_resume ? RunDirectory::open(resumeDir) : RunDirectory::create(config.runsDir, config.name));
-        m_store.emplace(m_dir->checkpoints());
+        // Everything above can refuse the configuration; only now does the run
+        // get a directory. In a group, rank 0 alone writes it.
+        if (writes()) {
+            m_dir.emplace(m_resume ? RunDirectory::open(resumeDir) : RunDirectory::create(config.runsDir, config.name));
+            m_store.emplace(m_dir->checkpoints());
+        }
     }
 
     RunResult execute();
 
 private:
+    // A single process, or rank 0 of a group: the one that writes the run directory.
+    bool writes() const { return !m_group || m_group->rank() == 0; }
     void event(const std::string& message)
     {
-        m_dir->logEvent(message);
+        if (m_dir) m_dir->logEvent(message);
         if (m_callbacks.onEvent) m_callbacks.onEvent(message);
     }
+    void resume();
+    void restoreState(const nlohmann::json& state, bool restartPatience);
+    void agreeOnStop();
     nlohmann::json checkpointState() const
     {
         return {{"cursor", m_cursor->state()},
@@ -225,6 +262,7 @@ private:
     RunControl& m_control;
     const RunCallbacks& m_callbacks;
     bool m_resume;
+    Collective* m_group; // null in a single process
     torch::Device m_device;
     PreparedModel m_model;
     PreparedData m_data;
@@ -257,10 +295,11 @@ void Run::saveCheckpoint(const std::string& label)
     // position, early-stopping state): "best" and "last" may be one directory,
     // and either may be the one a continued run starts from.
     const std::int64_t step = m_trainer->stepCount();
+    if (label == "last") m_lastSaved = step;
+    if (!writes()) return;
     m_store->commit(label, step, [&](const std::filesystem::path& dir) {
         m_trainer->saveCheckpoint(dir, checkpointState(), /*withOptimizer=*/true, m_model.sourceDir, m_model.spec);
     });
-    if (label == "last") m_lastSaved = step;
 }
 
 void Run::resumeFromLast()
@@ -274,17 +313,10 @@ void Run::resumeFromLast()
         throw Error(m_dir->path().string() + ": the run already took its " + std::to_string(m_trainer->stepCount()) +
                     " steps (max_steps " + std::to_string(m_totalSteps) +
                     "); continue it with a larger max_steps (loralab-cli run --resume DIR --max-steps N)");
-    m_cursor->restore(extra.at("cursor"));
-    const auto& es = extra.at("early_stopping");
-    std::int64_t sinceBest = es.at("since_best").get<std::int64_t>();
     // An early-stopped run that is continued gets its patience afresh; it
     // would otherwise stop again at its first evaluation.
-    const bool restartPatience = m_config.earlyStopping && sinceBest >= m_config.patience;
-    if (restartPatience) sinceBest = 0;
-    m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(), sinceBest);
-    m_bestStep = extra.value("best_step", std::int64_t{0});
-    m_bestValLoss = extra.value("best_val_loss", -1.0);
-    m_lastSaved = m_trainer->stepCount();
+    const bool restartPatience = m_config.earlyStopping && extra.at("early_stopping").at("since_best").get<std::int64_t>() >= m_config.patience;
+    restoreState(extra, restartPatience);
     if (before.hasSummary) m_priorSeconds = before.summary.seconds;
     m_dir->truncateMetricsAfter(m_lastSaved);
     // What the earlier sessions recorded counts on: step totals, the last
@@ -304,6 +336,46 @@ void Run::resumeFromLast()
         m_dir->writeConfig(runConfigToJson(m_config));
         event("continued to " + std::to_string(m_totalSteps) + " steps");
     }
+}
+
+void Run::restoreState(const nlohmann::json& state, bool restartPatience)
+{
+    m_cursor->restore(state.at("cursor"));
+    const auto& es = state.at("early_stopping");
+    m_early.restore(es.at("has_best").get<bool>(), es.at("best").get<double>(),
+                    restartPatience ? 0 : es.at("since_best").get<std::int64_t>());
+    m_bestStep = state.value("best_step", std::int64_t{0});
+    m_bestValLoss = state.value("best_val_loss", -1.0);
+    m_lastSaved = m_trainer->stepCount();
+}
+
+void Run::resume()
+{
+    // Rank 0 resumes from the run directory; in a group it then hands every
+    // other process its weights, optimizer moments and data position, or the
+    // reason it could not resume, so that all stop with the same message.
+    std::string refusal;
+    if (writes()) {
+        try {
+            resumeFromLast();
+        } catch (const Error& e) {
+            if (!m_group) throw;
+            refusal = e.what();
+        }
+    }
+    if (!m_group) return;
+    refusal = m_group->broadcastText(refusal);
+    if (!refusal.empty()) throw Error(refusal);
+    m_trainer->takeStateFromRankZero();
+    restoreState(nlohmann::json::parse(m_group->broadcastText(checkpointState().dump())), false);
+}
+
+void Run::agreeOnStop()
+{
+    // One collective carries both requests: cancel counts 1, stop-and-keep-best 1024.
+    const double flags = m_group->sum((m_control.cancel.load() ? 1.0 : 0.0) + (m_control.stopKeepBest.load() ? 1024.0 : 0.0));
+    if (std::fmod(flags, 1024.0) > 0.5) m_control.cancel.store(true);
+    if (flags >= 1023.5) m_control.stopKeepBest.store(true);
 }
 
 bool Run::waitWhilePaused()
@@ -352,6 +424,8 @@ StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
     r.backwardMs = s.result.backwardMs;
     r.optimizerMs = s.result.optimizerMs;
     r.stepMs = s.result.stepMs;
+    r.commMs = s.result.commMs;
+    r.worldSize = m_group ? m_group->worldSize() : 1;
     r.tokens = s.inputTokens;
     r.tokensPerSecond = s.result.stepMs > 0 ? 1000.0 * static_cast<double>(s.inputTokens) / s.result.stepMs : 0.0;
     r.memoryBytes = memory.currentBytes;
@@ -376,7 +450,19 @@ StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
 
 EvalRecord Run::evaluate()
 {
-    const ObjectiveEval e = m_objective->evaluate(m_config.evalBatches, m_config.batchSize);
+    ObjectiveEval e = m_objective->evaluate(m_config.evalBatches, m_config.batchSize,
+                                            m_group ? EvalShard{m_group->rank(), m_group->worldSize()} : EvalShard{});
+    if (m_group) { // each process scored its share of the batches: combine them as one would have
+        const double tokens = m_group->sum(static_cast<double>(e.tokens));
+        const double scale = tokens > 0 ? 1.0 / tokens : 0.0;
+        const double weight = static_cast<double>(e.tokens);
+        e.loss = m_group->sum(e.loss * weight) * scale;
+        if (m_config.method == RunMethod::Dpo) {
+            e.accuracy = m_group->sum(e.accuracy * weight) * scale;
+            e.rewardMargin = m_group->sum(e.rewardMargin * weight) * scale;
+        }
+        e.tokens = std::llround(tokens);
+    }
     EvalRecord r;
     r.method = m_config.method;
     r.step = m_trainer->stepCount();
@@ -394,7 +480,7 @@ EvalRecord Run::evaluate()
     r.evalsLeft = m_config.earlyStopping ? d.evalsLeft : -1;
     m_lastValLoss = e.loss;
     m_bestAccuracy = std::max(m_bestAccuracy, e.accuracy);
-    m_dir->appendMetric(toJson(r));
+    if (m_dir) m_dir->appendMetric(toJson(r));
     if (m_callbacks.onEval) m_callbacks.onEval(r);
     if (d.improved) {
         // The best is the step early stopping counts as an improvement, whose
@@ -410,6 +496,7 @@ EvalRecord Run::evaluate()
 
 void Run::sampleBase()
 {
+    if (!writes()) return; // samples are rank 0's to write
     const auto& examples = m_data.sampleExamples();
     const std::size_t n = std::min<std::size_t>(examples.size(), static_cast<std::size_t>(m_config.samples));
     if (n == 0) return;
@@ -436,7 +523,7 @@ void Run::sampleBase()
 
 void Run::finishSamples()
 {
-    if (m_samples.empty()) return;
+    if (m_samples.empty() || !writes()) return;
     std::vector<std::string> prompts;
     for (const auto& s : m_samples) prompts.push_back(s.prompt);
     const auto answers = answerPrompts(*m_model.model.net, *m_model.model.tokenizer, prompts,
@@ -453,7 +540,7 @@ void Run::finishSamples()
 RunSummary Run::summarise() const
 {
     RunSummary s;
-    s.runDir = m_dir->path().string();
+    s.runDir = m_dir ? m_dir->path().string() : std::string();
     s.model = m_config.model;
     s.method = m_config.method;
     for (auto& [name, p] : m_model.model.net->uniqueParameters()) s.totalParams += p.numel();
@@ -485,21 +572,27 @@ RunSummary Run::summarise() const
 
 RunResult Run::execute()
 {
-    if (m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir->path().string());
-    if (!m_resume) m_dir->writeConfig(runConfigToJson(m_config));
-    if (m_resume) resumeFromLast(); // refuses a finished run before anything is written
+    if (m_dir && m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir->path().string());
+    if (m_dir && !m_resume) m_dir->writeConfig(runConfigToJson(m_config));
+    if (m_resume)
+        resume(); // refuses a finished run before anything is written
+    else if (m_group)
+        m_trainer->takeStateFromRankZero(); // the same starting adapter everywhere
     for (const auto& note : m_data.notes) event(note);
     if (m_resume) {
-        for (const auto& s : readRunDirectory(m_dir->path().string()).samples) m_samples.push_back(s);
+        if (m_dir)
+            for (const auto& s : readRunDirectory(m_dir->path().string()).samples) m_samples.push_back(s);
     } else {
         event("started: " + std::string(runMethodName(m_config.method)) + " on " + m_config.model + ", " + std::to_string(m_totalSteps) + " steps, " +
-              std::to_string(m_trainer->trainableParams()) + " trainable parameters");
+              std::to_string(m_trainer->trainableParams()) + " trainable parameters" +
+              (m_group ? ", " + std::to_string(m_group->worldSize()) + " processes" : std::string()));
         sampleBase();
         if (m_config.evalAtStart && !m_data.noValidation) evaluate();
     }
     bool evaluatedLast = false;
     while (m_trainer->stepCount() < m_totalSteps) {
         applyControlChanges();
+        if (m_group) agreeOnStop(); // one process interrupted stops them all, at the same step
         if (m_control.cancel.load()) {
             m_stopReason = StopReason::Cancelled;
             break;
@@ -508,9 +601,12 @@ RunResult Run::execute()
             m_stopReason = m_control.cancel.load() ? StopReason::Cancelled : StopReason::UserStop;
             break;
         }
-        const auto indices = m_cursor->next(static_cast<std::size_t>(m_config.batchSize * m_config.gradAccum));
+        // Every process draws the same global batch and takes its share of it.
+        auto indices = m_cursor->next(static_cast<std::size_t>(m_config.batchSize * m_config.gradAccum));
+        if (m_group) indices = shardOf(indices, m_group->rank(), m_group->worldSize());
         resetPeakMemory(m_device);
-        const ObjectiveStep s = m_objective->step(*m_trainer, indices, m_config.batchSize);
+        ObjectiveStep s = m_objective->step(*m_trainer, indices, m_config.batchSize);
+        if (m_group) s.inputTokens = std::llround(m_group->sum(static_cast<double>(s.inputTokens))); // the group's throughput
         if (!s.result.finite) {
             m_stopReason = StopReason::NonFiniteLoss;
             event("stopped: the loss or gradient became " + std::string(std::isnan(s.result.loss) ? "NaN" : "infinite") +
@@ -520,7 +616,7 @@ RunResult Run::execute()
         }
         const StepRecord record = recordStep(s, readMemory(m_device));
         m_totals.add(record);
-        m_dir->appendMetric(toJson(record));
+        if (m_dir) m_dir->appendMetric(toJson(record));
         if (m_callbacks.onStep) m_callbacks.onStep(record);
 
         const std::int64_t step = record.step;
@@ -544,7 +640,7 @@ RunResult Run::execute()
     // Finish with the best weights when validation picked a step other than the last.
     if (m_bestStep == 0 && m_early.hasBest() && m_trainer->stepCount() > 0)
         event("no evaluation improved on the untrained model");
-    if (const auto best = m_store->resolve("best"); best && m_bestStep != m_trainer->stepCount()) {
+    if (const auto best = m_store ? m_store->resolve("best") : std::nullopt; best && m_bestStep != m_trainer->stepCount()) {
         loadTrainedWeights(*m_model.model.net, trainingMethod(m_config.method), *best);
         event("restored the best checkpoint (step " + std::to_string(m_bestStep) + ")");
     }
@@ -552,8 +648,10 @@ RunResult Run::execute()
     RunResult result;
     result.summary = summarise();
     result.samples = m_samples;
-    m_dir->writeSummary(toJson(result.summary));
-    m_store->prune();
+    if (m_dir) {
+        m_dir->writeSummary(toJson(result.summary));
+        m_store->prune();
+    }
     event("finished: " + std::string(stopReasonName(m_stopReason)) + " after " + std::to_string(m_totals.steps) + " steps");
     return result;
 }
@@ -563,13 +661,15 @@ RunResult Run::execute()
 RunResult runExperiment(const RunConfig& config, RunControl& control, const RunCallbacks& callbacks, const std::string& resumeDir)
 {
     const RunConfig effective = resumeDir.empty() ? config : resumedConfig(config, resumeDir);
-    checkConfig(effective);
+    checkRunConfig(effective);
     setThreadCount(effective.threads);
     torch::manual_seed(effective.seed);
     control.earlyStopping.store(effective.earlyStopping);
+    torch::Device device = resolveDevice(effective.device);
+    const std::unique_ptr<Collective> group = joinGroupIfLaunched(effective, device);
     // The run's own CPU tensors, apart from anything else the process does.
     const TensorMemoryScope tensors;
-    Run run(effective, control, callbacks, resumeDir);
+    Run run(effective, control, callbacks, resumeDir, device, group.get());
     try {
         return run.execute();
     } catch (const c10::Error& e) {

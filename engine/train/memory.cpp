@@ -56,10 +56,11 @@ ThreadAccounts& threadAccounts()
     return *accounts;
 }
 
-// A field of /proc/self/status such as "VmHWM:   123456 kB", in bytes.
-std::int64_t statusField(const char* field)
+// A field of a /proc file such as "VmHWM:   123456 kB" (/proc/self/status)
+// or "MemAvailable:  123456 kB" (/proc/meminfo), in bytes.
+std::int64_t procField(const char* file, const char* field)
 {
-    std::ifstream in("/proc/self/status");
+    std::ifstream in(file);
     std::string line;
     const std::string key = std::string(field) + ":";
     while (std::getline(in, line))
@@ -68,17 +69,6 @@ std::int64_t statusField(const char* field)
 }
 
 int cudaIndex(torch::Device device) { return device.has_index() ? device.index() : 0; }
-
-// A field of /proc/meminfo such as "MemAvailable:  123456 kB", in bytes.
-std::int64_t meminfoField(const char* field)
-{
-    std::ifstream in("/proc/meminfo");
-    std::string line;
-    const std::string key = std::string(field) + ":";
-    while (std::getline(in, line))
-        if (line.rfind(key, 0) == 0) return std::stoll(line.substr(key.size())) * 1024;
-    return 0;
-}
 
 } // namespace
 
@@ -100,7 +90,7 @@ std::int64_t TensorMemoryScope::peakBytes() const { return m_account->peak.load(
 std::int64_t availableMemory(torch::Device device)
 {
     if (device.is_cuda()) return compat::cudaDeviceInfo(cudaIndex(device)).freeBytes;
-    return meminfoField("MemAvailable");
+    return procField("/proc/meminfo", "MemAvailable");
 }
 
 std::string memoryPlace(torch::Device device)
@@ -120,8 +110,8 @@ void resetPeakMemory(torch::Device device)
 MemoryReading readMemory(torch::Device device)
 {
     MemoryReading r;
-    r.processBytes = statusField("VmRSS");
-    r.processPeakBytes = std::max(r.processBytes, statusField("VmHWM"));
+    r.processBytes = procField("/proc/self/status", "VmRSS");
+    r.processPeakBytes = std::max(r.processBytes, procField("/proc/self/status", "VmHWM"));
     if (device.is_cuda()) {
         const auto bytes = compat::cudaAllocatorBytes(cudaIndex(device));
         r.currentBytes = bytes.allocated;

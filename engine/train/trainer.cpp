@@ -1,6 +1,7 @@
 // The training step and resumable state; see trainer.h.
 #include "engine/train/trainer.h"
 
+#include "engine/dist/collective.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/loss.h"
 #include "engine/util/error.h"
@@ -58,6 +59,7 @@ StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight
     // Wall-clock phases are only meaningful once queued GPU work has finished.
     const auto sync = [this] { compat::synchronize(m_device); };
     StepResult r;
+    if (m_group) totalWeight = std::llround(m_group->sum(static_cast<double>(totalWeight)));
     r.tokens = totalWeight;
     r.learningRate = scheduledLearningRate(m_config.schedule, m_config.adam.lr, stepCount(), m_config.warmupSteps,
                                            m_config.totalSteps);
@@ -77,6 +79,16 @@ StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight
         r.backwardMs += msSince(t0);
         lossSum += out.loss.item<double>() * static_cast<double>(out.tokens);
     }
+    if (m_group) {
+        lossSum = m_group->sum(lossSum);
+        std::vector<torch::Tensor> grads;
+        for (auto& p : m_optimizer.parameters()) {
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            grads.push_back(p.grad());
+        }
+        m_group->sumInPlace(grads);
+        r.commMs = m_group->takeCommMs();
+    }
     r.loss = totalWeight > 0 ? lossSum / static_cast<double>(totalWeight) : 0.0;
 
     auto t0 = Clock::now();
@@ -88,6 +100,18 @@ StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight
     r.optimizerMs = msSince(t0);
     r.stepMs = msSince(start);
     return r;
+}
+
+void Trainer::takeStateFromRankZero()
+{
+    if (!m_group) return;
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> tensors = m_optimizer.parameters();
+    for (auto& [name, t] : m_optimizer.state()) tensors.push_back(t);
+    m_group->broadcastInPlace(tensors);
+    const std::int64_t step = std::stoll(m_group->broadcastText(std::to_string(stepCount())));
+    m_optimizer.loadState(m_optimizer.state(), step);
+    m_group->takeCommMs();
 }
 
 void Trainer::saveCheckpoint(const std::filesystem::path& dir, const nlohmann::json& extra, bool withOptimizer,

@@ -44,8 +44,11 @@ struct StepResult {
     double backwardMs = 0.0;
     double optimizerMs = 0.0;
     double stepMs = 0.0;
+    double commMs = 0.0; // time in collectives (data-parallel runs)
     bool finite = true; // false: NaN/inf loss or gradient; no update was made
 };
+
+class Collective;
 
 class Trainer {
 public:
@@ -57,9 +60,19 @@ public:
 
     // One optimizer step for any objective: lossOf(i) runs micro-batch i and
     // returns its mean loss and weight (tokens, pairs); losses are combined
-    // weighted by weight / totalWeight, as one large batch would be.
+    // weighted by weight / totalWeight, as one large batch would be. In a
+    // group, totalWeight is this process's share; the step's weight is the
+    // group's sum, so the summed gradients equal one process's over the whole batch.
     StepResult stepWith(std::int64_t microBatches, std::int64_t totalWeight,
                         const std::function<LossOutput(std::int64_t)>& lossOf);
+
+    // Data-parallel training: each process runs its share of every step's
+    // micro-batches, the weights and gradients are summed over the group
+    // before clipping, and every process makes the same update.
+    void joinGroup(Collective* group) { m_group = group; }
+    // Every process takes rank 0's trainable weights, optimizer moments and
+    // step count (at the start, and after rank 0 resumed from a checkpoint).
+    void takeStateFromRankZero();
 
     std::int64_t stepCount() const { return m_optimizer.stepCount(); }
     const TrainConfig& config() const { return m_config; }
@@ -80,6 +93,7 @@ private:
     TrainConfig m_config;
     AdamW m_optimizer;
     torch::Device m_device;
+    Collective* m_group = nullptr; // not owned; null in a single process
 };
 
 } // namespace loralab

@@ -21,9 +21,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#define LORALAB_TORCH_AT_LEAST(major, minor) \
-    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
-
 namespace loralab::compat {
 
 std::string libtorchVersion()

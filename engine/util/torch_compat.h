@@ -9,6 +9,13 @@
 #include <cstdint>
 #include <string>
 #include <torch/types.h>
+#include <torch/version.h>
+
+// True when compiled against LibTorch major.minor or newer. Used here and in
+// engine/dist/collective.cpp, where c10d's process groups derive from
+// c10d::ProcessGroup (1.13) or c10d::Backend (2.x); no other file checks versions.
+#define LORALAB_TORCH_AT_LEAST(major, minor) \
+    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace loralab::compat {
 

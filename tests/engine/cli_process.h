@@ -4,6 +4,7 @@
 // most memory it held (the kernel's peak resident set for the child).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -25,8 +26,19 @@ namespace loralab::test {
 // Starts build/app/loralab-cli with `args`, stdout and stderr going to
 // `logFile` and standard input read from `inputFile`; returns its pid, or -1.
 inline pid_t startCli(const std::vector<std::string>& args, const std::string& logFile = "/dev/null",
-                      const std::string& inputFile = "/dev/null")
+                      const std::string& inputFile = "/dev/null", const std::vector<std::string>& extraEnv = {})
 {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string v = *e;
+        const std::string name = v.substr(0, v.find('=') + 1);
+        const bool replaced = std::any_of(extraEnv.begin(), extraEnv.end(), [&](const std::string& x) { return x.rfind(name, 0) == 0; });
+        if (!replaced) env.push_back(v);
+    }
+    env.insert(env.end(), extraEnv.begin(), extraEnv.end());
+    std::vector<char*> envp;
+    for (auto& v : env) envp.push_back(v.data());
+    envp.push_back(nullptr);
     const std::string exe = std::string(LORALAB_BINARY_DIR) + "/app/loralab-cli";
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(exe.c_str()));
@@ -38,7 +50,7 @@ inline pid_t startCli(const std::vector<std::string>& args, const std::string& l
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawn_file_actions_addopen(&actions, 0, inputFile.c_str(), O_RDONLY, 0);
     pid_t pid = 0;
-    const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     return rc == 0 ? pid : -1;
 }
@@ -75,13 +87,15 @@ struct CliOutcome {
     std::int64_t peakRssBytes = 0;
 };
 
-// Runs it to the end; `inputFile` becomes its standard input.
-inline CliOutcome runCli(const std::vector<std::string>& args, const std::string& inputFile = "/dev/null")
+// Runs it to the end; `inputFile` becomes its standard input, and `extraEnv`
+// ("NAME=value") is added to (or replaces in) its environment.
+inline CliOutcome runCli(const std::vector<std::string>& args, const std::string& inputFile = "/dev/null",
+                         const std::vector<std::string>& extraEnv = {})
 {
     const auto log = std::filesystem::temp_directory_path() / ("loralab-cli-" + std::to_string(::getpid()) + ".out");
     CliOutcome result;
     const auto start = std::chrono::steady_clock::now();
-    if (const pid_t pid = startCli(args, log.string(), inputFile); pid > 0) {
+    if (const pid_t pid = startCli(args, log.string(), inputFile, extraEnv); pid > 0) {
         int status = 0;
         struct rusage usage {};
         ::wait4(pid, &status, 0, &usage);

@@ -37,6 +37,16 @@ void checkRefused(const CliOutcome& r, std::initializer_list<const char*> fragme
 
 std::string neox() { return fixtureModel("tiny-gpt-neox").string(); }
 
+// A copy of the tiny GPT-NeoX model in dir/name with config.json changed.
+fs::path neoxWith(const fs::path& dir, const std::string& name, const nlohmann::json& changes)
+{
+    fs::copy(fixtureModel("tiny-gpt-neox"), dir / name, fs::copy_options::recursive);
+    auto config = nlohmann::json::parse(readTextFile(dir / name / "config.json"));
+    config.update(changes);
+    writeFileAtomic(dir / name / "config.json", config.dump(2));
+    return dir / name;
+}
+
 } // namespace
 
 TEST("unit/oversized_prompt_is_refused")
@@ -56,18 +66,14 @@ TEST("unit/oversized_prompt_is_refused")
 TEST("unit/generation_stops_where_the_context_ends")
 {
     // A model with a context of 24 positions and a request for a billion tokens.
-    const fs::path dir = scratchDir("context_end");
-    fs::copy(fixtureModel("tiny-gpt-neox"), dir / "model", fs::copy_options::recursive);
-    auto config = nlohmann::json::parse(readTextFile(dir / "model/config.json"));
-    config["max_position_embeddings"] = 24;
-    writeFileAtomic(dir / "model/config.json", config.dump(2));
-    const CliOutcome r = runCli({"generate", (dir / "model").string(), "--prompt", "Human: Hi", "--max-new-tokens",
+    const fs::path model = neoxWith(scratchDir("context_end"), "model", {{"max_position_embeddings", 24}});
+    const CliOutcome r = runCli({"generate", model.string(), "--prompt", "Human: Hi", "--max-new-tokens",
                                  "1000000000", "--no-eos-stop", "--json", "--threads", "1"});
     CHECK_EQ(r.exitCode, 0);
     CHECK(r.seconds < kSeconds);
     const auto line = r.output.substr(r.output.find("{\"ids\""));
     const auto json = nlohmann::json::parse(line.substr(0, line.find('\n')));
-    const auto prompt = runCli({"tokenize", (dir / "model").string(), "--text", "Human: Hi", "--json"});
+    const auto prompt = runCli({"tokenize", model.string(), "--text", "Human: Hi", "--json"});
     const auto promptIds = nlohmann::json::parse(prompt.output)["ids"].size();
     CHECK_EQ(json["stop_reason"].get<std::string>(), std::string("context_full"));
     CHECK_EQ(json["ids"].size() + promptIds, 24u);
@@ -88,19 +94,11 @@ TEST("unit/dataset_line_longer_than_the_context_is_refused_by_eval")
 TEST("unit/absurd_config_is_refused_before_anything_is_built")
 {
     const fs::path dir = scratchDir("absurd_config");
-    fs::copy(fixtureModel("tiny-gpt-neox"), dir / "layers", fs::copy_options::recursive);
-    auto config = nlohmann::json::parse(readTextFile(dir / "layers/config.json"));
-    config["num_hidden_layers"] = 10000000;
-    writeFileAtomic(dir / "layers/config.json", config.dump(2));
-    checkRefused(runCli({"info", (dir / "layers").string()}), {"num_hidden_layers", "10000000", "more than LoRA Lab accepts"});
+    const fs::path layers = neoxWith(dir, "layers", {{"num_hidden_layers", 10000000}});
+    checkRefused(runCli({"info", layers.string()}), {"num_hidden_layers", "10000000", "more than LoRA Lab accepts"});
 
     // Plausible sizes that the weight files do not hold.
-    fs::copy(fixtureModel("tiny-gpt-neox"), dir / "wide", fs::copy_options::recursive);
-    config = nlohmann::json::parse(readTextFile(dir / "wide/config.json"));
-    config["num_hidden_layers"] = 200;
-    config["hidden_size"] = 4096;
-    config["intermediate_size"] = 16384;
-    writeFileAtomic(dir / "wide/config.json", config.dump(2));
+    neoxWith(dir, "wide", {{"num_hidden_layers", 200}, {"hidden_size", 4096}, {"intermediate_size", 16384}});
     checkRefused(runCli({"generate", (dir / "wide").string(), "--prompt", "Hi", "--threads", "1"}),
                  {"config.json describes", "the weight files hold only"});
 }
