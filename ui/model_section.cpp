@@ -169,7 +169,8 @@ void ModelSection::setDevice(const DeviceOverview& d)
     if (!d.problem.empty())
         m_deviceText = tr("<span style='color:#b00020'>%1</span>").arg(QString::fromStdString(d.problem).toHtmlEscaped());
     else if (d.resolved == "cpu")
-        m_deviceText = tr("Trains on the <b>CPU</b> · %1 threads · LibTorch %2").arg(d.threads).arg(libtorch);
+        m_deviceText = (d.threads == 1 ? tr("Trains on the <b>CPU</b> · 1 thread · LibTorch %1").arg(libtorch)
+                                       : tr("Trains on the <b>CPU</b> · %1 threads · LibTorch %2").arg(d.threads).arg(libtorch));
     else
         m_deviceText = tr("Trains on <b>%1</b> (%2) · %3, %4 free · LibTorch %5")
                            .arg(QString::fromStdString(d.name).toHtmlEscaped(), QString::fromStdString(d.resolved),

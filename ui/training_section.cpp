@@ -154,6 +154,11 @@ RuntimeSection::RuntimeSection(FieldMessages& messages, QWidget* parent)
         if (!m_loading) emit changed();
     });
     addField(tr("Device"), m_device, QStringLiteral("device"));
+    // More than one: data-parallel, one process per GPU (or CPU processes
+    // sharing the cores); the window trains as the first of them.
+    m_processes = intSpin(1, 1024, tr("process"), tr("processes"));
+    m_processes->setObjectName(QStringLiteral("processes"));
+    addField(tr("Processes / GPUs"), m_processes, QStringLiteral("processes"));
     m_dtype = combo({QStringLiteral("fp32"), QStringLiteral("bf16"), QStringLiteral("fp16")});
     addField(tr("Base weights"), m_dtype, QStringLiteral("dtype"));
 
@@ -176,6 +181,7 @@ void RuntimeSection::loadFields(const RunConfig& c)
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(c.seed, std::numeric_limits<int>::max())));
     m_threads->setValue(c.threads);
     setCombo(m_device, QString::fromStdString(c.device));
+    m_processes->setValue(c.processes);
     setCombo(m_dtype, QString::fromStdString(c.dtype));
     m_name->setText(QString::fromStdString(c.name));
     m_runsDir->setText(QString::fromStdString(c.runsDir));
@@ -192,6 +198,7 @@ void RuntimeSection::store(RunConfig& c) const
     c.seed = static_cast<std::uint64_t>(m_seed->value());
     c.threads = m_threads->value();
     c.device = m_device->currentText().trimmed().toStdString();
+    c.processes = m_processes->value();
     c.dtype = m_dtype->currentText().toStdString();
     const QString name = m_name->text().trimmed();
     c.name = name.isEmpty() ? std::string("run") : name.toStdString();

@@ -65,6 +65,7 @@ private:
     QSpinBox* m_seed;
     QSpinBox* m_threads;
     QComboBox* m_device;
+    QSpinBox* m_processes;
     QComboBox* m_dtype;
     QLineEdit* m_name;
     QLineEdit* m_runsDir;

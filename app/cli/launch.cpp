@@ -2,48 +2,25 @@
 #include "launch.h"
 
 #include "engine/dist/collective.h"
+#include "engine/dist/local_ranks.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
-#include <netinet/in.h>
 #include <optional>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace loralab::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A port no one listens on now, for the rendezvous (MASTER_PORT, when the
-// environment does not name one).
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw Error(std::string("cannot open a socket for the rendezvous: ") + std::strerror(errno));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-    ::close(fd);
-    if (!ok) throw Error(std::string("cannot find a free port for the rendezvous: ") + std::strerror(errno));
-    return ntohs(address.sin_port);
-}
 
 // This process's own command line, as it was started.
 std::vector<std::string> ownCommandLine()
@@ -57,12 +34,6 @@ std::vector<std::string> ownCommandLine()
         start = end + 1;
     }
     return out;
-}
-
-std::string describeStatus(int status)
-{
-    if (WIFSIGNALED(status)) return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -82,11 +53,12 @@ bool isLaunchedWorker() { return distributedFromEnvironment().enabled(); }
 int launchWorkers(int processes, int timeoutSeconds)
 {
     const std::vector<std::string> command = ownCommandLine();
-    const std::string exe = "/proc/self/exe";
     const char* addr = std::getenv("MASTER_ADDR");
-    const char* portText = std::getenv("MASTER_PORT");
-    const std::string master = addr && *addr ? addr : "127.0.0.1";
-    const std::string port = portText && *portText ? std::string(portText) : std::to_string(freePort());
+    const char* port = std::getenv("MASTER_PORT");
+    DistributedSetup setup;
+    setup.worldSize = processes;
+    if (addr && *addr) setup.masterAddr = addr;
+    setup.masterPort = port && *port ? distributedFromEnvironment().masterPort : freeLoopbackPort();
 
     // Ctrl-C reaches every rank (they share the terminal's process group): each
     // stops after its step and saves; the launcher waits for them. SIGTERM is
@@ -101,32 +73,14 @@ int launchWorkers(int processes, int timeoutSeconds)
     std::vector<pid_t> pids;
     const std::string host = hostName();
     for (int rank = 0; rank < processes; ++rank) {
-        std::vector<std::string> env;
-        for (char** e = environ; *e; ++e) {
-            const std::string v = *e;
-            const auto name = v.substr(0, v.find('='));
-            if (name != "RANK" && name != "WORLD_SIZE" && name != "LOCAL_RANK" && name != "MASTER_ADDR" && name != "MASTER_PORT")
-                env.push_back(v);
-        }
-        env.push_back("RANK=" + std::to_string(rank));
-        env.push_back("LOCAL_RANK=" + std::to_string(rank));
-        env.push_back("WORLD_SIZE=" + std::to_string(processes));
-        env.push_back("MASTER_ADDR=" + master);
-        env.push_back("MASTER_PORT=" + port);
-        std::vector<char*> envp, argv;
-        for (auto& v : env) envp.push_back(v.data());
-        envp.push_back(nullptr);
-        std::vector<std::string> args = command;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        pid_t pid = 0;
-        if (::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), envp.data()) != 0) {
+        try {
+            pids.push_back(spawnProcess("/proc/self/exe", command, rankEnvironment(setup, rank)));
+        } catch (const Error&) {
             for (const pid_t p : pids) ::kill(p, SIGTERM);
-            throw Error("could not start rank " + std::to_string(rank) + ": " + std::strerror(errno));
+            throw;
         }
-        pids.push_back(pid);
     }
-    std::cerr << "started " << processes << " processes on " << host << " (rendezvous " << master << ":" << port << ")\n";
+    std::cerr << "started " << processes << " processes on " << host << " (rendezvous " << setup.masterAddr << ":" << setup.masterPort << ")\n";
 
     // Wait for all; once one fails, the others get the group's timeout (plus
     // a margin) to notice and stop on their own, then they are ended.
@@ -154,7 +108,7 @@ int launchWorkers(int processes, int timeoutSeconds)
                 result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 if (result != 130 || !g_interrupted)
                     std::cerr << "rank " << rank << " of " << processes << " (pid " << pid << ") on " << host << " "
-                              << describeStatus(status) << "; the other ranks stop within " << timeoutSeconds << " s\n";
+                              << describeExitStatus(status) << "; the other ranks stop within " << timeoutSeconds << " s\n";
                 deadline = Clock::now() + std::chrono::seconds(timeoutSeconds + 10);
             }
             continue;

@@ -4,6 +4,7 @@
 #include "engine/runner/runner.h"
 
 #include "engine/dist/collective.h"
+#include "engine/dist/local_ranks.h"
 #include "engine/runner/early_stopping.h"
 #include "engine/runner/objective.h"
 #include "engine/runner/run_directory.h"
@@ -17,7 +18,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -142,12 +145,39 @@ RunConfig resumedConfig(const RunConfig& requested, const std::string& resumeDir
     return stored;
 }
 
-// A process started as one rank of a data-parallel group (WORLD_SIZE > 1 in
-// its environment) joins it, takes the GPU of its LOCAL_RANK, and checks that
-// every rank runs the same configuration; null for a single process.
-std::unique_ptr<Collective> joinGroupIfLaunched(const RunConfig& config, torch::Device& device)
+// With processes > 1 in a process that no launcher started, that process
+// starts the other ranks itself and trains as rank 0; null otherwise. They run
+// the loralab-cli beside this program, or the one LORALAB_CLI names.
+std::unique_ptr<LocalRanks> startLocalRanks(const RunConfig& config, const std::string& resumeDir, int threadsEach)
 {
-    const DistributedSetup setup = distributedFromEnvironment();
+    if (config.processes <= 1 || distributedFromEnvironment().enabled()) return nullptr;
+    const char* named = std::getenv("LORALAB_CLI");
+    const std::string cli = named && *named ? std::string(named)
+                                            : (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "loralab-cli").string();
+    if (!std::filesystem::exists(cli))
+        throw Error("processes " + std::to_string(config.processes) + ": the other processes run " + cli +
+                    ", which is not there; start the run with loralab-cli run --nproc N or torchrun instead");
+    auto ranks = std::make_unique<LocalRanks>(config.processes);
+    std::vector<std::string> argv = {cli, "run"};
+    if (resumeDir.empty()) {
+        const std::string file = ranks->folder() + "/config.json";
+        writeFileAtomic(file, runConfigToJson(config));
+        argv.push_back(file);
+    } else {
+        argv.insert(argv.end(), {"--resume", resumeDir, "--max-steps", std::to_string(config.maxSteps), "--device", config.device});
+    }
+    argv.insert(argv.end(), {"--nproc", std::to_string(config.processes), "--threads", std::to_string(threadsEach)});
+    ranks->start(argv);
+    return ranks;
+}
+
+// A process that is one rank of a data-parallel group (started by a launcher,
+// WORLD_SIZE > 1 in its environment, or rank 0 of `local`) joins it, takes the
+// GPU of its LOCAL_RANK, and checks that every rank runs the same
+// configuration; null for a single process.
+std::unique_ptr<Collective> joinGroupIfLaunched(const RunConfig& config, torch::Device& device, const LocalRanks* local)
+{
+    const DistributedSetup setup = local ? local->setup() : distributedFromEnvironment();
     if (!setup.enabled()) return nullptr;
     if (config.batchSize * config.gradAccum < setup.worldSize)
         throw Error("WORLD_SIZE=" + std::to_string(setup.worldSize) + " processes need at least as many examples per step; " +
@@ -235,7 +265,14 @@ private:
     }
     void resume();
     void restoreState(const nlohmann::json& state, bool restartPatience);
-    void agreeOnStop();
+    // Between steps: the window's changes, and in a group what all ranks agree on.
+    void betweenSteps();
+    void agreeBetweenSteps();
+    // What this run acts on between steps: its own requests, or in a group
+    // the group's, so that every rank stops, pauses and resumes at one step.
+    bool cancelRequested() const { return m_group ? m_agreed.cancel : m_control.cancel.load(); }
+    bool stopRequested() const { return m_group ? m_agreed.stopKeepBest : m_control.stopKeepBest.load(); }
+    bool pauseRequested() const { return m_group ? m_agreed.paused : m_control.paused.load(); }
     nlohmann::json checkpointState() const
     {
         return {{"cursor", m_cursor->state()},
@@ -263,6 +300,9 @@ private:
     const RunCallbacks& m_callbacks;
     bool m_resume;
     Collective* m_group; // null in a single process
+    struct {
+        bool cancel = false, stopKeepBest = false, paused = false;
+    } m_agreed; // the group's requests at the last agreement
     torch::Device m_device;
     PreparedModel m_model;
     PreparedData m_data;
@@ -370,27 +410,52 @@ void Run::resume()
     restoreState(nlohmann::json::parse(m_group->broadcastText(checkpointState().dump())), false);
 }
 
-void Run::agreeOnStop()
+void Run::betweenSteps()
 {
-    // One collective carries both requests: cancel counts 1, stop-and-keep-best 1024.
-    const double flags = m_group->sum((m_control.cancel.load() ? 1.0 : 0.0) + (m_control.stopKeepBest.load() ? 1024.0 : 0.0));
-    if (std::fmod(flags, 1024.0) > 0.5) m_control.cancel.store(true);
-    if (flags >= 1023.5) m_control.stopKeepBest.store(true);
+    applyControlChanges();
+    if (m_group) agreeBetweenSteps();
+}
+
+void Run::agreeBetweenSteps()
+{
+    // A cancel, stop or pause asked of any one process holds for all; the
+    // settings changed in rank 0's window (patience, evaluation interval,
+    // early stopping) hold everywhere.
+    const nlohmann::json mine = {{"cancel", m_control.cancel.load()},     {"stop", m_control.stopKeepBest.load()},
+                                 {"pause", m_control.paused.load()},      {"patience", m_early.patience()},
+                                 {"eval_interval", m_config.evalInterval}, {"early_stopping", m_config.earlyStopping}};
+    const std::vector<std::string> all = m_group->gatherText(mine.dump());
+    m_agreed = {};
+    for (const std::string& text : all) {
+        const auto rank = nlohmann::json::parse(text);
+        m_agreed.cancel = m_agreed.cancel || rank.at("cancel").get<bool>();
+        m_agreed.stopKeepBest = m_agreed.stopKeepBest || rank.at("stop").get<bool>();
+        m_agreed.paused = m_agreed.paused || rank.at("pause").get<bool>();
+    }
+    if (m_group->rank() == 0) return;
+    const auto first = nlohmann::json::parse(all.at(0));
+    m_early.setPatience(first.at("patience").get<std::int64_t>());
+    m_config.evalInterval = first.at("eval_interval").get<std::int64_t>();
+    m_config.earlyStopping = first.at("early_stopping").get<bool>();
+    m_control.earlyStopping.store(m_config.earlyStopping);
 }
 
 bool Run::waitWhilePaused()
 {
-    if (!m_control.paused.load()) return true;
+    if (!pauseRequested()) return true;
     // Pausing leaves a checkpoint behind, so the window can sample from the
     // model as it is while the run waits.
     if (m_lastSaved != m_trainer->stepCount()) saveCheckpoint("last");
     event("paused at step " + std::to_string(m_trainer->stepCount()));
-    if (m_callbacks.onPaused) m_callbacks.onPaused(m_store->resolve("last").value_or(std::filesystem::path()).string());
+    if (m_callbacks.onPaused && m_store) m_callbacks.onPaused(m_store->resolve("last").value_or(std::filesystem::path()).string());
     const auto pausedAt = Clock::now();
-    while (m_control.paused.load() && !m_control.cancel.load() && !m_control.stopKeepBest.load())
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // A group keeps agreeing while it waits, well within its timeout.
+    while (pauseRequested() && !cancelRequested() && !stopRequested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(m_group ? 200 : 50));
+        betweenSteps();
+    }
     m_pausedSeconds += std::chrono::duration<double>(Clock::now() - pausedAt).count();
-    if (m_control.cancel.load() || m_control.stopKeepBest.load()) return false;
+    if (cancelRequested() || stopRequested()) return false;
     event("resumed");
     return true;
 }
@@ -591,14 +656,13 @@ RunResult Run::execute()
     }
     bool evaluatedLast = false;
     while (m_trainer->stepCount() < m_totalSteps) {
-        applyControlChanges();
-        if (m_group) agreeOnStop(); // one process interrupted stops them all, at the same step
-        if (m_control.cancel.load()) {
+        betweenSteps();
+        if (cancelRequested()) {
             m_stopReason = StopReason::Cancelled;
             break;
         }
-        if (m_control.stopKeepBest.load() || !waitWhilePaused()) {
-            m_stopReason = m_control.cancel.load() ? StopReason::Cancelled : StopReason::UserStop;
+        if (stopRequested() || !waitWhilePaused()) {
+            m_stopReason = cancelRequested() ? StopReason::Cancelled : StopReason::UserStop;
             break;
         }
         // Every process draws the same global batch and takes its share of it.
@@ -662,16 +726,26 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
 {
     const RunConfig effective = resumeDir.empty() ? config : resumedConfig(config, resumeDir);
     checkRunConfig(effective);
-    setThreadCount(effective.threads);
+    // Processes of one group on this machine share its cores.
+    const bool startsRanks = effective.processes > 1 && !distributedFromEnvironment().enabled();
+    const int threads = effective.threads > 0 || !startsRanks
+                            ? effective.threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / effective.processes);
+    setThreadCount(threads);
     torch::manual_seed(effective.seed);
     control.earlyStopping.store(effective.earlyStopping);
     torch::Device device = resolveDevice(effective.device);
-    const std::unique_ptr<Collective> group = joinGroupIfLaunched(effective, device);
-    // The run's own CPU tensors, apart from anything else the process does.
-    const TensorMemoryScope tensors;
-    Run run(effective, control, callbacks, resumeDir, device, group.get());
+    const std::unique_ptr<LocalRanks> ranks = startLocalRanks(effective, resumeDir, threads);
     try {
+        const std::unique_ptr<Collective> group = joinGroupIfLaunched(effective, device, ranks.get());
+        // The run's own CPU tensors, apart from anything else the process does.
+        const TensorMemoryScope tensors;
+        Run run(effective, control, callbacks, resumeDir, device, group.get());
         return run.execute();
+    } catch (const Error& e) {
+        // What the other processes said is often the cause.
+        if (const std::string why = ranks ? ranks->failures() : std::string(); !why.empty()) throw Error(std::string(e.what()) + "\n" + why);
+        throw;
     } catch (const c10::Error& e) {
         const std::string what = e.what_without_backtrace();
         if (const std::string oom = outOfMemoryMessage(what); !oom.empty())

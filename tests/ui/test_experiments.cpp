@@ -95,6 +95,7 @@ private slots:
     void runsPanelTitlesNotesTrash();
     void wheelOnlyWithFocus();
     void smallScreen();
+    void oneAndTwoProcesses();
 };
 
 void TestExperiments::initTestCase()
@@ -483,6 +484,87 @@ void TestExperiments::smallScreen()
              qPrintable(QStringLiteral("%1 > %2").arg(w.configPanel()->minimumSizeHint().width()).arg(scroll->viewport()->width())));
     QCOMPARE(w.size(), QSize(1280, 720)); // nothing holds the window wider or taller
     test::saveScreenshot(&w, QStringLiteral("window_1280x720"));
+}
+
+// The same run in one process and in two (data-parallel, the window training
+// as rank 0 beside a loralab-cli rank), overlaid: the two-process run pauses
+// for longer than its group's timeout and goes on.
+void TestExperiments::oneAndTwoProcesses()
+{
+    MainWindow w;
+    showWindow(w);
+    RunConfig c = test::shortConfig(test::runsDir(QStringLiteral("processes"), true));
+    c.name = "processes";
+    c.maxSteps = 8;
+    c.evalInterval = 4;
+    c.batchSize = 4;
+    c.maxLen = 48;
+    c.loraDropout = 0.0; // each process would draw its own masks
+    c.samples = 0;
+    c.threads = 1;
+    c.distTimeout = 3;
+    // The setting is a field of the form.
+    auto* processes = w.findChild<QSpinBox*>(QStringLiteral("processes"));
+    QVERIFY(processes);
+    w.configPanel()->setConfig(c);
+    processes->setValue(2);
+    QCOMPARE(w.configPanel()->config().processes, 2);
+    w.configPanel()->setConfig(c, {parseSweepAxis("processes=1,2")});
+    w.configPanel()->refreshNow();
+    QCOMPARE(w.configPanel()->plan().runs.size(), std::size_t{2});
+
+    RunController* controller = w.controller();
+    QSignalSpy steps(controller, &RunController::stepRecorded);
+    QSignalSpy events(controller, &RunController::eventLogged);
+    QSignalSpy finished(controller, &RunController::finished);
+    QSignalSpy failed(controller, &RunController::failed);
+    w.startAction()->trigger();
+    const auto stepsOf = [&](int run) {
+        int n = 0;
+        for (const auto& s : steps) n += s.first().toInt() == run;
+        return n;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(stepsOf(1) >= 2 || !failed.isEmpty(), kRunTimeoutMs);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().first().toString()));
+    w.pauseAction()->trigger();
+    const auto logged = [&](const QString& text) {
+        for (const auto& e : events)
+            if (e.first().toString().contains(text)) return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("paused at step")), kRunTimeoutMs);
+    const int stepsAtPause = stepsOf(1);
+    QTest::qWait(static_cast<int>(c.distTimeout) * 1000 + 2000);
+    QCOMPARE(stepsOf(1), stepsAtPause);
+    w.resumeAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().first().toString()));
+    const auto result = finished.first().first().value<ExperimentResult>();
+    QCOMPARE(result.runs.size(), std::size_t{2});
+    for (const RunResult& run : result.runs) QCOMPARE(run.summary.stopReason, StopReason::Completed);
+
+    // Rank 0 wrote the metrics once; its steps say the group's size; the
+    // losses are the one-process run's within fp32 summation-order noise.
+    const RunRecords one = readRunDirectory(result.runs[0].summary.runDir);
+    const RunRecords two = readRunDirectory(result.runs[1].summary.runDir);
+    QCOMPARE(one.steps.size(), std::size_t{8});
+    QCOMPARE(two.steps.size(), std::size_t{8});
+    for (std::size_t i = 0; i < 8; ++i) {
+        QCOMPARE(one.steps[i].worldSize, 1);
+        QCOMPARE(two.steps[i].worldSize, 2);
+        QCOMPARE(two.steps[i].step, static_cast<std::int64_t>(i + 1));
+        QVERIFY2(std::abs(two.steps[i].loss - one.steps[i].loss) <= 1e-4 * std::abs(one.steps[i].loss),
+                 qPrintable(QStringLiteral("step %1: %2 vs %3").arg(i + 1).arg(two.steps[i].loss).arg(one.steps[i].loss)));
+    }
+    QVERIFY(logged(QStringLiteral("2 processes")));
+
+    // Both loss curves in the charts, one trace each.
+    ChartsPanel* charts = w.chartsPanel();
+    charts->flush();
+    QCOMPARE(charts->runCount(), 2);
+    for (int run = 0; run < 2; ++run) QCOMPARE(charts->lossChart()->pointCount(ChartsPanel::seriesId(run, QStringLiteral("ema"))), 8);
+    w.tabs()->setCurrentIndex(MainWindow::kChartsTab);
+    test::saveScreenshot(&w, QStringLiteral("processes_1_and_2_charts"));
 }
 
 QTEST_MAIN(TestExperiments)
