@@ -3,7 +3,7 @@
 // torchrun's variables): two processes train like one process with the same
 // global batch, a killed rank ends the group with a message naming it and the
 // run resumes with one process, and a group that cannot form says why within
-// its timeout.
+// its timeout; a run that starts its other ranks itself names those that failed.
 #include "cli_process.h"
 #include "test_harness.h"
 #include "test_paths.h"
@@ -11,10 +11,13 @@
 #include "engine/dist/collective.h"
 #include "engine/io/safetensors.h"
 #include "engine/runner/metrics.h"
+#include "engine/runner/runner.h"
 #include "engine/train/checkpoint_store.h"
 #include "engine/util/files.h"
 
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -210,4 +213,28 @@ TEST("unit/shards_cover_every_example_once")
         }
         CHECK(seen == items);
     }
+}
+
+// A process that starts its other ranks itself (the window, loralab-cli
+// sweep): a rank program that is not there, and ranks that fail at once, are
+// named, with what they printed, within the group's timeout.
+TEST("slow/ranks_a_run_starts_itself_say_why_they_failed")
+{
+    const fs::path dir = scratchDir("distributed_local");
+    RunConfig config = loadRunConfig(writeConfig(dir, "runs", 5, 3).string());
+    config.processes = 2;
+    RunControl control;
+    ::setenv("LORALAB_CLI", (dir / "no-such-cli").c_str(), 1);
+    CHECK_THROWS_WITH(runExperiment(config, control, {}), "no-such-cli", "which is not there");
+
+    const fs::path failing = dir / "failing-cli";
+    writeFileAtomic(failing, "#!/bin/sh\necho \"cannot read the model files\" >&2\nexit 3\n");
+    fs::permissions(failing, fs::perms::owner_all);
+    ::setenv("LORALAB_CLI", failing.c_str(), 1);
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(runExperiment(config, control, {}), "only 1 of WORLD_SIZE=2 processes joined", "rank 1 (pid ",
+                      "exited with status 3: cannot read the model files");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3 + 10));
+    ::unsetenv("LORALAB_CLI");
+    CHECK(!fs::exists(dir / "runs"));
 }
