@@ -212,6 +212,15 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     e.activationBytes = c.numLayers * B * T * perToken * bytes;
     // fp32 logits and their gradient at the positions that count in the loss.
     e.activationBytes += 2 * B * T * c.vocabSize * 4;
+    // Each adapter keeps its low-rank product of the input and, with dropout,
+    // the dropped input and a one-byte mask (as PEFT's separate dropout
+    // modules do): with dropout, LoRA keeps more activations than full
+    // fine-tuning of the same model.
+    for (const auto& module : net.modules(/*include_self=*/false))
+        if (const auto* layer = module->as<LinearImpl>(); layer && layer->loraActive()) {
+            e.activationBytes += B * T * layer->lora().rank * bytes;
+            if (layer->lora().dropout > 0.0) e.activationBytes += B * T * layer->inFeatures() * (bytes + 1);
+        }
     return e;
 }
 
