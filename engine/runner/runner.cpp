@@ -348,8 +348,10 @@ void Run::resumeFromLast()
     if (!last) throw fileError(m_dir->checkpoints().string(), "holds no complete 'last' checkpoint to resume from");
     const nlohmann::json extra = m_trainer->loadCheckpoint(*last);
     const RunRecords before = readRunDirectory(m_dir->path().string());
-    // A finished run stays as it is unless it is given more steps to take.
-    if (m_trainer->stepCount() >= m_totalSteps)
+    // A finished run stays as it is unless it is given more steps to take;
+    // one stopped after its last step but before its summary finishes now.
+    const bool trainedAll = m_trainer->stepCount() >= m_totalSteps;
+    if (trainedAll && before.hasSummary)
         throw Error(m_dir->path().string() + ": the run already took its " + std::to_string(m_trainer->stepCount()) +
                     " steps (max_steps " + std::to_string(m_totalSteps) +
                     "); continue it with a larger max_steps (loralab-cli run --resume DIR --max-steps N)");
@@ -370,6 +372,7 @@ void Run::resumeFromLast()
     }
     if (!before.hasSummary && !kept.steps.empty()) m_priorSeconds = kept.steps.back().elapsedSeconds;
     event("resumed from " + last->filename().string() + " at step " + std::to_string(m_lastSaved));
+    if (trainedAll) event("every step was trained before the run stopped; it finishes now (evaluation, samples, summary)");
     if (restartPatience) event("early stopping's patience starts again (" + std::to_string(m_config.patience) + " evaluations)");
     const RunConfig stored = loadRunConfig((m_dir->path() / "config.json").string());
     if (stored.maxSteps != m_config.maxSteps || stored.epochs != m_config.epochs) {

@@ -38,14 +38,97 @@ void fusedAdamWCpu(float* p, const float* g, float* m, float* v, std::int64_t n,
     });
 }
 
+// The update as tensor operations, for any device and dtype (a GPU's path):
+// fp32 moments, and an fp32 copy of a lower-precision parameter.
+void tensorAdamW(torch::Tensor& param, const torch::Tensor& grad, torch::Tensor& expAvg, torch::Tensor& expAvgSq, const AdamStep& a)
+{
+    const bool lowPrecision = param.scalar_type() != torch::kFloat32;
+    torch::Tensor p = lowPrecision ? param.to(torch::kFloat32) : param;
+    const torch::Tensor g = grad.to(torch::kFloat32);
+    if (a.weightDecay != 0.0) p.mul_(1.0 - a.lr * a.weightDecay);
+    expAvg.lerp_(g, 1.0 - a.beta1);
+    expAvgSq.mul_(a.beta2).addcmul_(g, g, 1.0 - a.beta2);
+    const torch::Tensor denom = (expAvgSq.sqrt() / a.biasCorrection2Sqrt).add_(a.eps);
+    p.addcdiv_(expAvg, denom, -a.stepSize);
+    if (lowPrecision) param.copy_(p);
+}
+
+void update(torch::Tensor& param, const torch::Tensor& grad, torch::Tensor& expAvg, torch::Tensor& expAvgSq, const AdamStep& a,
+            bool cpuKernel)
+{
+    const bool fusable = cpuKernel && param.device().is_cpu() && param.scalar_type() == torch::kFloat32 &&
+                         grad.scalar_type() == torch::kFloat32 && param.is_contiguous() && grad.is_contiguous();
+    if (fusable)
+        fusedAdamWCpu(param.data_ptr<float>(), grad.data_ptr<float>(), expAvg.data_ptr<float>(), expAvgSq.data_ptr<float>(),
+                      param.numel(), a);
+    else
+        tensorAdamW(param, grad, expAvg, expAvgSq, a);
+}
+
+// The L2 norm of a long 1-D buffer as the norm of its chunks' norms: a few
+// operations, with the rounding of per-tensor norms (one fp32 reduction over
+// millions of elements drifts by 1e-5 relative).
+torch::Tensor flatNorm(const torch::Tensor& buffer)
+{
+    constexpr std::int64_t kChunk = 1 << 16;
+    const torch::Tensor values = buffer.to(torch::kFloat32);
+    const std::int64_t whole = values.numel() / kChunk * kChunk;
+    std::vector<torch::Tensor> parts;
+    if (whole > 0) parts.push_back(values.narrow(0, 0, whole).view({-1, kChunk}).norm(2, {1}));
+    if (whole < values.numel()) parts.push_back(values.narrow(0, whole, values.numel() - whole).norm().view({1}));
+    return torch::cat(parts).norm();
+}
+
+bool sameStorage(const torch::Tensor& a, const torch::Tensor& b) { return a.defined() && a.data_ptr() == b.data_ptr(); }
+
 } // namespace
 
 AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> params, const AdamWConfig& config) : m_config(config)
 {
     if (params.empty()) throw Error("nothing to train: no parameter requires a gradient");
+    const torch::Tensor& first = params.front().second;
+    const auto fp32 = first.options().dtype(torch::kFloat32);
+    bool flat = config.flat;
+    std::int64_t total = 0;
+    for (const auto& [name, p] : params) {
+        flat = flat && p.device() == first.device() && p.scalar_type() == first.scalar_type();
+        total += p.numel();
+    }
+    if (!flat) {
+        for (auto& [name, p] : params) m_slots.push_back({name, p, torch::zeros_like(p, fp32), torch::zeros_like(p, fp32), {}, {}});
+        return;
+    }
+    torch::NoGradGuard noGrad;
+    Flat f{torch::empty({total}, first.options()), torch::zeros({total}, first.options()), torch::zeros({total}, fp32),
+           torch::zeros({total}, fp32)};
+    std::int64_t offset = 0;
     for (auto& [name, p] : params) {
-        const auto options = p.options().dtype(torch::kFloat32);
-        m_slots.push_back({name, p, torch::zeros_like(p, options), torch::zeros_like(p, options)});
+        const auto view = [&](const torch::Tensor& buffer) { return buffer.narrow(0, offset, p.numel()).view(p.sizes()); };
+        Slot s{name, p, view(f.expAvg), view(f.expAvgSq), view(f.params), view(f.grads)};
+        s.paramView.copy_(p);
+        p.set_data(s.paramView); // the module's parameter now lives in the flat buffer
+        p.mutable_grad() = s.gradView;
+        m_slots.push_back(std::move(s));
+        offset += p.numel();
+    }
+    m_flat = std::move(f);
+}
+
+void AdamW::reattach()
+{
+    torch::NoGradGuard noGrad;
+    for (auto& s : m_slots) {
+        if (!sameStorage(s.param, s.paramView)) {
+            s.paramView.copy_(s.param);
+            s.param.set_data(s.paramView);
+        }
+        const torch::Tensor grad = s.param.grad();
+        if (sameStorage(grad, s.gradView)) continue;
+        if (grad.defined())
+            s.gradView.copy_(grad);
+        else
+            s.gradView.zero_();
+        s.param.mutable_grad() = s.gradView;
     }
 }
 
@@ -56,35 +139,69 @@ void AdamW::step(double lr)
     const double b1 = m_config.beta1;
     const double b2 = m_config.beta2;
     const double biasCorrection1 = 1.0 - std::pow(b1, static_cast<double>(m_step));
-    const double biasCorrection2Sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(m_step)));
-    const double stepSize = lr / biasCorrection1;
+    const AdamStep a{lr, b1, b2, m_config.eps, m_config.weightDecay, lr / biasCorrection1,
+                     std::sqrt(1.0 - std::pow(b2, static_cast<double>(m_step)))};
+    if (m_flat) {
+        // Every parameter takes part; one whose gradient stayed zero still
+        // decays, as in PyTorch when its gradient is zero rather than none.
+        reattach();
+        update(m_flat->params, m_flat->grads, m_flat->expAvg, m_flat->expAvgSq, a, m_config.cpuKernel);
+        return;
+    }
     for (auto& s : m_slots) {
         const torch::Tensor& grad = s.param.grad();
-        if (!grad.defined()) continue;
-        const bool fusable = s.param.device().is_cpu() && s.param.scalar_type() == torch::kFloat32 &&
-                             grad.scalar_type() == torch::kFloat32 && s.param.is_contiguous() && grad.is_contiguous();
-        if (fusable) {
-            fusedAdamWCpu(s.param.data_ptr<float>(), grad.data_ptr<float>(), s.expAvg.data_ptr<float>(),
-                          s.expAvgSq.data_ptr<float>(), s.param.numel(),
-                          {lr, b1, b2, m_config.eps, m_config.weightDecay, stepSize, biasCorrection2Sqrt});
-            continue;
-        }
-        const bool lowPrecision = s.param.scalar_type() != torch::kFloat32;
-        torch::Tensor p = lowPrecision ? s.param.to(torch::kFloat32) : s.param;
-        const torch::Tensor g = grad.to(torch::kFloat32);
-        if (m_config.weightDecay != 0.0) p.mul_(1.0 - lr * m_config.weightDecay);
-        s.expAvg.lerp_(g, 1.0 - b1);
-        s.expAvgSq.mul_(b2).addcmul_(g, g, 1.0 - b2);
-        const torch::Tensor denom = (s.expAvgSq.sqrt() / biasCorrection2Sqrt).add_(m_config.eps);
-        p.addcdiv_(s.expAvg, denom, -stepSize);
-        if (lowPrecision) s.param.copy_(p);
+        if (grad.defined()) update(s.param, grad, s.expAvg, s.expAvgSq, a, m_config.cpuKernel);
     }
 }
 
 void AdamW::zeroGrad()
 {
+    if (m_flat) {
+        reattach();
+        m_flat->grads.zero_();
+        return;
+    }
     for (auto& s : m_slots)
         if (s.param.grad().defined()) s.param.mutable_grad() = torch::Tensor();
+}
+
+double AdamW::clipGradNorm(double maxNorm)
+{
+    torch::NoGradGuard noGrad;
+    if (m_flat) {
+        reattach();
+        // The norm, the factor and the scaling stay on the device; only the
+        // norm is read back, for the record.
+        const torch::Tensor norm = flatNorm(m_flat->grads);
+        if (maxNorm > 0.0) m_flat->grads.mul_((maxNorm / (norm + 1e-6)).clamp_max(1.0));
+        return norm.item<double>();
+    }
+    std::vector<torch::Tensor> norms;
+    for (const auto& s : m_slots)
+        if (s.param.grad().defined()) norms.push_back(s.param.grad().to(torch::kFloat32).norm());
+    if (norms.empty()) return 0.0;
+    const double total = torch::stack(norms).norm().item<double>();
+    if (maxNorm > 0.0) {
+        const double coef = std::min(1.0, maxNorm / (total + 1e-6));
+        if (coef < 1.0)
+            for (const auto& s : m_slots)
+                if (s.param.grad().defined()) s.param.grad().mul_(coef);
+    }
+    return total;
+}
+
+std::vector<torch::Tensor> AdamW::gradients()
+{
+    if (m_flat) {
+        reattach();
+        return {m_flat->grads};
+    }
+    std::vector<torch::Tensor> out;
+    for (auto& s : m_slots) {
+        if (!s.param.grad().defined()) s.param.mutable_grad() = torch::zeros_like(s.param);
+        out.push_back(s.param.grad());
+    }
+    return out;
 }
 
 std::vector<torch::Tensor> AdamW::parameters() const
@@ -126,23 +243,6 @@ void AdamW::loadState(const NamedTensors& tensors, std::int64_t stepCount)
         }
     }
     m_step = stepCount;
-}
-
-double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm)
-{
-    torch::NoGradGuard noGrad;
-    std::vector<torch::Tensor> norms;
-    for (const auto& p : params)
-        if (p.grad().defined()) norms.push_back(p.grad().to(torch::kFloat32).norm());
-    if (norms.empty()) return 0.0;
-    const double total = torch::stack(norms).norm().item<double>();
-    if (maxNorm > 0.0) {
-        const double coef = std::min(1.0, maxNorm / (total + 1e-6));
-        if (coef < 1.0)
-            for (const auto& p : params)
-                if (p.grad().defined()) p.grad().mul_(coef);
-    }
-    return total;
 }
 
 Schedule parseSchedule(const std::string& name)

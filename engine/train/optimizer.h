@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,8 +21,20 @@ struct AdamWConfig {
     double beta2 = 0.999;
     double eps = 1e-8;
     double weightDecay = 0.0;
+    // Parameters of one device and dtype share flat buffers (see AdamW).
+    bool flat = true;
+    // On the CPU in fp32, the update runs as one pass over memory; off, it
+    // runs as the tensor operations a GPU runs (tests compare the two).
+    bool cpuKernel = true;
 };
 
+// When every parameter it trains has one device and dtype (the usual case:
+// LoRA adapters, or a whole model), AdamW keeps the parameters, their
+// gradients and both moments in four flat buffers, each parameter and
+// gradient a view into them: an update, the zeroing, the gradient norm and
+// clipping each take a few whole-buffer operations however many tensors train
+// (hundreds of adapter factors: on a GPU, a handful of kernels per step instead
+// of several per tensor), and a process group sums all gradients at once.
 class AdamW {
 public:
     AdamW(std::vector<std::pair<std::string, torch::Tensor>> params, const AdamWConfig& config);
@@ -29,6 +42,13 @@ public:
     // One update of every parameter that has a gradient, at learning rate `lr`.
     void step(double lr);
     void zeroGrad();
+    // Scales the gradients so that their global L2 norm is at most maxNorm
+    // (when maxNorm > 0); returns the norm before scaling, as clip_grad_norm_ does.
+    double clipGradNorm(double maxNorm);
+    // The gradients, made present (zero where backward left none): the flat
+    // buffer as one tensor, or one tensor per parameter.
+    std::vector<torch::Tensor> gradients();
+    bool isFlat() const { return m_flat.has_value(); }
 
     std::int64_t stepCount() const { return m_step; }
     std::vector<torch::Tensor> parameters() const;
@@ -44,15 +64,22 @@ private:
         torch::Tensor param;
         torch::Tensor expAvg;   // first moment, fp32, shape of param
         torch::Tensor expAvgSq; // second moment
+        // With flat buffers: the parameter's and its gradient's views.
+        torch::Tensor paramView, gradView;
     };
+    struct Flat {
+        torch::Tensor params, grads, expAvg, expAvgSq; // 1-D, the slots' views in order
+    };
+    // Points every parameter and gradient at its view of the flat buffers
+    // again where something replaced it (a gradient set to none and then
+    // accumulated afresh, weights given new storage), keeping their values.
+    void reattach();
+
     std::vector<Slot> m_slots;
+    std::optional<Flat> m_flat;
     AdamWConfig m_config;
     std::int64_t m_step = 0;
 };
-
-// Scales gradients so that their global L2 norm is at most maxNorm (when
-// maxNorm > 0) and returns the norm before scaling, as clip_grad_norm_ does.
-double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm);
 
 enum class Schedule { Constant, ConstantWithWarmup, Linear, Cosine };
 Schedule parseSchedule(const std::string& name); // "constant", "constant_with_warmup", "linear", "cosine"

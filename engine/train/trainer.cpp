@@ -26,10 +26,22 @@ std::vector<std::pair<std::string, torch::Tensor>> prepareTrainable(CausalLMImpl
     return trainableParameters(net);
 }
 
+// LoRA's adapters share AdamW's flat buffers. Full fine-tuning keeps a tensor
+// per parameter: a flat gradient buffer would hold every weight's gradient
+// through the forward pass too, where autograd allocates each during the
+// backward pass as activations are freed (a higher peak, by up to the
+// weights' size).
+AdamWConfig optimizerFor(const TrainConfig& config)
+{
+    AdamWConfig adam = config.adam;
+    adam.flat = adam.flat && config.method == Method::Lora;
+    return adam;
+}
+
 } // namespace
 
 Trainer::Trainer(std::shared_ptr<CausalLMImpl> net, const TrainConfig& config)
-    : m_net(std::move(net)), m_config(config), m_optimizer(prepareTrainable(*m_net, config.method), config.adam),
+    : m_net(std::move(net)), m_config(config), m_optimizer(prepareTrainable(*m_net, config.method), optimizerFor(config)),
       m_device(m_net->parameters().front().device())
 {
 }
@@ -81,18 +93,13 @@ StepResult Trainer::stepWith(std::int64_t microBatches, std::int64_t totalWeight
     }
     if (m_group) {
         lossSum = m_group->sum(lossSum);
-        std::vector<torch::Tensor> grads;
-        for (auto& p : m_optimizer.parameters()) {
-            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-            grads.push_back(p.grad());
-        }
-        m_group->sumInPlace(grads);
+        m_group->sumInPlace(m_optimizer.gradients());
         r.commMs = m_group->takeCommMs();
     }
     r.loss = totalWeight > 0 ? lossSum / static_cast<double>(totalWeight) : 0.0;
 
     auto t0 = Clock::now();
-    r.gradNorm = clipGradNorm(m_optimizer.parameters(), m_config.maxGradNorm);
+    r.gradNorm = m_optimizer.clipGradNorm(m_config.maxGradNorm);
     r.finite = std::isfinite(r.loss) && std::isfinite(r.gradNorm);
     if (r.finite) m_optimizer.step(r.learningRate);
     m_optimizer.zeroGrad();

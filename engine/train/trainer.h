@@ -78,6 +78,7 @@ public:
     const TrainConfig& config() const { return m_config; }
     std::int64_t trainableParams() const;
     std::int64_t optimizerStateBytes() const { return m_optimizer.stateBytes(); }
+    bool flatOptimizer() const { return m_optimizer.isFlat(); } // see AdamW
 
     // Writes the weights that train (a PEFT adapter for LoRA, a Hugging Face
     // checkpoint for full fine-tuning; `sourceDir` gives tokenizer files), and,

@@ -450,3 +450,50 @@ TEST("unit/gradient_accumulation_equals_one_big_batch")
     CHECK_NEAR(r1.gradNorm, r2.gradNorm, 1e-5);
     CHECK_NEAR(batchLoss(*a.model.net, a.batch), batchLoss(*b.model.net, b.batch), 1e-5);
 }
+
+// AdamW's flat buffers (one update, one norm and one zeroing for every
+// adapter factor, each a view) against one tensor at a time: three LoRA steps
+// with weight decay and clipping, with the one-pass CPU kernel and with the
+// tensor operations a GPU runs; between the steps the gradients are set to
+// none, as a module's zero_grad does, and the flat buffers take them back.
+// Full fine-tuning keeps a tensor per parameter (see Trainer).
+TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
+{
+    {
+        Fixture full = openFixture("tiny-qwen2", false);
+        CHECK(!Trainer(full.model.net, fixtureOptimizer(Method::Full)).flatOptimizer());
+    }
+    for (const bool cpuKernel : {true, false}) {
+        Fixture flat = openFixture("tiny-qwen2", true);
+        Fixture each = openFixture("tiny-qwen2", true);
+        TrainConfig config = fixtureOptimizer(Method::Lora);
+        config.maxGradNorm = 0.5; // below the gradients' norm: clipping scales
+        config.adam.cpuKernel = cpuKernel;
+        Trainer flatTrainer(flat.model.net, config);
+        config.adam.flat = false;
+        Trainer eachTrainer(each.model.net, config);
+        CHECK(flatTrainer.flatOptimizer());
+        CHECK(!eachTrainer.flatOptimizer());
+        for (int step = 0; step < 3; ++step) {
+            if (step == 1) {
+                flat.model.net->zero_grad();
+                each.model.net->zero_grad();
+            }
+            const StepResult a = flatTrainer.step({flat.batch});
+            const StepResult b = eachTrainer.step({each.batch});
+            CHECK_NEAR(a.loss, b.loss, 1e-5);
+            CHECK_NEAR(a.gradNorm, b.gradNorm, 1e-5 * b.gradNorm);
+            CHECK(a.gradNorm > config.maxGradNorm);
+        }
+        const auto flatParams = trainableParameters(*flat.model.net);
+        const auto eachParams = trainableParameters(*each.model.net);
+        REQUIRE(flatParams.size() == eachParams.size());
+        double worst = 0.0;
+        for (std::size_t i = 0; i < flatParams.size(); ++i)
+            worst = std::max(worst, relativeL2Error(flatParams[i].second, eachParams[i].second));
+        std::cout << (cpuKernel ? "CPU kernel" : "tensor operations") << ": " << flatParams.size()
+                  << " parameters after 3 steps, worst relative L2 difference " << worst << "\n";
+        CHECK(worst <= 1e-5);
+        CHECK_NEAR(batchLoss(*flat.model.net, flat.batch), batchLoss(*each.model.net, each.batch), 1e-5);
+    }
+}

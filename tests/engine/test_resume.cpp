@@ -120,6 +120,48 @@ TEST("unit/finished_run_stays_until_given_more_steps")
     CHECK_EQ(loadRunConfig((dir / "config.json").string()).maxSteps, 9);
 }
 
+TEST("unit/run_stopped_before_its_summary_finishes_on_resume")
+{
+    // Killed after its last step's checkpoint, before the final evaluation,
+    // samples and summary: resuming finishes it without training again.
+    RunConfig config = smallRun("resume_unfinished");
+    config.maxSteps = 6;
+    config.samples = 2;
+    config.sampleMaxNewTokens = 4;
+    config.sampleTemperature = 0.0; // greedy: the same answers again
+    RunControl control;
+    const auto first = runExperiment(config, control, {});
+    const fs::path dir = first.summary.runDir;
+    // As the run left it: no summary, and samples with the base answers only.
+    fs::remove(dir / "summary.json");
+    std::string baseOnly;
+    for (SampleRecord sample : readRunDirectory(dir.string()).samples) {
+        sample.tunedOutput.clear();
+        baseOnly += toJson(sample) + "\n";
+    }
+    writeFileAtomic(dir / "samples.jsonl", baseOnly);
+    const std::string metrics = readTextFile(dir / "metrics.jsonl");
+    std::vector<std::string> events;
+    RunCallbacks callbacks;
+    callbacks.onEvent = [&](const std::string& e) { events.push_back(e); };
+    callbacks.onStep = [&](const StepRecord&) { CHECK(false); }; // nothing trains again
+    RunControl again;
+    const auto finished = runExperiment(config, again, callbacks, dir.string());
+    CHECK(finished.summary.stopReason == StopReason::Completed);
+    CHECK_EQ(finished.summary.steps, 6);
+    CHECK_NEAR(finished.summary.bestValLoss, first.summary.bestValLoss, 1e-9);
+    CHECK(fs::exists(dir / "summary.json"));
+    const auto samples = readRunDirectory(dir.string()).samples;
+    REQUIRE(samples.size() == 2u && first.samples.size() == 2u);
+    for (std::size_t i = 0; i < 2; ++i) CHECK_EQ(samples[i].tunedOutput, first.samples[i].tunedOutput);
+    CHECK_EQ(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u);
+    bool said = false;
+    for (const auto& e : events) said = said || e.find("every step was trained") != std::string::npos;
+    CHECK(said);
+    // Now it has its summary: a further resume is refused as for any finished run.
+    CHECK_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps");
+}
+
 TEST("unit/early_stopped_run_can_be_continued")
 {
     RunConfig config = smallRun("resume_early");

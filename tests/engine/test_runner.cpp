@@ -290,7 +290,8 @@ TEST("slow/sigkill_at_random_moments_then_resume")
         std::vector<std::string> args = {"run", (dir / "config.json").string(), "--threads", "1"};
         if (!runDir.empty()) args = {"run", "--resume", runDir, "--threads", "1"};
         const std::uintmax_t logSize = runDir.empty() ? 0 : sizeOrZero(fs::path(runDir) / "metrics.jsonl");
-        const pid_t pid = test::startCli(args);
+        const fs::path log = dir / ("round-" + std::to_string(round) + ".log");
+        const pid_t pid = test::startCli(args, log.string());
         REQUIRE(pid > 0);
         int status = 0;
         // Past two minutes without progress the process is killed all the same.
@@ -317,6 +318,7 @@ TEST("slow/sigkill_at_random_moments_then_resume")
             runDir.clear();
         }
         if (WIFEXITED(status)) { // the run finished before the kill
+            if (WEXITSTATUS(status) != 0) std::cout << "round " << round << ":\n" << readTextFile(log) << "\n";
             CHECK_EQ(WEXITSTATUS(status), 0);
             finished = true;
             break;
