@@ -210,8 +210,15 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     // attention probabilities (heads x T per token) when attention is not fused.
     const std::int64_t perToken = 12 * c.hiddenSize + 3 * c.intermediateSize + 2 * c.numHeads * T;
     e.activationBytes = c.numLayers * B * T * perToken * bytes;
-    // fp32 logits and their gradient at the positions that count in the loss.
-    e.activationBytes += 2 * B * T * c.vocabSize * 4;
+    // fp32 logits at the positions that count in the loss: with the chunked
+    // head, one chunk's (its logits, the log-probabilities' saved copy and
+    // their gradient) and the hidden states' gradient; otherwise all of them
+    // and their gradient.
+    const bool onGpu = !net.head()->weight.device().is_cpu();
+    if (const std::int64_t rows = headLossChunkRows(c.vocabSize, onGpu); headLossIsChunked(net) && B * T > rows)
+        e.activationBytes += 3 * rows * c.vocabSize * 4 + B * T * c.hiddenSize * bytes;
+    else
+        e.activationBytes += 2 * B * T * c.vocabSize * 4;
     // Each adapter keeps its low-rank product of the input and, with dropout,
     // the dropped input and a one-byte mask (as PEFT's separate dropout
     // modules do): with dropout, LoRA keeps more activations than full

@@ -497,3 +497,45 @@ TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
         CHECK_NEAR(batchLoss(*flat.model.net, flat.batch), batchLoss(*each.model.net, each.batch), 1e-5);
     }
 }
+
+// The chunked output head and loss (the default) against all logits at once:
+// the loss and every gradient of LoRA and of full fine-tuning (the head's own
+// weight, tied to the embedding or not, included), in chunks of 3 rows so
+// that several chunks and a shorter last one are taken; and the loss alone
+// under no_grad.
+TEST("parity/chunked_head_loss_matches_whole_logits")
+{
+    for (const char* name : kFixtureModels)
+        for (const Method method : {Method::Lora, Method::Full}) {
+            Fixture chunked = openFixture(name, method == Method::Lora);
+            Fixture whole = openFixture(name, method == Method::Lora);
+            setTrainable(*chunked.model.net, method);
+            setTrainable(*whole.model.net, method);
+            REQUIRE(headLossIsChunked(*chunked.model.net));
+            const auto lossOf = [](Fixture& f, bool inChunks) {
+                return modelLoss(*f.model.net, f.batch.ids, f.batch.mask, f.batch.labels, HeadLossOptions{inChunks, 3});
+            };
+            {
+                torch::NoGradGuard noGrad;
+                CHECK_NEAR(lossOf(chunked, true).loss.item<double>(), lossOf(whole, false).loss.item<double>(), 1e-6);
+            }
+            const LossOutput a = lossOf(chunked, true);
+            const LossOutput b = lossOf(whole, false);
+            CHECK_EQ(a.tokens, b.tokens);
+            REQUIRE(a.tokens > 2 * 3 && a.tokens % 3 != 0);
+            CHECK_NEAR(a.loss.item<double>(), b.loss.item<double>(), 1e-6);
+            a.loss.backward();
+            b.loss.backward();
+            const auto pa = trainableParameters(*chunked.model.net);
+            const auto pb = trainableParameters(*whole.model.net);
+            REQUIRE(pa.size() == pb.size());
+            double worst = 0.0;
+            for (std::size_t i = 0; i < pa.size(); ++i) {
+                REQUIRE(pa[i].second.grad().defined() && pb[i].second.grad().defined());
+                worst = std::max(worst, relativeL2Error(pa[i].second.grad(), pb[i].second.grad()));
+            }
+            std::cout << name << " " << methodName(method) << ": " << a.tokens << " tokens, " << pa.size()
+                      << " gradients, worst relative L2 difference " << worst << "\n";
+            CHECK(worst <= 1e-5);
+        }
+}
