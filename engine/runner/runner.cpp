@@ -730,8 +730,7 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
     const RunConfig effective = resumeDir.empty() ? config : resumedConfig(config, resumeDir);
     checkRunConfig(effective);
     // Processes of one group on this machine share its cores.
-    const bool startsRanks = effective.processes > 1 && !distributedFromEnvironment().enabled();
-    const int threads = effective.threads > 0 || !startsRanks
+    const int threads = effective.threads > 0 || effective.processes <= 1
                             ? effective.threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / effective.processes);
     setThreadCount(threads);
@@ -746,7 +745,9 @@ RunResult runExperiment(const RunConfig& config, RunControl& control, const RunC
         Run run(effective, control, callbacks, resumeDir, device, group.get());
         return run.execute();
     } catch (const Error& e) {
-        // What the other processes said is often the cause.
+        // What the other processes said is often the cause; a rank that is
+        // failing gets a moment to exit first.
+        if (ranks) ranks->wait(std::chrono::seconds(2));
         if (const std::string why = ranks ? ranks->failures() : std::string(); !why.empty()) throw Error(std::string(e.what()) + "\n" + why);
         throw;
     } catch (const c10::Error& e) {
