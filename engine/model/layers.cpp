@@ -4,7 +4,9 @@
 #include "engine/util/error.h"
 #include "engine/util/torch_compat.h"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace loralab {
 
@@ -41,6 +43,74 @@ torch::Tensor LinearImpl::addAdapterOutput(const torch::Tensor& y, const torch::
     return y + (up * m_lora.scaling()).to(y.scalar_type());
 }
 
+namespace {
+
+// The layers' tensors (weights or biases) as one tensor of all their rows
+// when they are consecutive rows of one storage; undefined otherwise.
+torch::Tensor adjacentRows(const std::vector<LinearImpl*>& layers, torch::Tensor LinearImpl::*member)
+{
+    const torch::Tensor& first = layers.front()->*member;
+    if (!first.defined() || !first.is_contiguous()) return {};
+    const std::int64_t rowSize = first.numel() / std::max<std::int64_t>(1, first.size(0));
+    std::int64_t rows = 0;
+    for (const LinearImpl* layer : layers) {
+        const torch::Tensor& t = layer->*member;
+        if (!t.defined() || !t.is_contiguous() || t.scalar_type() != first.scalar_type() || t.device() != first.device() ||
+            t.numel() != t.size(0) * rowSize || !t.storage().is_alias_of(first.storage()) ||
+            t.storage_offset() != first.storage_offset() + rows * rowSize)
+            return {};
+        rows += t.size(0);
+    }
+    std::vector<std::int64_t> sizes = first.sizes().vec();
+    sizes[0] = rows;
+    return first.as_strided(sizes, first.strides());
+}
+
+// Copies the layers' tensors into one buffer, each layer's now a view of its rows.
+torch::Tensor makeAdjacentRows(const std::vector<LinearImpl*>& layers, torch::Tensor LinearImpl::*member)
+{
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> parts;
+    for (const LinearImpl* layer : layers) parts.push_back(layer->*member);
+    const torch::Tensor buffer = torch::cat(parts, 0);
+    std::int64_t offset = 0;
+    for (LinearImpl* layer : layers) {
+        torch::Tensor& t = layer->*member;
+        const std::int64_t rows = t.size(0);
+        t.set_data(buffer.narrow(0, offset, rows));
+        offset += rows;
+    }
+    return buffer;
+}
+
+// The frozen base weights (and biases) of layers that read one input, as one
+// weight and bias, so that their products run as one; undefined weight when
+// any trains, is tied, or only some have a bias. The first call lays the
+// weights out as consecutive rows of one buffer (each layer's a view of it);
+// whatever later gives a weight new storage (a dtype change) makes the next
+// call lay them out again.
+std::pair<torch::Tensor, torch::Tensor> frozenBase(const std::vector<LinearImpl*>& layers)
+{
+    bool frozen = true;
+    int biases = 0;
+    for (const LinearImpl* layer : layers) {
+        frozen = frozen && layer->ownsWeight() && !layer->weight.requires_grad() &&
+                 !(layer->bias.defined() && layer->bias.requires_grad());
+        biases += layer->bias.defined();
+    }
+    if (!frozen || (biases != 0 && biases != static_cast<int>(layers.size()))) return {};
+    torch::Tensor weight = adjacentRows(layers, &LinearImpl::weight);
+    if (!weight.defined()) weight = makeAdjacentRows(layers, &LinearImpl::weight);
+    torch::Tensor bias;
+    if (biases > 0) {
+        bias = adjacentRows(layers, &LinearImpl::bias);
+        if (!bias.defined()) bias = makeAdjacentRows(layers, &LinearImpl::bias);
+    }
+    return {weight, bias};
+}
+
+} // namespace
+
 std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x)
 {
     bool batched = layers.size() > 1;
@@ -57,12 +127,22 @@ std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& la
     for (const LinearImpl* layer : layers) factorsA.push_back(layer->loraA()->weight);
     const torch::Tensor stackedA = torch::cat(factorsA, 0); // [sum of ranks, in]
     const torch::Tensor low = torch::nn::functional::linear(x.to(stackedA.scalar_type()), stackedA);
-    std::int64_t offset = 0;
-    for (LinearImpl* layer : layers) {
-        const std::int64_t rank = layer->loraA()->weight.size(0);
-        const torch::Tensor y = torch::nn::functional::linear(x, layer->weight, layer->bias);
-        out.push_back(layer->addAdapterOutput(y, low.narrow(-1, offset, rank)));
-        offset += rank;
+    // With frozen base weights (LoRA), their products run as one too.
+    // (Split rather than narrowed: one backward node gathers the layers' gradients.)
+    const auto [baseWeight, baseBias] = frozenBase(layers);
+    std::vector<torch::Tensor> base;
+    if (baseWeight.defined()) {
+        std::vector<std::int64_t> widths;
+        for (const LinearImpl* layer : layers) widths.push_back(layer->outFeatures());
+        base = torch::nn::functional::linear(x, baseWeight, baseBias).split_with_sizes(widths, -1);
+    }
+    std::vector<std::int64_t> ranks;
+    for (const LinearImpl* layer : layers) ranks.push_back(layer->loraA()->weight.size(0));
+    const std::vector<torch::Tensor> lows = low.split_with_sizes(ranks, -1);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        LinearImpl* layer = layers[i];
+        const torch::Tensor y = base.empty() ? torch::nn::functional::linear(x, layer->weight, layer->bias) : base[i];
+        out.push_back(layer->addAdapterOutput(y, lows[i]));
     }
     return out;
 }

@@ -85,8 +85,11 @@ TORCH_MODULE(Linear);
 // The outputs of several layers that read the same input (q/k/v, gate/up),
 // each exactly layer->forward(x). When every one carries an active adapter
 // and no dropout applies, their A factors run as one matmul over x (one
-// product forward and two backward instead of one per layer); with dropout,
-// each layer keeps its own mask, as PEFT's separate dropout modules do.
+// product forward and two backward instead of one per layer), and so do
+// their base weights when they are frozen (LoRA): the first such call lays
+// those weights out as consecutive rows of one buffer, each layer's weight a
+// view of it. With dropout, each layer keeps its own mask, as PEFT's separate
+// dropout modules do.
 std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x);
 
 class EmbeddingImpl : public torch::nn::Module {

@@ -270,6 +270,70 @@ TEST("unit/shared_input_lora_matches_separate_layers")
     }
 }
 
+// Frozen base weights of layers that read one input (q/k/v with biases,
+// gate/up without) run as one product once laid out as rows of one buffer:
+// outputs and every gradient equal the separate layers', before and after a
+// weight is given new storage (which lays them out again).
+TEST("unit/frozen_shared_input_weights_run_as_one_product")
+{
+    torch::manual_seed(11);
+    for (const bool withBias : {true, false}) {
+        const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+        std::vector<Linear> layers = {Linear(32, 48, withBias, options), Linear(32, 16, withBias, options),
+                                      Linear(32, 16, withBias, options)};
+        LoraSettings settings;
+        settings.rank = 4;
+        for (auto& layer : layers) {
+            torch::NoGradGuard noGrad;
+            layer->weight.normal_(0.0, 0.2).requires_grad_(false);
+            if (layer->bias.defined()) layer->bias.normal_().requires_grad_(false);
+            layer->addLora(settings);
+            layer->loraB()->weight.normal_();
+        }
+        const torch::Tensor x = torch::randn({3, 5, 32});
+        const auto run = [&](bool shared) {
+            for (auto& l : layers) l->zero_grad();
+            const torch::Tensor input = x.detach().clone().requires_grad_(true);
+            std::vector<torch::Tensor> ys;
+            if (shared)
+                ys = forwardSharedInput({layers[0].get(), layers[1].get(), layers[2].get()}, input);
+            else
+                for (auto& l : layers) ys.push_back(l->forward(input));
+            torch::Tensor total = torch::zeros({});
+            for (std::size_t i = 0; i < ys.size(); ++i) total = total + (ys[i] * static_cast<double>(i + 1)).sin().sum();
+            total.backward();
+            std::vector<torch::Tensor> got;
+            for (auto& y : ys) got.push_back(y.detach().clone());
+            got.push_back(input.grad().clone());
+            for (auto& l : layers) {
+                got.push_back(l->loraA()->weight.grad().clone());
+                got.push_back(l->loraB()->weight.grad().clone());
+            }
+            return got;
+        };
+        const auto compare = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+            REQUIRE(a.size() == b.size());
+            for (std::size_t i = 0; i < a.size(); ++i)
+                CHECK((a[i] - b[i]).abs().max().item<double>() <= 1e-5 * std::max(1.0, a[i].abs().max().item<double>()));
+        };
+        const auto separate = run(false);
+        compare(separate, run(true));
+        // The weights now share one buffer, and the separate layers still give the same.
+        for (auto& l : layers) CHECK(l->weight.storage().is_alias_of(layers[0]->weight.storage()));
+        if (withBias)
+            for (auto& l : layers) CHECK(l->bias.storage().is_alias_of(layers[0]->bias.storage()));
+        compare(separate, run(false));
+        // New storage for one weight: laid out again on the next call.
+        {
+            torch::NoGradGuard noGrad;
+            layers[1]->weight.set_data(layers[1]->weight.clone());
+        }
+        CHECK(!layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
+        compare(separate, run(true));
+        CHECK(layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
+    }
+}
+
 // The fused log-probabilities against LibTorch's log_softmax + gather, both
 // measured against the same computation in fp64: values and gradients must
 // be as accurate as LibTorch's own fp32, for vocabularies that are and are
