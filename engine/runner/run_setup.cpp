@@ -214,8 +214,7 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     // head, one chunk's (its logits, the log-probabilities' saved copy and
     // their gradient) and the hidden states' gradient; otherwise all of them
     // and their gradient.
-    const bool onGpu = !net.head()->weight.device().is_cpu();
-    if (const std::int64_t rows = headLossChunkRows(c.vocabSize, onGpu); headLossIsChunked(net) && B * T > rows)
+    if (const std::int64_t rows = headLossChunking(net, B * T); rows > 0)
         e.activationBytes += 3 * rows * c.vocabSize * 4 + B * T * c.hiddenSize * bytes;
     else
         e.activationBytes += 2 * B * T * c.vocabSize * 4;

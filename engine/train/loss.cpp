@@ -67,13 +67,17 @@ public:
 
 } // namespace
 
-std::int64_t headLossChunkRows(std::int64_t vocab, bool onGpu)
-{
-    const std::int64_t logits = std::int64_t{onGpu ? 64 : 256} << 20;
-    return std::max<std::int64_t>(16, logits / std::max<std::int64_t>(1, vocab));
-}
-
 bool headLossIsChunked(CausalLMImpl& net) { return !net.head()->loraActive() && !net.head()->bias.defined(); }
+
+std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, std::int64_t chunkRows)
+{
+    const Linear& head = net.head();
+    if (chunkRows <= 0) {
+        const std::int64_t logits = std::int64_t{head->weight.device().is_cpu() ? 256 : 64} << 20;
+        chunkRows = std::max<std::int64_t>(16, logits / std::max<std::int64_t>(1, head->outFeatures()));
+    }
+    return headLossIsChunked(net) && positions > chunkRows ? chunkRows : 0;
+}
 
 torch::Tensor causalLmLoss(const torch::Tensor& logits, const torch::Tensor& labels)
 {
@@ -99,11 +103,9 @@ LossOutput modelLoss(CausalLMImpl& net, const torch::Tensor& ids, const torch::T
     }
     const torch::Tensor selected = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(-1)}).index_select(0, positions);
     const torch::Tensor targets = shiftLabels.index_select(0, positions);
-    const Linear& head = net.head();
-    const std::int64_t rows = options.chunkRows > 0 ? options.chunkRows : headLossChunkRows(head->outFeatures(), !selected.device().is_cpu());
-    if (options.chunked && headLossIsChunked(net) && selected.size(0) > rows) {
+    if (const std::int64_t rows = options.chunked ? headLossChunking(net, selected.size(0), options.chunkRows) : 0; rows > 0) {
         // Gradients are worked out in the forward pass only when a backward pass can follow.
-        out.loss = ChunkedHeadLoss::apply(selected, head->weight, targets, rows, torch::GradMode::is_enabled());
+        out.loss = ChunkedHeadLoss::apply(selected, net.head()->weight, targets, rows, torch::GradMode::is_enabled());
         return out;
     }
     const torch::Tensor logits = net.logits(selected).to(torch::kFloat32);

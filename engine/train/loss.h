@@ -30,17 +30,20 @@ struct LossOutput {
 // Whole makes all logits at once, as the reference.
 struct HeadLossOptions {
     bool chunked = true;
-    std::int64_t chunkRows = 0; // 0: headLossChunkRows(vocabulary)
+    std::int64_t chunkRows = 0; // 0: the default of headLossChunking
 };
 
-// Rows per chunk by default, at least 16: about 64 M logits (256 MB in fp32)
-// on a GPU; on the CPU 256 M (1 GB), since there a chunked step runs about 7 %
-// slower (Qwen1.5-0.5B shapes, 4 x 256 tokens: 11.1 s against 10.4 s), a cost
-// worth paying only where the logits would be large.
-std::int64_t headLossChunkRows(std::int64_t vocab, bool onGpu);
-
-// Whether the model's head takes the chunked path (no adapter, no bias).
+// Whether the model's head can take the chunked path (no adapter, no bias).
 bool headLossIsChunked(CausalLMImpl& net);
+
+// Rows per chunk when `positions` rows go through the head in chunks, 0 when
+// they go at once: chunked where the head can be and the rows are more than
+// one chunk. A chunk is `chunkRows` rows, or by default (at least 16) about
+// 64 M logits (256 MB in fp32) on a GPU and 256 M (1 GB) on the CPU, since
+// there a chunked step runs about 7 % slower (Qwen1.5-0.5B shapes, 4 x 256
+// tokens: 11.1 s against 10.4 s), a cost worth paying only where the logits
+// would be large. Training and the memory estimate both decide by it.
+std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, std::int64_t chunkRows = 0);
 
 // Runs the model and applies the output head only at positions whose next
 // label counts, so a prompt-heavy batch never materialises logits it ignores.
