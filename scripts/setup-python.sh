@@ -30,7 +30,7 @@ elif [ ! -f "${venv}/.complete" ]; then
   "${venv}/bin/pip" download --quiet --disable-pip-version-check --no-deps -r "${lock}" -d "${cache}/wheels" >&2
   "${venv}/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir --no-index \
     --find-links "${cache}/wheels" --no-deps -r "${lock}" >&2
-  "${venv}/bin/python" -c 'import torch, transformers, peft, safetensors' >&2
+  "${venv}/bin/python" -c 'import torch, transformers, peft, safetensors, pyarrow, datasets, tensorboard, gguf, bitsandbytes' >&2
   touch "${venv}/.complete"
 fi
 echo "${venv}"
