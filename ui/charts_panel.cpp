@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <optional>
 
 namespace loralab::ui {
 
@@ -78,13 +80,86 @@ QList<QPointF> smoothed(const QList<QPointF>& raw, double w)
     return out;
 }
 
-// A chart's quantities: the id suffix, the legend name and how the line looks
-// when several runs share the chart (each run keeps its colour).
-struct Quantity {
+// One quantity a chart draws for every run, described once: its id within
+// the run's series, its legend name, how it looks and where its values come
+// from. The table below drives the creation, styling, redraw and export of
+// every chart.
+struct SeriesSpec {
+    enum class Look { Line, Faint, Scatter }; // Faint: the recorded values under a smoothed line
     const char* id;
     const char* name;
-    Qt::PenStyle style;
+    Look look;
+    Qt::PenStyle style;  // when several runs share the chart (each keeps its colour)
+    double width;
+    int singleColour;    // one run: index into the palette, -1 for the neutral grey
+    bool smoothed;
+    bool styleEntry;     // several runs: a grey entry in the chart's legend shows the style
+    bool lighterShared;  // several runs: the run's colour lightened
+    bool styledAlone;    // one run: drawn in its style too (otherwise solid)
+    std::function<std::optional<double>(const StepRecord&)> fromStep; // null for evaluation points
+    std::function<double(const EvalRecord&)> fromEval;
 };
+
+struct ChartSpec {
+    const char* objectName;
+    const char* title;
+    const char* yTitle;
+    const char* tooltip;
+    const char* exportStem;
+    std::vector<SeriesSpec> series;
+};
+
+using Look = SeriesSpec::Look;
+std::optional<double> mib(std::int64_t bytes) { return bytes > 0 ? std::optional<double>(bytes / kMiB) : std::nullopt; }
+
+const std::vector<ChartSpec>& chartSpecs()
+{
+    // Short names keep a legend on one row of a narrow chart; the memory
+    // chart's title and tooltip say what "tensors" means.
+    static const std::vector<ChartSpec> specs = {
+        {"lossChart", QT_TRANSLATE_NOOP("ChartsPanel", "Train loss"), QT_TRANSLATE_NOOP("ChartsPanel", "loss (nats/token)"), "",
+         "train-loss",
+         {{"loss", QT_TRANSLATE_NOOP("ChartsPanel", "train (recorded)"), Look::Faint, Qt::SolidLine, 1.0, 0, false, false, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.loss); }, {}},
+          {"ema", QT_TRANSLATE_NOOP("ChartsPanel", "train"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.loss); }, {}},
+          {"val", QT_TRANSLATE_NOOP("ChartsPanel", "validation"), Look::Scatter, Qt::SolidLine, 9.0, 3, false, true, false, false, {},
+           [](const EvalRecord& e) { return e.loss; }}}},
+        {"timeChart", QT_TRANSLATE_NOOP("ChartsPanel", "Time per step"), QT_TRANSLATE_NOOP("ChartsPanel", "milliseconds"), "",
+         "time-per-step",
+         {{"fwd", QT_TRANSLATE_NOOP("ChartsPanel", "forward"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.forwardMs); }, {}},
+          {"bwd", QT_TRANSLATE_NOOP("ChartsPanel", "backward"), Look::Line, Qt::DashLine, 2.0, 1, true, true, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.backwardMs); }, {}},
+          {"opt", QT_TRANSLATE_NOOP("ChartsPanel", "optimizer"), Look::Line, Qt::DotLine, 2.0, 2, true, true, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.optimizerMs); }, {}}}},
+        {"memoryChart", QT_TRANSLATE_NOOP("ChartsPanel", "Memory"), QT_TRANSLATE_NOOP("ChartsPanel", "MiB"),
+         QT_TRANSLATE_NOOP("ChartsPanel", "tensors: the most this run's tensors held during the step; estimate: weights, gradients, "
+                                          "optimizer state and activations from shapes; RSS: the whole process's resident memory"),
+         "memory",
+         {{"peak", QT_TRANSLATE_NOOP("ChartsPanel", "tensors"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
+           [](const StepRecord& r) { return mib(r.peakMemoryBytes); }, {}},
+          {"est", QT_TRANSLATE_NOOP("ChartsPanel", "estimate"), Look::Line, Qt::DashLine, 1.5, -1, false, true, false, true,
+           [](const StepRecord& r) { return mib(r.estimate.total()); }, {}},
+          {"rss", QT_TRANSLATE_NOOP("ChartsPanel", "RSS"), Look::Line, Qt::DotLine, 1.5, 4, true, true, true, true,
+           [](const StepRecord& r) { return mib(r.processMemoryBytes); }, {}}}},
+        {"throughputChart", QT_TRANSLATE_NOOP("ChartsPanel", "Throughput"), QT_TRANSLATE_NOOP("ChartsPanel", "tokens / second"), "",
+         "throughput",
+         {{"tps", QT_TRANSLATE_NOOP("ChartsPanel", "tokens/s"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.tokensPerSecond); }, {}}}},
+        {"learningRateChart", QT_TRANSLATE_NOOP("ChartsPanel", "Learning rate"), QT_TRANSLATE_NOOP("ChartsPanel", "learning rate"), "",
+         "learning-rate",
+         {{"lr", QT_TRANSLATE_NOOP("ChartsPanel", "learning rate"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.learningRate); }, {}}}},
+        {"gradNormChart", QT_TRANSLATE_NOOP("ChartsPanel", "Gradient norm"), QT_TRANSLATE_NOOP("ChartsPanel", "L2 norm before clipping"),
+         "", "gradient-norm",
+         {{"gnraw", QT_TRANSLATE_NOOP("ChartsPanel", "gradient norm (recorded)"), Look::Faint, Qt::SolidLine, 1.0, 0, false, false, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.gradNorm); }, {}},
+          {"gn", QT_TRANSLATE_NOOP("ChartsPanel", "gradient norm"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
+           [](const StepRecord& r) { return std::optional<double>(r.gradNorm); }, {}}}},
+    };
+    return specs;
+}
 
 QString xValueText(ChartsPanel::XAxis axis, double x)
 {
@@ -155,20 +230,12 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     connect(m_legend, &RunLegend::visibilityChanged, this, &ChartsPanel::setRunVisible);
     layout->addWidget(m_legend);
 
-    m_loss = new MetricChart(tr("Train loss"), tr("loss (nats/token)"));
-    m_loss->setObjectName(QStringLiteral("lossChart"));
-    m_time = new MetricChart(tr("Time per step"), tr("milliseconds"));
-    m_time->setObjectName(QStringLiteral("timeChart"));
-    m_memory = new MetricChart(tr("Memory"), tr("MiB"));
-    m_memory->setToolTip(tr("tensors: the most this run's tensors held during the step; estimate: weights, gradients, "
-                            "optimizer state and activations from shapes; RSS: the whole process's resident memory"));
-    m_memory->setObjectName(QStringLiteral("memoryChart"));
-    m_throughput = new MetricChart(tr("Throughput"), tr("tokens / second"));
-    m_throughput->setObjectName(QStringLiteral("throughputChart"));
-    m_learningRate = new MetricChart(tr("Learning rate"), tr("learning rate"));
-    m_learningRate->setObjectName(QStringLiteral("learningRateChart"));
-    m_gradNorm = new MetricChart(tr("Gradient norm"), tr("L2 norm before clipping"));
-    m_gradNorm->setObjectName(QStringLiteral("gradNormChart"));
+    for (const ChartSpec& spec : chartSpecs()) {
+        auto* chart = new MetricChart(tr(spec.title), tr(spec.yTitle));
+        chart->setObjectName(QLatin1String(spec.objectName));
+        if (*spec.tooltip) chart->setToolTip(tr(spec.tooltip));
+        m_charts.push_back(chart);
+    }
     auto* grid = new QGridLayout;
     grid->setSpacing(4);
     const QList<MetricChart*> all = charts();
@@ -176,7 +243,7 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     layout->addLayout(grid, 1);
 
     connect(m_smoothing, &QSlider::valueChanged, this, &ChartsPanel::markAllDirty);
-    connect(m_logScale, &QCheckBox::toggled, m_loss, &MetricChart::setLogScale);
+    connect(m_logScale, &QCheckBox::toggled, lossChart(), &MetricChart::setLogScale);
     connect(m_xAxis, &QComboBox::currentIndexChanged, this, &ChartsPanel::applyXAxis);
     connect(reset, &QPushButton::clicked, this, &ChartsPanel::resetZoom);
 
@@ -243,34 +310,17 @@ ChartsPanel::Trace* ChartsPanel::trace(int run)
     return run >= 0 && run < runCount() ? &m_traces[static_cast<std::size_t>(run)] : nullptr;
 }
 
-namespace {
-const Quantity kLoss[] = {{"loss", QT_TRANSLATE_NOOP("ChartsPanel", "train (recorded)"), Qt::SolidLine},
-                          {"ema", QT_TRANSLATE_NOOP("ChartsPanel", "train"), Qt::SolidLine}};
-const Quantity kTime[] = {{"fwd", QT_TRANSLATE_NOOP("ChartsPanel", "forward"), Qt::SolidLine},
-                          {"bwd", QT_TRANSLATE_NOOP("ChartsPanel", "backward"), Qt::DashLine},
-                          {"opt", QT_TRANSLATE_NOOP("ChartsPanel", "optimizer"), Qt::DotLine}};
-// Short names keep the legend on one row of a narrow chart; the chart's title
-// and tooltip say what "tensors" means.
-const Quantity kMemory[] = {{"peak", QT_TRANSLATE_NOOP("ChartsPanel", "tensors"), Qt::SolidLine},
-                            {"est", QT_TRANSLATE_NOOP("ChartsPanel", "estimate"), Qt::DashLine},
-                            {"rss", QT_TRANSLATE_NOOP("ChartsPanel", "RSS"), Qt::DotLine}};
-const Quantity kGradNorm[] = {{"gnraw", QT_TRANSLATE_NOOP("ChartsPanel", "recorded"), Qt::SolidLine},
-                              {"gn", QT_TRANSLATE_NOOP("ChartsPanel", "gradient norm"), Qt::SolidLine}};
-} // namespace
-
 void ChartsPanel::createSeries(int run)
 {
     const QPen any = pen(Qt::black, 1.0);
-    const auto add = [&](MetricChart* chart, const Quantity& q, bool faint = false) {
-        chart->addLine(seriesId(run, q.id), tr(q.name), any, !faint);
-    };
-    for (const Quantity& q : kLoss) add(m_loss, q, QLatin1String(q.id) == QLatin1String("loss"));
-    m_loss->addScatter(seriesId(run, QStringLiteral("val")), tr("validation"), Qt::red, 9.0);
-    for (const Quantity& q : kTime) add(m_time, q);
-    for (const Quantity& q : kMemory) add(m_memory, q);
-    m_throughput->addLine(seriesId(run, QStringLiteral("tps")), tr("tokens/s"), any);
-    m_learningRate->addLine(seriesId(run, QStringLiteral("lr")), tr("learning rate"), any);
-    for (const Quantity& q : kGradNorm) add(m_gradNorm, q, QLatin1String(q.id) == QLatin1String("gnraw"));
+    for (std::size_t c = 0; c < chartSpecs().size(); ++c)
+        for (const SeriesSpec& q : chartSpecs()[c].series) {
+            const QString id = seriesId(run, QLatin1String(q.id));
+            if (q.look == Look::Scatter)
+                m_charts[c]->addScatter(id, tr(q.name), Qt::red, q.width);
+            else
+                m_charts[c]->addLine(id, tr(q.name), any, q.look != Look::Faint);
+        }
 }
 
 void ChartsPanel::restyle()
@@ -279,50 +329,37 @@ void ChartsPanel::restyle()
     // Several: each run keeps its colour (the run legend names it), quantities
     // differ by line style, and the chart legends show the styles in grey.
     const bool single = m_traces.size() <= 1;
-    for (MetricChart* c : charts())
-        for (const QString& id : c->seriesIds())
-            if (id.startsWith(QLatin1String("style/"))) c->setInLegend(id, !single);
-    const auto styleEntry = [&](MetricChart* chart, const QString& quantity, const QString& name, Qt::PenStyle style) {
-        const QString id = QStringLiteral("style/") + quantity;
-        if (!chart->hasSeries(id)) chart->addLine(id, name, pen(kNeutral, 2.0, style), !single);
-    };
-    if (!single) {
-        styleEntry(m_loss, QStringLiteral("ema"), tr("train"), Qt::SolidLine);
-        if (!m_loss->hasSeries(QStringLiteral("style/val"))) m_loss->addScatter(QStringLiteral("style/val"), tr("validation"), kNeutral, 9.0);
-        for (const Quantity& q : kTime) styleEntry(m_time, q.id, tr(q.name), q.style);
-        for (const Quantity& q : kMemory) styleEntry(m_memory, q.id, tr(q.name), q.style);
+    for (std::size_t c = 0; c < chartSpecs().size(); ++c) {
+        MetricChart* chart = m_charts[c];
+        for (const QString& id : chart->seriesIds())
+            if (id.startsWith(QLatin1String("style/"))) chart->setInLegend(id, !single);
+        if (single) continue;
+        for (const SeriesSpec& q : chartSpecs()[c].series) {
+            const QString id = QStringLiteral("style/") + QLatin1String(q.id);
+            if (!q.styleEntry || chart->hasSeries(id)) continue;
+            if (q.look == Look::Scatter)
+                chart->addScatter(id, tr(q.name), kNeutral, q.width);
+            else
+                chart->addLine(id, tr(q.name), pen(kNeutral, 2.0, q.style), true);
+        }
     }
     for (int run = 0; run < runCount(); ++run) {
         const Trace& t = m_traces[static_cast<std::size_t>(run)];
-        const auto id = [run](const char* q) { return seriesId(run, QLatin1String(q)); };
-        const auto name = [&](const QString& quantity) { return single ? quantity : t.label + QStringLiteral(" · ") + quantity; };
-        const auto colour = [&](int quantity) { return single ? kPalette[quantity] : t.color; };
-        for (MetricChart* c : charts())
-            for (const QString& sid : c->seriesIds())
-                if (sid.startsWith(QStringLiteral("run%1/").arg(run))) c->setInLegend(sid, single && !sid.endsWith(QLatin1String("/loss")) && !sid.endsWith(QLatin1String("/gnraw")));
-        m_loss->setPen(id("loss"), pen(faded(colour(0)), 1.0));
-        m_loss->setPen(id("ema"), pen(colour(0), 2.0));
-        m_loss->setMarkerColor(id("val"), single ? kValidation : t.color.darker(115));
-        m_loss->setSeriesName(id("ema"), name(tr("train")));
-        m_loss->setSeriesName(id("loss"), name(tr("train (recorded)")));
-        m_loss->setSeriesName(id("val"), name(tr("validation")));
-        int i = 0;
-        for (const Quantity& q : kTime) {
-            m_time->setPen(id(q.id), pen(colour(i++), 2.0, single ? Qt::SolidLine : q.style));
-            m_time->setSeriesName(id(q.id), name(tr(q.name)));
-        }
-        m_memory->setPen(id("peak"), pen(colour(0), 2.0));
-        m_memory->setPen(id("est"), pen(single ? kNeutral : t.color, 1.5, Qt::DashLine));
-        m_memory->setPen(id("rss"), pen(single ? QColor(0x94, 0x67, 0xbd) : t.color.lighter(120), 1.5, Qt::DotLine));
-        for (const Quantity& q : kMemory) m_memory->setSeriesName(id(q.id), name(tr(q.name)));
-        m_throughput->setPen(id("tps"), pen(colour(0), 2.0));
-        m_throughput->setSeriesName(id("tps"), name(tr("tokens/s")));
-        m_learningRate->setPen(id("lr"), pen(colour(0), 2.0));
-        m_learningRate->setSeriesName(id("lr"), name(tr("learning rate")));
-        m_gradNorm->setPen(id("gnraw"), pen(faded(colour(0)), 1.0));
-        m_gradNorm->setPen(id("gn"), pen(colour(0), 2.0));
-        m_gradNorm->setSeriesName(id("gn"), name(tr("gradient norm")));
-        m_gradNorm->setSeriesName(id("gnraw"), name(tr("gradient norm (recorded)")));
+        for (std::size_t c = 0; c < chartSpecs().size(); ++c)
+            for (const SeriesSpec& q : chartSpecs()[c].series) {
+                MetricChart* chart = m_charts[c];
+                const QString id = seriesId(run, QLatin1String(q.id));
+                const QColor base = single ? (q.singleColour < 0 ? kNeutral : kPalette[q.singleColour])
+                                           : (q.lighterShared ? t.color.lighter(120) : t.color);
+                chart->setInLegend(id, single && q.look != Look::Faint);
+                chart->setSeriesName(id, single ? tr(q.name) : t.label + QStringLiteral(" · ") + tr(q.name));
+                if (q.look == Look::Scatter)
+                    chart->setMarkerColor(id, single ? kValidation : t.color.darker(115));
+                else if (q.look == Look::Faint)
+                    chart->setPen(id, pen(faded(base), q.width));
+                else
+                    chart->setPen(id, pen(base, q.width, single && !q.styledAlone ? Qt::SolidLine : q.style));
+            }
     }
 }
 
@@ -399,40 +436,19 @@ void ChartsPanel::redrawTrace(int run)
                                          [](const StepRecord& r, std::int64_t s) { return r.step < s; });
         return it == t.steps.end() ? (xs.empty() ? 0.0 : xs.back()) : xs[static_cast<std::size_t>(it - t.steps.begin())];
     };
-    QList<QPointF> loss, val, fwd, bwd, opt, peak, est, rss, tps, lr, gn;
-    for (std::size_t i = 0; i < t.steps.size(); ++i) {
-        const StepRecord& r = t.steps[i];
-        const double x = xs[i];
-        loss.append({x, r.loss});
-        fwd.append({x, r.forwardMs});
-        bwd.append({x, r.backwardMs});
-        opt.append({x, r.optimizerMs});
-        if (r.peakMemoryBytes > 0) peak.append({x, r.peakMemoryBytes / kMiB});
-        if (r.estimate.total() > 0) est.append({x, r.estimate.total() / kMiB});
-        if (r.processMemoryBytes > 0) rss.append({x, r.processMemoryBytes / kMiB});
-        tps.append({x, r.tokensPerSecond});
-        lr.append({x, r.learningRate});
-        gn.append({x, r.gradNorm});
-    }
-    for (const EvalRecord& e : t.evals) val.append({xOfStep(e.step), e.loss});
     const double w = smoothing();
-    const auto put = [&](MetricChart* chart, const char* quantity, const QList<QPointF>& raw, bool smooth = true) {
-        const QList<QPointF> shown = thinned(smooth ? smoothed(raw, w) : raw);
-        chart->setPoints(seriesId(run, QLatin1String(quantity)), shown, smooth && w > 0 ? thinned(raw) : QList<QPointF>{});
-    };
-    put(m_loss, "loss", loss, false);
-    put(m_loss, "ema", loss);
-    put(m_loss, "val", val, false);
-    put(m_time, "fwd", fwd);
-    put(m_time, "bwd", bwd);
-    put(m_time, "opt", opt);
-    put(m_memory, "peak", peak);
-    put(m_memory, "est", est, false);
-    put(m_memory, "rss", rss);
-    put(m_throughput, "tps", tps);
-    put(m_learningRate, "lr", lr);
-    put(m_gradNorm, "gnraw", gn, false);
-    put(m_gradNorm, "gn", gn);
+    for (std::size_t c = 0; c < chartSpecs().size(); ++c)
+        for (const SeriesSpec& q : chartSpecs()[c].series) {
+            QList<QPointF> raw;
+            if (q.fromStep) {
+                for (std::size_t i = 0; i < t.steps.size(); ++i)
+                    if (const auto v = q.fromStep(t.steps[i])) raw.append({xs[i], *v});
+            } else {
+                for (const EvalRecord& e : t.evals) raw.append({xOfStep(e.step), q.fromEval(e)});
+            }
+            const QList<QPointF> shown = thinned(q.smoothed ? smoothed(raw, w) : raw);
+            m_charts[c]->setPoints(seriesId(run, QLatin1String(q.id)), shown, q.smoothed && w > 0 ? thinned(raw) : QList<QPointF>{});
+        }
     t.dirty = false;
 }
 
@@ -471,14 +487,14 @@ void ChartsPanel::resetZoom()
 int ChartsPanel::stepPointCount() const
 {
     int n = 0;
-    for (int run = 0; run < runCount(); ++run) n += m_loss->pointCount(seriesId(run, QStringLiteral("loss")));
+    for (int run = 0; run < runCount(); ++run) n += lossChart()->pointCount(seriesId(run, QStringLiteral("loss")));
     return n;
 }
 
 int ChartsPanel::evalPointCount() const
 {
     int n = 0;
-    for (int run = 0; run < runCount(); ++run) n += m_loss->pointCount(seriesId(run, QStringLiteral("val")));
+    for (int run = 0; run < runCount(); ++run) n += lossChart()->pointCount(seriesId(run, QStringLiteral("val")));
     return n;
 }
 
@@ -486,12 +502,9 @@ bool ChartsPanel::exportAll(const QString& folder, QString* error)
 {
     flush();
     const QDir dir(folder);
-    const QStringList stems = {QStringLiteral("train-loss"), QStringLiteral("time-per-step"), QStringLiteral("memory"),
-                               QStringLiteral("throughput"), QStringLiteral("learning-rate"), QStringLiteral("gradient-norm")};
-    const QList<MetricChart*> all = charts();
-    for (int i = 0; i < all.size(); ++i) {
-        MetricChart* c = all[i];
-        const QString base = dir.filePath(stems.value(i));
+    for (std::size_t i = 0; i < chartSpecs().size(); ++i) {
+        MetricChart* c = m_charts[i];
+        const QString base = dir.filePath(QLatin1String(chartSpecs()[i].exportStem));
         if (!c->exportPng(base + QStringLiteral(".png")) || !c->exportSvg(base + QStringLiteral(".svg")) ||
             !c->exportCsv(base + QStringLiteral(".csv"))) {
             if (error) *error = tr("Could not write %1.*").arg(QDir::toNativeSeparators(base));

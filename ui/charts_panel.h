@@ -9,7 +9,7 @@
 // fast run costs one repaint per tick, not one per step.
 #pragma once
 
-#include "engine/runner/metrics.h"
+#include "engine/records/metrics.h"
 
 #include <QColor>
 #include <QStringList>
@@ -56,13 +56,14 @@ public:
     // Every chart as PNG, SVG and CSV (what is shown) into `folder`.
     bool exportAll(const QString& folder, QString* error = nullptr);
 
-    MetricChart* lossChart() const { return m_loss; }
-    MetricChart* timeChart() const { return m_time; }
-    MetricChart* memoryChart() const { return m_memory; }
-    MetricChart* throughputChart() const { return m_throughput; }
-    MetricChart* learningRateChart() const { return m_learningRate; }
-    MetricChart* gradNormChart() const { return m_gradNorm; }
-    QList<MetricChart*> charts() const { return {m_loss, m_time, m_memory, m_throughput, m_learningRate, m_gradNorm}; }
+    // The charts, in the order of the table of chart specifications (charts_panel.cpp).
+    MetricChart* lossChart() const { return m_charts[0]; }
+    MetricChart* timeChart() const { return m_charts[1]; }
+    MetricChart* memoryChart() const { return m_charts[2]; }
+    MetricChart* throughputChart() const { return m_charts[3]; }
+    MetricChart* learningRateChart() const { return m_charts[4]; }
+    MetricChart* gradNormChart() const { return m_charts[5]; }
+    QList<MetricChart*> charts() const { return QList<MetricChart*>(m_charts.begin(), m_charts.end()); }
     RunLegend* legend() const { return m_legend; }
     // The id of run `run`'s series of `quantity` ("loss", "ema", "val", "fwd",
     // "bwd", "opt", "peak", "est", "rss", "tps", "lr", "gn").
@@ -94,12 +95,7 @@ private:
     void updateLastLine();
     void applyXAxis();
 
-    MetricChart* m_loss;
-    MetricChart* m_time;
-    MetricChart* m_memory;
-    MetricChart* m_throughput;
-    MetricChart* m_learningRate;
-    MetricChart* m_gradNorm;
+    std::vector<MetricChart*> m_charts;
     RunLegend* m_legend;
     QSlider* m_smoothing;
     QLabel* m_smoothingValue;

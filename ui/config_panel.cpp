@@ -8,7 +8,7 @@
 #include "ui/training_section.h"
 #include "ui/wheel_guard.h"
 
-#include "engine/runner/workbench.h"
+#include "engine/commands/workbench.h"
 #include "engine/util/error.h"
 
 #include <QDir>
@@ -78,11 +78,7 @@ ConfigPanel::~ConfigPanel()
 
 EarlyStoppingPanel* ConfigPanel::earlyStoppingPanel() const { return m_earlyStopping.data(); }
 
-QString ConfigPanel::defaultRunsDir()
-{
-    const QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
-    return QDir(base.isEmpty() ? QDir::homePath() : base).filePath(QStringLiteral("runs"));
-}
+QString ConfigPanel::defaultRunsDir() { return QString::fromStdString(loralab::defaultRunsDir()); }
 
 RunConfig ConfigPanel::config() const
 {
@@ -102,22 +98,22 @@ std::vector<SweepAxis> ConfigPanel::axes() const
     return out;
 }
 
-ExperimentPlan ConfigPanel::plan() const
+Experiment ConfigPanel::plan() const
 {
     const RunConfig c = config();
     const std::vector<SweepAxis> all = axes();
-    if (all.empty()) return planRun(c);
-    if (all.size() == 1 && comparison()) return planComparison(c);
-    return planSweep(c, all);
+    // LoRA against full fine-tuning is the sweep over method, named as such.
+    return planExperiment(c, all, all.size() == 1 && comparison() ? c.name + "-compare" : c.name);
 }
 
 void ConfigPanel::setConfig(const RunConfig& config, const std::vector<SweepAxis>& axes)
 {
     m_base = config;
     std::vector<SweepAxis> sweep = axes;
-    const bool compare = !sweep.empty() && isComparisonAxis(sweep.front());
+    const bool compare = !sweep.empty() && sweep.front().key == "method" &&
+                         sweep.front().values == std::vector<std::string>{"\"lora\"", "\"full\""};
     if (compare) sweep.erase(sweep.begin());
-    m_method->setComparison(compare && config.method == RunMethod::Lora);
+    m_method->setComparison(compare && config.method == Method::Lora && config.objective == Objective::Sft);
     m_sweep->setAxes(sweep);
     for (ConfigSection* s : m_sections) s->load(config);
     m_earlyStopping->load(config);
@@ -199,7 +195,7 @@ void ConfigPanel::refresh()
 
     if (c.device != m_describedDevice) {
         m_describedDevice = c.device;
-        const DeviceOverview device = describeDevice(c.device);
+        const DeviceOverview device = describeDevice(c.device, c.threads);
         m_deviceProblem = QString::fromStdString(device.problem);
         m_model->setDevice(device);
     }
@@ -223,9 +219,9 @@ void ConfigPanel::refresh()
 
     // The sweep: every combination must make a valid run.
     try {
-        const ExperimentPlan p = plan();
+        const Experiment p = plan();
         QString problem;
-        for (const PlannedRun& run : p.runs) {
+        for (const ExperimentRun& run : p.runs) {
             const auto runProblems = validateRunConfig(run.config);
             if (!runProblems.empty() && p.runs.size() > 1) {
                 problem = tr("%1: %2").arg(QString::fromStdString(run.label), QString::fromStdString(runProblems.front()));

@@ -7,8 +7,8 @@
 
 #include "ui/config_widgets.h"
 
-#include "engine/runner/experiment.h"
-#include "engine/runner/run_config.h"
+#include "engine/experiment/run_catalog.h"
+#include "engine/config/run_config.h"
 
 #include <QPointer>
 #include <QStringList>
@@ -42,7 +42,7 @@ public:
     std::vector<SweepAxis> axes() const;
     // The experiment Start runs: one run, or every combination of the axes.
     // Throws loralab::Error when the sweep cannot be read.
-    ExperimentPlan plan() const;
+    Experiment plan() const;
     // A method axis of exactly lora and full (first) selects the comparison;
     // the other axes fill the sweep.
     void setConfig(const RunConfig& config, const std::vector<SweepAxis>& axes = {});

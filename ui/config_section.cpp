@@ -121,6 +121,23 @@ QWidget* ConfigSection::pathRow(QLineEdit* edit, bool folder, const QString& cap
     return row;
 }
 
+QComboBox* ConfigSection::choiceCombo(const char* key)
+{
+    QStringList names;
+    for (const auto& name : runOptionChoices(key)) names << QString::fromStdString(name);
+    return combo(names);
+}
+
+void ConfigSection::loadChoice(QComboBox* combo, const RunConfig& config, const char* key)
+{
+    combo->setCurrentText(QString::fromStdString(runOptionJson(config, key)).remove(QLatin1Char('"')));
+}
+
+void ConfigSection::storeChoice(const QComboBox* combo, RunConfig& config, const char* key)
+{
+    setRunOption(config, key, combo->currentText().toStdString());
+}
+
 void ConfigSection::setCombo(QComboBox* combo, const QString& value)
 {
     int i = combo->findText(value);

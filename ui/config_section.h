@@ -5,7 +5,7 @@
 
 #include "ui/config_widgets.h"
 
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 
 #include <QGroupBox>
 
@@ -48,6 +48,12 @@ protected:
     QWidget* pathRow(QLineEdit* edit, bool folder, const QString& caption, const QString& filter = {});
 
     static void setCombo(QComboBox* combo, const QString& value); // adds unknown values
+    // A combo box offering the names of choice option `key` (schedule,
+    // text_mode, dtype, ...), as the engine lists them; and its value in and
+    // out of a configuration.
+    QComboBox* choiceCombo(const char* key);
+    static void loadChoice(QComboBox* combo, const RunConfig& config, const char* key);
+    static void storeChoice(const QComboBox* combo, RunConfig& config, const char* key);
 
     FieldMessages& m_messages;
     bool m_loading = false; // no changed() while fields are being filled

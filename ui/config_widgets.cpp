@@ -1,6 +1,6 @@
 #include "ui/config_widgets.h"
 
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 
 #include <QVBoxLayout>
 

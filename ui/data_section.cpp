@@ -28,8 +28,7 @@ DataSection::DataSection(FieldMessages& messages, QWidget* parent) : ConfigSecti
     m_fileRow = pathRow(m_file, false, tr("Choose a dataset file"), kDataFilter);
     form()->addRow(tr("File"), m_fileRow);
 
-    m_format = combo({QStringLiteral("auto"), QStringLiteral("text"), QStringLiteral("hh-rlhf"),
-                      QStringLiteral("input-target"), QStringLiteral("prompt-completion"), QStringLiteral("preference")});
+    m_format = choiceCombo("dataset_format");
     m_format->setObjectName(QStringLiteral("datasetFormat"));
     addField(tr("Format"), m_format, QStringLiteral("dataset_format"));
 
@@ -47,7 +46,7 @@ DataSection::DataSection(FieldMessages& messages, QWidget* parent) : ConfigSecti
     m_maxLen = intSpin(8, 1 << 16, tr("token"), tr("tokens"));
     m_maxLen->setObjectName(QStringLiteral("maxLen"));
     addField(tr("Max length"), m_maxLen, QStringLiteral("max_len"));
-    m_textMode = combo({QStringLiteral("chunk"), QStringLiteral("lines")});
+    m_textMode = choiceCombo("text_mode");
     addField(tr("Text mode"), m_textMode, QStringLiteral("text_mode"));
     m_trainOnPrompt = check(tr("Count the prompt in the loss"));
     addField(QString(), m_trainOnPrompt, QStringLiteral("train_on_prompt"));
@@ -69,11 +68,11 @@ void DataSection::loadFields(const RunConfig& c)
         m_source->setCurrentIndex(kFileSource);
         m_file->setText(dataset);
     }
-    setCombo(m_format, QString::fromStdString(c.datasetFormat));
+    loadChoice(m_format, c, "dataset_format");
     m_validation->setText(QString::fromStdString(c.validation));
     m_validationFraction->setValue(c.validationFraction);
     m_maxLen->setValue(static_cast<int>(c.maxLen));
-    setCombo(m_textMode, QString::fromStdString(c.textMode));
+    loadChoice(m_textMode, c, "text_mode");
     m_trainOnPrompt->setChecked(c.trainOnPrompt);
     m_appendEos->setChecked(c.appendEos);
     updateVisibility();
@@ -83,11 +82,11 @@ void DataSection::store(RunConfig& c) const
 {
     c.dataset = m_source->currentIndex() == kFileSource ? m_file->text().trimmed().toStdString()
                                                          : kEmbedded.value(m_source->currentIndex()).toStdString();
-    c.datasetFormat = m_format->currentText().toStdString();
+    storeChoice(m_format, c, "dataset_format");
     c.validation = m_validation->text().trimmed().toStdString();
     c.validationFraction = m_validationFraction->value();
     c.maxLen = m_maxLen->value();
-    c.textMode = m_textMode->currentText().toStdString();
+    storeChoice(m_textMode, c, "text_mode");
     c.trainOnPrompt = m_trainOnPrompt->isChecked();
     c.appendEos = m_appendEos->isChecked();
 }

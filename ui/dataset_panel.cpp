@@ -25,8 +25,9 @@ constexpr int kReloadDelayMs = 400;
 // The fields a preview depends on, as one comparable string.
 std::string previewKey(const RunConfig& c)
 {
-    return c.model + '\n' + c.dataset + '\n' + c.datasetFormat + '\n' + c.validation + '\n' + std::to_string(c.maxLen) +
-           '\n' + c.textMode + '\n' + (c.trainOnPrompt ? "p" : "-") + (c.appendEos ? "e" : "-") + '\n' + runMethodName(c.method);
+    return c.model + '\n' + c.dataset + '\n' + choiceName(c.datasetFormat) + '\n' + c.validation + '\n' + std::to_string(c.maxLen) +
+           '\n' + choiceName(c.textMode) + '\n' + (c.trainOnPrompt ? "p" : "-") + (c.appendEos ? "e" : "-") + '\n' +
+           runKindText(c.objective, c.method);
 }
 
 QString escaped(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }

@@ -6,8 +6,8 @@
 // Previews are computed on a worker thread.
 #pragma once
 
-#include "engine/runner/run_config.h"
-#include "engine/runner/workbench.h"
+#include "engine/config/run_config.h"
+#include "engine/commands/workbench.h"
 
 #include <QTimer>
 #include <QWidget>

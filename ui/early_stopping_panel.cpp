@@ -115,7 +115,7 @@ void EarlyStoppingPanel::load(const RunConfig& c)
 
 void EarlyStoppingPanel::setMetric(const RunConfig& c)
 {
-    m_metricName = c.method == RunMethod::Dpo && c.earlyStoppingMetric == "accuracy" ? tr("accuracy") : tr("loss");
+    m_metricName = c.objective == Objective::Dpo && c.earlyStoppingMetric == StopMetric::Accuracy ? tr("accuracy") : tr("loss");
 }
 
 void EarlyStoppingPanel::store(RunConfig& c) const
@@ -161,18 +161,20 @@ void EarlyStoppingPanel::setRunLabel(const QString& label) { m_runLabel = label;
 void EarlyStoppingPanel::showOutcome(const RunSummary& s)
 {
     QString text;
-    switch (s.stopReason) {
-    case StopReason::EarlyStopping: text = tr("Stopped by early stopping at step %1; best step %2.").arg(s.steps).arg(s.bestStep); break;
-    case StopReason::UserStop: text = tr("Stopped on request at step %1, keeping the best (step %2).").arg(s.steps).arg(s.bestStep); break;
-    case StopReason::Cancelled: text = tr("Cancelled at step %1.").arg(s.steps); break;
-    case StopReason::NonFiniteLoss: text = tr("Stopped at step %1: the loss was not finite.").arg(s.steps); break;
-    case StopReason::Failed: text = tr("Failed: %1").arg(QString::fromStdString(s.error)); break;
-    case StopReason::NotStarted: text = tr("Not started."); break;
-    case StopReason::Completed: text = tr("Completed %1 steps; best step %2.").arg(s.steps).arg(s.bestStep); break;
+    switch (s.state) {
+    case RunState::EarlyStopping: text = tr("Stopped by early stopping at step %1; best step %2.").arg(s.steps).arg(s.bestStep); break;
+    case RunState::UserStop: text = tr("Stopped on request at step %1, keeping the best (step %2).").arg(s.steps).arg(s.bestStep); break;
+    case RunState::Cancelled: text = tr("Cancelled at step %1.").arg(s.steps); break;
+    case RunState::NonFiniteLoss: text = tr("Stopped at step %1: the loss was not finite.").arg(s.steps); break;
+    case RunState::Failed: text = tr("Failed: %1").arg(QString::fromStdString(s.error)); break;
+    case RunState::NotStarted: text = tr("Not started."); break;
+    case RunState::Running: text = tr("Running, step %1.").arg(s.steps); break;
+    case RunState::Interrupted: text = tr("Interrupted at step %1.").arg(s.steps); break;
+    case RunState::Completed: text = tr("Completed %1 steps; best step %2.").arg(s.steps).arg(s.bestStep); break;
     }
     if (!m_runLabel.isEmpty()) text = QStringLiteral("[%1] ").arg(m_runLabel) + text;
     m_status->setText(text);
-    m_status->setStyleSheet(s.stopReason == StopReason::EarlyStopping ? QStringLiteral("color: #1565c0; font-weight: bold;") : QString());
+    m_status->setStyleSheet(s.state == RunState::EarlyStopping ? QStringLiteral("color: #1565c0; font-weight: bold;") : QString());
 }
 
 QString EarlyStoppingPanel::statusText() const { return m_status->text(); }

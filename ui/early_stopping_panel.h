@@ -7,8 +7,8 @@
 
 #include "ui/config_widgets.h"
 
-#include "engine/runner/metrics.h"
-#include "engine/runner/run_config.h"
+#include "engine/records/metrics.h"
+#include "engine/config/run_config.h"
 
 #include <QWidget>
 

@@ -2,7 +2,7 @@
 // filters over every previewed example, the page picks 50 of the matches.
 #pragma once
 
-#include "engine/runner/workbench.h"
+#include "engine/commands/workbench.h"
 
 #include <QAbstractTableModel>
 

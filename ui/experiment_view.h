@@ -4,7 +4,7 @@
 // are all the same N-run view; the window only decides what to show.
 #pragma once
 
-#include "ui/shown_experiment.h"
+#include "ui/metatypes.h"
 
 #include <QObject>
 
@@ -21,22 +21,23 @@ public:
     ExperimentView(ChartsPanel* charts, SummaryPanel* summary, GenerationPanel* generation, EarlyStoppingPanel* earlyStopping,
                    QObject* parent = nullptr);
 
-    const ShownExperiment& shown() const { return m_shown; }
+    const Experiment& shown() const { return m_shown; }
 
-    // An experiment starting; `earlier` is what a continued one recorded before
-    // (its charts, summary rows and early-stopping readout carry on from it).
-    void begin(const ExperimentPlan& plan, const ExperimentRecords* earlier = nullptr);
+    // An experiment starting. A continued one (read from disk with its
+    // metrics) keeps what its runs recorded: its charts, summary rows and
+    // early-stopping readout carry on from it.
+    void begin(const Experiment& experiment);
     void runStarted(int run);
     void runDirCreated(int run, const QString& dir);
     void step(int run, const StepRecord& record);
     void eval(int run, const EvalRecord& record);
-    void runFinished(int run, const RunResult& result);
-    void finished(const ExperimentResult& result);
+    void runFinished(int run, const ExperimentRun& result);
+    void finished(const Experiment& experiment);
     // A pause took effect: the paused run's last checkpoint can answer prompts.
     void paused(int run, const QString& runDir, const RunConfig& config);
 
-    // An experiment (or a run, or an overlay) read from disk.
-    void show(const ExperimentRecords& records);
+    // An experiment (or a run, or an overlay) read from disk with its metrics.
+    void show(const Experiment& experiment);
     // A run or experiment got a title in the Runs tab.
     void retitle(const QString& dir, const QString& title);
 
@@ -45,13 +46,14 @@ public:
     QString outcomeSentence(int* level) const;
 
 private:
-    void showRecords(int run, const RunRecords& records);
+    // What run `run` recorded before, into the charts and the readout.
+    void showRecords(int run, const ExperimentRun& recorded);
 
     ChartsPanel* m_charts;
     SummaryPanel* m_summary;
     GenerationPanel* m_generation;
     EarlyStoppingPanel* m_earlyStopping;
-    ShownExperiment m_shown;
+    Experiment m_shown;
 };
 
 } // namespace loralab::ui

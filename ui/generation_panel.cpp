@@ -3,7 +3,7 @@
 #include "ui/answer_delegate.h"
 #include "ui/config_widgets.h"
 #include "ui/example_table_model.h"
-#include "ui/generation_worker.h"
+#include "ui/generation_controller.h"
 #include "ui/text_diff.h"
 #include "ui/wheel_guard.h"
 
@@ -173,35 +173,29 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     m_table->setTextElideMode(Qt::ElideNone);
     layout->addWidget(m_table, 1);
 
-    // The worker and its thread.
-    m_thread.setObjectName(QStringLiteral("loralab-generation"));
-    m_worker = new GenerationWorker(m_generation, m_cancel);
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(this, &GenerationPanel::openRequested, m_worker, &GenerationWorker::open);
-    connect(this, &GenerationPanel::jobRequested, m_worker, &GenerationWorker::run);
-    connect(m_worker, &GenerationWorker::opened, this, &GenerationPanel::onOpened);
-    connect(m_worker, &GenerationWorker::openFailed, this, [this](const QString& message) {
+    // Generation runs on the controller's thread.
+    m_controller = new GenerationController(this);
+    connect(m_controller, &GenerationController::opened, this, &GenerationPanel::onOpened);
+    connect(m_controller, &GenerationController::openFailed, this, [this](const QString& message) {
         m_loaded = false;
         m_openedKey.clear();
         m_status->setText(tr("<span style='color:#c62828'>Cannot load the models: %1</span>").arg(message.toHtmlEscaped()));
         emit sessionFailed(message);
     });
-    connect(m_worker, &GenerationWorker::progressed, this, &GenerationPanel::onProgress);
-    connect(m_worker, &GenerationWorker::generated, this, &GenerationPanel::onGenerated);
-    connect(m_worker, &GenerationWorker::jobFailed, this, &GenerationPanel::onJobFailed);
-    connect(m_worker, &GenerationWorker::skipped, this, [this](qint64 id, bool tuned) {
+    connect(m_controller, &GenerationController::progressed, this, &GenerationPanel::onProgress);
+    connect(m_controller, &GenerationController::generated, this, &GenerationPanel::onGenerated);
+    connect(m_controller, &GenerationController::jobFailed, this, &GenerationPanel::onJobFailed);
+    connect(m_controller, &GenerationController::skipped, this, [this](qint64 id, bool tuned) {
         const int row = rowOf(id);
         if (row >= 0) setCell(row, tuned ? kTuned + m_sourceRun : kBase, tr("stopped"), true);
         jobEnded();
     });
-    m_thread.start();
 
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a run folder"), m_runDir->text());
         if (dir.isEmpty()) return;
         try {
-            setSource(loadRunConfig(sstr(QDir(dir).filePath(QStringLiteral("config.json")))), dir, Checkpoint::Best);
+            setSource(loadRunConfig(sstr(QDir(dir).filePath(QStringLiteral("config.json")))), dir, CheckpointPick::Best);
         } catch (const std::exception& e) {
             emit failed(QString::fromUtf8(e.what()));
         }
@@ -209,8 +203,8 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     connect(m_checkpoint, &QComboBox::currentIndexChanged, this, [this] { m_loaded = false; });
     connect(m_runPick, &QComboBox::activated, this, [this](int index) {
         if (index < 0 || index >= static_cast<int>(m_runs.size())) return;
-        const ShownRun& r = m_runs[static_cast<std::size_t>(index)];
-        setSource(r.config, r.dir, Checkpoint::Best, index);
+        const ExperimentRun& r = m_runs[static_cast<std::size_t>(index)];
+        setSource(r.config, qstr(r.dir), CheckpointPick::Best, index);
     });
     connect(m_load, &QPushButton::clicked, this, &GenerationPanel::loadNow);
     connect(m_search, &QLineEdit::textChanged, this, &GenerationPanel::filterExamples);
@@ -246,35 +240,28 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent)
     updateButtons();
 }
 
-GenerationPanel::~GenerationPanel()
-{
-    ++m_generation;
-    m_cancel = true;
-    m_thread.quit();
-    m_thread.wait();
-}
+GenerationPanel::~GenerationPanel() = default; // the controller stops generation and joins its thread
 
 QString GenerationPanel::checkpointPath() const
 {
-    const QDir run(m_runDir->text().trimmed());
-    const QString preferred = m_checkpoint->currentIndex() == 0 ? QStringLiteral("best") : QStringLiteral("last");
-    const QString other = m_checkpoint->currentIndex() == 0 ? QStringLiteral("last") : QStringLiteral("best");
-    // A run stopped before its first evaluation has no best; its last is the next best thing.
-    for (const QString& name : {preferred, other}) {
-        const QString dir = run.filePath(QStringLiteral("checkpoints/") + name);
-        if (QFileInfo(dir).isDir()) return dir;
-    }
+    const std::string run = sstr(m_runDir->text().trimmed());
+    // A run stopped before its first evaluation has no best; its last is the
+    // next best thing, and a run without a last has only its best.
+    const auto found = m_checkpoint->currentIndex() == 0 ? findRunCheckpoint(run, CheckpointPick::BestElseLast)
+                                                         : findRunCheckpoint(run, CheckpointPick::Last);
+    if (found) return qstr(found->string());
+    if (const auto best = findRunCheckpoint(run, CheckpointPick::Best)) return qstr(best->string());
     return {};
 }
 
-void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint, int run)
+void GenerationPanel::setSource(const RunConfig& config, const QString& runDir, CheckpointPick checkpoint, int run)
 {
     m_config = config;
     m_hasSource = true;
     m_sourceRun = std::clamp(run, 0, runColumnCount() - 1);
     if (m_runPick->count() > m_sourceRun) m_runPick->setCurrentIndex(m_sourceRun);
     m_runDir->setText(runDir);
-    m_checkpoint->setCurrentIndex(checkpoint == Checkpoint::Best ? 0 : 1);
+    m_checkpoint->setCurrentIndex(checkpoint == CheckpointPick::Last ? 1 : 0);
     // Start from the run's own sampling settings, so regenerating a sample reproduces it.
     m_temperature->setValue(config.sampleTemperature);
     m_topP->setValue(config.sampleTopP);
@@ -308,7 +295,7 @@ void GenerationPanel::ensureOpen()
     const QString description = checkpoint.isEmpty() ? tr("base model only (no checkpoint in this run)")
                                                      : tr("base model and %1").arg(QDir::toNativeSeparators(checkpoint));
     m_status->setText(tr("Loading %1…").arg(description));
-    emit openRequested(m_config, checkpoint, description);
+    m_controller->open(m_config, checkpoint, description);
 }
 
 void GenerationPanel::onOpened(const std::vector<Example>& examples, bool hasTuned, const QString& description)
@@ -385,23 +372,25 @@ void GenerationPanel::setRunLabels(const QStringList& labels)
     }
 }
 
-void GenerationPanel::showExperiment(const ShownExperiment& e)
+void GenerationPanel::showExperiment(const Experiment& e)
 {
     clearRows();
-    setRunLabels(e.labels());
+    QStringList labels;
+    for (const ExperimentRun& r : e.runs) labels << qstr(r.label);
+    setRunLabels(labels);
     m_runs = e.runs;
     m_runPick->clear();
-    for (const ShownRun& r : e.runs) m_runPick->addItem(r.label);
+    m_runPick->addItems(labels);
     m_runPick->setVisible(e.runs.size() > 1);
     int source = -1;
     for (int i = 0; i < static_cast<int>(e.runs.size()); ++i) {
-        const ShownRun& r = e.runs[static_cast<std::size_t>(i)];
-        showSamples(r.samples, false, i);
-        if (source < 0 && r.hasConfig && !r.dir.isEmpty() && r.summary.stopReason != StopReason::NotStarted) source = i;
+        const ExperimentRun& r = e.runs[static_cast<std::size_t>(i)];
+        showSamples(r.records.samples, false, i);
+        if (source < 0 && !r.dir.empty() && r.state != RunState::NotStarted) source = i;
     }
     if (source >= 0) {
-        const ShownRun& r = e.runs[static_cast<std::size_t>(source)];
-        setSource(r.config, r.dir, Checkpoint::Best, source);
+        const ExperimentRun& r = e.runs[static_cast<std::size_t>(source)];
+        setSource(r.config, qstr(r.dir), CheckpointPick::Best, source);
     }
 }
 
@@ -486,27 +475,18 @@ void GenerationPanel::markAnswerCell(int row, int column)
 
 void GenerationPanel::queue(int row, bool tuned)
 {
-    GenerationJob job;
-    job.row = m_table->item(row, kInput)->data(kIdRole).toLongLong();
-    job.tuned = tuned;
-    job.prompt = sstr(m_table->item(row, kInput)->data(Qt::UserRole).toString());
-    job.options = samplingOptions();
+    const std::string prompt = sstr(m_table->item(row, kInput)->data(Qt::UserRole).toString());
+    SamplingOptions options = samplingOptions();
     // Dialogue prompts: stop where the model would start the next human turn,
     // as the run's own samples do.
-    if (QString::fromStdString(job.prompt).contains(QLatin1String("Assistant:"))) job.options.stopStrings = {"\n\nHuman:"};
-    job.generation = m_generation.load();
+    if (isDialoguePrompt(prompt)) stopAtNextTurn(options);
     setCell(row, tuned ? kTuned + m_sourceRun : kBase, kPending, true);
     ++m_busy;
     updateButtons();
-    emit jobRequested(job);
+    m_controller->generate(m_table->item(row, kInput)->data(kIdRole).toLongLong(), tuned, prompt, options);
 }
 
-void GenerationPanel::stop()
-{
-    // Skips queued jobs and interrupts the running one (see GenerationWorker::run).
-    ++m_generation;
-    m_cancel = true;
-}
+void GenerationPanel::stop() { m_controller->stop(); }
 
 int GenerationPanel::rowOf(qint64 id) const
 {

@@ -5,18 +5,17 @@
 // sampling settings apply to the next generation; one row or all rows can be
 // regenerated with the base model and the run picked above the table, whose
 // checkpoints/best (finished runs) or checkpoints/last (paused runs) are
-// loaded and run on a worker thread.
+// loaded and run on the GenerationController's thread.
 #pragma once
 
 #include "ui/metatypes.h"
-#include "ui/shown_experiment.h"
+#include "ui/metatypes.h"
+
+#include "engine/checkpoint/checkpoint.h"
 
 #include "engine/model/sampling.h"
 
-#include <QThread>
 #include <QWidget>
-
-#include <atomic>
 
 class QCheckBox;
 class QComboBox;
@@ -31,25 +30,23 @@ class QTableWidget;
 
 namespace loralab::ui {
 
-class GenerationWorker;
-struct GenerationJob;
+class GenerationController;
 
 class GenerationPanel : public QWidget {
     Q_OBJECT
 public:
     // kTuned is the first run's column; run i answers in column kTuned + i.
     enum Column { kInput, kTarget, kBase, kTuned };
-    enum class Checkpoint { Best, Last };
 
     explicit GenerationPanel(QWidget* parent = nullptr);
     ~GenerationPanel() override; // stops generation, joins the thread
 
     // The run to generate from, whose answers go in column kTuned + `run`;
     // loading waits for the first generation (or Load).
-    void setSource(const RunConfig& config, const QString& runDir, Checkpoint checkpoint, int run = 0);
+    void setSource(const RunConfig& config, const QString& runDir, CheckpointPick checkpoint, int run = 0);
     // The runs with a column each, and their samples; the first run that has a
     // checkpoint becomes the source.
-    void showExperiment(const ShownExperiment& experiment);
+    void showExperiment(const Experiment& experiment);
     void setRunLabels(const QStringList& labels);
     int runColumnCount() const;
     void loadNow();
@@ -82,10 +79,6 @@ signals:
     void idle(); // every queued generation has finished, failed or been skipped
     void failed(const QString& message);
 
-    // To the worker (queued).
-    void openRequested(const loralab::RunConfig& config, const QString& checkpointDir, const QString& description);
-    void jobRequested(const loralab::ui::GenerationJob& job);
-
 private:
     void ensureOpen();
     void queue(int row, bool tuned);
@@ -102,10 +95,7 @@ private:
     void updateButtons();
     QString checkpointPath() const;
 
-    QThread m_thread;
-    GenerationWorker* m_worker = nullptr;
-    std::atomic<quint64> m_generation{1};
-    std::atomic<bool> m_cancel{false};
+    GenerationController* m_controller = nullptr;
 
     QLineEdit* m_runDir;
     QComboBox* m_runPick; // which run of the experiment generates
@@ -130,7 +120,7 @@ private:
     RunConfig m_config;
     bool m_hasSource = false;
     int m_sourceRun = 0;
-    std::vector<ShownRun> m_runs; // the experiment's runs the picker offers
+    std::vector<ExperimentRun> m_runs; // the experiment's runs the picker offers
     QString m_openedKey; // config + checkpoint the worker has (or is loading)
     bool m_loaded = false;
     std::vector<Example> m_examples;

@@ -7,7 +7,7 @@
 #include "ui/metatypes.h"
 
 #include "engine/model/sampling.h"
-#include "engine/runner/workbench.h"
+#include "engine/commands/workbench.h"
 
 #include <QObject>
 

@@ -311,7 +311,7 @@ void MainWindow::configSettled()
     const RunConfig c = m_config->config();
     m_dataset->setConfig(c);
     m_generation->setCurrentConfig(c);
-    m_runs->setRunsDir(QString::fromStdString(c.runsDir));
+    m_runs->setRunsDir(QString::fromStdString(runsDirOf(c)));
 }
 
 void MainWindow::restoreSettings()
@@ -321,6 +321,7 @@ void MainWindow::restoreSettings()
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_charts->setSmoothing(settings.value(QStringLiteral("charts/smoothing"), 0.6).toDouble());
+    m_runs->setExtraFolders(settings.value(QStringLiteral("runs/extraFolders")).toStringList());
     if (!settings.contains(QStringLiteral("config/json"))) {
         m_banner->showMessage(MessageBanner::Level::Info,
                               tr("Welcome to LoRA Lab. <b>Start</b> fine-tunes the embedded model on the embedded "
@@ -380,6 +381,7 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("charts/smoothing"), m_charts->smoothing());
+    settings.setValue(QStringLiteral("runs/extraFolders"), m_runs->extraFolders());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
@@ -422,7 +424,7 @@ void MainWindow::startRun()
                               tr("The run cannot start: %1").arg(m_config->problems().join(QStringLiteral("; ")).toHtmlEscaped()));
         return;
     }
-    ExperimentPlan plan;
+    Experiment plan;
     try {
         plan = m_config->plan();
     } catch (const std::exception& e) {
@@ -433,16 +435,21 @@ void MainWindow::startRun()
     startExperiment(plan);
 }
 
-bool MainWindow::startExperiment(const ExperimentPlan& plan, const ExperimentRecords* earlier)
+bool MainWindow::startExperiment(const Experiment& plan)
 {
     if (m_controller->isBusy() || plan.runs.empty()) return false;
-    m_view->begin(plan, earlier);
+    const bool earlier = std::any_of(plan.runs.begin(), plan.runs.end(), [](const ExperimentRun& r) { return r.next == RunAction::Resume; });
+    m_view->begin(plan);
     earlyStoppingPanel()->setMetric(plan.runs.front().config);
     m_banner->hide();
     m_pauseBanner = false;
     m_lastStep = StepRecord{};
     m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
-    if (plan.runs.size() > 1) logEvent(tr("An experiment of %1 runs: %2").arg(plan.runs.size()).arg(m_view->shown().labels().join(QStringLiteral("; "))));
+    if (plan.runs.size() > 1) {
+        QStringList labels;
+        for (const ExperimentRun& r : plan.runs) labels << qstr(r.label);
+        logEvent(tr("An experiment of %1 runs: %2").arg(plan.runs.size()).arg(labels.join(QStringLiteral("; "))));
+    }
     if (!m_controller->start(plan)) return false;
     m_progress->setRange(0, 0); // busy until the first step says how many there are
     m_progress->setFormat(earlier ? tr("resuming…") : tr("preparing…"));
@@ -470,13 +477,14 @@ void MainWindow::onStep(int run, const StepRecord& r)
                                   .arg(formatBytes(r.memoryBytes), formatBytes(r.processMemoryBytes)));
 }
 
-void MainWindow::onFinished(const ExperimentResult& result)
+void MainWindow::onFinished(const Experiment& result)
 {
     m_view->finished(result);
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
     double seconds = 0;
-    for (const RunResult& r : result.runs) seconds += r.summary.seconds;
+    for (const ExperimentRun& r : result.runs)
+        if (r.summary) seconds += r.summary->seconds;
     m_progress->setFormat(tr("done · %1").arg(formatDuration(seconds)));
     m_pauseBanner = false;
     int level = 0;
@@ -514,7 +522,7 @@ void MainWindow::logEvent(const QString& message)
     m_events->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("hh:mm:ss")), message));
 }
 
-void MainWindow::showOpened(const ExperimentRecords& records)
+void MainWindow::showOpened(const Experiment& records)
 {
     if (m_controller->isBusy()) {
         m_banner->showMessage(MessageBanner::Level::Info, tr("A run is going on; open other runs once it has ended."));
@@ -535,11 +543,11 @@ void MainWindow::showOpened(const ExperimentRecords& records)
     m_tabs->setCurrentIndex(kChartsTab);
 }
 
-void MainWindow::continueExperiment(const ExperimentRecords& records, const ExperimentPlan& plan)
+void MainWindow::continueExperiment(const Experiment& experiment)
 {
     if (m_controller->isBusy()) return;
-    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(QString::fromStdString(records.dir))));
-    startExperiment(plan, &records);
+    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(QString::fromStdString(experiment.dir))));
+    startExperiment(experiment);
 }
 
 bool MainWindow::loadConfigFile(const QString& path)

@@ -18,7 +18,7 @@ MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent) : QChartView(parent)
     showRuns({});
 }
 
-void MemoryBreakdownChart::showRuns(const std::vector<ShownRun>& runs)
+void MemoryBreakdownChart::showRuns(const std::vector<ExperimentRun>& runs)
 {
     auto* chart = new QChart;
     chart->setTitle(tr("Memory by kind: measured at the peak step, and estimated"));
@@ -50,13 +50,14 @@ void MemoryBreakdownChart::showRuns(const std::vector<ShownRun>& runs)
     // Bars run bottom-up: the last run first, so the first reads at the top.
     m_bars = 0;
     for (int i = static_cast<int>(runs.size()) - 1; i >= 0; --i) {
-        const ShownRun& run = runs[static_cast<std::size_t>(i)];
-        if (run.summary.peakMemoryBytes <= 0 || run.summary.measured.total() <= 0) continue;
+        const ExperimentRun& run = runs[static_cast<std::size_t>(i)];
+        if (!run.summary || run.summary->peakMemoryBytes <= 0 || run.summary->measured.total() <= 0) continue;
         // The pair reads top-down: the run's label on its measured bar, then
         // its estimate; the number keeps the categories apart.
-        const QString label = run.label.size() > 40 ? run.label.left(39) + QStringLiteral("…") : run.label;
-        add(run.summary.estimate, tr("%1. estimate").arg(i + 1));
-        add(run.summary.measured, tr("%1. %2 · measured").arg(i + 1).arg(label));
+        const QString full = qstr(run.label);
+        const QString label = full.size() > 40 ? full.left(39) + QStringLiteral("…") : full;
+        add(run.summary->estimate, tr("%1. estimate").arg(i + 1));
+        add(run.summary->measured, tr("%1. %2 · measured").arg(i + 1).arg(label));
         m_bars += 2;
     }
     auto* series = new QHorizontalStackedBarSeries;

@@ -5,7 +5,7 @@
 // glance where the difference is: gradients and optimizer state.
 #pragma once
 
-#include "ui/shown_experiment.h"
+#include "ui/metatypes.h"
 
 #include <QChartView>
 
@@ -16,7 +16,7 @@ class MemoryBreakdownChart : public QChartView {
 public:
     explicit MemoryBreakdownChart(QWidget* parent = nullptr);
 
-    void showRuns(const std::vector<ShownRun>& runs);
+    void showRuns(const std::vector<ExperimentRun>& runs);
     // Bars shown (two per run that trained), for tests.
     int barCount() const { return m_bars; }
 

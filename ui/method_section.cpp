@@ -35,7 +35,7 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
     m_scaling = new QLabel;
     m_scaling->setStyleSheet(QStringLiteral("color: #616161;"));
     form()->addRow(QString(), m_scaling);
-    m_init = combo({QStringLiteral("kaiming"), QStringLiteral("gaussian")});
+    m_init = choiceCombo("lora_init");
     addField(tr("Initialisation"), m_init, QStringLiteral("lora_init"));
 
     m_targets = new TargetModuleList;
@@ -59,11 +59,11 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
 
     m_dpoBeta = doubleSpin(0.0, 100.0, 3, 0.05);
     addField(tr("DPO beta"), m_dpoBeta, QStringLiteral("dpo_beta"));
-    m_dpoLoss = combo({QStringLiteral("sigmoid"), QStringLiteral("ipo")});
+    m_dpoLoss = choiceCombo("dpo_loss");
     addField(tr("DPO loss"), m_dpoLoss, QStringLiteral("dpo_loss"));
-    m_dpoReference = combo({QStringLiteral("initial"), QStringLiteral("base")});
+    m_dpoReference = choiceCombo("dpo_reference");
     addField(tr("DPO reference"), m_dpoReference, QStringLiteral("dpo_reference"));
-    m_stopMetric = combo({QStringLiteral("loss"), QStringLiteral("accuracy")});
+    m_stopMetric = choiceCombo("early_stopping_metric");
     addField(tr("Early-stopping metric"), m_stopMetric, QStringLiteral("early_stopping_metric"));
 
     connect(m_method, &QComboBox::currentIndexChanged, this, &MethodSection::updateVisibility);
@@ -74,44 +74,42 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
 void MethodSection::loadFields(const RunConfig& c)
 {
     const bool wasComparison = comparison();
-    if (c.method == RunMethod::Full)
-        m_method->setCurrentIndex(kFull);
-    else if (c.method == RunMethod::Dpo)
+    if (c.objective == Objective::Dpo)
         m_method->setCurrentIndex(kDpo);
+    else if (c.method == Method::Full)
+        m_method->setCurrentIndex(kFull);
     else
         m_method->setCurrentIndex(wasComparison ? kCompare : kLora); // the JSON has no "compare"
     m_rank->setValue(static_cast<int>(c.loraRank));
     m_alpha->setValue(c.loraAlpha);
     m_dropout->setValue(c.loraDropout);
     m_rsLora->setChecked(c.rsLora);
-    setCombo(m_init, QString::fromStdString(c.loraInit));
+    loadChoice(m_init, c, "lora_init");
     m_targets->setTargets(c.loraTargets);
     m_adapter->setText(QString::fromStdString(c.adapter));
     m_dpoBeta->setValue(c.dpoBeta);
-    setCombo(m_dpoLoss, QString::fromStdString(c.dpoLoss));
-    setCombo(m_dpoReference, QString::fromStdString(c.dpoReference));
-    setCombo(m_stopMetric, QString::fromStdString(c.earlyStoppingMetric));
+    loadChoice(m_dpoLoss, c, "dpo_loss");
+    loadChoice(m_dpoReference, c, "dpo_reference");
+    loadChoice(m_stopMetric, c, "early_stopping_metric");
     updateVisibility();
 }
 
 void MethodSection::store(RunConfig& c) const
 {
-    switch (m_method->currentIndex()) {
-    case kFull: c.method = RunMethod::Full; break;
-    case kDpo: c.method = RunMethod::Dpo; break;
-    default: c.method = RunMethod::Lora; break; // a comparison starts from the LoRA config
-    }
+    // The window's one Method box sets both axes: what the run optimises and what trains.
+    c.objective = m_method->currentIndex() == kDpo ? Objective::Dpo : Objective::Sft;
+    c.method = m_method->currentIndex() == kFull ? Method::Full : Method::Lora; // a comparison starts from the LoRA config
     c.loraRank = m_rank->value();
     c.loraAlpha = m_alpha->value();
     c.loraDropout = m_dropout->value();
     c.rsLora = m_rsLora->isChecked();
-    c.loraInit = m_init->currentText().toStdString();
+    storeChoice(m_init, c, "lora_init");
     c.loraTargets = m_targets->targets();
     c.adapter = m_adapter->text().trimmed().toStdString();
     c.dpoBeta = m_dpoBeta->value();
-    c.dpoLoss = m_dpoLoss->currentText().toStdString();
-    c.dpoReference = m_dpoReference->currentText().toStdString();
-    c.earlyStoppingMetric = m_stopMetric->currentText().toStdString();
+    storeChoice(m_dpoLoss, c, "dpo_loss");
+    storeChoice(m_dpoReference, c, "dpo_reference");
+    storeChoice(m_stopMetric, c, "early_stopping_metric");
 }
 
 bool MethodSection::comparison() const { return m_method->currentIndex() == kCompare; }

@@ -5,7 +5,7 @@
 
 #include "ui/config_section.h"
 
-#include "engine/runner/workbench.h"
+#include "engine/commands/workbench.h"
 
 class QCheckBox;
 class QComboBox;

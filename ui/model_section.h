@@ -6,7 +6,7 @@
 
 #include "ui/config_section.h"
 
-#include "engine/runner/workbench.h"
+#include "engine/commands/workbench.h"
 
 class QComboBox;
 class QLabel;

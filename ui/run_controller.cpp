@@ -33,9 +33,9 @@ RunController::RunController(QObject* parent) : QObject(parent)
     connect(m_worker, &RunWorker::runFinished, this, &RunController::runFinished);
     // State goes back to Idle before the outcome is announced, so that a
     // handler may start the next experiment at once.
-    connect(m_worker, &RunWorker::finished, this, [this](const ExperimentResult& result) {
+    connect(m_worker, &RunWorker::finished, this, [this](const Experiment& experiment) {
         setState(State::Idle);
-        emit finished(result);
+        emit finished(experiment);
     });
     connect(m_worker, &RunWorker::failed, this, [this](const QString& message) {
         setState(State::Idle);
@@ -58,7 +58,7 @@ RunConfig RunController::config() const
     return m_plan.runs[static_cast<std::size_t>(std::clamp(m_current, 0, runCount() - 1))].config;
 }
 
-bool RunController::start(const ExperimentPlan& plan)
+bool RunController::start(const Experiment& plan)
 {
     if (isBusy() || plan.runs.empty()) return false;
     m_control.cancel = false;
@@ -69,7 +69,7 @@ bool RunController::start(const ExperimentPlan& plan)
     m_control.earlyStopping = plan.runs.front().config.earlyStopping;
     m_plan = plan;
     m_current = 0;
-    m_runDir = QString::fromStdString(plan.runs.front().resumeDir);
+    m_runDir = QString::fromStdString(plan.runs.front().next == RunAction::Resume ? plan.runs.front().dir : std::string());
     setState(State::Running);
     emit started();
     emit runRequested(RunRequest{plan});

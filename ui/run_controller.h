@@ -6,7 +6,7 @@
 
 #include "ui/metatypes.h"
 
-#include "engine/runner/runner.h"
+#include "engine/run/runner.h"
 
 #include <QObject>
 #include <QThread>
@@ -28,7 +28,7 @@ public:
 
     State state() const { return m_state; }
     bool isBusy() const { return m_state != State::Idle; }
-    const ExperimentPlan& plan() const { return m_plan; }
+    const Experiment& plan() const { return m_plan; }
     int runCount() const { return static_cast<int>(m_plan.runs.size()); }
     // The run going on (or the last one), its directory and configuration.
     int currentRun() const { return m_current; }
@@ -36,7 +36,7 @@ public:
     RunConfig config() const;
 
     // Returns false (and starts nothing) while an experiment is going on.
-    bool start(const ExperimentPlan& plan);
+    bool start(const Experiment& plan);
 
 public slots:
     void pause();
@@ -59,8 +59,8 @@ signals:
     void eventLogged(const QString& message);
     // The run holds between steps and saved the model as it is in checkpointDir.
     void pauseTookEffect(int run, const QString& checkpointDir);
-    void runFinished(int run, const loralab::RunResult& result);
-    void finished(const loralab::ExperimentResult& result);
+    void runFinished(int run, const loralab::ExperimentRun& result);
+    void finished(const loralab::Experiment& experiment);
     void failed(const QString& message);
 
     // To the worker (queued).
@@ -73,7 +73,7 @@ private:
     QThread m_thread;
     RunWorker* m_worker = nullptr; // lives in m_thread, deleted when it finishes
     State m_state = State::Idle;
-    ExperimentPlan m_plan;
+    Experiment m_plan;
     int m_current = 0;
     QString m_runDir;
 };

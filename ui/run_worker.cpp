@@ -10,7 +10,7 @@ RunWorker::RunWorker(RunControl& control, QObject* parent) : QObject(parent), m_
 
 void RunWorker::run(const RunRequest& request)
 {
-    const ExperimentPlan& plan = request.plan;
+    Experiment plan = request.experiment;
     ExperimentCallbacks callbacks;
     callbacks.forRun = [this, &plan](std::size_t index) {
         const int i = static_cast<int>(index);
@@ -27,12 +27,13 @@ void RunWorker::run(const RunRequest& request)
         return c;
     };
     callbacks.onExperimentDir = [this](const std::string& d) { emit experimentDirCreated(qstr(d)); };
-    callbacks.onRunFinished = [this](std::size_t i, const RunResult& r) { emit runFinished(static_cast<int>(i), r); };
+    callbacks.onRunFinished = [this](std::size_t i, const ExperimentRun& r) { emit runFinished(static_cast<int>(i), r); };
 
     // Everything the engine throws ends here: the window shows it and stays
     // usable, whatever the run did.
     try {
-        emit finished(runPlan(plan, m_control, callbacks));
+        runExperiment(plan, m_control, callbacks);
+        emit finished(plan);
     } catch (const std::bad_alloc&) {
         emit failed(tr("The run ran out of memory. Try a smaller batch size, a shorter max length, "
                        "or LoRA instead of full fine-tuning."));

@@ -6,7 +6,7 @@
 
 #include "ui/metatypes.h"
 
-#include "engine/runner/runner.h"
+#include "engine/run/runner.h"
 
 #include <QObject>
 
@@ -30,8 +30,8 @@ signals:
     void sampleRecorded(int run, const loralab::SampleRecord& record);
     void eventLogged(const QString& message);
     void pauseTookEffect(int run, const QString& checkpointDir);
-    void runFinished(int run, const loralab::RunResult& result);
-    void finished(const loralab::ExperimentResult& result);
+    void runFinished(int run, const loralab::ExperimentRun& result);
+    void finished(const loralab::Experiment& experiment);
     void failed(const QString& message);
 
 private:

@@ -3,10 +3,11 @@
 #include "ui/config_widgets.h"
 #include "ui/task_runner.h"
 
-#include "engine/runner/tools.h"
+#include "engine/commands/tools.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
+#include <QDateTime>
 #include <QDesktopServices>
 #include <QDir>
 #include <QFile>
@@ -34,6 +35,7 @@ constexpr int kDirRole = Qt::UserRole;
 constexpr int kExperimentRole = Qt::UserRole + 1;
 constexpr int kResumableRole = Qt::UserRole + 2;
 constexpr int kOrderRole = Qt::UserRole + 3;
+constexpr int kStateRole = Qt::UserRole + 4;
 constexpr int kEventLines = 200;
 
 // Top-level entries sort by the column clicked; an experiment's runs keep
@@ -50,15 +52,30 @@ public:
     }
 };
 
-// Titles from notes.json name the runs wherever they are shown.
-void applyTitles(ExperimentRecords& e)
+QString optionText(const RunConfig& c, const char* key)
 {
-    for (ExperimentRun& run : e.runs) {
-        const QString title = run.started ? readNotes(qstr(run.records.dir)).title : QString();
-        if (!title.isEmpty()) run.label = sstr(title);
+    return qstr(runOptionJson(c, key)).remove(QLatin1Char('"')).remove(QLatin1Char('[')).remove(QLatin1Char(']'));
+}
+
+// The columns every row has: a run's hyperparameters, steps, best loss, outcome.
+void fillRun(QTreeWidgetItem* item, const ExperimentRun& run)
+{
+    const RunConfig& c = run.config;
+    item->setText(kMethod, qstr(runKindText(c.objective, c.method)));
+    item->setText(kLr, optionText(c, "learning_rate"));
+    item->setText(kBatch, optionText(c, "batch_size"));
+    item->setText(kMaxLen, optionText(c, "max_len"));
+    if (c.method == Method::Lora) {
+        item->setText(kRank, optionText(c, "lora_r"));
+        item->setText(kAlpha, optionText(c, "lora_alpha"));
+        item->setText(kTargets, optionText(c, "lora_targets").replace(QLatin1Char(','), QLatin1Char('+')));
     }
-    const QString title = readNotes(qstr(e.dir)).title;
-    if (!title.isEmpty()) e.name = sstr(title);
+    item->setText(kSteps, run.stepsDone > 0 ? QString::number(run.stepsDone) : QString());
+    item->setText(kBest, run.summary && run.summary->bestValLoss ? QString::number(*run.summary->bestValLoss, 'f', 4) : QString());
+    item->setText(kOutcome, qstr(outcomeText(run)));
+    item->setData(kOutcome, kStateRole, qstr(choiceName(run.state)));
+    item->setText(kModel, qstr(c.model));
+    item->setText(kDataset, qstr(c.dataset));
 }
 } // namespace
 
@@ -75,9 +92,25 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     auto* browse = new QPushButton(tr("Browse…"));
     auto* refreshButton = new QPushButton(tr("Refresh"));
     refreshButton->setObjectName(QStringLiteral("refreshRuns"));
+    auto* addFolder = new QPushButton(tr("Add folder…"));
+    addFolder->setObjectName(QStringLiteral("addRunsFolder"));
+    addFolder->setToolTip(tr("List the runs of another folder too (kept for the next start)"));
     top->addWidget(browse);
+    top->addWidget(addFolder);
     top->addWidget(refreshButton);
     layout->addLayout(top);
+    m_also = new QLabel;
+    m_also->setObjectName(QStringLiteral("alsoListed"));
+    m_also->setWordWrap(true);
+    m_also->setStyleSheet(QStringLiteral("color: #616161;"));
+    m_also->hide();
+    layout->addWidget(m_also);
+    connect(addFolder, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("List the runs of this folder too"), m_dir->text());
+        if (dir.isEmpty() || m_extraFolders.contains(dir)) return;
+        m_extraFolders << dir;
+        refresh();
+    });
 
     auto* split = new QSplitter(Qt::Vertical);
     m_tree = new QTreeWidget;
@@ -173,58 +206,97 @@ void RunsPanel::setRunsDir(const QString& dir)
 
 QString RunsPanel::runsDir() const { return m_dir->text().trimmed(); }
 
+QStringList RunsPanel::listedFolders() const
+{
+    QStringList out{runsDir()};
+    for (const std::string& legacy : legacyRunsDirs())
+        if (QFileInfo(qstr(legacy)).isDir()) out << qstr(legacy);
+    out << m_extraFolders;
+    out.removeDuplicates();
+    return out;
+}
+
+void RunsPanel::setExtraFolders(const QStringList& folders)
+{
+    m_extraFolders = folders;
+    refresh();
+}
+
 void RunsPanel::refresh()
 {
-    const QString dir = runsDir();
+    const QStringList folders = listedFolders();
     const quint64 request = ++m_scanRequest;
     m_status->setText(tr("Reading…"));
-    m_runner->post<QList<RunEntry>>(
-        [dir] { return scanRuns(dir); }, this,
-        [this, request](QList<RunEntry> entries) {
+    m_also->setText(folders.size() > 1 ? tr("Also listing: %1").arg(QStringList(folders.mid(1)).join(QStringLiteral("; "))) : QString());
+    m_also->setVisible(folders.size() > 1);
+    m_runner->post<std::vector<CatalogEntry>>(
+        [folders] {
+            std::vector<CatalogEntry> all;
+            for (const QString& folder : folders)
+                for (CatalogEntry& e : listRuns(sstr(folder))) all.push_back(std::move(e));
+            return all;
+        },
+        this,
+        [this, request](std::vector<CatalogEntry> entries) {
             if (request == m_scanRequest) show(entries);
         },
         [this](const QString& message) { m_status->setText(message); });
 }
 
-QTreeWidgetItem* RunsPanel::addItem(const RunEntry& r, QTreeWidgetItem* parent)
+void RunsPanel::addItem(const CatalogEntry& entry)
 {
-    auto* item = parent ? new RunItem(parent) : new RunItem(m_tree);
-    if (parent) item->setData(kName, kOrderRole, parent->childCount() - 1);
-    item->setText(kName, r.shownName());
-    item->setData(kName, kDirRole, r.dir);
-    item->setData(kName, kExperimentRole, r.experiment);
-    item->setData(kName, kResumableRole, r.resumable);
-    item->setToolTip(kName, QDir::toNativeSeparators(r.dir));
-    item->setText(kMethod, r.method);
-    item->setText(kLr, r.learningRate);
-    item->setText(kRank, r.rank);
-    item->setText(kAlpha, r.alpha);
-    item->setText(kTargets, r.targets);
-    item->setText(kBatch, r.batch);
-    item->setText(kMaxLen, r.maxLen);
-    item->setText(kSteps, r.steps > 0 ? QString::number(r.steps) : QString());
-    for (int c : {kLr, kRank, kAlpha, kBatch, kMaxLen, kSteps, kBest})
-        item->setData(c, Qt::TextAlignmentRole, int(Qt::AlignRight | Qt::AlignVCenter));
-    item->setText(kBest, r.bestValLoss >= 0 ? QString::number(r.bestValLoss, 'f', 4) : QString());
-    item->setText(kOutcome, r.outcome);
-    item->setText(kStarted, r.started.isValid() ? r.started.toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")) : QString());
-    item->setText(kModel, r.model);
-    item->setText(kDataset, r.dataset);
-    if (r.dir.isEmpty()) item->setFlags(item->flags() & ~Qt::ItemIsSelectable); // a run never begun
-    for (const RunEntry& child : r.children) addItem(child, item);
-    return item;
+    auto* item = new RunItem(m_tree);
+    item->setText(kName, qstr(entry.shownName()));
+    item->setData(kName, kDirRole, qstr(entry.dir));
+    item->setData(kName, kExperimentRole, entry.experiment);
+    item->setData(kName, kResumableRole, entry.continuable);
+    item->setToolTip(kName, QDir::toNativeSeparators(qstr(entry.dir)));
+    item->setText(kStarted, QDateTime::fromSecsSinceEpoch(entry.modified).toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
+    if (!entry.experiment) {
+        fillRun(item, entry.contents.runs.front());
+    } else {
+        QStringList methods;
+        for (const ExperimentRun& run : entry.contents.runs)
+            if (!methods.contains(qstr(runKindText(run.config.objective, run.config.method))))
+                methods << qstr(runKindText(run.config.objective, run.config.method));
+        item->setText(kMethod, methods.join(QStringLiteral(" vs ")));
+        item->setText(kOutcome, qstr(entryOutcomeText(entry)));
+        std::optional<double> best;
+        for (const ExperimentRun& run : entry.contents.runs)
+            if (run.summary && run.summary->bestValLoss && (!best || *run.summary->bestValLoss < *best)) best = run.summary->bestValLoss;
+        if (best) item->setText(kBest, QString::number(*best, 'f', 4));
+        item->setText(kModel, qstr(entry.contents.base.model));
+        item->setText(kDataset, qstr(entry.contents.base.dataset));
+        for (const ExperimentRun& run : entry.contents.runs) {
+            auto* child = new RunItem(item);
+            child->setData(kName, kOrderRole, item->childCount() - 1);
+            const std::string title = run.dir.empty() ? std::string() : readNotes(run.dir).title;
+            child->setText(kName, qstr(title.empty() ? run.label : title));
+            child->setData(kName, kDirRole, qstr(run.dir));
+            child->setData(kName, kResumableRole, continuationOf(run) != RunAction::Keep);
+            child->setToolTip(kName, QDir::toNativeSeparators(qstr(run.dir)));
+            fillRun(child, run);
+            if (run.dir.empty()) child->setFlags(child->flags() & ~Qt::ItemIsSelectable); // a run never begun
+        }
+    }
+    for (QTreeWidgetItem* row = item;; row = row->child(0)) {
+        for (int c : {kLr, kRank, kAlpha, kBatch, kMaxLen, kSteps, kBest})
+            row->setData(c, Qt::TextAlignmentRole, int(Qt::AlignRight | Qt::AlignVCenter));
+        if (row->childCount() == 0) break;
+    }
 }
 
-void RunsPanel::show(const QList<RunEntry>& entries)
+void RunsPanel::show(const std::vector<CatalogEntry>& entries)
 {
     const QStringList previouslySelected = selectedDirs();
     m_tree->setSortingEnabled(false);
     m_tree->clear();
-    for (const RunEntry& r : entries) addItem(r, nullptr);
+    for (const CatalogEntry& e : entries) addItem(e);
     m_tree->setSortingEnabled(true);
     m_tree->expandAll();
     for (const QString& dir : previouslySelected) select(dir);
-    m_status->setText(entries.isEmpty() ? tr("No runs in this folder yet.") : countText(entries.size(), tr("entry"), tr("entries")));
+    m_status->setText(entries.empty() ? tr("No runs in this folder yet.")
+                                      : countText(static_cast<qint64>(entries.size()), tr("entry"), tr("entries")));
     emit listed(static_cast<int>(entries.size()));
 }
 
@@ -270,7 +342,7 @@ void RunsPanel::showDetails()
         return;
     }
     const QString dir = items.first()->data(kName, kDirRole).toString();
-    m_notes->setPlainText(readNotes(dir).notes);
+    m_notes->setPlainText(qstr(readNotes(sstr(dir)).notes));
     m_notes->setEnabled(true);
     m_notesDir = dir;
     // The tail of events.log: what the run said about itself.
@@ -287,20 +359,26 @@ void RunsPanel::showDetails()
 void RunsPanel::saveNotes()
 {
     if (m_notesDir.isEmpty()) return;
-    RunNotes notes = readNotes(m_notesDir);
-    notes.notes = m_notes->toPlainText();
-    if (!writeNotes(m_notesDir, notes)) m_status->setText(tr("Could not save the notes."));
+    RunNotes notes = readNotes(sstr(m_notesDir));
+    notes.notes = sstr(m_notes->toPlainText());
+    try {
+        writeNotes(sstr(m_notesDir), notes);
+    } catch (const Error& e) {
+        m_status->setText(QString::fromUtf8(e.what()));
+    }
 }
 
 bool RunsPanel::rename(const QString& dir, const QString& title)
 {
-    RunNotes notes = readNotes(dir);
-    notes.title = title.trimmed();
-    if (!writeNotes(dir, notes)) {
-        emit failed(tr("Could not write %1").arg(QDir::toNativeSeparators(QDir(dir).filePath(QStringLiteral("notes.json")))));
+    RunNotes notes = readNotes(sstr(dir));
+    notes.title = sstr(title.trimmed());
+    try {
+        writeNotes(sstr(dir), notes);
+    } catch (const Error& e) {
+        emit failed(QString::fromUtf8(e.what()));
         return false;
     }
-    emit renamed(dir, notes.title);
+    emit renamed(dir, qstr(notes.title));
     refresh();
     return true;
 }
@@ -311,7 +389,7 @@ void RunsPanel::renameSelected()
     if (items.size() != 1) return;
     bool ok = false;
     const QString title = QInputDialog::getText(this, tr("Rename"), tr("Title (empty: the folder's name)"), QLineEdit::Normal,
-                                                readNotes(items.first()->data(kName, kDirRole).toString()).title, &ok);
+                                                qstr(readNotes(sstr(items.first()->data(kName, kDirRole).toString())).title), &ok);
     if (ok) rename(items.first()->data(kName, kDirRole).toString(), title);
 }
 
@@ -340,13 +418,13 @@ void RunsPanel::deleteSelected()
     if (!moveToTrash(dirs, &error)) emit failed(error);
 }
 
-void RunsPanel::readExperiments(const QStringList& dirs, std::function<void(std::vector<ExperimentRecords>)> done)
+void RunsPanel::readExperiments(const QStringList& dirs, std::function<void(std::vector<Experiment>)> done)
 {
-    m_runner->post<std::vector<ExperimentRecords>>(
+    m_runner->post<std::vector<Experiment>>(
         [dirs] {
-            std::vector<ExperimentRecords> out;
+            std::vector<Experiment> out;
             for (const QString& d : dirs) {
-                out.push_back(readExperiment(sstr(d)));
+                out.push_back(readExperiment(sstr(d), /*withMetrics=*/true));
                 applyTitles(out.back());
             }
             return out;
@@ -362,20 +440,17 @@ void RunsPanel::openSelected()
 
 void RunsPanel::openDirectory(const QString& dir)
 {
-    readExperiments({dir}, [this](std::vector<ExperimentRecords> e) { emit opened(e.front()); });
+    readExperiments({dir}, [this](std::vector<Experiment> e) { emit opened(e.front()); });
 }
 
 void RunsPanel::overlaySelected()
 {
     const QStringList dirs = selectedDirs();
     if (dirs.size() < 2) return;
-    readExperiments(dirs, [this](std::vector<ExperimentRecords> all) {
+    readExperiments(dirs, [this](std::vector<Experiment> all) {
         // Every run of every selection, as one experiment.
-        ExperimentRecords overlay;
+        Experiment overlay = overlayExperiments(all);
         overlay.name = sstr(tr("overlay"));
-        for (ExperimentRecords& e : all)
-            for (ExperimentRun& run : e.runs)
-                if (run.started) overlay.runs.push_back(std::move(run));
         emit opened(overlay);
     });
 }
@@ -385,17 +460,14 @@ void RunsPanel::continueSelected()
     const QStringList dirs = selectedDirs();
     if (dirs.size() != 1) return;
     const QString dir = dirs.first();
-    readExperiments({dir}, [this, dir](std::vector<ExperimentRecords> e) {
-        try {
-            if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("experiment.json")))) {
-                emit continueRequested(e.front(), planContinuation(sstr(dir)));
-            } else {
-                const RunConfig config = loadRunConfig(sstr(QDir(dir).filePath(QStringLiteral("config.json"))));
-                emit continueRequested(e.front(), planRun(config, sstr(dir)));
-            }
-        } catch (const std::exception& ex) {
-            emit failed(QString::fromUtf8(ex.what()));
+    readExperiments({dir}, [this](std::vector<Experiment> e) {
+        // Each run does what continuing does with it (continuationOf): the
+        // same rule as `loralab-cli sweep --resume` and the list's state.
+        if (!canContinue(e.front())) {
+            emit failed(tr("%1 has nothing to continue: every run finished.").arg(QDir::toNativeSeparators(qstr(e.front().dir))));
+            return;
         }
+        emit continueRequested(e.front());
     });
 }
 
@@ -404,13 +476,8 @@ void RunsPanel::newRunFromSelected()
     const QStringList dirs = selectedDirs();
     if (dirs.size() != 1) return;
     try {
-        const QDir dir(dirs.first());
-        if (dir.exists(QStringLiteral("experiment.json"))) {
-            const ExperimentPlan plan = planContinuation(sstr(dirs.first()));
-            emit newRunRequested(plan.base, plan.axes);
-        } else {
-            emit newRunRequested(loadRunConfig(sstr(dir.filePath(QStringLiteral("config.json")))), {});
-        }
+        const Experiment e = readExperiment(sstr(dirs.first()));
+        emit newRunRequested(e.base, e.axes);
     } catch (const std::exception& e) {
         emit failed(QString::fromUtf8(e.what()));
     }
@@ -425,7 +492,7 @@ void RunsPanel::exportMerged(const QString& runDir, const QString& outDir)
         [this](MergedExport e) {
             const QString out = QString::fromStdString(e.outDir);
             const QString summary =
-                e.method == "lora"
+                e.method == Method::Lora
                     ? tr("%1 parameters, the adapter of %2 merged into %3")
                           .arg(formatCount(e.params), QString::fromStdString(e.checkpoint), QString::fromStdString(e.baseModel))
                     : tr("%1 parameters, the full fine-tuning checkpoint %2")

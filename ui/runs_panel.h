@@ -9,7 +9,6 @@
 #pragma once
 
 #include "ui/metatypes.h"
-#include "ui/run_catalog.h"
 
 #include <QList>
 #include <QWidget>
@@ -33,6 +32,11 @@ public:
 
     void setRunsDir(const QString& dir);
     QString runsDir() const;
+    // Folders listed beside the runs folder (the user's, kept in the window's
+    // settings); where earlier versions kept runs is listed too.
+    void setExtraFolders(const QStringList& folders);
+    QStringList extraFolders() const { return m_extraFolders; }
+    QStringList listedFolders() const;
     void refresh();
 
     QTreeWidget* tree() const { return m_tree; }
@@ -56,23 +60,25 @@ public:
 
 signals:
     void listed(int entries);
-    void opened(const loralab::ExperimentRecords& experiment);
-    // Continue: the experiment as it is on disk, and the plan that continues it.
-    void continueRequested(const loralab::ExperimentRecords& experiment, const loralab::ExperimentPlan& plan);
+    // An experiment (or a run, or an overlay) read with its metrics.
+    void opened(const loralab::Experiment& experiment);
+    // Continue: the experiment as it is on disk; each run's `next` says what
+    // continuing does with it.
+    void continueRequested(const loralab::Experiment& experiment);
     void newRunRequested(const loralab::RunConfig& config, const std::vector<loralab::SweepAxis>& axes);
     void renamed(const QString& dir, const QString& title);
     void exported(const QString& outDir, const QString& summary);
     void failed(const QString& message);
 
 private:
-    void show(const QList<RunEntry>& entries);
-    QTreeWidgetItem* addItem(const RunEntry& entry, QTreeWidgetItem* parent);
+    void show(const std::vector<CatalogEntry>& entries);
+    void addItem(const CatalogEntry& entry);
     void showDetails();
     void saveNotes();
     void renameSelected();
     void deleteSelected();
     // Reads experiments on the worker thread, with the titles of their runs applied.
-    void readExperiments(const QStringList& dirs, std::function<void(std::vector<ExperimentRecords>)> done);
+    void readExperiments(const QStringList& dirs, std::function<void(std::vector<Experiment>)> done);
 
     TaskRunner* m_runner;
     QLineEdit* m_dir;
@@ -89,6 +95,8 @@ private:
     QPushButton* m_delete;
     QPushButton* m_export;
     QLabel* m_status;
+    QLabel* m_also; // the other folders listed
+    QStringList m_extraFolders;
     quint64 m_scanRequest = 0;
 };
 

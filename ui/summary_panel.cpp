@@ -41,48 +41,62 @@ public:
 };
 
 QString ms(double v) { return v > 0 ? QStringLiteral("%1").arg(v, 0, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"); }
-QString lossText(double v) { return v >= 0 ? QString::number(v, 'f', 4) : QStringLiteral("–"); }
+QString lossText(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
 
-bool ran(const ShownRun& r) { return r.summary.stopReason != StopReason::NotStarted && r.summary.steps > 0; }
+bool ran(const ExperimentRun& r) { return r.summary && r.summary->steps > 0; }
+// A run's summary, or for one without (going on, interrupted, not started) what is known of it.
+RunSummary summaryOf(const ExperimentRun& r)
+{
+    if (r.summary) return *r.summary;
+    RunSummary s;
+    s.objective = r.config.objective;
+    s.method = r.config.method;
+    s.steps = r.stepsDone;
+    s.state = r.state;
+    return s;
+}
 
 struct Column {
     QString title;
     QString tip;
-    std::function<QString(const ShownRun&)> text;
-    std::function<double(const ShownRun&)> value; // NaN: nothing to sort by (text is)
+    std::function<QString(const ExperimentRun&)> text;
+    std::function<double(const ExperimentRun&)> value; // NaN: nothing to sort by (text is)
 };
 
-std::vector<Column> columns(const QStringList& varying)
+std::vector<Column> columns(const std::vector<std::string>& varying)
 {
     const auto number = [](std::function<double(const RunSummary&)> f) {
-        return [f](const ShownRun& r) { return ran(r) ? f(r.summary) : kMissing; };
+        return [f](const ExperimentRun& r) { return ran(r) ? f(*r.summary) : kMissing; };
     };
     std::vector<Column> out;
-    out.push_back({QObject::tr("Run"), {}, [](const ShownRun& r) { return r.label; }, [](const ShownRun&) { return kMissing; }});
-    for (const QString& key : varying) {
-        out.push_back({key, optionTooltip(key),
-                       [key](const ShownRun& r) {
-                           return r.hasConfig ? QString::fromStdString(runOptionJson(r.config, key.toStdString())).remove(QLatin1Char('"'))
-                                              : QString();
-                       },
-                       [key](const ShownRun& r) {
+    out.push_back({QObject::tr("Run"), {}, [](const ExperimentRun& r) { return qstr(r.label); }, [](const ExperimentRun&) { return kMissing; }});
+    for (const std::string& key : varying) {
+        out.push_back({qstr(key), optionTooltip(qstr(key)),
+                       [key](const ExperimentRun& r) { return qstr(runOptionJson(r.config, key)).remove(QLatin1Char('"')); },
+                       [key](const ExperimentRun& r) {
                            bool ok = false;
-                           const double v = r.hasConfig ? QString::fromStdString(runOptionJson(r.config, key.toStdString())).toDouble(&ok) : 0;
+                           const double v = qstr(runOptionJson(r.config, key)).toDouble(&ok);
                            return ok ? v : kMissing;
                        }});
     }
-    out.push_back({QObject::tr("Outcome"), {}, [](const ShownRun& r) { return outcomeText(r); }, [](const ShownRun&) { return kMissing; }});
-    out.push_back({QObject::tr("Steps"), {}, [](const ShownRun& r) { return ran(r) ? QString::number(r.summary.steps) : QStringLiteral("–"); },
+    out.push_back({QObject::tr("Outcome"), {}, [](const ExperimentRun& r) { return qstr(outcomeText(r)); },
+                   [](const ExperimentRun&) { return kMissing; }});
+    out.push_back({QObject::tr("Steps"), {},
+                   [](const ExperimentRun& r) { return ran(r) ? QString::number(r.summary->steps) : QStringLiteral("–"); },
                    number([](const RunSummary& s) { return double(s.steps); })});
     out.push_back({QObject::tr("Trainable"), QObject::tr("Trainable parameters, and their share of all"),
-                   [](const ShownRun& r) {
-                       if (r.summary.totalParams <= 0) return QStringLiteral("–");
-                       const double pct = 100.0 * double(r.summary.trainableParams) / double(r.summary.totalParams);
-                       return QStringLiteral("%1 (%2 %)").arg(formatCount(r.summary.trainableParams)).arg(pct, 0, 'f', pct < 1 ? 3 : 1);
+                   [](const ExperimentRun& r) {
+                       const RunSummary s = summaryOf(r);
+                       if (s.totalParams <= 0) return QStringLiteral("–");
+                       const double pct = 100.0 * double(s.trainableParams) / double(s.totalParams);
+                       return QStringLiteral("%1 (%2 %)").arg(formatCount(s.trainableParams)).arg(pct, 0, 'f', pct < 1 ? 3 : 1);
                    },
-                   [](const ShownRun& r) { return r.summary.totalParams > 0 ? double(r.summary.trainableParams) : kMissing; }});
+                   [](const ExperimentRun& r) {
+                       const RunSummary s = summaryOf(r);
+                       return s.totalParams > 0 ? double(s.trainableParams) : kMissing;
+                   }});
     const auto timing = [&](const QString& title, const QString& tip, double RunSummary::*member) {
-        out.push_back({title, tip, [member](const ShownRun& r) { return ran(r) ? ms(r.summary.*member) : QStringLiteral("–"); },
+        out.push_back({title, tip, [member](const ExperimentRun& r) { return ran(r) ? ms((*r.summary).*member) : QStringLiteral("–"); },
                        number([member](const RunSummary& s) { return s.*member; })});
     };
     timing(QObject::tr("Fwd ms"), QObject::tr("Forward pass per step, average"), &RunSummary::avgForwardMs);
@@ -90,7 +104,8 @@ std::vector<Column> columns(const QStringList& varying)
     timing(QObject::tr("Opt ms"), QObject::tr("Clipping and the optimizer step, average"), &RunSummary::avgOptimizerMs);
     timing(QObject::tr("Step ms"), QObject::tr("Whole step, average"), &RunSummary::avgStepMs);
     const auto bytes = [&](const QString& title, const QString& tip, std::function<std::int64_t(const RunSummary&)> f) {
-        out.push_back({title, tip, [f](const ShownRun& r) { return ran(r) && f(r.summary) > 0 ? formatBytes(f(r.summary)) : QStringLiteral("–"); },
+        out.push_back({title, tip,
+                       [f](const ExperimentRun& r) { return ran(r) && f(*r.summary) > 0 ? formatBytes(f(*r.summary)) : QStringLiteral("–"); },
                        number([f](const RunSummary& s) { return double(f(s)); })});
     };
     bytes(QObject::tr("Peak memory"), QObject::tr("The most this run's tensors held during a step"),
@@ -101,19 +116,20 @@ std::vector<Column> columns(const QStringList& varying)
           [](const RunSummary& s) { return s.processPeakMemoryBytes; });
     out.push_back({QObject::tr("Best val loss"),
                    QObject::tr("The validation loss of the best step, whose checkpoint is kept and restored (sorts by the loss)"),
-                   [](const ShownRun& r) {
-                       return r.summary.bestValLoss >= 0 ? QObject::tr("%1 (step %2)").arg(lossText(r.summary.bestValLoss)).arg(r.summary.bestStep)
-                                                         : QStringLiteral("–");
+                   [](const ExperimentRun& r) {
+                       const RunSummary s = summaryOf(r);
+                       return s.bestValLoss ? QObject::tr("%1 (step %2)").arg(lossText(s.bestValLoss)).arg(s.bestStep) : QStringLiteral("–");
                    },
-                   [](const ShownRun& r) { return r.summary.bestValLoss >= 0 ? r.summary.bestValLoss : kMissing; }});
+                   [](const ExperimentRun& r) { return summaryOf(r).bestValLoss.value_or(kMissing); }});
     out.push_back({QObject::tr("Exact"), QObject::tr("Sampled answers equal to their targets (base model → fine-tuned)"),
-                   [](const ShownRun& r) {
-                       if (r.summary.tunedExactMatch < 0) return QStringLiteral("–");
-                       return QStringLiteral("%1 → %2 %").arg(r.summary.baseExactMatch * 100, 0, 'f', 0).arg(r.summary.tunedExactMatch * 100, 0, 'f', 0);
+                   [](const ExperimentRun& r) {
+                       const RunSummary s = summaryOf(r);
+                       if (!s.tunedExactMatch) return QStringLiteral("–");
+                       return QStringLiteral("%1 → %2 %").arg(s.baseExactMatch.value_or(0) * 100, 0, 'f', 0).arg(*s.tunedExactMatch * 100, 0, 'f', 0);
                    },
-                   [](const ShownRun& r) { return r.summary.tunedExactMatch >= 0 ? r.summary.tunedExactMatch : kMissing; }});
+                   [](const ExperimentRun& r) { return summaryOf(r).tunedExactMatch.value_or(kMissing); }});
     out.push_back({QObject::tr("Wall time"), QObject::tr("Pauses excluded"),
-                   [](const ShownRun& r) { return ran(r) ? formatDuration(r.summary.seconds) : QStringLiteral("–"); },
+                   [](const ExperimentRun& r) { return ran(r) ? formatDuration(r.summary->seconds) : QStringLiteral("–"); },
                    number([](const RunSummary& s) { return s.seconds; })});
     // What people compare first comes first (a narrow window scrolls to the rest);
     // the swept options stay right after the run's name.
@@ -130,46 +146,46 @@ std::vector<Column> columns(const QStringList& varying)
 }
 
 // The run that is best by `value` among those that finished normally.
-const ShownRun* bestBy(const ShownExperiment& e, const std::function<double(const RunSummary&)>& value)
+const ExperimentRun* bestBy(const Experiment& e, const std::function<double(const RunSummary&)>& value)
 {
-    const ShownRun* best = nullptr;
-    for (const ShownRun& r : e.runs) {
-        if (!finishedNormally(r.summary.stopReason) || !(value(r.summary) > 0)) continue;
-        if (!best || value(r.summary) < value(best->summary)) best = &r;
+    const ExperimentRun* best = nullptr;
+    for (const ExperimentRun& r : e.runs) {
+        if (!finishedNormally(r.state) || !r.summary || !(value(*r.summary) > 0)) continue;
+        if (!best || value(*r.summary) < value(*best->summary)) best = &r;
     }
     return best;
 }
 
-QString headlineFor(const ShownExperiment& e)
+QString headlineFor(const Experiment& e)
 {
     int cancelled = 0, notStarted = 0, failed = 0;
-    for (const ShownRun& r : e.runs) {
-        cancelled += r.summary.stopReason == StopReason::Cancelled;
-        notStarted += r.summary.stopReason == StopReason::NotStarted;
-        failed += r.summary.stopReason == StopReason::Failed;
+    for (const ExperimentRun& r : e.runs) {
+        cancelled += r.state == RunState::Cancelled;
+        notStarted += r.state == RunState::NotStarted;
+        failed += r.state == RunState::Failed;
     }
     QString text;
     if (e.runs.size() == 1) {
-        const ShownRun& r = e.runs.front();
+        const ExperimentRun& r = e.runs.front();
+        const RunSummary s = summaryOf(r);
         text = QObject::tr("<b>%1</b>: %2, %3 steps, best validation loss %4 (step %5), %6 peak tensor memory, %7 ms per step.")
-                   .arg(r.label.toHtmlEscaped(), outcomeText(r))
-                   .arg(r.summary.steps)
-                   .arg(lossText(r.summary.bestValLoss))
-                   .arg(r.summary.bestStep)
-                   .arg(formatBytes(r.summary.peakMemoryBytes), ms(r.summary.avgStepMs));
+                   .arg(qstr(r.label).toHtmlEscaped(), qstr(outcomeText(r)))
+                   .arg(s.steps)
+                   .arg(lossText(s.bestValLoss))
+                   .arg(s.bestStep)
+                   .arg(formatBytes(s.peakMemoryBytes), ms(s.avgStepMs));
         return QStringLiteral("<p>%1</p>").arg(text);
     }
-    const ShownRun* lora = nullptr;
-    const ShownRun* full = nullptr;
-    for (const ShownRun& r : e.runs) {
-        if (r.summary.method == RunMethod::Lora && !lora) lora = &r;
-        if (r.summary.method == RunMethod::Full && !full) full = &r;
+    const ExperimentRun* lora = nullptr;
+    const ExperimentRun* full = nullptr;
+    for (const ExperimentRun& r : e.runs) {
+        if (r.config.method == Method::Lora && !lora) lora = &r;
+        if (r.config.method == Method::Full && !full) full = &r;
     }
-    const bool comparison = e.runs.size() == 2 && lora && full && finishedNormally(lora->summary.stopReason) &&
-                            finishedNormally(full->summary.stopReason);
+    const bool comparison = e.runs.size() == 2 && lora && full && finishedNormally(lora->state) && finishedNormally(full->state);
     if (comparison) {
-        const RunSummary& a = lora->summary;
-        const RunSummary& b = full->summary;
+        const RunSummary& a = *lora->summary;
+        const RunSummary& b = *full->summary;
         const auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
         const double pct = a.totalParams > 0 ? 100.0 * double(a.trainableParams) / double(a.totalParams) : 0.0;
         text = QObject::tr("<b>LoRA</b> trains %1 % of the parameters; a step takes %2× the time and %3× the peak tensor "
@@ -181,14 +197,14 @@ QString headlineFor(const ShownExperiment& e)
                    .arg(lossText(a.bestValLoss), lossText(b.bestValLoss));
     } else {
         QStringList parts;
-        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return s.bestValLoss >= 0 ? s.bestValLoss + 1e-12 : -1.0; }))
+        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return s.bestValLoss ? *s.bestValLoss + 1e-12 : -1.0; }))
             parts << QObject::tr("Best validation loss: <b>%1</b> (%2 at step %3)")
-                         .arg(r->label.toHtmlEscaped(), lossText(r->summary.bestValLoss))
-                         .arg(r->summary.bestStep);
-        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return double(s.peakMemoryBytes); }))
-            parts << QObject::tr("least memory: <b>%1</b> (%2)").arg(r->label.toHtmlEscaped(), formatBytes(r->summary.peakMemoryBytes));
-        if (const ShownRun* r = bestBy(e, [](const RunSummary& s) { return s.avgStepMs; }))
-            parts << QObject::tr("fastest step: <b>%1</b> (%2 ms)").arg(r->label.toHtmlEscaped(), ms(r->summary.avgStepMs));
+                         .arg(qstr(r->label).toHtmlEscaped(), lossText(r->summary->bestValLoss))
+                         .arg(r->summary->bestStep);
+        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return double(s.peakMemoryBytes); }))
+            parts << QObject::tr("least memory: <b>%1</b> (%2)").arg(qstr(r->label).toHtmlEscaped(), formatBytes(r->summary->peakMemoryBytes));
+        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return s.avgStepMs; }))
+            parts << QObject::tr("fastest step: <b>%1</b> (%2 ms)").arg(qstr(r->label).toHtmlEscaped(), ms(r->summary->avgStepMs));
         text = QObject::tr("%1 runs. ").arg(e.runs.size()) + (parts.isEmpty() ? QString() : parts.join(QStringLiteral("; ")) + QLatin1Char('.'));
     }
     QStringList notes;
@@ -246,9 +262,9 @@ void SummaryPanel::clear()
     m_footer->clear();
 }
 
-void SummaryPanel::showExperiment(const ShownExperiment& e)
+void SummaryPanel::showExperiment(const Experiment& e)
 {
-    const std::vector<Column> cols = columns(e.varyingKeys());
+    const std::vector<Column> cols = columns(varyingOptions(e));
     m_table->setSortingEnabled(false);
     m_table->clear();
     m_table->setColumnCount(static_cast<int>(cols.size()));
@@ -259,14 +275,14 @@ void SummaryPanel::showExperiment(const ShownExperiment& e)
         m_table->setHorizontalHeaderItem(c, header);
     }
     for (int row = 0; row < static_cast<int>(e.runs.size()); ++row) {
-        const ShownRun& run = e.runs[static_cast<std::size_t>(row)];
-        const bool dim = !finishedNormally(run.summary.stopReason);
+        const ExperimentRun& run = e.runs[static_cast<std::size_t>(row)];
+        const bool dim = !finishedNormally(run.state);
         for (int c = 0; c < static_cast<int>(cols.size()); ++c) {
             auto* item = new SortItem(cols[c].text(run));
             item->setData(kSortRole, cols[c].value(run));
             item->setTextAlignment((c == 0 ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
             if (dim) item->setForeground(QColor(0x75, 0x75, 0x75));
-            if (c == 0) item->setToolTip(run.label + QLatin1Char('\n') + QDir::toNativeSeparators(run.dir));
+            if (c == 0) item->setToolTip(qstr(run.label) + QLatin1Char('\n') + QDir::toNativeSeparators(qstr(run.dir)));
             m_table->setItem(row, c, item);
         }
     }
@@ -282,8 +298,8 @@ void SummaryPanel::showExperiment(const ShownExperiment& e)
     const int total = m_split->height() > 0 ? m_split->height() : 600;
     const int table = std::min(wanted, total / 2 + 60);
     m_split->setSizes({table, total - table});
-    m_footer->setText(e.runs.size() == 1 ? tr("Run folder: %1").arg(QDir::toNativeSeparators(e.dir))
-                                         : tr("Experiment folder: %1").arg(QDir::toNativeSeparators(e.dir)));
+    m_footer->setText(e.runs.size() == 1 ? tr("Run folder: %1").arg(QDir::toNativeSeparators(qstr(e.dir)))
+                                         : tr("Experiment folder: %1").arg(QDir::toNativeSeparators(qstr(e.dir))));
 }
 
 QString SummaryPanel::headline() const { return m_headline->text(); }

@@ -8,7 +8,7 @@
 // estimated. Runs cancelled or never started say so and show no numbers.
 #pragma once
 
-#include "ui/shown_experiment.h"
+#include "ui/metatypes.h"
 
 #include <QWidget>
 
@@ -26,7 +26,7 @@ public:
     explicit SummaryPanel(QWidget* parent = nullptr);
 
     void clear();
-    void showExperiment(const ShownExperiment& experiment);
+    void showExperiment(const Experiment& experiment);
 
     QTableWidget* table() const { return m_table; }
     MemoryBreakdownChart* memoryChart() const { return m_memory; }

@@ -5,7 +5,7 @@
 // Unchecked, the configuration runs once.
 #pragma once
 
-#include "engine/runner/experiment.h"
+#include "engine/experiment/experiment.h"
 
 #include <QGroupBox>
 #include <QList>

@@ -1,6 +1,6 @@
 #include "ui/text_diff.h"
 
-#include "engine/runner/runner.h"
+#include "engine/run/runner.h"
 
 #include <QRegularExpression>
 #include <QStringList>

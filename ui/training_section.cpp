@@ -20,8 +20,7 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
     m_learningRate = sciSpin(0.0, 10.0);
     m_learningRate->setObjectName(QStringLiteral("learningRate"));
     addField(tr("Learning rate"), m_learningRate, QStringLiteral("learning_rate"));
-    m_schedule = combo({QStringLiteral("cosine"), QStringLiteral("linear"), QStringLiteral("constant"),
-                        QStringLiteral("constant_with_warmup")});
+    m_schedule = choiceCombo("schedule");
     addField(tr("Schedule"), m_schedule, QStringLiteral("schedule"));
     m_warmup = intSpin(0, 1000000, tr("step"), tr("steps"));
     addField(tr("Warm-up"), m_warmup, QStringLiteral("warmup_steps"));
@@ -77,7 +76,7 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
 void TrainingSection::loadFields(const RunConfig& c)
 {
     m_learningRate->setValue(c.learningRate);
-    setCombo(m_schedule, QString::fromStdString(c.schedule));
+    loadChoice(m_schedule, c, "schedule");
     m_warmup->setValue(static_cast<int>(c.warmupSteps));
     m_weightDecay->setValue(c.weightDecay);
     m_maxGradNorm->setValue(c.maxGradNorm);
@@ -99,7 +98,7 @@ void TrainingSection::loadFields(const RunConfig& c)
 void TrainingSection::store(RunConfig& c) const
 {
     c.learningRate = m_learningRate->value();
-    c.schedule = m_schedule->currentText().toStdString();
+    storeChoice(m_schedule, c, "schedule");
     c.warmupSteps = m_warmup->value();
     c.weightDecay = m_weightDecay->value();
     c.maxGradNorm = m_maxGradNorm->value();
@@ -159,7 +158,7 @@ RuntimeSection::RuntimeSection(FieldMessages& messages, QWidget* parent)
     m_processes = intSpin(1, 1024, tr("process"), tr("processes"));
     m_processes->setObjectName(QStringLiteral("processes"));
     addField(tr("Processes / GPUs"), m_processes, QStringLiteral("processes"));
-    m_dtype = combo({QStringLiteral("fp32"), QStringLiteral("bf16"), QStringLiteral("fp16")});
+    m_dtype = choiceCombo("dtype");
     addField(tr("Base weights"), m_dtype, QStringLiteral("dtype"));
 
     m_name = lineEdit(QStringLiteral("run"));
@@ -182,7 +181,7 @@ void RuntimeSection::loadFields(const RunConfig& c)
     m_threads->setValue(c.threads);
     setCombo(m_device, QString::fromStdString(c.device));
     m_processes->setValue(c.processes);
-    setCombo(m_dtype, QString::fromStdString(c.dtype));
+    loadChoice(m_dtype, c, "dtype");
     m_name->setText(QString::fromStdString(c.name));
     m_runsDir->setText(QString::fromStdString(c.runsDir));
 }
@@ -199,7 +198,7 @@ void RuntimeSection::store(RunConfig& c) const
     c.threads = m_threads->value();
     c.device = m_device->currentText().trimmed().toStdString();
     c.processes = m_processes->value();
-    c.dtype = m_dtype->currentText().toStdString();
+    storeChoice(m_dtype, c, "dtype");
     const QString name = m_name->text().trimmed();
     c.name = name.isEmpty() ? std::string("run") : name.toStdString();
     c.runsDir = m_runsDir->text().trimmed().toStdString();

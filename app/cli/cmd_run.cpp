@@ -4,8 +4,8 @@
 #include "progress.h"
 
 #include "engine/dist/collective.h"
-#include "engine/runner/resources.h"
-#include "engine/runner/tools.h"
+#include "engine/config/resources.h"
+#include "engine/commands/tools.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -67,20 +67,19 @@ int runRun(const Args& args)
     const bool reports = distributedFromEnvironment().rank == 0;
     RunControl control;
     InterruptGuard guard(control);
-    const RunResult r = runExperiment(config, control, reports ? printingCallbacks(printEvery(args, 1)) : RunCallbacks{},
-                                      args.get("resume"));
+    const RunResult r = trainRun(config, control, reports ? printingCallbacks(printEvery(args, 1)) : RunCallbacks{}, args.get("resume"));
     if (!reports) return guard.signal() ? 128 + guard.signal() : 0;
     std::cerr << "\n";
     printSummary(r.summary);
     if (!r.samples.empty()) {
         printSamples(r.samples);
-        if (r.summary.tunedExactMatch >= 0)
+        if (r.summary.tunedExactMatch && r.summary.baseExactMatch)
             std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1)
-                      << 100 * r.summary.baseExactMatch << "%, fine-tuned " << 100 * r.summary.tunedExactMatch << "% of "
+                      << 100 * *r.summary.baseExactMatch << "%, fine-tuned " << 100 * *r.summary.tunedExactMatch << "% of "
                       << r.samples.size() << "\n";
     }
     if (const int status = guard.interruptedStatus(r.summary.runDir, true)) return status;
-    return r.summary.stopReason == StopReason::NonFiniteLoss ? 4 : 0;
+    return r.summary.state == RunState::NonFiniteLoss ? 4 : 0;
 }
 
 int runSample(const Args& args)
@@ -118,7 +117,7 @@ int runExport(const Args& args)
     const MergedExport e = exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
     if (args.has("json")) {
         std::cout << nlohmann::json{{"out", e.outDir}, {"checkpoint", e.checkpoint}, {"base_model", e.baseModel},
-                                    {"method", e.method}, {"params", e.params}}
+                                    {"method", choiceName(e.method)}, {"params", e.params}}
                          .dump()
                   << "\n";
         return 0;
@@ -163,7 +162,7 @@ int runPretrain(const Args& args)
     p.layers = args.getInt("layers", p.layers, 1);
     p.heads = args.getInt("heads", p.heads, 1);
     p.contextLength = args.getInt("context", p.contextLength, 1);
-    p.keep = args.get("keep", p.keep);
+    if (args.has("keep")) p.keep = parseChoice<CheckpointPick>(args.get("keep"));
     if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize, 1);
     if (args.has("learning-rate")) p.run.learningRate = args.getDouble("learning-rate", p.run.learningRate);
     if (args.positional().empty()) {

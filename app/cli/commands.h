@@ -4,7 +4,7 @@
 
 #include "cli_args.h"
 
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 
 #include <string>
 #include <vector>

@@ -110,7 +110,7 @@ AdapterConfig parseAdapterConfig(const std::string& text, const std::string& pat
         c.baseModel = j.value("base_model_name_or_path", std::string());
         if (j.contains("init_lora_weights")) {
             const auto& init = j["init_lora_weights"];
-            c.initLoraWeights = init.is_string() ? init.get<std::string>() : (init.is_boolean() && !init.get<bool>() ? "false" : "true");
+            c.init = init.is_string() && init.get<std::string>() == "gaussian" ? LoraInit::Gaussian : LoraInit::Kaiming;
         }
         return c;
     } catch (const Json::exception& e) {
@@ -136,7 +136,7 @@ std::string adapterConfigToJson(const AdapterConfig& c)
     j["use_dora"] = false;
     j["fan_in_fan_out"] = false;
     j["modules_to_save"] = nullptr;
-    j["init_lora_weights"] = c.initLoraWeights == "true" ? nlohmann::ordered_json(true) : nlohmann::ordered_json(c.initLoraWeights);
+    j["init_lora_weights"] = c.init == LoraInit::Gaussian ? nlohmann::ordered_json("gaussian") : nlohmann::ordered_json(true);
     j["rank_pattern"] = c.rankPattern;
     j["alpha_pattern"] = c.alphaPattern;
     j["layers_to_transform"] = nullptr;

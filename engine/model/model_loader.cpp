@@ -200,4 +200,14 @@ torch::ScalarType parseDType(const std::string& name)
     throw Error("unknown dtype '" + name + "' (use fp32, bf16 or fp16)");
 }
 
+torch::ScalarType torchDType(WeightDType dtype)
+{
+    switch (dtype) {
+    case WeightDType::Bf16: return torch::kBFloat16;
+    case WeightDType::Fp16: return torch::kFloat16;
+    case WeightDType::Fp32: break;
+    }
+    return torch::kFloat32;
+}
+
 } // namespace loralab

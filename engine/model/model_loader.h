@@ -3,6 +3,7 @@
 // weights. Also the process-wide runtime settings (threads, device).
 #pragma once
 
+#include "engine/config/run_choices.h"
 #include "engine/model/causal_lm.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -55,6 +56,7 @@ void setThreadCount(int threads);
 // set glibc's MALLOC_MMAP_MAX_ or MALLOC_TRIM_THRESHOLD_.
 void keepLargeAllocationsInHeap();
 int defaultThreadCount();
-torch::ScalarType parseDType(const std::string& name); // "fp32", "bf16", "fp16"
+torch::ScalarType parseDType(const std::string& name); // "fp32", "bf16", "fp16" (command-line flags)
+torch::ScalarType torchDType(WeightDType dtype);
 
 } // namespace loralab

@@ -245,26 +245,6 @@ void AdamW::loadState(const NamedTensors& tensors, std::int64_t stepCount)
     m_step = stepCount;
 }
 
-Schedule parseSchedule(const std::string& name)
-{
-    if (name == "constant") return Schedule::Constant;
-    if (name == "constant_with_warmup") return Schedule::ConstantWithWarmup;
-    if (name == "linear") return Schedule::Linear;
-    if (name == "cosine") return Schedule::Cosine;
-    throw Error("unknown schedule '" + name + "' (use constant, constant_with_warmup, linear or cosine)");
-}
-
-const char* scheduleName(Schedule schedule)
-{
-    switch (schedule) {
-    case Schedule::Constant: return "constant";
-    case Schedule::ConstantWithWarmup: return "constant_with_warmup";
-    case Schedule::Linear: return "linear";
-    case Schedule::Cosine: return "cosine";
-    }
-    return "?";
-}
-
 double scheduledLearningRate(Schedule schedule, double baseLr, std::int64_t step, std::int64_t warmup, std::int64_t total)
 {
     const auto s = static_cast<double>(step);

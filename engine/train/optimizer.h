@@ -3,6 +3,8 @@
 // holds state only for the parameters it is given: with LoRA, the adapters.
 #pragma once
 
+#include "engine/config/run_choices.h"
+
 #include "engine/io/safetensors.h"
 
 #include <torch/types.h>
@@ -80,10 +82,6 @@ private:
     AdamWConfig m_config;
     std::int64_t m_step = 0;
 };
-
-enum class Schedule { Constant, ConstantWithWarmup, Linear, Cosine };
-Schedule parseSchedule(const std::string& name); // "constant", "constant_with_warmup", "linear", "cosine"
-const char* scheduleName(Schedule schedule);
 
 // The learning rate of optimizer step `step` (0-based), following
 // transformers' get_*_schedule_with_warmup multipliers.
