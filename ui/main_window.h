@@ -7,7 +7,7 @@
 #pragma once
 
 #include "ui/metatypes.h"
-#include "ui/run_controller.h"
+#include "ui/controllers/run_controller.h"
 
 #include <QMainWindow>
 

@@ -60,7 +60,7 @@ int runInfo(const Args& args)
     // memory is allocated and no weights are read.
     ModelConfig config = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
     std::string stored = isPresetName(spec) ? "random (preset)" : config.torchDtype;
-    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize, 1);
+    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize, 1, kMaxVocabSize);
     if (config.vocabSize <= 0) throw Error("--vocab-size must be positive");
     const auto net = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
     std::vector<LoraTargetInfo> targets;

@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include "engine/dist/collective.h"
+#include "engine/model/model_config.h"
 #include "engine/config/resources.h"
 #include "engine/commands/tools.h"
 #include "engine/util/error.h"
@@ -157,7 +158,7 @@ int runPretrain(const Args& args)
         const DatasetFiles f = resolveDatasetSpec(extra, "");
         p.tokenizerExtra.push_back(f.train);
     }
-    p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1);
+    p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1, kMaxVocabSize);
     p.hiddenSize = args.getInt("hidden", p.hiddenSize, 1);
     p.layers = args.getInt("layers", p.layers, 1);
     p.heads = args.getInt("heads", p.heads, 1);

@@ -94,6 +94,9 @@ int runSweep(const Args& args, bool comparison)
         if (comparison) axes.insert(axes.begin(), SweepAxis{"method", {"\"lora\"", "\"full\""}});
         if (axes.empty()) throw Error("sweep needs at least one --grid KEY=VALUE,VALUE (for example --grid lora_r=4,8,16)");
         plan = planExperiment(config, axes, comparison && axes.size() == 1 ? config.name + "-compare" : config.name);
+        if (plan.runs.size() > kConfirmSweepRuns && !args.has("yes"))
+            throw Error("the sweep has " + std::to_string(plan.runs.size()) + " runs, one after another; add --yes to start them all "
+                        "(or use fewer values)");
     }
     std::cerr << "experiment of " << plan.runs.size() << " runs:";
     for (std::size_t i = 0; i < plan.runs.size() && i < 12; ++i) std::cerr << "\n  " << plan.runs[i].label;
@@ -185,6 +188,7 @@ std::vector<OptionSpec> sweepOptions()
         if (o.name != "resume") options.push_back(o);
     options.push_back({"grid", "KEY=V1,V2", "an axis of the sweep (repeat for more axes; lists join words with +)"});
     options.push_back({"resume", "EXPERIMENT_DIR", "continue an experiment: cancelled runs resume, runs not started start"});
+    options.push_back({"yes", "", "start a sweep of more than 50 runs without asking"});
     return options;
 }
 

@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -77,7 +78,12 @@ RunCallbacks printingCallbacks(int stepEvery, const std::string& label)
         std::cerr << (tty ? "\r\033[K" : "") << tag(e.objective, e.method) << "eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
                   << "  ppl " << fixed(e.perplexity, 2);
         if (e.preferenceAccuracy >= 0) std::cerr << "  accuracy " << fixed(e.preferenceAccuracy, 3) << "  margin " << fixed(e.rewardMargin, 3);
-        std::cerr << (e.improved ? "  (best)" : "  (best " + fixed(e.bestValue, 4) + ")");
+        if (!std::isfinite(e.loss))
+            std::cerr << "  (not finite: not an improvement)";
+        else if (e.improved)
+            std::cerr << "  (best)";
+        else if (std::isfinite(e.bestValue))
+            std::cerr << "  (best " + fixed(e.bestValue, 4) + ")";
         if (e.evalsLeft >= 0) std::cerr << "  " << e.evalsLeft << " evals left before early stopping";
         std::cerr << "\n";
     };

@@ -53,7 +53,12 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     options.dtype = torchDType(config.dtype);
     options.seed = config.seed;
     r.deviceName = options.device.str();
-    LoadedModel model = loadModel(resolveModelSpec(config.model), options);
+    const std::string spec = resolveModelSpec(config.model);
+    const ModelConfig shape = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
+    if (shape.maxPositions > 0 && config.sequenceLength > shape.maxPositions)
+        throw Error("--seq " + std::to_string(config.sequenceLength) + " is longer than the context of " + config.model + " (" +
+                    std::to_string(shape.maxPositions) + " tokens, max_position_embeddings); lower --seq");
+    LoadedModel model = loadModel(spec, options);
     const bool full = config.method == BenchMethod::Full;
     if (!full) {
         AdapterConfig lora;

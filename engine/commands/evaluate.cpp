@@ -23,7 +23,11 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
     options.device = resolveDevice(device);
     const LoadedModel loaded = loadModel(resolveModelSpec(model), options);
     if (!loaded.tokenizer) throw Error(model + " has no tokenizer; give a model directory");
-    if (!adapterDir.empty()) loadAdapter(*loaded.net, adapterDir);
+    std::vector<std::string> warnings;
+    if (!adapterDir.empty()) {
+        const AdapterConfig adapter = loadAdapter(*loaded.net, adapterDir);
+        if (const std::string w = adapterBaseWarning(adapter, adapterDir, model); !w.empty()) warnings.push_back(w);
+    }
     const Dataset data = loadDataset(dataFile);
     if (data.isText()) throw fileError(dataFile, "is text; eval scores completions of prompt/completion or HH JSONL");
 
@@ -53,8 +57,12 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
         out.tokens += l.tokens;
     }
     out.examples = static_cast<std::int64_t>(examples.size());
+    out.warnings = warnings;
     if (out.tokens == 0) throw fileError(dataFile, "has no completion tokens to score");
     out.loss = sum / static_cast<double>(out.tokens);
+    if (!std::isfinite(out.loss))
+        throw Error(model + ": the loss on " + dataFile + " is not finite (" + std::to_string(out.loss) +
+                    "): the model's outputs overflow or hold NaN");
     return out;
 }
 

@@ -16,6 +16,7 @@ struct CompletionEval {
     double loss = 0.0;       // token-weighted mean negative log-likelihood
     std::int64_t tokens = 0; // completion tokens scored
     std::int64_t examples = 0;
+    std::vector<std::string> warnings; // e.g. an adapter trained on another base model
     double perplexity() const;
 };
 

@@ -1,6 +1,8 @@
 // Run configuration as JSON; see run_config.h.
 #include "engine/config/run_config.h"
 
+#include "engine/model/model_config.h"
+
 #include "engine/util/error.h"
 #include "engine/util/json_file.h"
 #include "engine/util/files.h"
@@ -256,6 +258,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
         if (!ok) problems.push_back(std::string(key) + ": " + why);
     };
     need(c.vocabSize >= 0, "vocab_size", "must not be negative (0 keeps the model's vocabulary)");
+    need(c.vocabSize <= kMaxVocabSize, "vocab_size", "is larger than LoRA Lab accepts (4194304 tokens)");
     need(c.loraRank > 0, "lora_r", "must be positive");
     need(c.loraAlpha > 0, "lora_alpha", "must be positive");
     need(c.loraDropout >= 0 && c.loraDropout < 1, "lora_dropout", "must be in [0, 1)");

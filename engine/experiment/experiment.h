@@ -78,6 +78,9 @@ SweepAxis parseSweepAxis(const std::string& text);
 // runs_dir), or more than kMaxSweepRuns runs. `name` names the experiment's
 // folder (default: the base configuration's name).
 constexpr std::size_t kMaxSweepRuns = 1000;
+// A sweep of more runs than this starts only when the user confirms it (the
+// window asks; loralab-cli sweep wants --yes): hours of training from one typo.
+constexpr std::size_t kConfirmSweepRuns = 50;
 Experiment planExperiment(const RunConfig& base, const std::vector<SweepAxis>& axes, const std::string& name = "");
 
 // The label a run gets from its values ("method" shows its value alone).

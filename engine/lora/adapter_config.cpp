@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <type_traits>
 
 namespace loralab {
 namespace {
@@ -70,11 +71,27 @@ AdapterConfig parseAdapterConfig(const std::string& text, const std::string& pat
         if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none")
             throw fileError(path, "field 'bias' is '" + j["bias"].get<std::string>() + "': only \"none\" is supported");
 
+        // Each value of the type PEFT writes, or an error naming the field.
+        const auto typed = [&](const char* key, auto fallback) {
+            using T = decltype(fallback);
+            const auto it = j.find(key);
+            if (it == j.end() || it->is_null()) return fallback;
+            const bool ok = std::is_same<T, bool>::value ? it->is_boolean()
+                            : std::is_integral<T>::value ? it->is_number_integer()
+                                                         : it->is_number();
+            if (!ok)
+                throw fileError(path, std::string("field '") + key + "' should be " +
+                                          (std::is_same<T, bool>::value ? "true or false"
+                                           : std::is_integral<T>::value ? "a whole number"
+                                                                        : "a number") +
+                                          ", not " + jsonPreview(*it));
+            return it->template get<T>();
+        };
         AdapterConfig c;
-        c.rank = j.value("r", std::int64_t{8});
-        c.alpha = j.value("lora_alpha", 8.0);
-        c.dropout = j.value("lora_dropout", 0.0);
-        c.useRsLora = j.value("use_rslora", false);
+        c.rank = typed("r", std::int64_t{8});
+        c.alpha = typed("lora_alpha", 8.0);
+        c.dropout = typed("lora_dropout", 0.0);
+        c.useRsLora = typed("use_rslora", false);
         if (c.rank <= 0) throw fileError(path, "r must be positive");
         if (c.dropout < 0.0 || c.dropout >= 1.0) throw fileError(path, "lora_dropout must be in [0, 1)");
         const auto targets = j.find("target_modules");

@@ -66,6 +66,10 @@ std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights&
             throw fileError(weights.fileOf(key), "weight '" + key + "' has shape " + shapeText(entry.shape) +
                                                      " but config.json implies " + shapeText(param.sizes()));
         param.copy_(weights.load(key, param.scalar_type()));
+        // A weight that holds NaN or infinity makes every output NaN: generation
+        // would print nothing and a loss read "nan", with the cause unsaid.
+        if (param.is_floating_point() && !torch::isfinite(param).all().item<bool>())
+            throw fileError(weights.fileOf(key), "weight '" + key + "' holds NaN or infinite values; the checkpoint is damaged");
         used.insert(key);
     }
     std::vector<std::string> unused;

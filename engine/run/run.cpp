@@ -10,6 +10,7 @@
 #include "engine/util/units.h"
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <thread>
 
@@ -223,7 +224,7 @@ EvalRecord Run::evaluate()
     const bool byAccuracy = m_config.earlyStoppingMetric == StopMetric::Accuracy && e.accuracy >= 0;
     const EarlyStopping::Decision d = p.early.observe(byAccuracy ? e.accuracy : e.loss);
     r.improved = d.improved;
-    r.bestValue = p.early.best();
+    r.bestValue = p.early.hasBest() ? p.early.best() : std::numeric_limits<double>::quiet_NaN(); // null in the file
     r.evalsSinceBest = d.evalsSinceBest;
     r.evalsLeft = m_config.earlyStopping ? d.evalsLeft : -1;
     p.lastValLoss = e.loss;
@@ -313,6 +314,7 @@ RunResult Run::execute()
     // without a checkpoint begins again.
     const bool restored = m_resume && resume();
     if (!restored && m_group) m_trainer->takeStateFromRankZero(); // the same starting adapter everywhere
+    for (const auto& note : m_model.notes) m_sink->event(note);
     for (const auto& note : m_data.notes) m_sink->event(note);
     if (restored) {
         if (const RunDirectory* dir = m_sink->directory()) m_samples = readRunRecords(dir->path().string()).samples;

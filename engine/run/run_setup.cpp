@@ -49,7 +49,9 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
     if (config.method == Method::Lora) {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
-            loadAdapter(*out.model.net, config.adapter);
+            const AdapterConfig adapter = loadAdapter(*out.model.net, config.adapter);
+            if (const std::string warning = adapterBaseWarning(adapter, config.adapter, out.spec); !warning.empty())
+                out.notes.push_back(warning);
             // Loaded adapters may carry dropout 0 for inference; training uses the run's setting.
             for (auto& [name, linear] : out.model.net->linearLayers())
                 if (linear->hasLora()) {

@@ -19,6 +19,7 @@ struct PreparedModel {
     LoadedModel model;
     std::string spec;      // resolved model directory or preset
     std::string sourceDir; // where tokenizer files come from ("" for presets)
+    std::vector<std::string> notes; // for the event log: warnings about the model or adapter
 };
 
 // Loads the model on `device`; for method lora, attaches fresh adapters or
