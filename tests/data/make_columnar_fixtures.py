@@ -139,6 +139,8 @@ def write_parquet_variants(fx):
         "main_dict_v1_snappy.parquet": dict(use_dictionary=True, compression="SNAPPY", data_page_version="1.0"),
         "main_dict_v2_zstd.parquet": dict(use_dictionary=True, compression="ZSTD", data_page_version="2.0"),
         "main_dict_v2_none.parquet": dict(use_dictionary=True, compression="NONE", data_page_version="2.0"),
+        # Format version 1.0: PLAIN_DICTIONARY indices and only the older (converted) type annotations.
+        "main_dict_format1_gzip.parquet": dict(use_dictionary=True, compression="GZIP", data_page_version="1.0", version="1.0"),
         # A dictionary page limit this small makes the writer fall back to PLAIN
         # within a column chunk: dictionary pages and plain pages in one chunk.
         "main_fallback_v1_zstd.parquet": dict(use_dictionary=True, compression="ZSTD", data_page_version="1.0",
