@@ -212,6 +212,14 @@ def write_ipc_variants(fx):
     fx.expect(["ipc_file.arrow", "ipc_file_zstd.arrow", "ipc_stream.arrows", "ipc_stream_legacy.arrows",
                "ipc_stream_zstd.arrows"], "ipc.jsonl", table.to_pylist(), read_ipc)
 
+    # A small file-format file (dictionaries in the footer, ZSTD bodies): also a fuzzing seed.
+    small = table.slice(0, 6).select(["text", "messages", "tags", "kind", "large_text", "pair"])
+    with ipc.new_file(os.path.join(OUT, "ipc_small_file_zstd.arrow"), small.schema,
+                      options=ipc.IpcWriteOptions(compression="zstd")) as w:
+        for b in small.to_batches(max_chunksize=4):
+            w.write_batch(b)
+    fx.expect(["ipc_small_file_zstd.arrow"], "ipc_small.jsonl", small.to_pylist(), read_ipc)
+
     # Dictionaries that grow from batch to batch: delta dictionary batches.
     words = ["w%d" % i for i in range(12)]
     schema = pa.schema([("word", pa.dictionary(pa.int8(), pa.string())), ("n", pa.int64())])
@@ -276,6 +284,13 @@ def write_corrupt(fx):
     data[at] = 3
     open(path, "wb").write(bytes(data))
     fx.refused("corrupt_dict_index.parquet", ["column 'label'", "row group 0", "dictionary index 3", "3 entries"])
+
+    # An Arrow dictionary index past the end of its dictionary (written unvalidated).
+    dictionary = pa.array(["red", "green", "blue"])
+    words = pa.DictionaryArray.from_arrays(pa.array([0, 2, 7, 1], pa.int8()), dictionary, safe=False)
+    with ipc.new_stream(os.path.join(OUT, "corrupt_dict_index.arrows"), pa.schema([("word", words.type)])) as w:
+        w.write_batch(pa.record_batch([words], names=["word"]))
+    fx.refused("corrupt_dict_index.arrows", ["record batch 0", "column 'word'", "dictionary index 7", "3 entries"])
 
     # A page header that claims more bytes than its column chunk holds.
     path = os.path.join(OUT, "corrupt_page_size.parquet")

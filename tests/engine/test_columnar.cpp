@@ -148,6 +148,9 @@ TEST("unit/columnar_parquet_column_selection_keeps_the_order_asked")
     const ColumnTable t = readParquet(fixture("main_plain_v2_gzip.parquet"), o);
     REQUIRE(t.columnNames == o.columns);
     REQUIRE(t.rows == static_cast<std::int64_t>(expected.size()));
+    REQUIRE(t.column("text") != nullptr);
+    CHECK_EQ(t.column("text")->length, t.rows);
+    CHECK(t.column("score") == nullptr);
     for (std::int64_t i = 0; i < t.rows; ++i) {
         const Json& e = expected[static_cast<std::size_t>(i)];
         const Json want = {{"meta", e["meta"]}, {"text", e["text"]}, {"conversations", e["conversations"]}};
@@ -262,6 +265,16 @@ TEST("unit/columnar_bad_magic_is_refused")
     CHECK_THROWS_WITH(readArrowIpc(arrow), "magic.arrow", "ARROW1");
     const std::string text = damagedCopy("main.jsonl", "rows.parquet", [](std::string&) {});
     CHECK_THROWS_WITH(readColumnarFile(text, {}), "rows.parquet", "neither Parquet nor Arrow IPC");
+}
+
+TEST("unit/columnar_format_is_told_by_its_first_bytes")
+{
+    CHECK(detectColumnarFormat(fixture("main_plain_v1_none.parquet")) == ColumnarFormat::Parquet);
+    CHECK(detectColumnarFormat(fixture("ipc_file.arrow")) == ColumnarFormat::ArrowFile);
+    CHECK(detectColumnarFormat(fixture("datasets_chat.arrow")) == ColumnarFormat::ArrowStream);
+    CHECK(detectColumnarFormat(fixture("ipc_stream_legacy.arrows")) == ColumnarFormat::ArrowStream);
+    CHECK(detectColumnarFormat(fixture("main.jsonl")) == ColumnarFormat::None);
+    CHECK(detectColumnarFormat(fixture("no-such.parquet")) == ColumnarFormat::None);
 }
 
 TEST("unit/columnar_read_limit_is_a_clear_error")
