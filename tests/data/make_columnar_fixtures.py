@@ -268,6 +268,200 @@ def write_refused(fx):
               lambda p: pq.read_table(p, columns=["text"]).to_pylist())
 
 
+class Compact:
+    """Just enough of a Thrift compact protocol writer for a hand-built footer."""
+
+    def __init__(self):
+        self.out = bytearray()
+        self.last = [0]
+
+    def varint(self, v):
+        while True:
+            b = v & 0x7F
+            v >>= 7
+            self.out.append(b | (0x80 if v else 0))
+            if not v:
+                return
+
+    def field(self, fid, ftype):
+        delta = fid - self.last[-1]
+        assert 0 < delta < 16
+        self.out.append((delta << 4) | ftype)
+        self.last[-1] = fid
+
+    def i32(self, fid, v):
+        self.field(fid, 5)
+        self.varint((v << 1) ^ (v >> 63))
+
+    def i64(self, fid, v):
+        self.field(fid, 6)
+        self.varint((v << 1) ^ (v >> 63))
+
+    def string(self, fid, v):
+        self.field(fid, 8)
+        data = v.encode()
+        self.varint(len(data))
+        self.out += data
+
+    def begin(self, fid=None):
+        if fid is not None:
+            self.field(fid, 12)
+        self.last.append(0)
+
+    def end(self):
+        self.out.append(0)
+        self.last.pop()
+
+    def list(self, fid, etype, items, each):
+        self.field(fid, 9)
+        self.out.append((min(len(items), 15) << 4) | etype)
+        if len(items) >= 15:
+            self.varint(len(items))
+        for item in items:
+            each(item)
+
+
+def rle_bitpacked(values, width):
+    """Levels as one bit-packed run of the RLE / bit-packed hybrid."""
+    groups = (len(values) + 7) // 8
+    out = bytearray()
+    v = (groups << 1) | 1
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            break
+    bits = 0
+    for i, value in enumerate(values):
+        bits |= value << (i * width)
+    out += bits.to_bytes(groups * width, "little")
+    return bytes(out)
+
+
+def shred_list(rows, list_def, element):
+    """(def, rep, value) of a list column; `element(e)` gives an element's (def, value)."""
+    out = []
+    for v in rows:
+        if v is None:
+            out.append((0, 0, None))
+        elif not v:
+            out.append((list_def, 0, None))
+        else:
+            for j, e in enumerate(v):
+                d, value = element(e)
+                out.append((d, 0 if j == 0 else 1, value))
+    return out
+
+
+def write_legacy_lists(fx):
+    """Lists in the layouts older writers (parquet-mr, Spark) use, which pyarrow
+    reads but does not write: two-level lists, `array` and `_tuple` elements,
+    and repeated fields without a LIST annotation. Hand-built, uncompressed, PLAIN."""
+    rows = {
+        "two_level": [[1, 2], None, [], [3]],
+        "legacy_structs": [[{"s": "a"}, {"s": None}], [], None, [{"s": "ü"}]],
+        "bare": [[5, 6, 7], [], [8], []],
+        "pairs": [[{"a": 1, "b": "x"}], [], [{"a": 2, "b": None}, {"a": 3, "b": "y"}], []],
+        "tuple_list": [None, [{"x": 9}], [{"x": 10}, {"x": 11}], []],
+    }
+    INT32, BYTE_ARRAY = 1, 6
+    REQUIRED, OPTIONAL, REPEATED = 0, 1, 2
+    UTF8, LIST = 0, 3
+    schema = [("schema", None, None, 5, None),
+              ("two_level", None, OPTIONAL, 1, LIST), ("array", INT32, REPEATED, 0, None),
+              ("legacy_structs", None, OPTIONAL, 1, LIST), ("array", None, REPEATED, 1, None), ("s", BYTE_ARRAY, OPTIONAL, 0, UTF8),
+              ("bare", INT32, REPEATED, 0, None),
+              ("pairs", None, REPEATED, 2, None), ("a", INT32, REQUIRED, 0, None), ("b", BYTE_ARRAY, OPTIONAL, 0, UTF8),
+              ("tuple_list", None, OPTIONAL, 1, LIST), ("tuple_list_tuple", None, REPEATED, 1, None), ("x", INT32, REQUIRED, 0, None)]
+    columns = [  # path, physical type, max def, levels
+        (["two_level", "array"], INT32, 2, shred_list(rows["two_level"], 1, lambda e: (2, e))),
+        (["legacy_structs", "array", "s"], BYTE_ARRAY, 3,
+         shred_list(rows["legacy_structs"], 1, lambda e: (2, None) if e["s"] is None else (3, e["s"]))),
+        (["bare"], INT32, 1, shred_list(rows["bare"], 0, lambda e: (1, e))),
+        (["pairs", "a"], INT32, 1, shred_list(rows["pairs"], 0, lambda e: (1, e["a"]))),
+        (["pairs", "b"], BYTE_ARRAY, 2, shred_list(rows["pairs"], 0, lambda e: (1, None) if e["b"] is None else (2, e["b"]))),
+        (["tuple_list", "tuple_list_tuple", "x"], INT32, 2, shred_list(rows["tuple_list"], 1, lambda e: (2, e["x"]))),
+    ]
+    body = bytearray(b"PAR1")
+    chunks = []
+    for path, ptype, max_def, levels in columns:
+        page = bytearray()
+        for stream, width in (([r for _, r, _ in levels], 1), ([d for d, _, _ in levels], max_def.bit_length())):
+            encoded = rle_bitpacked(stream, width)
+            page += len(encoded).to_bytes(4, "little") + encoded
+        for d, _, value in levels:
+            if d == max_def:
+                page += value.to_bytes(4, "little", signed=True) if ptype == INT32 else len(value.encode()).to_bytes(4, "little") + value.encode()
+        header = Compact()
+        header.begin()
+        header.i32(1, 0)
+        header.i32(2, len(page))
+        header.i32(3, len(page))
+        header.begin(5)
+        header.i32(1, len(levels))
+        header.i32(2, 0)
+        header.i32(3, 3)
+        header.i32(4, 3)
+        header.end()
+        header.end()
+        offset = len(body)
+        body += header.out + page
+        chunks.append((path, ptype, len(levels), offset, len(body) - offset))
+    meta = Compact()
+    meta.begin()
+    meta.i32(1, 1)
+
+    def element(e):
+        name, ptype, repetition, children, converted = e
+        meta.begin()
+        if ptype is not None:
+            meta.i32(1, ptype)
+        if repetition is not None:
+            meta.i32(3, repetition)
+        meta.string(4, name)
+        if children:
+            meta.i32(5, children)
+        if converted is not None:
+            meta.i32(6, converted)
+        meta.end()
+
+    meta.list(2, 12, schema, element)
+    meta.i64(3, 4)
+
+    def chunk(c):
+        path, ptype, values, offset, size = c
+        meta.begin()
+        meta.i64(2, offset)
+        meta.begin(3)
+        meta.i32(1, ptype)
+        meta.list(2, 5, [0, 3], lambda e: meta.varint(e << 1))
+        meta.list(3, 8, path, lambda p: (meta.varint(len(p)), meta.out.extend(p.encode())))
+        meta.i32(4, 0)
+        meta.i64(5, values)
+        meta.i64(6, size)
+        meta.i64(7, size)
+        meta.i64(9, offset)
+        meta.end()
+        meta.end()
+
+    def row_group(_):
+        meta.begin()
+        meta.list(1, 12, chunks, chunk)
+        meta.i64(2, sum(c[4] for c in chunks))
+        meta.i64(3, 4)
+        meta.end()
+
+    meta.list(4, 12, [0], row_group)
+    meta.end()
+    body += meta.out + len(meta.out).to_bytes(4, "little") + b"PAR1"
+    with open(os.path.join(OUT, "legacy_lists.parquet"), "wb") as f:
+        f.write(bytes(body))
+    expected = [{k: rows[k][i] for k in rows} for i in range(4)]
+    assert read_parquet(os.path.join(OUT, "legacy_lists.parquet")) == expected, "pyarrow reads the legacy lists otherwise"
+    fx.expect(["legacy_lists.parquet"], "legacy_lists.jsonl", expected, read_parquet)
+
+
 def write_corrupt(fx):
     """Files whose damage needs knowledge of the layout; truncations and bad
     magic numbers are made by the C++ tests themselves."""
@@ -336,6 +530,7 @@ def main():
     write_parquet_variants(fx)
     write_datasets_files(fx)
     write_ipc_variants(fx)
+    write_legacy_lists(fx)
     write_refused(fx)
     write_corrupt(fx)
     fx.manifest["versions"] = {"pyarrow": pa.__version__, "datasets": datasets.__version__}

@@ -8,7 +8,7 @@ namespace loralab::columnar {
 namespace {
 
 // Deeper than any dataset; bounds the recursion over crafted metadata.
-constexpr int kMaxDepth = 64;
+constexpr int kMaxFieldDepth = 64;
 
 // Field table: name 0, nullable 1, type_type 2, type 3, dictionary 4, children 5.
 constexpr int kFieldName = 0, kFieldTypeType = 2, kFieldType = 3, kFieldDictionary = 4, kFieldChildren = 5;
@@ -85,7 +85,7 @@ void describeType(ArrowField& f, int typeId, const FlatTable& type)
 
 ArrowField parseField(const FlatTable& t, int depth)
 {
-    if (depth > kMaxDepth) fail("the schema nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (depth > kMaxFieldDepth) fail("the schema nests deeper than " + std::to_string(kMaxFieldDepth) + " levels");
     ArrowField f;
     f.name = std::string(t.string(kFieldName));
     describeType(f, static_cast<int>(t.integer(kFieldTypeType, 1, false, 0)), t.table(kFieldType));

@@ -13,7 +13,7 @@
 namespace loralab::columnar {
 namespace {
 
-constexpr int kMaxDepth = 64;
+constexpr int kMaxSchemaDepth = 64;
 
 struct RawNode {
     const SchemaElement* element = nullptr;
@@ -22,7 +22,7 @@ struct RawNode {
 
 RawNode readRaw(const std::vector<SchemaElement>& schema, std::size_t& next, int depth)
 {
-    if (depth > kMaxDepth) fail("the schema nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (depth > kMaxSchemaDepth) fail("the schema nests deeper than " + std::to_string(kMaxSchemaDepth) + " levels");
     if (next >= schema.size()) fail("the schema ends before all the fields its groups announce");
     RawNode node;
     node.element = &schema[next++];
