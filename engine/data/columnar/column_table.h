@@ -32,7 +32,9 @@ struct ColumnData {
     std::vector<ColumnData> children;  // List: [1], the elements; Struct: its fields, in order
 
     bool isValid(std::int64_t i) const { return valid[static_cast<std::size_t>(i)] != 0; }
-    // Entry i as JSON: null, a bool, a number, a string, binary, an array or an object.
+    // Entry i as JSON: null, a bool, a number, a string, binary, an array or an
+    // object. Strings are the file's bytes as they are: their UTF-8 is not
+    // checked here (the dataset loader checks it, as it does for JSONL lines).
     nlohmann::ordered_json value(std::int64_t i) const;
 };
 
