@@ -107,6 +107,7 @@ private:
     bool m_done = false;
 };
 
+// A leaf's definition level is the column's maximum; the lists above it, its maximum repetition level.
 int maxDef(const ParquetNode& leaf) { return leaf.def; }
 int maxRep(const ParquetNode& leaf) { return leaf.repDepth; }
 
