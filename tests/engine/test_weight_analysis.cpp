@@ -4,6 +4,7 @@
 // adapters and of a full checkpoint, subspace similarity, constructed cases
 // with known intruders, refusals of a base that does not fit, and the CLI.
 #include "cli_process.h"
+#include "fixture_reference.h"
 #include "test_harness.h"
 #include "test_paths.h"
 
@@ -33,13 +34,18 @@ const nlohmann::json& analysisReference()
 
 fs::path fullFixture() { return test::dataDir() / "analysis/tiny-gpt-neox-full"; }
 
-UpdateAnalysis analyseOnCpu(const fs::path& base, const fs::path& checkpoint, AnalysisOptions options = {})
+UpdateAnalysis analyseOn(const std::string& device, const fs::path& base, const fs::path& checkpoint, AnalysisOptions options = {})
 {
     AnalysisInput input;
     input.baseModel = base.string();
     input.checkpoint = checkpoint.string();
-    input.device = "cpu";
+    input.device = device;
     return analyzeUpdate(input, options);
+}
+
+UpdateAnalysis analyseOnCpu(const fs::path& base, const fs::path& checkpoint, AnalysisOptions options = {})
+{
+    return analyseOn("cpu", base, checkpoint, options);
 }
 
 bool closeRel(double a, double b, double rel = kAnalysisRel) { return std::fabs(a - b) <= rel * std::max(std::fabs(b), 1e-300); }
@@ -152,6 +158,17 @@ TEST("parity/analysis_full_checkpoint_in_float32")
         CHECK(closeRel(u->singularValues.front(), e["singular_values"][0], 1e-4));
         CHECK(closeRel(u->effectiveRank, e["effective_rank"], 1e-4));
     }
+}
+
+TEST("gpu/analysis_on_cuda")
+{
+    // float64 on the GPU (cuSOLVER) agrees with the reference as closely as the CPU does.
+    const std::string device = test::cudaOrSkip().str();
+    const UpdateAnalysis lora = analyseOn(device, test::fixtureModel("tiny-gpt-neox"), test::fixtureAdapter("tiny-gpt-neox"));
+    CHECK_EQ(lora.device.rfind("cuda", 0), 0u);
+    checkAgainstReference(lora, analysisReference()["cases"]["lora/tiny-gpt-neox"]["layers"]);
+    const UpdateAnalysis full = analyseOn(device, test::fixtureModel("tiny-gpt-neox"), fullFixture());
+    checkAgainstReference(full, analysisReference()["cases"]["full/tiny-gpt-neox"]["layers"]);
 }
 
 TEST("unit/analysis_lora_core_equals_full_svd")
