@@ -181,7 +181,7 @@ std::string analyzeHelp()
            "and the intruder dimensions: top singular vectors of W + dW whose largest |cos| with any singular\n"
            "vector of W is below epsilon. Matrices up to " +
            std::to_string(kFloat64MaxElements) +
-           " elements are decomposed in float64, larger ones in float32.\n"
+           " elements are decomposed in float64,\nlarger ones in float32.\n"
            "With a SECOND checkpoint of the same base, also the subspace similarity of the two updates per\n"
            "layer, ||U_a[:, :k]^T U_b[:, :k]||_F^2 / k over their top-k singular vectors.\n";
 }
