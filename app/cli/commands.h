@@ -39,6 +39,9 @@ int printEveryOption(const Args& args, int fallback);
 // bench.
 std::vector<Command> benchCommands();
 
+// analyze: weight-space analysis of a checkpoint's update.
+std::vector<Command> analyzeCommands();
+
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);
 

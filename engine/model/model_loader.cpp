@@ -36,10 +36,9 @@ std::string shapeText(c10::IntArrayRef shape)
     return out.str();
 }
 
-// The checkpoint key a parameter is stored under. GPT-NeoX's output head is
-// "embed_out" in Hub checkpoints but "lm_head" in files newer transformers
-// versions write; both are read.
-std::string storedName(const CheckpointWeights& weights, const std::string& name, const std::string& headName)
+} // namespace
+
+std::string checkpointKey(const CheckpointWeights& weights, const std::string& name, const std::string& headName)
 {
     if (weights.contains(name)) return name;
     const std::string prefix = headName + ".";
@@ -50,14 +49,12 @@ std::string storedName(const CheckpointWeights& weights, const std::string& name
     return name;
 }
 
-} // namespace
-
 std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights& weights, const std::filesystem::path& dir)
 {
     std::set<std::string> used;
     torch::NoGradGuard noGrad;
     for (auto& [name, param] : net.uniqueParameters()) {
-        const std::string key = storedName(weights, name, net.headName());
+        const std::string key = checkpointKey(weights, name, net.headName());
         if (!weights.contains(key))
             throw fileError(dir.string(), "checkpoint is missing weight '" + name + "' that a " +
                                               architectureName(net.config().architecture) + " model with this config.json needs");
