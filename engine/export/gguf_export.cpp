@@ -204,10 +204,8 @@ void addHyperparameters(GgufWriter& w, const ModelConfig& c)
     }
     w.addUint32(a + ".attention.head_count_kv", u32(c.numKvHeads));
     w.addFloat32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.normEps));
-    if (c.numHeads * c.headDim != c.hiddenSize) {
-        w.addUint32(a + ".attention.key_length", u32(c.headDim));
-        w.addUint32(a + ".attention.value_length", u32(c.headDim));
-    }
+    w.addUint32(a + ".attention.key_length", u32(c.headDim));
+    w.addUint32(a + ".attention.value_length", u32(c.headDim));
 }
 
 std::string modelName(const ModelConfig& c)

@@ -98,7 +98,7 @@ void readBpe(GgufVocab& v, const Tokenizer& tokenizer, const fs::path& path, std
             place(t.value("id", std::int64_t{-1}), t.value("content", std::string()),
                   t.value("special", false) ? GgufTokenType::Control : GgufTokenType::UserDefined, "added token");
     v.tokens.resize(static_cast<std::size_t>(modelVocab));
-    v.tokenTypes.assign(static_cast<std::size_t>(modelVocab), static_cast<std::int32_t>(GgufTokenType::UserDefined));
+    v.tokenTypes.assign(static_cast<std::size_t>(modelVocab), static_cast<std::int32_t>(GgufTokenType::Unused));
     for (std::int64_t id = 0; id < modelVocab; ++id) {
         const auto i = static_cast<std::size_t>(id);
         if (i < types.size() && types[i] != 0) {
@@ -246,8 +246,10 @@ void addVocabMetadata(GgufWriter& writer, const GgufVocab& v)
     id("tokenizer.ggml.eos_token_id", v.eosId);
     id("tokenizer.ggml.unknown_token_id", v.unkId);
     id("tokenizer.ggml.padding_token_id", v.padId);
-    if (v.addBos >= 0) writer.addBool("tokenizer.ggml.add_bos_token", v.addBos == 1);
-    if (v.addEos >= 0) writer.addBool("tokenizer.ggml.add_eos_token", v.addEos == 1);
+    // LoRA Lab tokenizes without BOS or EOS unless tokenizer_config.json says
+    // otherwise, so llama.cpp is told the same rather than left to its default.
+    writer.addBool("tokenizer.ggml.add_bos_token", v.addBos == 1);
+    writer.addBool("tokenizer.ggml.add_eos_token", v.addEos == 1);
     if (v.addSpacePrefix >= 0) writer.addBool("tokenizer.ggml.add_space_prefix", v.addSpacePrefix == 1);
     if (!v.chatTemplate.empty()) writer.addString("tokenizer.chat_template", v.chatTemplate);
 }

@@ -5,10 +5,11 @@
 //    file's pre_tokenizer);
 //  - sentencepiece BPE (tokenizer.model): "llama", pre "default", tokens,
 //    scores and token types read from the model file;
-//  - bos/eos/unk/pad ids, add_bos/add_eos from tokenizer_config.json, and
-//    the chat template when there is one.
-// Ids the model has beyond the tokenizer's become "[PAD<i>]" tokens, so the
-// list is as long as the embedding. What llama.cpp cannot express is an Error
+//  - bos/eos/unk/pad ids, add_bos/add_eos from tokenizer_config.json (false
+//    where it says nothing: LoRA Lab adds neither when it tokenizes), and the
+//    chat template when there is one.
+// Ids the model has beyond the tokenizer's become unused "[PAD<i>]" tokens,
+// so the list is as long as the embedding. What llama.cpp cannot express is an Error
 // naming the file and the feature. No LibTorch here.
 #pragma once
 

@@ -121,6 +121,27 @@ ExportSource exportSourceOf(const fs::path& from, const std::string& baseOverrid
     return s;
 }
 
+// Where the exported model's tokenizer files come from: the run's tokenizer,
+// the embedded one for presets, else the model's own folder.
+fs::path tokenizerDirOf(const ExportSource& source, const LoadedModel& model)
+{
+    if (!source.tokenizer.empty()) return resolveModelSpec(source.tokenizer);
+    if (isPresetName(source.baseModel)) return resolveModelSpec("default"); // presets read text with the embedded tokenizer
+    return model.dir;
+}
+
+MergedExport describeExport(const std::string& out, const ExportSource& source, LoadedModel& model)
+{
+    MergedExport result;
+    result.outDir = out;
+    result.checkpoint = source.checkpoint.string();
+    result.baseModel = source.method == Method::Lora ? source.baseModel : std::string();
+    result.method = methodName(source.method);
+    for (const auto& [name, p] : model.net->uniqueParameters())
+        if (name.find(".lora_") == std::string::npos) result.params += p.numel();
+    return result;
+}
+
 } // namespace
 
 MergedExport exportMerged(const std::string& from, const std::string& outDir, const std::string& baseModel,
@@ -136,11 +157,7 @@ MergedExport exportMerged(const std::string& from, const std::string& outDir, co
     options.dtype = dtype.empty() ? torch::kFloat32 : parseDType(dtype);
     LoadedModel model = loadModel(source.baseModel, options);
     if (source.method == Method::Lora) loadAdapter(*model.net, source.checkpoint);
-    fs::path tokenizerDir = model.dir;
-    if (!source.tokenizer.empty())
-        tokenizerDir = resolveModelSpec(source.tokenizer);
-    else if (isPresetName(source.baseModel))
-        tokenizerDir = resolveModelSpec("default"); // presets read text with the embedded tokenizer
+    const fs::path tokenizerDir = tokenizerDirOf(source, model);
 
     // Written beside its final place and renamed: the folder is whole or absent.
     const fs::path partial = out.string() + ".partial";
@@ -154,14 +171,21 @@ MergedExport exportMerged(const std::string& from, const std::string& outDir, co
         fs::remove_all(partial, ignored);
         throw;
     }
-    MergedExport result;
-    result.outDir = out.string();
-    result.checkpoint = source.checkpoint.string();
-    result.baseModel = source.method == Method::Lora ? source.baseModel : std::string();
-    result.method = methodName(source.method);
-    for (const auto& [name, p] : model.net->uniqueParameters())
-        if (name.find(".lora_") == std::string::npos) result.params += p.numel();
-    return result;
+    return describeExport(out.string(), source, model);
+}
+
+MergedExport exportGgufModel(const std::string& from, const std::string& outFile, const std::string& baseModel, GgufType type)
+{
+    if (outFile.empty()) throw Error("export needs an output file for the GGUF model");
+    if (fs::exists(outFile)) throw fileError(outFile, "already exists; choose a new file for the GGUF model");
+    const ExportSource source = exportSourceOf(from, baseModel);
+    LoadedModel model = loadModel(source.baseModel, LoadOptions{});
+    if (source.method == Method::Lora) loadAdapter(*model.net, source.checkpoint);
+    const fs::path tokenizerDir = tokenizerDirOf(source, model);
+    std::shared_ptr<Tokenizer> tokenizer = model.tokenizer;
+    if (!tokenizer || tokenizerDir != model.dir) tokenizer = loadTokenizer(tokenizerDir);
+    exportGguf(*model.net, *tokenizer, tokenizerDir, outFile, type);
+    return describeExport(outFile, source, model);
 }
 
 RunResult pretrainModel(const PretrainConfig& config, RunControl& control, const RunCallbacks& callbacks)

@@ -10,6 +10,7 @@
 #include "engine/export/gguf_export.h"
 #include "engine/lora/lora.h"
 #include "engine/model/model_loader.h"
+#include "engine/runner/tools.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -49,6 +50,24 @@ TEST("unit/gguf_export_fixtures")
     }
 }
 
+TEST("unit/gguf_export_from_an_adapter_folder")
+{
+    // What `loralab-cli export --gguf` runs: the adapter folded into its base
+    // gives the same file as exporting the loaded model by hand.
+    const fs::path dir = scratchDir("gguf-export-tools");
+    const fs::path model = fixtureModel("tiny-qwen2");
+    const MergedExport e = exportGgufModel(fixtureAdapter("tiny-qwen2").string(), (dir / "tools.gguf").string(), model.string(),
+                                           GgufType::Q8_0);
+    CHECK(e.method == "lora");
+    CHECK(e.outDir == (dir / "tools.gguf").string());
+    LoadedModel loaded = loadModel(model.string());
+    loadAdapter(*loaded.net, fixtureAdapter("tiny-qwen2"));
+    exportGguf(*loaded.net, *loaded.tokenizer, model, dir / "direct.gguf", GgufType::Q8_0);
+    CHECK(readTextFile(dir / "tools.gguf") == readTextFile(dir / "direct.gguf"));
+    CHECK_THROWS_WITH(exportGgufModel(fixtureAdapter("tiny-qwen2").string(), (dir / "tools.gguf").string(), model.string(), GgufType::F16),
+                      (dir / "tools.gguf").string(), "already exists");
+}
+
 TEST("unit/gguf_export_refuses")
 {
     const fs::path dir = scratchDir("gguf-export-refused");
@@ -58,7 +77,7 @@ TEST("unit/gguf_export_refuses")
     CHECK_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir / "a-file" / "m.gguf", GgufType::F16),
                       (dir / "a-file" / "m.gguf").string());
     CHECK_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir, GgufType::F16), dir.string(), "is a folder");
-    CHECK_EQ(parseGgufType("q8_0"), GgufType::Q8_0);
+    CHECK(parseGgufType("q8_0") == GgufType::Q8_0);
     CHECK_THROWS_WITH(parseGgufType("q4_0"), "f16 or q8_0", "q4_0");
 
     // Architectures llama.cpp's graphs cannot run, built from the fixtures' shapes.

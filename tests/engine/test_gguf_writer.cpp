@@ -161,7 +161,7 @@ TEST("unit/gguf_vocab_byte_level_bpe")
         CHECK_EQ(v.tokenTypes[0], static_cast<std::int32_t>(GgufTokenType::Control)); // <|endoftext|>, special
         CHECK_EQ(v.tokenTypes[300], static_cast<std::int32_t>(GgufTokenType::Normal));
         CHECK(v.tokens[511] == "[PAD511]"); // ids the tokenizer lacks
-        CHECK_EQ(v.tokenTypes[511], static_cast<std::int32_t>(GgufTokenType::UserDefined));
+        CHECK_EQ(v.tokenTypes[511], static_cast<std::int32_t>(GgufTokenType::Unused));
         CHECK_EQ(v.eosId, 0);
         CHECK_EQ(v.bosId, 0); // none in the tokenizer: the model config's
     }

@@ -151,7 +151,7 @@ def expected_vocab(model_dir, config):
         vocab = tok.get_vocab(with_added_tokens=True)
         added = tok.get_added_tokens_decoder()
         out["model"] = "gpt2"
-        out["types"] = [4] * n  # user-defined: the [PAD] fillers
+        out["types"] = [5] * n  # unused: the [PAD] fillers
         for text, i in vocab.items():
             out["tokens"][i] = text
             out["types"][i] = (3 if added[i].special else 4) if i in added else 1
@@ -175,8 +175,9 @@ def expected_vocab(model_dir, config):
             out["types"][i] = int(proto.pieces[i].type)
         out["special"] = {"bos": sp.bos_id(), "eos": sp.eos_id(), "unknown": sp.unk_id()}
         out["add_space_prefix"] = proto.normalizer_spec.add_dummy_prefix
-    if "add_bos_token" in tok_config:
-        out["add_bos_token"] = tok_config["add_bos_token"]
+    # LoRA Lab adds neither unless tokenizer_config.json says so
+    out["add_bos_token"] = tok_config.get("add_bos_token", False)
+    out["add_eos_token"] = tok_config.get("add_eos_token", False)
     return out
 
 
@@ -211,6 +212,7 @@ def check_metadata(reader, config, file_type):
         want[arch + ".rope.freq_base"] = float(config.get("rope_theta", 10000))
         want[arch + ".attention.head_count_kv"] = config.get("num_key_value_heads", heads)
         want[arch + ".attention.layer_norm_rms_epsilon"] = float(np.float32(config["rms_norm_eps"]))
+        want[arch + ".attention.key_length"] = want[arch + ".attention.value_length"] = head_dim
     for key, value in want.items():
         got = field(reader, key)
         require(got == value, "%s is %r, expected %r" % (key, got, value))
@@ -243,8 +245,8 @@ def check_vocab(reader, model_dir, config):
             require(name not in reader.fields, "%s is set; the tokenizer has none" % name)
         else:
             require(field(reader, name) == value, "%s is %r, expected %r" % (name, field(reader, name), value))
-    if "add_bos_token" in v:
-        require(field(reader, "tokenizer.ggml.add_bos_token") == v["add_bos_token"], "add_bos_token")
+    for key in ("add_bos_token", "add_eos_token"):
+        require(field(reader, "tokenizer.ggml." + key) == v[key], "%s is not %r" % (key, v[key]))
     return len(tokens)
 
 
