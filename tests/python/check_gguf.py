@@ -15,9 +15,10 @@
                F32 exactly, Q8_0 byte for byte as gguf.quants.quantize makes it and within its
                quantization error once dequantized with gguf.quants.dequantize.
 
-llama.cpp's convert_hf_to_gguf.py itself is not a package the pinned stack can install, so the
-layout is the one its public source applies, restated here, with gguf-py's constants and name
-map as the authority for names, keys and types.
+llama.cpp's convert_hf_to_gguf.py itself is not a package of the pinned stack, so the layout is
+the one its public source applies, restated here, with gguf-py's constants and name map as the
+authority for names, keys and types; compare_with_converter.py runs the converter itself where a
+llama.cpp source folder is at hand.
 
   python3 tests/python/check_gguf.py --model tests/data/fixtures/models/tiny-qwen2 \
       --export build/test-scratch/gguf-export/tiny-qwen2 export
