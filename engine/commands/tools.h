@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/checkpoint/checkpoint.h"
+#include "engine/export/gguf_export.h"
 #include "engine/run/runner.h"
 
 #include <cstdint>
@@ -46,6 +47,13 @@ struct MergedExport {
 // complete or absent; an existing non-empty `outDir` is refused.
 MergedExport exportMerged(const std::string& from, const std::string& outDir, const std::string& baseModel,
                           const std::string& dtype);
+
+// The same sources as exportMerged, adapters folded in, as one GGUF file for
+// llama.cpp and Ollama (see engine/export/gguf_export.h): `type` f16 or
+// q8_0. The file is written under a temporary name and renamed, so it is
+// whole or absent; an existing `outFile` is refused. MergedExport::outDir
+// holds the file's path.
+MergedExport exportGgufModel(const std::string& from, const std::string& outFile, const std::string& baseModel, GgufType type);
 
 struct PretrainConfig {
     std::string corpus;     // training text (raw WikiText or plain text)

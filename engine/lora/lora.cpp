@@ -325,7 +325,7 @@ void loadAdapterWeights(CausalLMImpl& net, const std::filesystem::path& checkpoi
     }
 }
 
-void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)
+NamedTensors mergedWeights(CausalLMImpl& net)
 {
     // Merged weights are computed beside the model rather than folded into it,
     // so the model's own weights stay bit for bit as they were.
@@ -337,14 +337,18 @@ void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizer
         deltas[linear->weight.unsafeGetTensorImpl()] = linear->loraDelta();
     }
     NamedTensors tensors;
-    {
-        torch::NoGradGuard noGrad;
-        for (auto& [name, p] : net.uniqueParameters()) {
-            if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos) continue;
-            const auto delta = deltas.find(p.unsafeGetTensorImpl());
-            tensors.emplace_back(name, (delta == deltas.end() ? p.detach() : p.detach() + delta->second).to(torch::kCPU));
-        }
+    torch::NoGradGuard noGrad;
+    for (auto& [name, p] : net.uniqueParameters()) {
+        if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos) continue;
+        const auto delta = deltas.find(p.unsafeGetTensorImpl());
+        tensors.emplace_back(name, (delta == deltas.end() ? p.detach() : p.detach() + delta->second).to(torch::kCPU));
     }
+    return tensors;
+}
+
+void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)
+{
+    const NamedTensors tensors = mergedWeights(net);
     std::filesystem::create_directories(outDir);
     saveSafetensors(outDir / "model.safetensors", tensors, {{"format", "pt"}});
     ModelConfig config = net.config();

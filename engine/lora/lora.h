@@ -81,6 +81,12 @@ AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseMod
 // checkpoint goes through loadCheckpointWeights (engine/checkpoint).
 void loadAdapterWeights(CausalLMImpl& net, const std::filesystem::path& checkpoint);
 
+// The model's weights with the adapters folded in (W + B·A·scale), on the
+// CPU, by checkpoint name, tied weights once, adapter factors left out. The
+// model itself is left as it was. An adapter on a weight tied to the input
+// embedding cannot be merged and is an Error.
+std::vector<std::pair<std::string, torch::Tensor>> mergedWeights(CausalLMImpl& net);
+
 // Writes a full Hugging Face checkpoint (config.json, model.safetensors and the
 // tokenizer files of `tokenizerDir`) with the adapters folded into the
 // weights. The model itself is left as it was.
