@@ -279,6 +279,8 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.maxSteps >= 0, "max_steps", "must not be negative");
     need(c.epochs >= 0, "epochs", "must not be negative");
     need(c.dpoBeta > 0, "dpo_beta", "must be positive");
+    need(c.method != Method::Full || c.dtype != WeightDType::Fp16, "dtype",
+         "fp16 full fine-tuning loses small gradients without loss scaling; train every weight in bf16 or fp32");
     need(c.objective != Objective::Dpo || c.dpoReference != DpoReference::Base || c.method == Method::Lora, "dpo_reference",
          "base switches the adapters off, so it needs method lora (full fine-tuning has no base apart from the model)");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");

@@ -202,6 +202,9 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     for (auto& [name, p] : net.uniqueParameters())
         if (p.requires_grad()) trainable += p.numel();
     e.optimizerBytes = trainable * 8; // two fp32 moments
+    // and an fp32 master copy of every low-precision weight that trains
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad() && p.scalar_type() != torch::kFloat32) e.optimizerBytes += p.numel() * 4;
     const ModelConfig& c = net.config();
     const std::int64_t B = config.batchSize;
     const std::int64_t bytes = bytesPerElement(config.dtype);

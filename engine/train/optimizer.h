@@ -56,7 +56,8 @@ public:
     std::vector<torch::Tensor> parameters() const;
     std::int64_t stateBytes() const; // memory held by the moment estimates
 
-    // Moment estimates as "exp_avg.<param>" / "exp_avg_sq.<param>", for checkpoints.
+    // Moment estimates as "exp_avg.<param>" / "exp_avg_sq.<param>" (and fp32
+    // master weights as "master.<param>"), for checkpoints.
     NamedTensors state() const;
     void loadState(const NamedTensors& tensors, std::int64_t stepCount);
 
@@ -66,6 +67,11 @@ private:
         torch::Tensor param;
         torch::Tensor expAvg;   // first moment, fp32, shape of param
         torch::Tensor expAvgSq; // second moment
+        // An fp32 copy of a bf16/fp16 parameter (not flat): the weights the
+        // update applies to, rounded into the parameter after each step.
+        // Without it, steps below the dtype's spacing (bf16: 7.8e-3 at 1.0)
+        // round away and a weight such as a norm's never moves.
+        torch::Tensor master;
         // With flat buffers: the parameter's and its gradient's views.
         torch::Tensor paramView, gradView;
     };

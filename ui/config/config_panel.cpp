@@ -110,8 +110,7 @@ void ConfigPanel::setConfig(const RunConfig& config, const std::vector<SweepAxis
 {
     m_base = config;
     std::vector<SweepAxis> sweep = axes;
-    const bool compare = !sweep.empty() && sweep.front().key == "method" &&
-                         sweep.front().values == std::vector<std::string>{"\"lora\"", "\"full\""};
+    const bool compare = !sweep.empty() && isComparisonAxis(sweep.front());
     if (compare) sweep.erase(sweep.begin());
     m_method->setComparison(compare && config.method == Method::Lora && config.objective == Objective::Sft);
     m_sweep->setAxes(sweep);

@@ -76,7 +76,7 @@ void MethodSection::loadFields(const RunConfig& c)
     const bool wasComparison = comparison();
     if (c.objective == Objective::Dpo)
         m_method->setCurrentIndex(kDpo);
-    else if (c.method == Method::Full)
+    else if (c.method == loralab::Method::Full)
         m_method->setCurrentIndex(kFull);
     else
         m_method->setCurrentIndex(wasComparison ? kCompare : kLora); // the JSON has no "compare"
@@ -98,7 +98,7 @@ void MethodSection::store(RunConfig& c) const
 {
     // The window's one Method box sets both axes: what the run optimises and what trains.
     c.objective = m_method->currentIndex() == kDpo ? Objective::Dpo : Objective::Sft;
-    c.method = m_method->currentIndex() == kFull ? Method::Full : Method::Lora; // a comparison starts from the LoRA config
+    c.method = m_method->currentIndex() == kFull ? loralab::Method::Full : loralab::Method::Lora; // a comparison starts from the LoRA config
     c.loraRank = m_rank->value();
     c.loraAlpha = m_alpha->value();
     c.loraDropout = m_dropout->value();
