@@ -67,13 +67,13 @@ private:
         torch::Tensor param;
         torch::Tensor expAvg;   // first moment, fp32, shape of param
         torch::Tensor expAvgSq; // second moment
+        // With flat buffers: the parameter's and its gradient's views.
+        torch::Tensor paramView, gradView;
         // An fp32 copy of a bf16/fp16 parameter (not flat): the weights the
         // update applies to, rounded into the parameter after each step.
         // Without it, steps below the dtype's spacing (bf16: 7.8e-3 at 1.0)
         // round away and a weight such as a norm's never moves.
         torch::Tensor master;
-        // With flat buffers: the parameter's and its gradient's views.
-        torch::Tensor paramView, gradView;
     };
     struct Flat {
         torch::Tensor params, grads, expAvg, expAvgSq; // 1-D, the slots' views in order
