@@ -114,8 +114,14 @@ int runExport(const Args& args)
 {
     applyRuntimeOptions(args);
     if (args.positional().empty()) throw Error("export needs a RUN_DIR, a checkpoint or an adapter directory");
-    if (!args.has("merged")) throw Error("export needs --merged OUT (the folder to write)");
-    const MergedExport e = exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
+    if (args.has("merged") == args.has("gguf"))
+        throw Error("export needs --merged OUT (a folder transformers loads) or --gguf FILE (a file llama.cpp loads)");
+    const bool gguf = args.has("gguf");
+    if (gguf && args.has("dtype")) throw Error("--dtype is for --merged; a GGUF file's type is --type f16|q8_0");
+    if (!gguf && args.has("type")) throw Error("--type is for --gguf; a merged folder's dtype is --dtype");
+    const MergedExport e = gguf ? exportGgufModel(args.positional()[0], args.get("gguf"), args.get("model"),
+                                                  parseChoice<GgufType>(args.get("type", "f16")))
+                                : exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
     if (args.has("json")) {
         std::cout << nlohmann::json{{"out", e.outDir}, {"checkpoint", e.checkpoint}, {"base_model", e.baseModel},
                                     {"method", choiceName(e.method)}, {"params", e.params}}
@@ -125,7 +131,10 @@ int runExport(const Args& args)
     }
     std::cout << "exported " << e.outDir << " (" << e.params << " parameters) from " << e.checkpoint;
     if (!e.baseModel.empty()) std::cout << ", merged into " << e.baseModel;
-    std::cout << "\nload it with transformers.AutoModelForCausalLM.from_pretrained(\"" << e.outDir << "\")\n";
+    if (gguf)
+        std::cout << "\nrun it with llama.cpp: llama-cli -m " << e.outDir << "\n";
+    else
+        std::cout << "\nload it with transformers.AutoModelForCausalLM.from_pretrained(\"" << e.outDir << "\")\n";
     return 0;
 }
 
@@ -232,9 +241,11 @@ std::vector<Command> runCommands()
           {"batch-size", "N", "examples per batch (default 8)"},
           {"json", "", "print {\"loss\", \"tokens\", \"perplexity\"}"}},
          runEval},
-        {"export", "export RUN_OR_ADAPTER --merged OUT [--model BASE] [--dtype fp32|bf16|fp16]",
-         "write a Hugging Face model folder with the adapter folded into the base weights",
+        {"export", "export RUN_OR_ADAPTER (--merged OUT [--dtype fp32|bf16|fp16] | --gguf FILE [--type f16|q8_0]) [--model BASE]",
+         "write the model with the adapter folded into the base weights: a Hugging Face folder, or a GGUF file for llama.cpp",
          {{"merged", "OUT", "the folder to write (must not exist yet)"},
+          {"gguf", "FILE", "the GGUF file to write (must not exist yet): GPT-NeoX, Qwen2 and Llama models"},
+          {"type", "f16|q8_0", "the GGUF file's tensor type (default f16)"},
           {"model", "BASE", "the base model (default: the run's model, or the adapter's base_model_name_or_path)"},
           {"dtype", "fp32|bf16|fp16", "weights dtype of the export (default fp32)"},
           {"json", "", "print one JSON object"}},

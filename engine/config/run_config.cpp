@@ -146,6 +146,8 @@ const std::vector<Field>& fields()
         field("dist_timeout", &RunConfig::distTimeout, "seconds a worker waits for the others before the group stops"),
         field("device", &RunConfig::device, "cpu, cuda, cuda:N or auto"),
         choiceField("dtype", &RunConfig::dtype, "base weight dtype: fp32, bf16 or fp16 (adapters train in fp32)"),
+        field("tensorboard", &RunConfig::tensorboard,
+              "write TensorBoard event files in the run's tensorboard/ folder (tensorboard --logdir RUN or EXPERIMENT)"),
         field("runs_dir", &RunConfig::runsDir, "where run directories are created (\"\": ~/.local/share/loralab/runs, or $LORALAB_RUNS_DIR)"),
     };
     return all;

@@ -83,6 +83,7 @@ struct RunConfig {
     int distTimeout = 120; // seconds a process waits for the others before the group gives up
     std::string device = "auto";
     WeightDType dtype = WeightDType::Fp32; // base weights
+    bool tensorboard = true; // TensorBoard event files in <run>/tensorboard beside metrics.jsonl
     std::string runsDir; // where run directories are created; empty: the default runs folder (see run_catalog.h)
 };
 

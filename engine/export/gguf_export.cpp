@@ -218,14 +218,6 @@ std::string modelName(const ModelConfig& c)
 
 } // namespace
 
-const char* ggufTypeName(GgufType type) { return type == GgufType::F16 ? "f16" : "q8_0"; }
-
-GgufType parseGgufType(const std::string& name)
-{
-    if (name == "f16") return GgufType::F16;
-    if (name == "q8_0") return GgufType::Q8_0;
-    throw Error("GGUF type must be f16 or q8_0, not '" + name + "'");
-}
 
 void exportGguf(CausalLMImpl& net, const Tokenizer& tokenizer, const fs::path& tokenizerDir, const fs::path& out, GgufType type)
 {

@@ -13,6 +13,8 @@
 // and the CLI's option parsing can include it.
 #pragma once
 
+#include "engine/config/choices.h"
+
 #include <filesystem>
 #include <string>
 
@@ -22,9 +24,11 @@ class CausalLMImpl;
 class Tokenizer;
 
 enum class GgufType { F16, Q8_0 };
-const char* ggufTypeName(GgufType type); // "f16", "q8_0"
-// "f16" or "q8_0"; anything else is an Error naming the choices.
-GgufType parseGgufType(const std::string& name);
+template <>
+struct ChoiceList<GgufType> {
+    static constexpr const char* what = "GGUF type";
+    static constexpr std::array<std::pair<GgufType, const char*>, 2> items = {{{GgufType::F16, "f16"}, {GgufType::Q8_0, "q8_0"}}};
+};
 
 // Writes `out` under a temporary name beside it and renames it into place,
 // so the file is whole or absent. The model is left as it was. Errors name

@@ -1,6 +1,8 @@
 // Run sinks; see run_sink.h.
 #include "engine/run/run_sink.h"
 
+#include "engine/export/run_events.h"
+
 namespace loralab {
 namespace {
 
@@ -19,6 +21,12 @@ public:
     {
         if (m_callbacks.onRunDir) m_callbacks.onRunDir(m_dir.path().string());
         if (!resumed) m_dir.writeConfig(runConfigToJson(config));
+        // A continued run adds a file of its own; TensorBoard reads them as
+        // one run, later steps replacing the ones a resume repeats.
+        if (config.tensorboard) {
+            m_events.emplace(m_dir.path() / "tensorboard");
+            writeConfigEvent(*m_events, config);
+        }
     }
     void event(const std::string& message) override
     {
@@ -28,11 +36,17 @@ public:
     void step(const StepRecord& record) override
     {
         m_dir.appendMetric(toJson(record));
+        if (m_events) writeStepEvents(*m_events, record);
+        m_lastStep = record.step;
         if (m_callbacks.onStep) m_callbacks.onStep(record);
     }
     void eval(const EvalRecord& record) override
     {
         m_dir.appendMetric(toJson(record));
+        if (m_events) {
+            writeEvalEvents(*m_events, record);
+            m_events->flush();
+        }
         if (m_callbacks.onEval) m_callbacks.onEval(record);
     }
     void samples(const std::vector<SampleRecord>& samples, bool answered) override
@@ -40,6 +54,7 @@ public:
         std::vector<std::string> lines;
         for (const auto& s : samples) lines.push_back(toJson(s));
         m_dir.writeSamples(lines);
+        if (answered && m_events) writeSampleEvents(*m_events, samples, m_lastStep);
         if (answered && m_callbacks.onSample)
             for (const auto& s : samples) m_callbacks.onSample(s);
     }
@@ -50,6 +65,7 @@ public:
     void summary(const RunSummary& summary) override
     {
         m_dir.writeSummary(toJson(summary));
+        if (m_events) m_events->flush();
         m_store.prune();
     }
 
@@ -58,6 +74,8 @@ private:
     RunDirectory m_dir;
     CheckpointStore m_store;
     const RunCallbacks& m_callbacks;
+    std::optional<TensorBoardWriter> m_events; // unless the run turns them off
+    std::int64_t m_lastStep = 0;
 };
 
 class NullSink final : public RunSink {

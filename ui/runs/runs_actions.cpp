@@ -145,10 +145,21 @@ void RunsPanel::newRunFromSelected()
 
 void RunsPanel::exportMerged(const QString& runDir, const QString& outDir)
 {
-    m_status->setText(tr("Exporting %1…").arg(QFileInfo(outDir).fileName()));
+    startExport(outDir, [runDir, outDir] { return loralab::exportMerged(sstr(runDir), sstr(outDir), {}, {}); });
+}
+
+void RunsPanel::exportGguf(const QString& runDir, const QString& outFile, GgufType type)
+{
+    startExport(outFile, [runDir, outFile, type] { return loralab::exportGgufModel(sstr(runDir), sstr(outFile), {}, type); });
+}
+
+void RunsPanel::startExport(const QString& out, std::function<MergedExport()> work)
+{
+    m_status->setText(tr("Exporting %1…").arg(QFileInfo(out).fileName()));
     m_export->setEnabled(false);
+    m_exportGguf->setEnabled(false);
     m_runner->post<MergedExport>(
-        [runDir, outDir] { return loralab::exportMerged(sstr(runDir), sstr(outDir), {}, {}); }, this,
+        std::move(work), this,
         [this](MergedExport e) {
             const QString out = QString::fromStdString(e.outDir);
             const QString summary =

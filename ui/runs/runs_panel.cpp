@@ -161,6 +161,8 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_export = button(tr("Export merged model…"), "exportMerged",
                       tr("Write the run's best checkpoint as a Hugging Face model folder, the adapter folded "
                          "into the base weights (transformers loads it with AutoModelForCausalLM)"));
+    m_exportGguf = button(tr("Export GGUF…"), "exportGguf",
+                          tr("Write the run's best checkpoint as one GGUF file, the adapter folded in, for llama.cpp and Ollama"));
     auto* showFolder = button(tr("Show folder"), "showFolder", tr("Open the folder in the file manager"));
     actions->addStretch(1);
     m_status = new QLabel;
@@ -189,6 +191,18 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
         const QString out = QFileDialog::getSaveFileName(this, tr("Export the merged model to a new folder"), suggested,
                                                          QString(), nullptr, QFileDialog::ShowDirsOnly);
         if (!out.isEmpty()) exportMerged(dirs.first(), out);
+    });
+    connect(m_exportGguf, &QPushButton::clicked, this, [this] {
+        const QStringList dirs = selectedDirs();
+        if (dirs.size() != 1) return;
+        const QString suggested = QFileInfo(dirs.first()).absoluteFilePath() + QStringLiteral(".gguf");
+        const QString out = QFileDialog::getSaveFileName(this, tr("Export the model as a GGUF file"), suggested,
+                                                         tr("GGUF (*.gguf)"));
+        if (out.isEmpty()) return;
+        bool ok = false;
+        const QString type = QInputDialog::getItem(this, tr("GGUF type"), tr("Tensor type (q8_0: about half the size of f16)"),
+                                                   {QStringLiteral("f16"), QStringLiteral("q8_0")}, 0, false, &ok);
+        if (ok) exportGguf(dirs.first(), out, parseChoice<GgufType>(sstr(type)));
     });
     connect(showFolder, &QPushButton::clicked, this, [this] {
         const QStringList dirs = selectedDirs();
@@ -336,6 +350,7 @@ void RunsPanel::showDetails()
     m_rename->setEnabled(one);
     m_delete->setEnabled(!items.isEmpty());
     m_export->setEnabled(one && !experiment);
+    m_exportGguf->setEnabled(one && !experiment);
     m_notesDir.clear();
     const QSignalBlocker block(m_notes);
     if (!one) {

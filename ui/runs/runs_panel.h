@@ -10,6 +10,8 @@
 
 #include "ui/metatypes.h"
 
+#include "engine/commands/tools.h"
+
 #include <QList>
 #include <QWidget>
 
@@ -62,6 +64,8 @@ public:
     // Writes the selected run (its best checkpoint, else its last) as a Hugging
     // Face model folder with the adapter merged in, on the worker thread.
     void exportMerged(const QString& runDir, const QString& outDir);
+    // The same, as one GGUF file llama.cpp and Ollama load.
+    void exportGguf(const QString& runDir, const QString& outFile, GgufType type);
 
 signals:
     void listed(int entries);
@@ -84,6 +88,8 @@ private:
     void deleteSelected();
     // Reads experiments on the worker thread, with the titles of their runs applied.
     void readExperiments(const QStringList& dirs, std::function<void(std::vector<Experiment>)> done);
+    // Runs an export on the worker thread and reports it (exported / failed).
+    void startExport(const QString& out, std::function<MergedExport()> work);
 
     TaskRunner* m_runner;
     QLineEdit* m_dir;
@@ -99,6 +105,7 @@ private:
     QPushButton* m_rename;
     QPushButton* m_delete;
     QPushButton* m_export;
+    QPushButton* m_exportGguf;
     QLabel* m_status;
     QLabel* m_also; // the other folders listed
     QStringList m_extraFolders;
