@@ -56,8 +56,13 @@ std::string missingFragments(const std::string& message, std::initializer_list<s
 // The test data of a case run once per fixture model: one row per model, named
 // after it, in the column "model" (call from the case's _data slot).
 void fixtureModelRows();
+// The same for the models named.
+void modelRows(std::initializer_list<const char*> models);
 // That row's model, in the case itself.
 std::string currentModel();
+
+// Why `text` is not JSON; empty when it is (VERIFY_JSON).
+std::string notJson(const std::string& text);
 
 } // namespace loralab::test
 
@@ -104,6 +109,13 @@ inline char* toString(const std::filesystem::path& p)
             QTest::qFail(ll_problem.c_str(), __FILE__, __LINE__);                                  \
             return;                                                                                \
         }                                                                                          \
+    } while (false)
+
+// The text must parse as JSON.
+#define VERIFY_JSON(text)                                                                          \
+    do {                                                                                           \
+        const std::string ll_why = ::loralab::test::notJson(text);                                 \
+        QVERIFY2(ll_why.empty(), ll_why.c_str());                                                  \
     } while (false)
 
 // Runs a helper that checks with QtTest's macros; the case stops when it failed.

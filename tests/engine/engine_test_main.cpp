@@ -15,6 +15,8 @@
 #include <QStringList>
 #include <QTemporaryFile>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <exception>
 #include <iostream>
@@ -175,10 +177,27 @@ void fixtureModelRows()
     for (const char* name : kFixtureModels) QTest::newRow(name) << QString::fromUtf8(name);
 }
 
+void modelRows(std::initializer_list<const char*> models)
+{
+    QTest::addColumn<QString>("model");
+    for (const char* name : models) QTest::newRow(name) << QString::fromUtf8(name);
+}
+
 std::string currentModel()
 {
     QFETCH(QString, model);
     return model.toStdString();
+}
+
+std::string notJson(const std::string& text)
+{
+    try {
+        const auto parsed = nlohmann::json::parse(text);
+        (void)parsed;
+        return {};
+    } catch (const std::exception& e) {
+        return std::string("not JSON: ") + e.what();
+    }
 }
 
 } // namespace loralab::test

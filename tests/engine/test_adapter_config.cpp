@@ -11,7 +11,6 @@ using namespace loralab;
 class AdapterConfigTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void adapter_config_reads_peft_files_data() { loralab::test::fixtureModelRows(); }
     void adapter_config_reads_peft_files();

@@ -22,7 +22,6 @@ Args parse(const std::vector<std::string>& argv) { return Args(argv, kSpecs); }
 class CliArgsTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void cli_integers_are_whole_and_in_range();
     void cli_numbers_and_lists();

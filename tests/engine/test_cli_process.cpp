@@ -54,7 +54,6 @@ std::vector<fs::path> runDirectories(const fs::path& runsDir)
 class CliProcessSlowTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "slow")
-
 private Q_SLOTS:
     void cli_run_interrupted_exits_130_and_keeps_the_run();
     void cli_two_runs_of_one_name_get_two_directories();
@@ -64,7 +63,6 @@ REGISTER_TESTS(CliProcessSlowTests);
 class CliProcessTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void cli_sweep_prints_a_row_per_run();
 };

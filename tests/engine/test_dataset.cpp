@@ -30,7 +30,6 @@ void writeGzip(const std::filesystem::path& path, const std::string& text)
 class DatasetTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void hh_dialogue_splits_at_last_assistant();
     void hh_jsonl_with_malformed_lines();

@@ -64,7 +64,6 @@ void lastAdapter(const fs::path& run, std::map<std::string, torch::Tensor>& out)
 class DistributedSlowTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "slow")
-
 private Q_SLOTS:
     void two_processes_train_like_one();
     void killed_rank_ends_the_group_and_the_run_resumes();
@@ -76,7 +75,6 @@ REGISTER_TESTS(DistributedSlowTests);
 class DistributedTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void shards_cover_every_example_once();
 };

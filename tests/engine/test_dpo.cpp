@@ -79,7 +79,6 @@ void checkDpo(const std::string& name, const Target& t)
 class DpoParityTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "parity")
-
 private Q_SLOTS:
     void dpo_gpt_neox();
     void dpo_qwen2();
@@ -92,7 +91,6 @@ REGISTER_TESTS(DpoParityTests);
 class DpoGpuTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "gpu")
-
 private Q_SLOTS:
     void init() { SKIP_WITHOUT_CUDA(); }
     void dpo_data() { loralab::test::fixtureModelRows(); }
@@ -105,7 +103,6 @@ REGISTER_TESTS(DpoGpuTests);
 class DpoTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void dpo_loss_shapes();
 };

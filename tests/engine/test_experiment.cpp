@@ -30,7 +30,6 @@ std::string reason(const RunSummary& s) { return stopReasonName(s.stopReason); }
 class ExperimentTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void sweep_grid_expands_every_combination();
     void counting_allocator_counts_this_threads_tensors();

@@ -139,7 +139,6 @@ fs::path layOutCache(const fs::path& root)
 class HfCacheTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "hf_cache")
-
 private Q_SLOTS:
     void cli_cache_layout();
     void lists_models_with_size_architecture_revision();

@@ -61,7 +61,6 @@ std::string longLine(std::size_t bytes, unsigned seed)
 class InputCheckTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void run_config_integers_are_whole_and_in_range();
     void json_files_that_are_not_utf8_say_so();

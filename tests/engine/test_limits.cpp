@@ -51,7 +51,6 @@ fs::path neoxWith(const fs::path& dir, const std::string& name, const nlohmann::
 class LimitTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void oversized_prompt_is_refused();
     void generation_stops_where_the_context_ends();

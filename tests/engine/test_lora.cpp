@@ -131,7 +131,6 @@ void checkFullStep(const std::string& name, const Target& t)
 class LoraParityTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "parity")
-
 private Q_SLOTS:
     void lora_outputs_gpt_neox();
     void lora_outputs_qwen2();
@@ -156,7 +155,6 @@ REGISTER_TESTS(LoraParityTests);
 class LoraGpuTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "gpu")
-
 private Q_SLOTS:
     void init() { SKIP_WITHOUT_CUDA(); }
     void lora_outputs_data() { loralab::test::fixtureModelRows(); }
@@ -175,7 +173,6 @@ REGISTER_TESTS(LoraGpuTests);
 class LoraTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void fresh_lora_leaves_outputs_unchanged_data() { loralab::test::fixtureModelRows(); }
     void fresh_lora_leaves_outputs_unchanged();

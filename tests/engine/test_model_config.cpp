@@ -11,7 +11,6 @@ using namespace loralab;
 class ModelConfigTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void config_gpt_neox_legacy_keys();
     void config_gpt_neox_new_keys_win();

@@ -72,7 +72,6 @@ void checkGreedy(const std::string& name, const Target& t)
 class ModelParityTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "parity")
-
 private Q_SLOTS:
     void base_logits_gpt_neox();
     void base_logits_qwen2();
@@ -91,7 +90,6 @@ REGISTER_TESTS(ModelParityTests);
 class ModelGpuTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "gpu")
-
 private Q_SLOTS:
     void init() { SKIP_WITHOUT_CUDA(); }
     void base_logits_data() { loralab::test::fixtureModelRows(); }
@@ -108,7 +106,6 @@ REGISTER_TESTS(ModelGpuTests);
 class ModelTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void kv_cache_matches_full_forward_data() { loralab::test::fixtureModelRows(); }
     void kv_cache_matches_full_forward();

@@ -63,7 +63,6 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
 class ResumeSlowTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "slow")
-
 private Q_SLOTS:
     void full_fine_tuning_resumes_after_a_kill();
     void dpo_resumes_after_a_kill();
@@ -73,7 +72,6 @@ REGISTER_TESTS(ResumeSlowTests);
 class ResumeTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void finished_run_stays_until_given_more_steps();
     void run_stopped_before_its_summary_finishes_on_resume();

@@ -32,7 +32,6 @@ namespace fs = std::filesystem;
 class RunnerTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void labels_mask_prompt_and_padding_exactly();
     void truncation_keeps_the_answer_and_drops_old_turns();
@@ -51,7 +50,6 @@ REGISTER_TESTS(RunnerTests);
 class RunnerSlowTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "slow")
-
 private Q_SLOTS:
     void sigkill_at_random_moments_then_resume();
 };
@@ -60,9 +58,9 @@ REGISTER_TESTS(RunnerSlowTests);
 class RunnerParityTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "parity")
-
 private Q_SLOTS:
-    void eval_command_gives_the_reference_losses_data();
+    // The two fixture models whose tokenizers give the batch back from its text.
+    void eval_command_gives_the_reference_losses_data() { loralab::test::modelRows({"tiny-gpt-neox", "tiny-qwen2"}); }
     void eval_command_gives_the_reference_losses();
 };
 REGISTER_TESTS(RunnerParityTests);
@@ -70,7 +68,6 @@ REGISTER_TESTS(RunnerParityTests);
 class RunnerGpuTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "gpu")
-
 private Q_SLOTS:
     void init() { SKIP_WITHOUT_CUDA(); }
     void sft_run_tracks_the_cpu_run();
@@ -278,24 +275,6 @@ void RunnerTests::bad_inputs_are_reported_before_anything_is_written()
 
 namespace {
 
-// Why `text` is not JSON; empty when it is.
-std::string notJson(const std::string& text)
-{
-    try {
-        const auto parsed = nlohmann::json::parse(text);
-        (void)parsed;
-        return {};
-    } catch (const std::exception& e) {
-        return std::string("not JSON: ") + e.what();
-    }
-}
-
-#define VERIFY_JSON(text)                                                                          \
-    do {                                                                                           \
-        const std::string ll_why = notJson(text);                                                  \
-        QVERIFY2(ll_why.empty(), ll_why.c_str());                                                  \
-    } while (false)
-
 // Every file of the run reads back; a killed process may leave at most a
 // partial last line in the JSONL logs.
 void checkRunReadable(const fs::path& run)
@@ -324,9 +303,6 @@ std::uintmax_t sizeOrZero(const fs::path& path)
     const auto size = fs::file_size(path, ec);
     return ec ? 0 : size;
 }
-
-// Polls until `ready` holds (true) or the process exits (false, with its
-// status in `status`), for at most two minutes.
 
 } // namespace
 
@@ -440,13 +416,6 @@ void fixtureAsCompletions(const std::string& name, const fs::path& dir, fs::path
 }
 
 } // namespace
-
-// The two fixture models whose tokenizers give the batch back from its text.
-void RunnerParityTests::eval_command_gives_the_reference_losses_data()
-{
-    QTest::addColumn<QString>("model");
-    for (const char* name : {"tiny-gpt-neox", "tiny-qwen2"}) QTest::newRow(name) << QString(name);
-}
 
 void RunnerParityTests::eval_command_gives_the_reference_losses()
 {

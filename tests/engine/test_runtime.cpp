@@ -12,7 +12,6 @@ using namespace loralab;
 class RuntimeTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "startup")
-
 private Q_SLOTS:
     void blas_is_a_fast_one();
     void thread_count_is_applied();

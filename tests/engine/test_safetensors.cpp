@@ -29,7 +29,6 @@ fs::path copyModel(const std::string& name, const std::string& scratch)
 class SafetensorsTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void safetensors_tensor_roundtrip();
     void model_dir_truncated_weights();

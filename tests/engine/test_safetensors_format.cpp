@@ -31,7 +31,6 @@ StHeader parse(const std::string& bytes)
 class SafetensorsFormatTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void safetensors_header_roundtrip();
     void safetensors_fixture_headers_parse();

@@ -102,7 +102,6 @@ class TokenizerParityTests : public QObject {
     Q_CLASSINFO("tokenizer_tiny_gpt_neox", "tokenizer_tiny-gpt-neox")
     Q_CLASSINFO("tokenizer_tiny_qwen2", "tokenizer_tiny-qwen2")
     Q_CLASSINFO("tokenizer_tiny_llama_spm", "tokenizer_tiny-llama-spm")
-
 private Q_SLOTS:
     void tokenizer_tiny_gpt_neox();
     void tokenizer_tiny_qwen2();
@@ -114,7 +113,6 @@ REGISTER_TESTS(TokenizerParityTests);
 class TokenizerTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "unit")
-
 private Q_SLOTS:
     void tokenizer_special_ids_from_configs();
     void tokenizer_special_ids_object_form_and_map();
