@@ -4,7 +4,7 @@
 // tensor with gguf-py. Here: the files appear whole, the model is left as it
 // was, and what llama.cpp cannot express or a path that cannot be written
 // are Errors that say so.
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/export/gguf_export.h"
@@ -25,7 +25,17 @@ using loralab::test::kFixtureModels;
 using loralab::test::scratchDir;
 using namespace loralab;
 
-TEST("unit/gguf_export_fixtures")
+class GgufExportTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void gguf_export_fixtures();
+    void gguf_export_from_an_adapter_folder();
+    void gguf_export_refuses();
+};
+REGISTER_TESTS(GgufExportTests);
+
+void GgufExportTests::gguf_export_fixtures()
 {
     const fs::path root = scratchDir("gguf-export");
     for (const char* name : kFixtureModels) {
@@ -42,15 +52,15 @@ TEST("unit/gguf_export_fixtures")
         std::vector<std::string> files;
         for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path().filename().string());
         std::sort(files.begin(), files.end());
-        CHECK((files == std::vector<std::string>{"merged", "model-f16.gguf", "model-q8_0.gguf"})); // no temporary file left
-        CHECK(fs::file_size(dir / "model-q8_0.gguf") < fs::file_size(dir / "model-f16.gguf"));
+        QVERIFY((files == std::vector<std::string>{"merged", "model-f16.gguf", "model-q8_0.gguf"})); // no temporary file left
+        QVERIFY(fs::file_size(dir / "model-q8_0.gguf") < fs::file_size(dir / "model-f16.gguf"));
         std::size_t i = 0;
-        for (auto& [key, p] : model.net->uniqueParameters()) CHECK(torch::equal(p, before[i++]));
-        CHECK(hasLora(*model.net));
+        for (auto& [key, p] : model.net->uniqueParameters()) QVERIFY(torch::equal(p, before[i++]));
+        QVERIFY(hasLora(*model.net));
     }
 }
 
-TEST("unit/gguf_export_from_an_adapter_folder")
+void GgufExportTests::gguf_export_from_an_adapter_folder()
 {
     // What `loralab-cli export --gguf` runs: the adapter folded into its base
     // gives the same file as exporting the loaded model by hand.
@@ -58,27 +68,27 @@ TEST("unit/gguf_export_from_an_adapter_folder")
     const fs::path model = fixtureModel("tiny-qwen2");
     const MergedExport e = exportGgufModel(fixtureAdapter("tiny-qwen2").string(), (dir / "tools.gguf").string(), model.string(),
                                            GgufType::Q8_0);
-    CHECK(e.method == Method::Lora);
-    CHECK(e.outDir == (dir / "tools.gguf").string());
+    QVERIFY(e.method == Method::Lora);
+    QVERIFY(e.outDir == (dir / "tools.gguf").string());
     LoadedModel loaded = loadModel(model.string());
     loadAdapter(*loaded.net, fixtureAdapter("tiny-qwen2"));
     exportGguf(*loaded.net, *loaded.tokenizer, model, dir / "direct.gguf", GgufType::Q8_0);
-    CHECK(readTextFile(dir / "tools.gguf") == readTextFile(dir / "direct.gguf"));
-    CHECK_THROWS_WITH(exportGgufModel(fixtureAdapter("tiny-qwen2").string(), (dir / "tools.gguf").string(), model.string(), GgufType::F16),
+    QVERIFY(readTextFile(dir / "tools.gguf") == readTextFile(dir / "direct.gguf"));
+    VERIFY_THROWS_WITH(exportGgufModel(fixtureAdapter("tiny-qwen2").string(), (dir / "tools.gguf").string(), model.string(), GgufType::F16),
                       (dir / "tools.gguf").string(), "already exists");
 }
 
-TEST("unit/gguf_export_refuses")
+void GgufExportTests::gguf_export_refuses()
 {
     const fs::path dir = scratchDir("gguf-export-refused");
     const fs::path neox = fixtureModel("tiny-gpt-neox");
     LoadedModel model = loadModel(neox.string());
     writeFileAtomic(dir / "a-file", "x");
-    CHECK_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir / "a-file" / "m.gguf", GgufType::F16),
+    VERIFY_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir / "a-file" / "m.gguf", GgufType::F16),
                       (dir / "a-file" / "m.gguf").string());
-    CHECK_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir, GgufType::F16), dir.string(), "is a folder");
-    CHECK(parseGgufType("q8_0") == GgufType::Q8_0);
-    CHECK_THROWS_WITH(parseGgufType("q4_0"), "f16 or q8_0", "q4_0");
+    VERIFY_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir, GgufType::F16), dir.string(), "is a folder");
+    QVERIFY(parseGgufType("q8_0") == GgufType::Q8_0);
+    VERIFY_THROWS_WITH(parseGgufType("q4_0"), "f16 or q8_0", "q4_0");
 
     // Architectures llama.cpp's graphs cannot run, built from the fixtures' shapes.
     const auto refused = [&](const char* fixture, const std::function<void(ModelConfig&)>& change,
@@ -97,8 +107,8 @@ TEST("unit/gguf_export_refuses")
                 if (std::string(e.what()).find(fragment) == std::string::npos)
                     test::fail(__FILE__, __LINE__, std::string("message '") + e.what() + "' lacks '" + fragment + "'");
         }
-        CHECK(threw);
-        CHECK(!fs::exists(out));
+        QVERIFY(threw);
+        QVERIFY(!fs::exists(out));
     };
     refused("tiny-llama-spm", [](ModelConfig& c) { c.hiddenAct = "gelu"; }, {"llama model", "SiLU", "gelu"});
     refused("tiny-qwen2", [](ModelConfig& c) { c.mlpBias = true; }, {"qwen2", "MLP"});
@@ -107,3 +117,5 @@ TEST("unit/gguf_export_refuses")
 }
 
 } // namespace
+
+#include "test_gguf_export.moc"

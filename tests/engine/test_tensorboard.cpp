@@ -3,7 +3,7 @@
 // errors, and a recorded run's metrics written as events (the run directory
 // and its event files are what tests/python/check_tensorboard.py reads with
 // TensorBoard itself).
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/export/crc32c.h"
@@ -29,10 +29,10 @@ using loralab::test::scratchDir;
 using namespace loralab;
 
 // The records of an event file: each frame's length and both CRCs checked.
-std::vector<std::string> readRecords(const fs::path& path)
+void readRecords(const fs::path& path, std::vector<std::string>& out)
 {
     const std::string bytes = readTextFile(path);
-    std::vector<std::string> out;
+    out.clear();
     std::size_t pos = 0;
     const auto u32 = [&](std::size_t at) {
         std::uint32_t v = 0;
@@ -40,17 +40,16 @@ std::vector<std::string> readRecords(const fs::path& path)
         return v;
     };
     while (pos < bytes.size()) {
-        REQUIRE(bytes.size() - pos >= 12);
+        QVERIFY(bytes.size() - pos >= 12);
         std::uint64_t length = 0;
         std::memcpy(&length, bytes.data() + pos, 8);
-        CHECK_EQ(u32(pos + 8), maskedCrc32c(bytes.data() + pos, 8));
-        REQUIRE(bytes.size() - pos - 12 >= length + 4);
+        QCOMPARE(u32(pos + 8), maskedCrc32c(bytes.data() + pos, 8));
+        QVERIFY(bytes.size() - pos - 12 >= length + 4);
         const std::string data = bytes.substr(pos + 12, static_cast<std::size_t>(length));
-        CHECK_EQ(u32(pos + 12 + static_cast<std::size_t>(length)), maskedCrc32c(data.data(), data.size()));
+        QCOMPARE(u32(pos + 12 + static_cast<std::size_t>(length)), maskedCrc32c(data.data(), data.size()));
         out.push_back(data);
         pos += 16 + static_cast<std::size_t>(length);
     }
-    return out;
 }
 
 // Event fields by number (wall_time 1, step 2, file_version 3, summary 5).
@@ -96,17 +95,29 @@ Event parseEvent(const std::string& bytes)
     return e;
 }
 
-TEST("unit/crc32c_known_values")
+class TensorboardTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void crc32c_known_values();
+    void protobuf_wire_bytes();
+    void tensorboard_writer_records();
+    void tensorboard_unwritable_folder();
+    void tensorboard_run_events();
+};
+REGISTER_TESTS(TensorboardTests);
+
+void TensorboardTests::crc32c_known_values()
 {
     // The check value of CRC-32C, and RFC 3720's 32 zero bytes / 32 0xFF bytes.
-    CHECK_EQ(crc32c(std::string_view("123456789")), 0xE3069283u);
-    CHECK_EQ(crc32c(std::string(32, '\0')), 0x8A9136AAu);
-    CHECK_EQ(crc32c(std::string(32, '\xFF')), 0x62A8AB43u);
+    QCOMPARE(crc32c(std::string_view("123456789")), 0xE3069283u);
+    QCOMPARE(crc32c(std::string(32, '\0')), 0x8A9136AAu);
+    QCOMPARE(crc32c(std::string(32, '\xFF')), 0x62A8AB43u);
     const std::uint32_t crc = crc32c(std::string_view("123456789"));
-    CHECK_EQ(maskedCrc32c("123456789", 9), ((crc >> 15) | (crc << 17)) + 0xA282EAD8u);
+    QCOMPARE(maskedCrc32c("123456789", 9), ((crc >> 15) | (crc << 17)) + 0xA282EAD8u);
 }
 
-TEST("unit/protobuf_wire_bytes")
+void TensorboardTests::protobuf_wire_bytes()
 {
     ProtoWriter w;
     w.addVarint(1, 150); // the protobuf documentation's example: 08 96 01
@@ -115,26 +126,26 @@ TEST("unit/protobuf_wire_bytes")
     w.addFloat(4, 1.0f);
     const std::string expected = std::string("\x08\x96\x01", 3) + "\x12\x07testing" + "\x18" +
                                  std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01", 10) + std::string("\x25\x00\x00\x80\x3F", 5);
-    CHECK(w.bytes() == expected);
+    QVERIFY(w.bytes() == expected);
     ProtoReader r(w.bytes(), "test");
-    REQUIRE(r.next());
-    CHECK_EQ(r.varint(), 150u);
-    REQUIRE(r.next());
-    CHECK(r.bytes() == "testing");
-    REQUIRE(r.next());
-    CHECK_EQ(static_cast<std::int64_t>(r.varint()), -1);
-    REQUIRE(r.next());
-    CHECK_EQ(r.fixed32Float(), 1.0f);
-    CHECK(!r.next());
+    QVERIFY(r.next());
+    QCOMPARE(r.varint(), 150u);
+    QVERIFY(r.next());
+    QVERIFY(r.bytes() == "testing");
+    QVERIFY(r.next());
+    QCOMPARE(static_cast<std::int64_t>(r.varint()), -1);
+    QVERIFY(r.next());
+    QCOMPARE(r.fixed32Float(), 1.0f);
+    QVERIFY(!r.next());
     // Cut short, it is an Error naming the source, not a read past the end.
     ProtoReader cut(std::string_view(w.bytes()).substr(0, 6), "cut.model");
-    REQUIRE(cut.next());
+    QVERIFY(cut.next());
     cut.varint();
-    REQUIRE(cut.next());
-    CHECK_THROWS_WITH(cut.bytes(), "cut.model", "runs past the end");
+    QVERIFY(cut.next());
+    VERIFY_THROWS_WITH(cut.bytes(), "cut.model", "runs past the end");
 }
 
-TEST("unit/tensorboard_writer_records")
+void TensorboardTests::tensorboard_writer_records()
 {
     const fs::path dir = scratchDir("tensorboard-writer") / "events";
     fs::path file;
@@ -145,35 +156,36 @@ TEST("unit/tensorboard_writer_records")
         writer.addScalars(4, {{"a/x", 0.1}, {"a/y", -7.0}}, 1767225602.0);
         writer.addText("config", 0, "hello *world*", 1767225603.0);
         writer.flush();
-        CHECK_EQ(writer.recordsWritten(), 4);
+        QCOMPARE(writer.recordsWritten(), 4);
     }
     const std::string name = file.filename().string();
-    CHECK(name.rfind("events.out.tfevents.1767225600.", 0) == 0);
-    CHECK(name.find("." + std::to_string(::getpid()) + ".") != std::string::npos);
-    const auto records = readRecords(file);
-    REQUIRE(records.size() == 4);
+    QVERIFY(name.rfind("events.out.tfevents.1767225600.", 0) == 0);
+    QVERIFY(name.find("." + std::to_string(::getpid()) + ".") != std::string::npos);
+    std::vector<std::string> records;
+    CALL_CHECKS(readRecords(file, records));
+    QVERIFY(records.size() == 4);
     const Event first = parseEvent(records[0]);
-    CHECK(first.fileVersion == "brain.Event:2");
-    CHECK_EQ(first.wallTime, 1767225600.5);
+    QVERIFY(first.fileVersion == "brain.Event:2");
+    QCOMPARE(first.wallTime, 1767225600.5);
     const Event loss = parseEvent(records[1]);
-    CHECK_EQ(loss.step, 3);
-    CHECK_EQ(loss.wallTime, 1767225601.25);
-    CHECK_EQ(loss.scalars.at("train/loss"), 2.5f);
+    QCOMPARE(loss.step, 3);
+    QCOMPARE(loss.wallTime, 1767225601.25);
+    QCOMPARE(loss.scalars.at("train/loss"), 2.5f);
     const Event pair = parseEvent(records[2]);
-    CHECK_EQ(pair.scalars.size(), 2u);
-    CHECK_EQ(pair.scalars.at("a/x"), 0.1f);
-    CHECK_EQ(pair.scalars.at("a/y"), -7.0f);
-    CHECK(parseEvent(records[3]).texts.at("config") == "hello *world*");
+    QCOMPARE(pair.scalars.size(), 2u);
+    QCOMPARE(pair.scalars.at("a/x"), 0.1f);
+    QCOMPARE(pair.scalars.at("a/y"), -7.0f);
+    QVERIFY(parseEvent(records[3]).texts.at("config") == "hello *world*");
     // A second writer in the same folder and second gets a file of its own.
     TensorBoardWriter again(dir, 1767225600.5);
-    CHECK(again.path() != file);
+    QVERIFY(again.path() != file);
 }
 
-TEST("unit/tensorboard_unwritable_folder")
+void TensorboardTests::tensorboard_unwritable_folder()
 {
     const fs::path dir = scratchDir("tensorboard-unwritable");
     writeFileAtomic(dir / "a-file", "x");
-    CHECK_THROWS_WITH(TensorBoardWriter(dir / "a-file" / "events"), (dir / "a-file" / "events").string(), "cannot create");
+    VERIFY_THROWS_WITH(TensorBoardWriter(dir / "a-file" / "events"), (dir / "a-file" / "events").string(), "cannot create");
 }
 
 // A run as the runner records it: steps with every field set to values that
@@ -253,7 +265,7 @@ RunRecords recordRun(const fs::path& parent, const std::string& name, Objective 
     return readRunRecords(dir.path().string());
 }
 
-TEST("unit/tensorboard_run_events")
+void TensorboardTests::tensorboard_run_events()
 {
     // The runs stay in the scratch folder for tests/python/check_tensorboard.py.
     const fs::path root = scratchDir("tensorboard-runs");
@@ -262,32 +274,36 @@ TEST("unit/tensorboard_run_events")
     for (const auto& [name, objective, worldSize] :
          {std::tuple{"sft", Objective::Sft, 1}, std::tuple{"dpo", Objective::Dpo, 2}}) {
         const RunRecords run = recordRun(root / "runs", name, objective, objective == Objective::Dpo ? 12 : 40, 10, worldSize);
-        REQUIRE(run.unreadableLines == 0);
+        QVERIFY(run.unreadableLines == 0);
         const fs::path events = fs::path(run.dir) / "tensorboard";
         const fs::path file = writeRunEvents(run, events, start);
         expected["runs"].push_back({{"run_dir", run.dir}, {"events", events.string()}, {"method", runKindText(objective, Method::Lora)}});
 
+        std::vector<std::string> records;
+        CALL_CHECKS(readRecords(file, records));
         std::vector<Event> parsed;
-        for (const auto& r : readRecords(file)) parsed.push_back(parseEvent(r));
+        for (const auto& r : records) parsed.push_back(parseEvent(r));
         // file_version, config, one record per step and per evaluation, samples.
-        REQUIRE(parsed.size() == 3 + run.steps.size() + run.evals.size());
-        CHECK(parsed[1].texts.count("config") == 1);
-        CHECK(parsed.back().texts.count("samples") == 1);
-        CHECK(parsed.back().texts.at("samples").find("    Human: What is the capital of country 2?") != std::string::npos);
+        QVERIFY(parsed.size() == 3 + run.steps.size() + run.evals.size());
+        QVERIFY(parsed[1].texts.count("config") == 1);
+        QVERIFY(parsed.back().texts.count("samples") == 1);
+        QVERIFY(parsed.back().texts.at("samples").find("    Human: What is the capital of country 2?") != std::string::npos);
         std::size_t stepsSeen = 0;
         for (const auto& e : parsed) {
             if (!e.scalars.count("train/loss")) continue;
             const StepRecord& s = run.steps[stepsSeen++];
-            CHECK_EQ(e.step, s.step);
-            CHECK_EQ(e.wallTime, start + s.elapsedSeconds);
-            CHECK_EQ(e.scalars.at("train/loss"), static_cast<float>(s.loss));
-            CHECK_EQ(e.scalars.at("memory/peak_bytes"), static_cast<float>(s.peakMemoryBytes));
-            CHECK_EQ(e.scalars.count("dpo/reward_margin"), objective == Objective::Dpo ? 1u : 0u);
-            CHECK_EQ(e.scalars.count("time/comm_ms"), worldSize > 1 ? 1u : 0u);
+            QCOMPARE(e.step, s.step);
+            QCOMPARE(e.wallTime, start + s.elapsedSeconds);
+            QCOMPARE(e.scalars.at("train/loss"), static_cast<float>(s.loss));
+            QCOMPARE(e.scalars.at("memory/peak_bytes"), static_cast<float>(s.peakMemoryBytes));
+            QCOMPARE(e.scalars.count("dpo/reward_margin"), objective == Objective::Dpo ? 1u : 0u);
+            QCOMPARE(e.scalars.count("time/comm_ms"), worldSize > 1 ? 1u : 0u);
         }
-        CHECK_EQ(stepsSeen, run.steps.size());
+        QCOMPARE(stepsSeen, run.steps.size());
     }
     writeFileAtomic(root / "expected.json", expected.dump(2));
 }
 
 } // namespace
+
+#include "test_tensorboard.moc"

@@ -5,7 +5,7 @@
 // with known intruders, refusals of a base that does not fit, and the CLI.
 #include "cli_process.h"
 #include "fixture_reference.h"
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/analysis/spectrum.h"
@@ -53,40 +53,40 @@ bool closeRel(double a, double b, double rel = kAnalysisRel) { return std::fabs(
 // Every number of every layer against the reference case.
 void checkAgainstReference(const UpdateAnalysis& got, const nlohmann::json& expected)
 {
-    REQUIRE(got.layers.size() == expected.size());
+    QVERIFY(got.layers.size() == expected.size());
     for (const auto& e : expected) {
         const std::string module = e["module"];
         const auto found = std::find_if(got.layers.begin(), got.layers.end(), [&](const LayerUpdate& u) { return u.module == module; });
-        REQUIRE(found != got.layers.end());
+        QVERIFY(found != got.layers.end());
         const LayerUpdate& u = *found;
-        CHECK_EQ(u.kind, e["kind"].get<std::string>());
-        CHECK_EQ(u.layer, e["layer"].get<std::int64_t>());
-        CHECK_EQ(u.outFeatures, e["shape"][0].get<std::int64_t>());
-        CHECK(closeRel(u.updateNorm, e["update_norm"]));
-        CHECK(closeRel(u.baseNorm, e["base_norm"]));
-        CHECK(closeRel(u.relativeNorm, e["relative_norm"]));
-        REQUIRE(u.singularValues.size() == e["singular_values"].size());
-        for (std::size_t i = 0; i < u.singularValues.size(); ++i) CHECK(closeRel(u.singularValues[i], e["singular_values"][i]));
-        CHECK_EQ(u.numericalRank, e["numerical_rank"].get<std::int64_t>());
-        CHECK(closeRel(u.effectiveRank, e["effective_rank"]));
-        CHECK_EQ(u.energyRank, e["energy_rank_90"].get<std::int64_t>());
-        REQUIRE(u.intruderCosines.size() == e["intruder_cosines"].size());
-        for (std::size_t i = 0; i < u.intruderCosines.size(); ++i) CHECK(closeRel(u.intruderCosines[i], e["intruder_cosines"][i]));
-        CHECK_EQ(u.intruderCount, e["intruder_count"].get<std::int64_t>());
-        CHECK(u.spectrumFloat64 && u.intrudersFloat64);
+        QCOMPARE(u.kind, e["kind"].get<std::string>());
+        QCOMPARE(u.layer, e["layer"].get<std::int64_t>());
+        QCOMPARE(u.outFeatures, e["shape"][0].get<std::int64_t>());
+        QVERIFY(closeRel(u.updateNorm, e["update_norm"]));
+        QVERIFY(closeRel(u.baseNorm, e["base_norm"]));
+        QVERIFY(closeRel(u.relativeNorm, e["relative_norm"]));
+        QVERIFY(u.singularValues.size() == e["singular_values"].size());
+        for (std::size_t i = 0; i < u.singularValues.size(); ++i) QVERIFY(closeRel(u.singularValues[i], e["singular_values"][i]));
+        QCOMPARE(u.numericalRank, e["numerical_rank"].get<std::int64_t>());
+        QVERIFY(closeRel(u.effectiveRank, e["effective_rank"]));
+        QCOMPARE(u.energyRank, e["energy_rank_90"].get<std::int64_t>());
+        QVERIFY(u.intruderCosines.size() == e["intruder_cosines"].size());
+        for (std::size_t i = 0; i < u.intruderCosines.size(); ++i) QVERIFY(closeRel(u.intruderCosines[i], e["intruder_cosines"][i]));
+        QCOMPARE(u.intruderCount, e["intruder_count"].get<std::int64_t>());
+        QVERIFY(u.spectrumFloat64 && u.intrudersFloat64);
     }
 }
 
 void checkLoraFixture(const std::string& model)
 {
     const UpdateAnalysis a = analyseOnCpu(test::fixtureModel(model), test::fixtureAdapter(model));
-    CHECK(a.kind == UpdateKind::Lora);
-    CHECK(a.complete);
+    QVERIFY(a.kind == UpdateKind::Lora);
+    QVERIFY(a.complete);
     const auto& expected = analysisReference()["cases"]["lora/" + model]["layers"];
     checkAgainstReference(a, expected);
     for (const auto& u : a.layers) {
-        CHECK_EQ(u.loraRank, 4);
-        CHECK_NEAR(u.loraScale, 2.0, 0.0); // alpha 8 / r 4
+        QCOMPARE(u.loraRank, 4);
+        VERIFY_NEAR(u.loraScale, 2.0, 0.0); // alpha 8 / r 4
     }
     // The summary per kind: the reference's layers of that kind, averaged.
     for (const auto& k : a.kinds) {
@@ -99,10 +99,10 @@ void checkLoraFixture(const std::string& model)
                 ranks += e["effective_rank"].get<double>();
                 intruders += e["intruder_count"].get<std::int64_t>();
             }
-        CHECK_EQ(k.layers, layers);
-        CHECK(closeRel(k.meanRelativeNorm, norms / static_cast<double>(layers)));
-        CHECK(closeRel(k.meanEffectiveRank, ranks / static_cast<double>(layers)));
-        CHECK_EQ(k.intruderTotal, intruders);
+        QCOMPARE(k.layers, layers);
+        QVERIFY(closeRel(k.meanRelativeNorm, norms / static_cast<double>(layers)));
+        QVERIFY(closeRel(k.meanEffectiveRank, ranks / static_cast<double>(layers)));
+        QCOMPARE(k.intruderTotal, intruders);
     }
 }
 
@@ -129,20 +129,56 @@ void writeModelWith(const fs::path& dir, const torch::Tensor& weight)
 
 } // namespace
 
-TEST("parity/analysis_lora_tiny_gpt_neox") { checkLoraFixture("tiny-gpt-neox"); }
-TEST("parity/analysis_lora_tiny_qwen2") { checkLoraFixture("tiny-qwen2"); }
-TEST("parity/analysis_lora_tiny_llama") { checkLoraFixture("tiny-llama-spm"); }
+class WeightAnalysisParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    void analysis_lora_tiny_gpt_neox();
+    void analysis_lora_tiny_qwen2();
+    void analysis_lora_tiny_llama();
+    void analysis_full_checkpoint();
+    void analysis_full_checkpoint_in_float32();
+    void analysis_subspace_similarity_reference();
+};
+REGISTER_TESTS(WeightAnalysisParityTests);
 
-TEST("parity/analysis_full_checkpoint")
+class WeightAnalysisGpuTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "gpu")
+private Q_SLOTS:
+    void analysis_on_cuda();
+};
+REGISTER_TESTS(WeightAnalysisGpuTests);
+
+class WeightAnalysisTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void analysis_lora_core_equals_full_svd();
+    void analysis_effective_ranks_of_known_spectra();
+    void analysis_subspace_similarity_self_orthogonal_symmetric();
+    void analysis_intruders_constructed();
+    void analysis_refuses_a_base_of_another_architecture();
+    void analysis_refuses_shapes_that_differ();
+    void analysis_progress_and_cancel();
+    void cli_analyze_table_json_and_refusal();
+};
+REGISTER_TESTS(WeightAnalysisTests);
+
+void WeightAnalysisParityTests::analysis_lora_tiny_gpt_neox() { checkLoraFixture("tiny-gpt-neox"); }
+void WeightAnalysisParityTests::analysis_lora_tiny_qwen2() { checkLoraFixture("tiny-qwen2"); }
+void WeightAnalysisParityTests::analysis_lora_tiny_llama() { checkLoraFixture("tiny-llama-spm"); }
+
+void WeightAnalysisParityTests::analysis_full_checkpoint()
 {
     const UpdateAnalysis a = analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), fullFixture());
-    CHECK(a.kind == UpdateKind::Full);
+    QVERIFY(a.kind == UpdateKind::Full);
     checkAgainstReference(a, analysisReference()["cases"]["full/tiny-gpt-neox"]["layers"]);
-    CHECK_EQ(a.kinds.size(), 5u); // four kinds in the blocks and the head
-    for (const auto& u : a.layers) CHECK_EQ(u.loraRank, 0);
+    QCOMPARE(a.kinds.size(), 5u); // four kinds in the blocks and the head
+    for (const auto& u : a.layers) QCOMPARE(u.loraRank, 0);
 }
 
-TEST("parity/analysis_full_checkpoint_in_float32")
+void WeightAnalysisParityTests::analysis_full_checkpoint_in_float32()
 {
     // With no matrix small enough for float64 the dense decompositions run in
     // float32: the flags say so and the numbers stay within float32's reach.
@@ -150,28 +186,28 @@ TEST("parity/analysis_full_checkpoint_in_float32")
     options.float64MaxElements = 0;
     const UpdateAnalysis a = analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), fullFixture(), options);
     const auto& expected = analysisReference()["cases"]["full/tiny-gpt-neox"]["layers"];
-    REQUIRE(a.layers.size() == expected.size());
+    QVERIFY(a.layers.size() == expected.size());
     for (const auto& e : expected) {
         const auto u = std::find_if(a.layers.begin(), a.layers.end(), [&](const LayerUpdate& x) { return x.module == e["module"]; });
-        REQUIRE(u != a.layers.end());
-        CHECK(!u->spectrumFloat64 && !u->intrudersFloat64);
-        CHECK(closeRel(u->singularValues.front(), e["singular_values"][0], 1e-4));
-        CHECK(closeRel(u->effectiveRank, e["effective_rank"], 1e-4));
+        QVERIFY(u != a.layers.end());
+        QVERIFY(!u->spectrumFloat64 && !u->intrudersFloat64);
+        QVERIFY(closeRel(u->singularValues.front(), e["singular_values"][0], 1e-4));
+        QVERIFY(closeRel(u->effectiveRank, e["effective_rank"], 1e-4));
     }
 }
 
-TEST("gpu/analysis_on_cuda")
+void WeightAnalysisGpuTests::analysis_on_cuda()
 {
     // float64 on the GPU (cuSOLVER) agrees with the reference as closely as the CPU does.
     const std::string device = test::cudaOrSkip().str();
     const UpdateAnalysis lora = analyseOn(device, test::fixtureModel("tiny-gpt-neox"), test::fixtureAdapter("tiny-gpt-neox"));
-    CHECK_EQ(lora.device.rfind("cuda", 0), 0u);
+    QCOMPARE(lora.device.rfind("cuda", 0), 0u);
     checkAgainstReference(lora, analysisReference()["cases"]["lora/tiny-gpt-neox"]["layers"]);
     const UpdateAnalysis full = analyseOn(device, test::fixtureModel("tiny-gpt-neox"), fullFixture());
     checkAgainstReference(full, analysisReference()["cases"]["full/tiny-gpt-neox"]["layers"]);
 }
 
-TEST("unit/analysis_lora_core_equals_full_svd")
+void WeightAnalysisTests::analysis_lora_core_equals_full_svd()
 {
     // Spectrum of scale * B A from the r x r core against the SVD of the product itself.
     torch::manual_seed(7);
@@ -181,34 +217,34 @@ TEST("unit/analysis_lora_core_equals_full_svd")
     const torch::Tensor product = b.matmul(a) * scale;
     const Spectrum core = lowRankSpectrum(b, a, scale, true);
     const Spectrum dense = denseSpectrum(product, true);
-    REQUIRE(core.values.numel() == 6);
+    QVERIFY(core.values.numel() == 6);
     const double largest = dense.values[0].item<double>();
-    for (std::int64_t i = 0; i < 6; ++i) CHECK(closeRel(core.values[i].item<double>(), dense.values[i].item<double>(), 1e-12));
-    CHECK(dense.values.narrow(0, 6, 34).max().item<double>() <= 1e-12 * largest);
+    for (std::int64_t i = 0; i < 6; ++i) QVERIFY(closeRel(core.values[i].item<double>(), dense.values[i].item<double>(), 1e-12));
+    QVERIFY(dense.values.narrow(0, 6, 34).max().item<double>() <= 1e-12 * largest);
     // The vectors are the update's: orthonormal, and U S V^T rebuilds it.
     const torch::Tensor rebuilt = core.left.matmul(torch::diag(core.values)).matmul(core.right.t());
-    CHECK((rebuilt - product).abs().max().item<double>() <= 1e-12 * largest);
-    CHECK((core.left.t().matmul(core.left) - torch::eye(6, torch::kDouble)).abs().max().item<double>() <= 1e-12);
-    CHECK((core.right.t().matmul(core.right) - torch::eye(6, torch::kDouble)).abs().max().item<double>() <= 1e-12);
-    CHECK_EQ(numericalRank(dense.values, 96, 40), 6);
+    QVERIFY((rebuilt - product).abs().max().item<double>() <= 1e-12 * largest);
+    QVERIFY((core.left.t().matmul(core.left) - torch::eye(6, torch::kDouble)).abs().max().item<double>() <= 1e-12);
+    QVERIFY((core.right.t().matmul(core.right) - torch::eye(6, torch::kDouble)).abs().max().item<double>() <= 1e-12);
+    QCOMPARE(numericalRank(dense.values, 96, 40), 6);
 }
 
-TEST("unit/analysis_effective_ranks_of_known_spectra")
+void WeightAnalysisTests::analysis_effective_ranks_of_known_spectra()
 {
     const auto values = [](std::vector<double> v) { return torch::tensor(v, torch::kDouble); };
-    CHECK_NEAR(effectiveRank(values({2, 2, 2, 2})), 4.0, 1e-12); // flat: every direction counts
-    CHECK_NEAR(effectiveRank(values({5, 0, 0})), 1.0, 1e-12);
+    VERIFY_NEAR(effectiveRank(values({2, 2, 2, 2})), 4.0, 1e-12); // flat: every direction counts
+    VERIFY_NEAR(effectiveRank(values({5, 0, 0})), 1.0, 1e-12);
     // p = (3/4, 1/4): exp(-(3/4 ln 3/4 + 1/4 ln 1/4)).
-    CHECK_NEAR(effectiveRank(values({3, 1})), std::exp(-(0.75 * std::log(0.75) + 0.25 * std::log(0.25))), 1e-12);
-    CHECK_EQ(energyRank(values({3, 1}), 0.9), 1);       // 9 of 10 is exactly 90 %
-    CHECK_EQ(energyRank(values({2, 2, 2, 2}), 0.9), 4); // 3 of 4 directions hold only 75 %
-    CHECK_EQ(energyRank(values({2, 2, 2, 2}), 1.0), 4);
-    CHECK_NEAR(effectiveRank(values({0, 0})), 0.0, 0.0);
-    CHECK_EQ(energyRank(values({0, 0}), 0.9), 0);
-    CHECK_EQ(numericalRank(values({0, 0}), 3, 3), 0);
+    VERIFY_NEAR(effectiveRank(values({3, 1})), std::exp(-(0.75 * std::log(0.75) + 0.25 * std::log(0.25))), 1e-12);
+    QCOMPARE(energyRank(values({3, 1}), 0.9), 1);       // 9 of 10 is exactly 90 %
+    QCOMPARE(energyRank(values({2, 2, 2, 2}), 0.9), 4); // 3 of 4 directions hold only 75 %
+    QCOMPARE(energyRank(values({2, 2, 2, 2}), 1.0), 4);
+    VERIFY_NEAR(effectiveRank(values({0, 0})), 0.0, 0.0);
+    QCOMPARE(energyRank(values({0, 0}), 0.9), 0);
+    QCOMPARE(numericalRank(values({0, 0}), 3, 3), 0);
 }
 
-TEST("unit/analysis_subspace_similarity_self_orthogonal_symmetric")
+void WeightAnalysisTests::analysis_subspace_similarity_self_orthogonal_symmetric()
 {
     AnalysisOptions options;
     options.keepDirections = 8;
@@ -217,30 +253,30 @@ TEST("unit/analysis_subspace_similarity_self_orthogonal_symmetric")
     const UpdateAnalysis full = analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), fullFixture(), options);
     for (const SingularSide side : {SingularSide::Right, SingularSide::Left}) {
         const UpdateComparison self = compareUpdates(lora, lora, {8, side});
-        REQUIRE(self.layers.size() == 8u);
+        QVERIFY(self.layers.size() == 8u);
         for (const auto& s : self.layers) {
-            CHECK_EQ(s.k, 4); // capped by the adapter's rank
-            CHECK_NEAR(s.similarity, 1.0, 1e-12);
+            QCOMPARE(s.k, 4); // capped by the adapter's rank
+            VERIFY_NEAR(s.similarity, 1.0, 1e-12);
         }
         const UpdateComparison ab = compareUpdates(lora, full, {8, side});
         const UpdateComparison ba = compareUpdates(full, lora, {8, side});
-        REQUIRE(ab.layers.size() == 8u);
-        REQUIRE(ba.layers.size() == 8u);
+        QVERIFY(ab.layers.size() == 8u);
+        QVERIFY(ba.layers.size() == 8u);
         for (std::size_t i = 0; i < ab.layers.size(); ++i) {
-            CHECK_EQ(ab.layers[i].module, ba.layers[i].module);
-            CHECK_NEAR(ab.layers[i].similarity, ba.layers[i].similarity, 1e-12);
+            QCOMPARE(ab.layers[i].module, ba.layers[i].module);
+            VERIFY_NEAR(ab.layers[i].similarity, ba.layers[i].similarity, 1e-12);
         }
-        CHECK_EQ(ab.notes.size(), 1u); // the head: only the full update changes it
+        QCOMPARE(ab.notes.size(), 1u); // the head: only the full update changes it
     }
     // An update in the orthogonal complement of another's top directions.
     const torch::Tensor q = randomOrthogonal(64, 3);
-    CHECK_NEAR(subspaceSimilarity(q.narrow(1, 0, 8), q.narrow(1, 8, 8), 8, 8), 0.0, 1e-12);
-    CHECK_NEAR(subspaceSimilarity(q.narrow(1, 0, 8), q.narrow(1, 0, 8), 8, 8), 1.0, 1e-12);
+    VERIFY_NEAR(subspaceSimilarity(q.narrow(1, 0, 8), q.narrow(1, 8, 8), 8, 8), 0.0, 1e-12);
+    VERIFY_NEAR(subspaceSimilarity(q.narrow(1, 0, 8), q.narrow(1, 0, 8), 8, 8), 1.0, 1e-12);
     // phi(i, j) with i < j: the smaller span inside the larger one gives 1.
-    CHECK_NEAR(subspaceSimilarity(q.narrow(1, 0, 3), q.narrow(1, 0, 8), 3, 8), 1.0, 1e-12);
+    VERIFY_NEAR(subspaceSimilarity(q.narrow(1, 0, 3), q.narrow(1, 0, 8), 3, 8), 1.0, 1e-12);
 }
 
-TEST("parity/analysis_subspace_similarity_reference")
+void WeightAnalysisParityTests::analysis_subspace_similarity_reference()
 {
     AnalysisOptions options;
     options.keepDirections = 8;
@@ -250,17 +286,17 @@ TEST("parity/analysis_subspace_similarity_reference")
     const auto& expected = analysisReference()["comparison"]["layers"];
     for (const SingularSide side : {SingularSide::Right, SingularSide::Left}) {
         const UpdateComparison c = compareUpdates(lora, full, {8, side});
-        REQUIRE(c.layers.size() == expected.size());
+        QVERIFY(c.layers.size() == expected.size());
         for (const auto& e : expected) {
             const auto found = std::find_if(c.layers.begin(), c.layers.end(), [&](const LayerSimilarity& s) { return s.module == e["module"]; });
-            REQUIRE(found != c.layers.end());
-            CHECK_EQ(found->k, e["k"].get<std::int64_t>());
-            CHECK(closeRel(found->similarity, e[singularSideName(side)], kAnalysisRel));
+            QVERIFY(found != c.layers.end());
+            QCOMPARE(found->k, e["k"].get<std::int64_t>());
+            QVERIFY(closeRel(found->similarity, e[singularSideName(side)], kAnalysisRel));
         }
     }
 }
 
-TEST("unit/analysis_intruders_constructed")
+void WeightAnalysisTests::analysis_intruders_constructed()
 {
     // Base W = U diag(s) V^T, [192, 64], with distinct s; U's 64 columns leave
     // a 128-dimensional complement of W's column space.
@@ -286,19 +322,19 @@ TEST("unit/analysis_intruders_constructed")
     writeFileAtomic(adapter / "adapter_config.json", R"({"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": [")" +
                                                          std::string(kConstructedModule) + R"("]})");
     const UpdateAnalysis added = analyseOnCpu(dir / "base", adapter);
-    REQUIRE(added.layers.size() == 1u);
+    QVERIFY(added.layers.size() == 1u);
     const LayerUpdate& l = added.layers[0];
-    CHECK_EQ(l.intruderCount, 2);
-    REQUIRE(l.intruderCosines.size() == 10u);
-    CHECK(l.intruderCosines[0] < 0.02 && l.intruderCosines[1] < 0.02);
-    for (std::size_t i = 2; i < 10; ++i) CHECK(l.intruderCosines[i] > 0.999);
-    CHECK(closeRel(l.singularValues[0], 40.0, 1e-6) && closeRel(l.singularValues[1], 30.0, 1e-6));
+    QCOMPARE(l.intruderCount, 2);
+    QVERIFY(l.intruderCosines.size() == 10u);
+    QVERIFY(l.intruderCosines[0] < 0.02 && l.intruderCosines[1] < 0.02);
+    for (std::size_t i = 2; i < 10; ++i) QVERIFY(l.intruderCosines[i] > 0.999);
+    QVERIFY(closeRel(l.singularValues[0], 40.0, 1e-6) && closeRel(l.singularValues[1], 30.0, 1e-6));
 
     // Fewer of them than top-k, and a stricter epsilon, count the same two.
     AnalysisOptions strict;
     strict.intruderTopK = 3;
     strict.intruderEpsilon = 0.05;
-    CHECK_EQ(analyseOnCpu(dir / "base", adapter, strict).layers[0].intruderCount, 2);
+    QCOMPARE(analyseOnCpu(dir / "base", adapter, strict).layers[0].intruderCount, 2);
 
     // Rescaling W's singular values (the order changes, no value repeats)
     // keeps every singular vector: no intruder.
@@ -306,24 +342,24 @@ TEST("unit/analysis_intruders_constructed")
     writeModelWith(dir / "rescaled", u.narrow(1, 0, 64).matmul(torch::diag(rescaled)).matmul(v.t()));
     const UpdateAnalysis scaled = analyseOnCpu(dir / "base", dir / "rescaled");
     const auto layer = std::find_if(scaled.layers.begin(), scaled.layers.end(), [](const LayerUpdate& x) { return x.module == kConstructedModule; });
-    REQUIRE(layer != scaled.layers.end());
-    CHECK(layer->updateNorm > 1.0);
-    CHECK_EQ(layer->intruderCount, 0);
-    for (const double c : layer->intruderCosines) CHECK(c > 0.999);
+    QVERIFY(layer != scaled.layers.end());
+    QVERIFY(layer->updateNorm > 1.0);
+    QCOMPARE(layer->intruderCount, 0);
+    for (const double c : layer->intruderCosines) QVERIFY(c > 0.999);
     std::int64_t total = 0;
     for (const auto& x : scaled.layers) total += x.intruderCount;
-    CHECK_EQ(total, 0); // the other layers are unchanged
+    QCOMPARE(total, 0); // the other layers are unchanged
 }
 
-TEST("unit/analysis_refuses_a_base_of_another_architecture")
+void WeightAnalysisTests::analysis_refuses_a_base_of_another_architecture()
 {
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-qwen2"), test::fixtureAdapter("tiny-gpt-neox")),
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-qwen2"), test::fixtureAdapter("tiny-gpt-neox")),
                       "adapter_model.safetensors", "tensor 'base_model.model.gpt_neox.layers.", "tiny-qwen2 (qwen2) does not have");
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-qwen2"), fullFixture()), "tiny-gpt-neox-full",
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-qwen2"), fullFixture()), "tiny-gpt-neox-full",
                       "has no tensor 'model.layers.0.", "the checkpoint is a gpt_neox model");
 }
 
-TEST("unit/analysis_refuses_shapes_that_differ")
+void WeightAnalysisTests::analysis_refuses_shapes_that_differ()
 {
     const fs::path dir = test::scratchDir("analysis-shapes");
     // An adapter whose B factor has 96 output rows for a [192, 64] layer.
@@ -333,7 +369,7 @@ TEST("unit/analysis_refuses_shapes_that_differ")
     for (auto& [name, t] : factors)
         if (name == wrong) t = t.narrow(0, 0, 96).contiguous();
     saveSafetensors(dir / "adapter/adapter_model.safetensors", factors);
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "adapter"), "tensor '" + wrong + "' has shape [96, 4]",
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "adapter"), "tensor '" + wrong + "' has shape [96, 4]",
                       "gpt_neox.layers.1.attention.query_key_value.weight [192, 64]");
     // A full checkpoint with one weight of another shape.
     fs::create_directories(dir / "full");
@@ -342,14 +378,14 @@ TEST("unit/analysis_refuses_shapes_that_differ")
         if (name == "gpt_neox.layers.0.mlp.dense_h_to_4h.weight") t = t.narrow(0, 0, 128).contiguous();
     saveSafetensors(dir / "full/model.safetensors", weights);
     fs::copy_file(fullFixture() / "config.json", dir / "full/config.json");
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "full"),
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "full"),
                       "tensor 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight' has shape [128, 64]", "is [256, 64]");
     // Neither an adapter nor a checkpoint.
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir), "holds neither a PEFT adapter");
-    CHECK_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "missing"), "missing: not found");
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir), "holds neither a PEFT adapter");
+    VERIFY_THROWS_WITH(analyseOnCpu(test::fixtureModel("tiny-gpt-neox"), dir / "missing"), "missing: not found");
 }
 
-TEST("unit/analysis_progress_and_cancel")
+void WeightAnalysisTests::analysis_progress_and_cancel()
 {
     AnalysisInput input;
     input.baseModel = test::fixtureModel("tiny-gpt-neox").string();
@@ -360,39 +396,39 @@ TEST("unit/analysis_progress_and_cancel")
         seen.push_back(p);
         return p.done < 3;
     });
-    CHECK(!stopped.complete);
-    CHECK_EQ(stopped.layers.size(), 3u);
-    REQUIRE(seen.size() == 4u);
-    CHECK_EQ(seen[0].total, 8u);
-    for (std::size_t i = 0; i < 3; ++i) CHECK_EQ(seen[i].module, stopped.layers[i].module);
-    CHECK_EQ(seen[3].done, 3u); // the call that stopped it named the fourth layer
-    CHECK(!seen[3].module.empty());
-    CHECK_EQ(stopped.kinds.size(), 3u); // the kinds of the layers done
+    QVERIFY(!stopped.complete);
+    QCOMPARE(stopped.layers.size(), 3u);
+    QVERIFY(seen.size() == 4u);
+    QCOMPARE(seen[0].total, 8u);
+    for (std::size_t i = 0; i < 3; ++i) QCOMPARE(seen[i].module, stopped.layers[i].module);
+    QCOMPARE(seen[3].done, 3u); // the call that stopped it named the fourth layer
+    QVERIFY(!seen[3].module.empty());
+    QCOMPARE(stopped.kinds.size(), 3u); // the kinds of the layers done
     seen.clear();
     const UpdateAnalysis whole = analyzeUpdate(input, {}, [&](const AnalysisProgress& p) {
         seen.push_back(p);
         return true;
     });
-    CHECK(whole.complete);
-    REQUIRE(seen.size() == 9u);
-    CHECK_EQ(seen.back().done, 8u);
-    CHECK(seen.back().module.empty());
+    QVERIFY(whole.complete);
+    QVERIFY(seen.size() == 9u);
+    QCOMPARE(seen.back().done, 8u);
+    QVERIFY(seen.back().module.empty());
 }
 
-TEST("unit/cli_analyze_table_json_and_refusal")
+void WeightAnalysisTests::cli_analyze_table_json_and_refusal()
 {
     const std::string base = test::fixtureModel("tiny-gpt-neox").string();
     const std::string adapter = test::fixtureAdapter("tiny-gpt-neox").string();
     const auto table = test::runCli({"analyze", adapter, "--model", base, "--device", "cpu", "--threads", "1"});
-    CHECK_EQ(table.exitCode, 0);
+    QCOMPARE(table.exitCode, 0);
     for (const char* line : {"kind             layers  |dW|/|W|  eff. rank  rank 90%  intruders",
                              "gpt_neox.layers.0.attention.query_key_value      0  192x64"})
-        CHECK(table.output.find(line) != std::string::npos);
+        QVERIFY(table.output.find(line) != std::string::npos);
     if (table.exitCode != 0) std::cout << table.output;
 
     const auto json = test::runCli({"analyze", adapter, fullFixture().string(), "--model", base, "--json", "--device", "cpu",
                                     "--threads", "1", "--top-k", "5", "--side", "left"});
-    REQUIRE(json.exitCode == 0);
+    QVERIFY(json.exitCode == 0);
     nlohmann::json parsed;
     try {
         parsed = nlohmann::json::parse(json.output);
@@ -400,16 +436,18 @@ TEST("unit/cli_analyze_table_json_and_refusal")
         test::fail(__FILE__, __LINE__, std::string("not JSON: ") + e.what() + "\n" + json.output);
         return;
     }
-    CHECK_EQ(parsed["analyses"].size(), 2u);
-    CHECK_EQ(parsed["analyses"][1]["method"].get<std::string>(), "full");
-    CHECK_EQ(parsed["analyses"][0]["layers"][0]["intruder_cosines"].size(), 5u);
-    CHECK_EQ(parsed["comparison"]["side"].get<std::string>(), "left");
+    QCOMPARE(parsed["analyses"].size(), 2u);
+    QCOMPARE(parsed["analyses"][1]["method"].get<std::string>(), "full");
+    QCOMPARE(parsed["analyses"][0]["layers"][0]["intruder_cosines"].size(), 5u);
+    QCOMPARE(parsed["comparison"]["side"].get<std::string>(), "left");
     const auto& expected = analysisReference()["comparison"]["layers"][0];
     for (const auto& l : parsed["comparison"]["layers"])
-        if (l["module"] == expected["module"]) CHECK(closeRel(l["similarity"], expected["left"]));
+        if (l["module"] == expected["module"]) QVERIFY(closeRel(l["similarity"], expected["left"]));
 
     const auto refused = test::runCli({"analyze", adapter, "--model", test::fixtureModel("tiny-qwen2").string(), "--device", "cpu"});
-    CHECK_EQ(refused.exitCode, 1);
-    CHECK(refused.output.find("error: ") != std::string::npos &&
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY(refused.output.find("error: ") != std::string::npos &&
           refused.output.find("tensor 'base_model.model.gpt_neox.layers.") != std::string::npos);
 }
+
+#include "test_weight_analysis.moc"
