@@ -7,6 +7,7 @@
 
 #include "engine/export/protobuf_wire.h"
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 #include "engine/util/files.h"
 
 #include <nlohmann/json.hpp>
@@ -67,7 +68,7 @@ void readBpe(GgufVocab& v, const Tokenizer& tokenizer, const fs::path& path, std
     try {
         j = Json::parse(readTextFile(path));
     } catch (const Json::exception& e) {
-        throw fileError(file, std::string("is not valid JSON: ") + e.what());
+        throw fileError(file, "is not valid JSON: " + cutMessage(e.what()));
     }
     const Json& model = j.contains("model") ? j["model"] : Json();
     if (!model.is_object() || model.value("type", "") != "BPE" || !model.contains("vocab") || !model["vocab"].is_object())
@@ -198,7 +199,7 @@ void readTokenizerConfig(GgufVocab& v, const fs::path& path)
     try {
         j = Json::parse(readTextFile(path));
     } catch (const Json::exception& e) {
-        throw fileError(path.string(), std::string("is not valid JSON: ") + e.what());
+        throw fileError(path.string(), "is not valid JSON: " + cutMessage(e.what()));
     }
     if (!j.is_object()) throw fileError(path.string(), "is not a JSON object");
     if (j.contains("add_bos_token") && j["add_bos_token"].is_boolean()) v.addBos = j["add_bos_token"].get<bool>() ? 1 : 0;

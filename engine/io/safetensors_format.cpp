@@ -3,6 +3,7 @@
 
 #include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
+#include "engine/util/json_file.h"
 
 #include <algorithm>
 #include <limits>
@@ -106,7 +107,7 @@ StHeader parseSafetensorsHeader(const std::uint8_t* data, std::size_t size, cons
         const std::string_view text(reinterpret_cast<const char*>(data + 8), static_cast<std::size_t>(headerLength));
         if (const std::size_t bad = findInvalidUtf8(text); bad != std::string_view::npos)
             throw fileError(path, "header is not valid UTF-8 (" + invalidUtf8At(text, bad) + "); the file is damaged or not safetensors");
-        throw fileError(path, std::string("header is not valid JSON: ") + e.what());
+        throw fileError(path, "header is not valid JSON: " + cutMessage(e.what()));
     }
     if (!json.is_object()) throw fileError(path, "header is not a JSON object");
 

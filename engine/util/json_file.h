@@ -54,6 +54,13 @@ std::string jsonPreview(const JsonT& value, std::size_t chars = 80)
     return text;
 }
 
+// A parser's message for a message of our own: nlohmann quotes the token it
+// stopped at, which in a hostile file can be megabytes long.
+inline std::string cutMessage(const std::string& text, std::size_t chars = 200)
+{
+    return text.size() > chars ? text.substr(0, chars) + "..." : text;
+}
+
 template <typename JsonT = nlohmann::json>
 JsonT parseJsonObject(const std::string& text, const std::string& path)
 {
@@ -65,7 +72,7 @@ JsonT parseJsonObject(const std::string& text, const std::string& path)
         // runs for a file that failed to parse anyway.
         const std::string utf8 = utf8Problem(text);
         if (!utf8.empty()) throw fileError(path, utf8);
-        throw fileError(path, std::string("is not valid JSON: ") + e.what());
+        throw fileError(path, "is not valid JSON: " + cutMessage(e.what()));
     }
     if (!j.is_object()) throw fileError(path, "is not a JSON object");
     return j;

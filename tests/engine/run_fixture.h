@@ -58,7 +58,7 @@ inline RunConfig smallRun(const std::string& name)
 inline std::vector<double> stepLosses(const std::string& runDir)
 {
     std::vector<double> out;
-    for (const auto& r : readRunDirectory(runDir).steps) out.push_back(r.loss);
+    for (const auto& r : readRunRecords(runDir).steps) out.push_back(r.loss);
     return out;
 }
 

@@ -92,7 +92,7 @@ void DistributedSlowTests::two_processes_train_like_one()
     fs::path runTwo, runOne;
     CALL_CHECKS(onlyRun(dir / "two", runTwo));
     CALL_CHECKS(onlyRun(dir / "one", runOne));
-    const RunRecords a = readRunDirectory(runTwo.string()), b = readRunDirectory(runOne.string());
+    const RunRecords a = readRunRecords(runTwo.string()), b = readRunRecords(runOne.string());
     QVERIFY(a.steps.size() == 20u); // each step recorded once
     for (std::size_t i = 0; i < a.steps.size(); ++i) {
         QCOMPARE(a.steps[i].step, static_cast<std::int64_t>(i + 1));
@@ -181,13 +181,14 @@ void DistributedSlowTests::killed_rank_ends_the_group_and_the_run_resumes()
     // The run directory stays loadable, and one process finishes it.
     fs::path run;
     CALL_CHECKS(onlyRun(dir / "runs", run));
-    const RunRecords before = readRunDirectory(run.string());
+    const RunRecords before = readRunRecords(run.string());
     QVERIFY(!before.steps.empty());
     const CliOutcome resumed = runCli({"run", "--resume", run.string(), "--max-steps", "30", "--threads", "1"});
     std::cout << resumed.output.substr(resumed.output.size() > 600 ? resumed.output.size() - 600 : 0) << "\n";
     QCOMPARE(resumed.exitCode, 0);
-    const RunRecords after = readRunDirectory(run.string());
-    QVERIFY(after.summary.stopReason == StopReason::Completed);
+    const RunRecords after = readRunRecords(run.string());
+    const auto summary = readRunSummary(run.string());
+    QVERIFY(summary && summary->state == RunState::Completed);
     QCOMPARE(after.steps.size(), 30u);
 }
 
@@ -252,14 +253,14 @@ void DistributedSlowTests::ranks_a_run_starts_itself_say_why_they_failed()
     config.processes = 2;
     RunControl control;
     ::setenv("LORALAB_CLI", (dir / "no-such-cli").c_str(), 1);
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "no-such-cli", "which is not there");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "no-such-cli", "which is not there");
 
     const fs::path failing = dir / "failing-cli";
     writeFileAtomic(failing, "#!/bin/sh\necho \"cannot read the model files\" >&2\nexit 3\n");
     fs::permissions(failing, fs::perms::owner_all);
     ::setenv("LORALAB_CLI", failing.c_str(), 1);
     const auto start = std::chrono::steady_clock::now();
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "only 1 of WORLD_SIZE=2 processes joined", "rank 1 (pid ",
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "only 1 of WORLD_SIZE=2 processes joined", "rank 1 (pid ",
                        "exited with status 3: cannot read the model files");
     QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(3 + 10));
     ::unsetenv("LORALAB_CLI");

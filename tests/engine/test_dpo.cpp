@@ -45,7 +45,7 @@ void checkDpo(const std::string& name, const Target& t)
     const auto even = torch::arange(0, 2 * n, 2);
     const auto odd = torch::arange(1, 2 * n, 2);
     const DpoTerms terms = dpoLoss(policy.index_select(0, even), policy.index_select(0, odd), reference.index_select(0, even),
-                               reference.index_select(0, odd), beta, "sigmoid");
+                               reference.index_select(0, odd), beta, DpoLoss::Sigmoid);
     double worst = 0.0;
     for (std::int64_t i = 0; i < n; ++i) {
         const auto& p = ref["pairs"][static_cast<std::size_t>(i)];
@@ -120,10 +120,10 @@ void DpoTests::dpo_loss_shapes()
     const auto pc = torch::tensor({-10.0, -5.0});
     const auto pr = torch::tensor({-12.0, -4.0});
     const auto zero = torch::zeros({2});
-    const DpoTerms s = dpoLoss(pc, pr, zero, zero, 0.5, "sigmoid");
+    const DpoTerms s = dpoLoss(pc, pr, zero, zero, 0.5, DpoLoss::Sigmoid);
     const double expected = 0.5 * (std::log1p(std::exp(-1.0)) + std::log1p(std::exp(0.5)));
     VERIFY_NEAR(s.loss.item<double>(), expected, 1e-6);
-    const DpoTerms ipo = dpoLoss(pc, pr, zero, zero, 0.5, "ipo");
+    const DpoTerms ipo = dpoLoss(pc, pr, zero, zero, 0.5, DpoLoss::Ipo);
     VERIFY_NEAR(ipo.loss.item<double>(), 0.5 * (1.0 + 4.0), 1e-6); // (2 - 1)^2 and (-1 - 1)^2
 }
 

@@ -23,7 +23,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string reason(const RunSummary& s) { return stopReasonName(s.stopReason); }
+// How a run of an experiment ended, as summary.json names it.
+std::string stateOf(const ExperimentRun& run) { return choiceName(run.state); }
+
+// LoRA against full fine-tuning: the sweep over method.
+Experiment comparisonOf(const RunConfig& base)
+{
+    return planExperiment(base, {parseSweepAxis("method=lora,full")}, base.name + "-compare");
+}
 
 } // namespace
 
@@ -45,8 +52,8 @@ void ExperimentTests::sweep_grid_expands_every_combination()
 {
     RunConfig base;
     base.name = "grid";
-    const ExperimentPlan plan =
-        planSweep(base, {parseSweepAxis("lora_r=4,8"), parseSweepAxis("learning_rate=1e-3, 2e-3"), parseSweepAxis("method=lora")});
+    const Experiment plan =
+        planExperiment(base, {parseSweepAxis("lora_r=4,8"), parseSweepAxis("learning_rate=1e-3, 2e-3"), parseSweepAxis("method=lora")});
     QVERIFY(plan.runs.size() == 4u);
     // The last axis varies fastest, as nested loops in axis order.
     const std::int64_t ranks[] = {4, 4, 8, 8};
@@ -67,17 +74,22 @@ void ExperimentTests::sweep_grid_expands_every_combination()
     QCOMPARE(targets.values[0], std::string("[\"query_key_value\",\"dense\"]"));
     QCOMPARE(targets.values[1], std::string("[\"all-linear\"]"));
     QCOMPARE(targets.values[2], std::string("[\"all-linear\",\"lm_head\"]"));
-    const ExperimentPlan byTargets = planSweep(base, {targets});
+    const Experiment byTargets = planExperiment(base, {targets});
     QCOMPARE(byTargets.runs[2].config.loraTargets.size(), 2u);
     QCOMPARE(byTargets.runs[0].label, std::string("lora_targets=query_key_value+dense"));
 
     // The comparison is the sweep over method.
-    const ExperimentPlan compare = planComparison(base);
+    const Experiment compare = comparisonOf(base);
     QVERIFY(compare.runs.size() == 2u);
-    QVERIFY(compare.runs[0].config.method == RunMethod::Lora);
-    QVERIFY(compare.runs[1].config.method == RunMethod::Full);
+    QVERIFY(compare.runs[0].config.method == Method::Lora);
+    QVERIFY(compare.runs[1].config.method == Method::Full);
     QCOMPARE(compare.runs[1].label, std::string("full"));
     QCOMPARE(compare.name, std::string("grid-compare"));
+    // DPO compares the same way: the objective is its own option.
+    base.objective = Objective::Dpo;
+    const Experiment dpo = comparisonOf(base);
+    QVERIFY(dpo.runs[1].config.objective == Objective::Dpo && dpo.runs[1].config.method == Method::Full);
+    base.objective = Objective::Sft;
 
     // What cannot be a sweep is refused by name.
     VERIFY_THROWS_WITH(parseSweepAxis("lora_rank=4,8"), "unknown option \"lora_rank\"");
@@ -85,13 +97,11 @@ void ExperimentTests::sweep_grid_expands_every_combination()
     VERIFY_THROWS_WITH(parseSweepAxis("lora_r=4,,8"), "empty value");
     VERIFY_THROWS_WITH(parseSweepAxis("lora_r"), "KEY=VALUE");
     VERIFY_THROWS_WITH(parseSweepAxis("method=lora,sft"), "method", "sft");
-    VERIFY_THROWS_WITH(planSweep(base, {parseSweepAxis("lora_r=4"), parseSweepAxis("lora_r=8")}), "twice");
-    VERIFY_THROWS_WITH(planSweep(base, {parseSweepAxis("runs_dir=a,b")}), "cannot vary runs_dir");
+    VERIFY_THROWS_WITH(planExperiment(base, {parseSweepAxis("lora_r=4"), parseSweepAxis("lora_r=8")}), "twice");
+    VERIFY_THROWS_WITH(planExperiment(base, {parseSweepAxis("runs_dir=a,b")}), "cannot vary runs_dir");
     SweepAxis many{"seed", {}};
     for (int i = 0; i < 40; ++i) many.values.push_back(std::to_string(i));
-    VERIFY_THROWS_WITH(planSweep(base, {many, SweepAxis{"lora_r", many.values}}), "more than 1000 runs");
-    base.method = RunMethod::Dpo;
-    VERIFY_THROWS_WITH(planComparison(base), "dpo cannot be compared");
+    VERIFY_THROWS_WITH(planExperiment(base, {many, SweepAxis{"lora_r", many.values}}), "more than 1000 runs");
 }
 
 void ExperimentTests::counting_allocator_counts_this_threads_tensors()
@@ -156,13 +166,15 @@ void memoryComparison(const std::string& name, std::int64_t batchSize, std::int6
     config.threads = 2;
     config.device = "cpu";
     RunControl control;
-    const ExperimentResult r = runPlan(planComparison(config), control, {});
+    Experiment r = comparisonOf(config);
+    runExperiment(r, control, {});
     QVERIFY(r.runs.size() == 2u);
-    lora = r.runs[0].summary;
-    full = r.runs[1].summary;
-    QVERIFY(lora.stopReason == StopReason::Completed && full.stopReason == StopReason::Completed);
+    QVERIFY(r.runs[0].summary && r.runs[1].summary);
+    lora = *r.runs[0].summary;
+    full = *r.runs[1].summary;
+    QVERIFY(lora.state == RunState::Completed && full.state == RunState::Completed);
     for (const RunSummary* s : {&lora, &full})
-        std::cout << runMethodName(s->method) << ": peak " << s->peakMemoryBytes << " (weights " << s->measured.weightBytes
+        std::cout << choiceName(s->method) << ": peak " << s->peakMemoryBytes << " (weights " << s->measured.weightBytes
                   << ", gradients " << s->measured.gradientBytes << ", optimizer " << s->measured.optimizerBytes
                   << ", activations " << s->measured.activationBytes << "), estimate " << s->estimate.total()
                   << " (activations " << s->estimate.activationBytes << "), process " << s->processPeakMemoryBytes << "\n";
@@ -225,33 +237,36 @@ void ExperimentTests::sweep_runs_in_one_folder_and_reopens()
         started.push_back(i);
         return RunCallbacks{};
     };
-    callbacks.onRunFinished = [&](std::size_t i, const RunResult&) { finished.push_back(i); };
+    callbacks.onRunFinished = [&](std::size_t i, const ExperimentRun&) { finished.push_back(i); };
     RunControl control;
-    const ExperimentPlan plan = planSweep(config, {parseSweepAxis("lora_r=2,4"), parseSweepAxis("learning_rate=0.001,0.005")});
-    const ExperimentResult r = runPlan(plan, control, callbacks);
+    const Experiment plan = planExperiment(config, {parseSweepAxis("lora_r=2,4"), parseSweepAxis("learning_rate=0.001,0.005")});
+    Experiment r = plan;
+    runExperiment(r, control, callbacks);
     QVERIFY((started == std::vector<std::size_t>{0, 1, 2, 3}));
     QVERIFY((finished == std::vector<std::size_t>{0, 1, 2, 3}));
     QVERIFY(r.runs.size() == 4u);
     QVERIFY(fs::exists(fs::path(r.dir) / "experiment.json"));
     for (const auto& run : r.runs) {
-        QCOMPARE(reason(run.summary), std::string("completed"));
-        QCOMPARE(fs::path(run.summary.runDir).parent_path().string(), r.dir); // each run inside the experiment's folder
-        QVERIFY(fs::exists(fs::path(run.summary.runDir) / "samples.jsonl"));
+        QCOMPARE(stateOf(run), std::string("completed"));
+        QCOMPARE(fs::path(run.dir).parent_path().string(), r.dir); // each run inside the experiment's folder
+        QCOMPARE(run.summary->runDir, run.dir);
+        QVERIFY(fs::exists(fs::path(run.dir) / "samples.jsonl"));
+        QVERIFY(run.next == RunAction::Keep);
     }
-    QVERIFY(r.runs[0].summary.trainableParams < r.runs[2].summary.trainableParams); // rank 2 against rank 4
+    QVERIFY(r.runs[0].summary->trainableParams < r.runs[2].summary->trainableParams); // rank 2 against rank 4
 
     QVERIFY(isExperimentDir(r.dir));
-    const ExperimentRecords back = readExperiment(r.dir);
+    const Experiment back = readExperiment(r.dir, true);
     QCOMPARE(back.axes.size(), 2u);
     QVERIFY(back.runs.size() == 4u);
     for (std::size_t i = 0; i < 4; ++i) {
         QCOMPARE(back.runs[i].label, plan.runs[i].label);
-        QVERIFY(back.runs[i].started && back.runs[i].records.hasSummary);
+        QVERIFY(back.runs[i].state == RunState::Completed && back.runs[i].summary.has_value());
         QCOMPARE(back.runs[i].records.steps.size(), 2u);
         QCOMPARE(back.runs[i].records.samples.size(), 1u);
     }
     // A run directory alone reads as an experiment of one run.
-    const ExperimentRecords one = readExperiment(r.runs[0].summary.runDir);
+    const Experiment one = readExperiment(r.runs[0].dir, true);
     QVERIFY(one.runs.size() == 1u);
     QCOMPARE(one.runs[0].records.steps.size(), 2u);
 }
@@ -270,36 +285,38 @@ void ExperimentTests::cancelled_experiment_marks_the_rest_not_started()
         };
         return c;
     };
-    const ExperimentPlan plan = planComparison(config);
-    const ExperimentResult r = runPlan(plan, control, callbacks);
+    Experiment r = comparisonOf(config);
+    runExperiment(r, control, callbacks);
     QVERIFY(r.runs.size() == 2u);
-    QCOMPARE(reason(r.runs[0].summary), std::string("cancelled"));
-    QCOMPARE(r.runs[0].summary.steps, 2);
-    QCOMPARE(reason(r.runs[1].summary), std::string("not_started"));
-    QCOMPARE(r.runs[1].summary.steps, 0);
-    QVERIFY(r.runs[1].summary.runDir.empty());
-    QCOMPARE_EQ(r.runs[1].summary.tunedExactMatch, -1.0);
+    QCOMPARE(stateOf(r.runs[0]), std::string("cancelled"));
+    QCOMPARE(r.runs[0].summary->steps, 2);
+    QCOMPARE(stateOf(r.runs[1]), std::string("not_started"));
+    QVERIFY(!r.runs[1].summary.has_value());
+    QVERIFY(r.runs[1].dir.empty());
+    QVERIFY(r.runs[0].next == RunAction::Resume && r.runs[1].next == RunAction::Start);
 
-    const ExperimentRecords back = readExperiment(r.dir);
-    QVERIFY(back.runs.size() == 2u);
-    QVERIFY(back.runs[0].started);
-    QVERIFY(!back.runs[1].started);
-    QVERIFY(back.runs[1].records.summary.stopReason == StopReason::NotStarted);
-
-    // Continuing: the cancelled run resumes, the other starts.
-    const ExperimentPlan more = planContinuation(r.dir);
+    // The folder says the same.
+    Experiment more = readExperiment(r.dir);
     QVERIFY(more.runs.size() == 2u);
-    QCOMPARE(more.runs[0].resumeDir, r.runs[0].summary.runDir);
-    QVERIFY(more.runs[1].resumeDir.empty() && more.runs[1].doneDir.empty());
+    QVERIFY(more.runs[0].state == RunState::Cancelled);
+    QVERIFY(more.runs[1].state == RunState::NotStarted && !more.runs[1].summary.has_value());
+    QVERIFY(canContinue(more));
+
+    // Continuing: the cancelled run resumes in its folder, the other starts.
+    QVERIFY(more.runs[0].next == RunAction::Resume);
+    QCOMPARE(more.runs[0].dir, r.runs[0].dir);
+    QVERIFY(more.runs[1].next == RunAction::Start && more.runs[1].dir.empty());
     RunControl again;
-    const ExperimentResult done = runPlan(more, again, {});
-    QCOMPARE(done.dir, r.dir);
-    QCOMPARE(reason(done.runs[0].summary), std::string("completed"));
-    QCOMPARE(done.runs[0].summary.steps, 6);
-    QCOMPARE(reason(done.runs[1].summary), std::string("completed"));
-    // Nothing is left to continue but the finished runs, which are kept as they are.
-    const ExperimentPlan finished = planContinuation(r.dir);
-    QVERIFY(!finished.runs[0].doneDir.empty() && !finished.runs[1].doneDir.empty());
+    runExperiment(more, again, {});
+    QCOMPARE(more.dir, r.dir);
+    QCOMPARE(stateOf(more.runs[0]), std::string("completed"));
+    QCOMPARE(more.runs[0].summary->steps, 6);
+    QCOMPARE(more.runs[0].dir, r.runs[0].dir);
+    QCOMPARE(stateOf(more.runs[1]), std::string("completed"));
+    // Nothing is left to continue: the finished runs are kept as they are.
+    const Experiment finished = readExperiment(r.dir);
+    QVERIFY(!canContinue(finished));
+    QVERIFY(finished.runs[0].next == RunAction::Keep && finished.runs[1].next == RunAction::Keep);
 }
 
 void ExperimentTests::best_validation_with_min_delta_is_the_kept_step()
@@ -326,7 +343,7 @@ void ExperimentTests::best_validation_with_min_delta_is_the_kept_step()
     RunCallbacks record;
     record.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     RunControl control;
-    const RunResult r = runExperiment(config, control, record);
+    const RunResult r = trainRun(config, control, record);
     QVERIFY(evals.size() == 12u);
     double lowest = 1e9;
     std::int64_t lowestStep = 0;
@@ -340,8 +357,9 @@ void ExperimentTests::best_validation_with_min_delta_is_the_kept_step()
     double atBest = -1;
     for (const auto& e : evals)
         if (e.step == r.summary.bestStep) atBest = e.loss;
-    QCOMPARE_EQ(r.summary.bestValLoss, atBest);
-    QVERIFY(r.summary.bestValLoss > lowest);
+    QVERIFY(r.summary.bestValLoss.has_value());
+    QCOMPARE_EQ(*r.summary.bestValLoss, atBest);
+    QVERIFY(*r.summary.bestValLoss > lowest);
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     QVERIFY(store.resolve("best").has_value());
     const auto state = nlohmann::json::parse(readTextFile(*store.resolve("best") / "trainer_state.json"));

@@ -87,8 +87,8 @@ void GgufExportTests::gguf_export_refuses()
     VERIFY_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir / "a-file" / "m.gguf", GgufType::F16),
                       (dir / "a-file" / "m.gguf").string());
     VERIFY_THROWS_WITH(exportGguf(*model.net, *model.tokenizer, neox, dir, GgufType::F16), dir.string(), "is a folder");
-    QVERIFY(parseGgufType("q8_0") == GgufType::Q8_0);
-    VERIFY_THROWS_WITH(parseGgufType("q4_0"), "f16 or q8_0", "q4_0");
+    QVERIFY(parseChoice<GgufType>("q8_0") == GgufType::Q8_0);
+    VERIFY_THROWS_WITH(parseChoice<GgufType>("q4_0"), "f16 or q8_0", "q4_0");
 
     // Architectures llama.cpp's graphs cannot run, built from the fixtures' shapes.
     const auto refused = [&](const char* fixture, const std::function<void(ModelConfig&)>& change,
@@ -98,16 +98,16 @@ void GgufExportTests::gguf_export_refuses()
         const auto net = buildCausalLM(config, torch::TensorOptions().dtype(torch::kFloat32));
         const auto tokenizer = loadTokenizer(fixtureModel(fixture));
         const fs::path out = dir / (std::string(fixture) + ".gguf");
-        bool threw = false;
+        std::string problem = "exportGguf did not throw loralab::Error";
         try {
             exportGguf(*net, *tokenizer, fixtureModel(fixture), out, GgufType::F16);
         } catch (const Error& e) {
-            threw = true;
+            problem.clear();
             for (const auto& fragment : why)
                 if (std::string(e.what()).find(fragment) == std::string::npos)
-                    test::fail(__FILE__, __LINE__, std::string("message '") + e.what() + "' lacks '" + fragment + "'");
+                    problem = std::string("message '") + e.what() + "' lacks '" + fragment + "'";
         }
-        QVERIFY(threw);
+        QVERIFY2(problem.empty(), problem.c_str());
         QVERIFY(!fs::exists(out));
     };
     refused("tiny-llama-spm", [](ModelConfig& c) { c.hiddenAct = "gelu"; }, {"llama model", "SiLU", "gelu"});

@@ -88,14 +88,20 @@ void HostileInputTests::deeply_nested_json_is_refused_without_a_crash()
     VERIFY_THROWS_WITH(parseRunConfig(R"({"name": )" + deep + "}", "deep.json"), "deep.json", "nests deeper than 64");
     RunConfig c;
     VERIFY_THROWS_WITH(setRunOption(c, "lora_targets", deep), "lora_targets", "nests deeper");
-    // A value of the wrong type is quoted short.
-    const std::string wide = R"({"name": [)" + std::string(5000, '1') + "]}";
-    try {
-        parseRunConfig(wide, "wide.json");
-        QFAIL("a list as name was accepted");
-    } catch (const Error& e) {
-        QVERIFY(std::string(e.what()).size() < 400);
-        QVERIFY(std::string(e.what()).find("...") != std::string::npos);
+    // A value of the wrong type is quoted short, and so is a token the parser stops at.
+    std::string list;
+    for (int i = 0; i < 2500; ++i) list += (i ? ",1" : "1");
+    const std::string wide = R"({"name": [)" + list + "]}";
+    const std::string longNumber = R"({"name": )" + std::string(5000, '1') + "}";
+    for (const std::string& text : {wide, longNumber}) {
+        try {
+            parseRunConfig(text, "wide.json");
+            QFAIL("a list or a 5000-digit number as name was accepted");
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            QVERIFY2(message.size() < 400, message.c_str());
+            QVERIFY2(message.find("wide.json") != std::string::npos && message.find("...") != std::string::npos, message.c_str());
+        }
     }
 }
 

@@ -123,7 +123,7 @@ void LimitTests::oversized_lora_rank_is_refused()
     RunConfig config = smallRun("oversized_rank");
     config.loraRank = 100000;
     RunControl control;
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "lora_r 100000", "rank 64 at most");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "lora_r 100000", "rank 64 at most");
     QVERIFY(!fs::exists(config.runsDir));
 }
 
@@ -131,18 +131,18 @@ void LimitTests::settings_that_would_fail_mid_run_are_refused_before_it()
 {
     RunControl control;
     RunConfig half = smallRun("fp16_cpu");
-    half.dtype = "fp16";
-    VERIFY_THROWS_WITH(runExperiment(half, control, {}), "fp16", "bf16");
+    half.dtype = WeightDType::Fp16;
+    VERIFY_THROWS_WITH(trainRun(half, control, {}), "fp16", "bf16");
     QVERIFY(!fs::exists(half.runsDir));
 
     RunConfig vocab = smallRun("small_vocab");
     vocab.vocabSize = 10;
-    VERIFY_THROWS_WITH(runExperiment(vocab, control, {}), "vocab_size 10", "tokenizer");
+    VERIFY_THROWS_WITH(trainRun(vocab, control, {}), "vocab_size 10", "tokenizer");
     QVERIFY(!fs::exists(vocab.runsDir));
 
     RunConfig longer = smallRun("max_len_past_context");
     longer.maxLen = 4096;
-    VERIFY_THROWS_WITH(runExperiment(longer, control, {}), "max_len 4096", "128 tokens");
+    VERIFY_THROWS_WITH(trainRun(longer, control, {}), "max_len 4096", "128 tokens");
     QVERIFY(!fs::exists(longer.runsDir));
 }
 

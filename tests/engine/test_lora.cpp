@@ -520,7 +520,7 @@ void resumeRun(Method method, int firstSteps, int moreSteps, bool interrupt, std
     auto trainer = std::make_unique<Trainer>(f.model.net, config);
     losses = trainLosses(*trainer, f.batch, firstSteps);
     if (interrupt) {
-        const auto dir = scratchDir(std::string("resume_") + methodName(method));
+        const auto dir = scratchDir(std::string("resume_") + choiceName(method));
         trainer->saveCheckpoint(dir, {{"position", 3}}, true, fixtureModel("tiny-gpt-neox"), "tiny-gpt-neox");
         for (int i = 0; i < 3; ++i) trainer->step({f.batch}); // work that is thrown away
         Fixture g = openFixture("tiny-gpt-neox", false);
@@ -658,7 +658,7 @@ void LoraParityTests::chunked_head_loss_matches_whole_logits()
             QVERIFY(pa[i].second.grad().defined() && pb[i].second.grad().defined());
             worst = std::max(worst, relativeL2Error(pa[i].second.grad(), pb[i].second.grad()));
         }
-        std::cout << name << " " << methodName(method) << ": " << a.tokens << " tokens, " << pa.size()
+        std::cout << name << " " << choiceName(method) << ": " << a.tokens << " tokens, " << pa.size()
                   << " gradients, worst relative L2 difference " << worst << "\n";
         QVERIFY(worst <= 1e-5);
     }

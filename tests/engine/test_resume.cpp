@@ -31,7 +31,7 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
     const std::string name = config.name;
     config.runsDir = (scratchDir(name + "_straight") / "runs").string();
     RunControl straightControl;
-    const auto straight = runExperiment(config, straightControl, {});
+    const auto straight = trainRun(config, straightControl, {});
 
     config.runsDir = (scratchDir(name + "_killed") / "runs").string();
     std::string runDir;
@@ -43,14 +43,14 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
     };
     bool killed = false;
     try {
-        runExperiment(config, control, callbacks);
+        trainRun(config, control, callbacks);
     } catch (const Killed&) {
         killed = true;
     }
     QVERIFY(killed);
     RunControl again;
-    const auto resumed = runExperiment(config, again, {}, runDir);
-    QCOMPARE(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
+    const auto resumed = trainRun(config, again, {}, runDir);
+    QCOMPARE(std::string(choiceName(resumed.summary.state)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(runDir);
     QVERIFY(expected.size() == static_cast<std::size_t>(config.maxSteps));
@@ -86,7 +86,7 @@ REGISTER_TESTS(ResumeTests);
 void ResumeSlowTests::full_fine_tuning_resumes_after_a_kill()
 {
     RunConfig config = smallRun("resume_full");
-    config.method = RunMethod::Full;
+    config.method = Method::Full;
     config.learningRate = 1e-3;
     config.maxSteps = 60;
     config.evalInterval = RunConfig().evalInterval;
@@ -98,7 +98,7 @@ void ResumeSlowTests::full_fine_tuning_resumes_after_a_kill()
 void ResumeSlowTests::dpo_resumes_after_a_kill()
 {
     RunConfig config = smallRun("resume_dpo");
-    config.method = RunMethod::Dpo;
+    config.objective = Objective::Dpo;
     config.maxSteps = 10;
     config.learningRate = 5e-3;
     config.evalInterval = 4;
@@ -111,7 +111,7 @@ void ResumeTests::finished_run_stays_until_given_more_steps()
     RunConfig config = smallRun("resume_finished");
     config.maxSteps = 6;
     RunControl control;
-    const auto first = runExperiment(config, control, {});
+    const auto first = trainRun(config, control, {});
     const fs::path dir = first.summary.runDir;
     const std::string metrics = readTextFile(dir / "metrics.jsonl");
     const std::string summary = readTextFile(dir / "summary.json");
@@ -119,7 +119,7 @@ void ResumeTests::finished_run_stays_until_given_more_steps()
 
     // Resuming as it is: refused, and every file stays byte for byte.
     RunControl again;
-    VERIFY_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps", "--max-steps");
+    VERIFY_THROWS_WITH(trainRun(config, again, {}, dir.string()), "already took its 6 steps", "--max-steps");
     QCOMPARE(readTextFile(dir / "metrics.jsonl"), metrics);
     QCOMPARE(readTextFile(dir / "summary.json"), summary);
     QCOMPARE(readTextFile(dir / "events.log"), events);
@@ -127,13 +127,13 @@ void ResumeTests::finished_run_stays_until_given_more_steps()
     // A change other than how far it goes is another run.
     RunConfig changed = config;
     changed.loraRank = 4;
-    VERIFY_THROWS_WITH(runExperiment(changed, again, {}, dir.string()), "lora_r", "config.json");
+    VERIFY_THROWS_WITH(trainRun(changed, again, {}, dir.string()), "lora_r", "config.json");
 
     // More steps continue it: steps 7-9 are added, 1-6 stay, the wall time adds up.
     config.maxSteps = 9;
-    const auto continued = runExperiment(config, again, {}, dir.string());
-    QCOMPARE(std::string(stopReasonName(continued.summary.stopReason)), std::string("completed"));
-    const RunRecords records = readRunDirectory(dir.string());
+    const auto continued = trainRun(config, again, {}, dir.string());
+    QCOMPARE(std::string(choiceName(continued.summary.state)), std::string("completed"));
+    const RunRecords records = readRunRecords(dir.string());
     QVERIFY(records.steps.size() == 9u);
     for (std::size_t i = 0; i < records.steps.size(); ++i) QCOMPARE(records.steps[i].step, static_cast<std::int64_t>(i + 1));
     QCOMPARE(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u); // what was recorded is kept as it was
@@ -151,12 +151,12 @@ void ResumeTests::run_stopped_before_its_summary_finishes_on_resume()
     config.sampleMaxNewTokens = 4;
     config.sampleTemperature = 0.0; // greedy: the same answers again
     RunControl control;
-    const auto first = runExperiment(config, control, {});
+    const auto first = trainRun(config, control, {});
     const fs::path dir = first.summary.runDir;
     // As the run left it: no summary, and samples with the base answers only.
     fs::remove(dir / "summary.json");
     std::string baseOnly;
-    for (SampleRecord sample : readRunDirectory(dir.string()).samples) {
+    for (SampleRecord sample : readRunRecords(dir.string()).samples) {
         sample.tunedOutput.clear();
         baseOnly += toJson(sample) + "\n";
     }
@@ -168,13 +168,14 @@ void ResumeTests::run_stopped_before_its_summary_finishes_on_resume()
     int trained = 0;
     callbacks.onStep = [&](const StepRecord&) { ++trained; };
     RunControl again;
-    const auto finished = runExperiment(config, again, callbacks, dir.string());
+    const auto finished = trainRun(config, again, callbacks, dir.string());
     QCOMPARE(trained, 0); // nothing trains again
-    QVERIFY(finished.summary.stopReason == StopReason::Completed);
+    QVERIFY(finished.summary.state == RunState::Completed);
     QCOMPARE(finished.summary.steps, 6);
-    VERIFY_NEAR(finished.summary.bestValLoss, first.summary.bestValLoss, 1e-9);
+    QVERIFY(finished.summary.bestValLoss && first.summary.bestValLoss);
+    VERIFY_NEAR(*finished.summary.bestValLoss, *first.summary.bestValLoss, 1e-9);
     QVERIFY(fs::exists(dir / "summary.json"));
-    const auto samples = readRunDirectory(dir.string()).samples;
+    const auto samples = readRunRecords(dir.string()).samples;
     QVERIFY(samples.size() == 2u && first.samples.size() == 2u);
     for (std::size_t i = 0; i < 2; ++i) QCOMPARE(samples[i].tunedOutput, first.samples[i].tunedOutput);
     QCOMPARE(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u);
@@ -182,7 +183,7 @@ void ResumeTests::run_stopped_before_its_summary_finishes_on_resume()
     for (const auto& e : events) said = said || e.find("every step was trained") != std::string::npos;
     QVERIFY(said);
     // Now it has its summary: a further resume is refused as for any finished run.
-    VERIFY_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps");
+    VERIFY_THROWS_WITH(trainRun(config, again, {}, dir.string()), "already took its 6 steps");
 }
 
 void ResumeTests::early_stopped_run_can_be_continued()
@@ -193,17 +194,17 @@ void ResumeTests::early_stopped_run_can_be_continued()
     config.patience = 1;
     config.minDelta = 100.0; // nothing after the first evaluation counts as better
     RunControl control;
-    const auto first = runExperiment(config, control, {});
-    QVERIFY(first.summary.stopReason == StopReason::EarlyStopping);
+    const auto first = trainRun(config, control, {});
+    QVERIFY(first.summary.state == RunState::EarlyStopping);
     const std::int64_t stoppedAt = first.summary.steps;
     RunControl again;
     std::vector<EvalRecord> evals;
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
-    const auto continued = runExperiment(config, again, callbacks, first.summary.runDir);
+    const auto continued = trainRun(config, again, callbacks, first.summary.runDir);
     // Patience starts again: one more evaluation without improvement, then it stops again.
     QVERIFY(!evals.empty());
-    QCOMPARE(std::string(stopReasonName(continued.summary.stopReason)), std::string("early_stopping"));
+    QCOMPARE(std::string(choiceName(continued.summary.state)), std::string("early_stopping"));
     QCOMPARE(continued.summary.steps, stoppedAt + config.evalInterval);
     QVERIFY(readTextFile(fs::path(first.summary.runDir) / "events.log").find("patience starts again") != std::string::npos);
 }
@@ -216,12 +217,12 @@ void ResumeTests::no_validation_set_trains_without_evaluations()
     config.evalInterval = 3;
     config.evalAtStart = true;
     RunControl control;
-    const auto r = runExperiment(config, control, {});
-    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("completed"));
+    const auto r = trainRun(config, control, {});
+    QCOMPARE(std::string(choiceName(r.summary.state)), std::string("completed"));
     QCOMPARE(r.summary.steps, 12);
-    const RunRecords records = readRunDirectory(r.summary.runDir);
+    const RunRecords records = readRunRecords(r.summary.runDir);
     QVERIFY(records.evals.empty()); // never a 0.0 validation loss
-    QVERIFY(r.summary.bestValLoss < 0);
+    QVERIFY(!r.summary.bestValLoss.has_value());
     QVERIFY(!CheckpointStore(fs::path(r.summary.runDir) / "checkpoints").resolve("best").has_value());
     QVERIFY(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no validation set") != std::string::npos);
 }
@@ -234,7 +235,7 @@ void ResumeTests::validation_that_measures_nothing_is_refused_before_the_run()
     const fs::path dir = fs::path(one.dataset).parent_path();
     writeFileAtomic(dir / "one.jsonl", readTextFile(one.dataset).substr(0, readTextFile(one.dataset).find('\n') + 1));
     one.dataset = (dir / "one.jsonl").string();
-    VERIFY_THROWS_WITH(runExperiment(one, control, {}), "validation", "validation_fraction");
+    VERIFY_THROWS_WITH(trainRun(one, control, {}), "validation", "validation_fraction");
     QVERIFY(!fs::exists(one.runsDir));
 
     // A validation file whose lines are too short to score (one token each).
@@ -247,8 +248,8 @@ void ResumeTests::validation_that_measures_nothing_is_refused_before_the_run()
     writeFileAtomic(textDir / "valid.txt", shortLines);
     text.dataset = (textDir / "train.txt").string();
     text.validation = (textDir / "valid.txt").string();
-    text.textMode = "lines";
-    VERIFY_THROWS_WITH(runExperiment(text, control, {}), "valid.txt", "nothing to score", "validation_fraction");
+    text.textMode = TextMode::Lines;
+    VERIFY_THROWS_WITH(trainRun(text, control, {}), "valid.txt", "nothing to score", "validation_fraction");
     QVERIFY(!fs::exists(text.runsDir));
 }
 

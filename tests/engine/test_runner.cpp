@@ -124,12 +124,12 @@ void RunnerTests::same_seed_same_losses()
 {
     RunControl c1, c2, c3;
     RunConfig config = smallRun("seed_a");
-    const auto a = runExperiment(config, c1, {});
+    const auto a = trainRun(config, c1, {});
     config.runsDir = (test::scratchDir("seed_b") / "runs").string();
-    const auto b = runExperiment(config, c2, {});
+    const auto b = trainRun(config, c2, {});
     config.seed = 43;
     config.runsDir = (test::scratchDir("seed_c") / "runs").string();
-    const auto c = runExperiment(config, c3, {});
+    const auto c = trainRun(config, c3, {});
     QVERIFY(stepLosses(a.summary.runDir) == stepLosses(b.summary.runDir));
     QVERIFY(stepLosses(a.summary.runDir) != stepLosses(c.summary.runDir));
     QVERIFY(a.summary.finalTrainLoss < a.summary.firstTrainLoss);
@@ -140,7 +140,7 @@ void RunnerTests::resume_matches_an_uninterrupted_run()
     RunControl straightControl;
     RunConfig config = smallRun("resume_straight");
     config.maxSteps = 10;
-    const auto straight = runExperiment(config, straightControl, {});
+    const auto straight = trainRun(config, straightControl, {});
 
     RunConfig interrupted = smallRun("resume_cut");
     interrupted.maxSteps = 10;
@@ -149,12 +149,12 @@ void RunnerTests::resume_matches_an_uninterrupted_run()
     callbacks.onStep = [&](const StepRecord& r) {
         if (r.step == 6) control.cancel.store(true);
     };
-    const auto first = runExperiment(interrupted, control, callbacks);
-    QCOMPARE(std::string(stopReasonName(first.summary.stopReason)), std::string("cancelled"));
+    const auto first = trainRun(interrupted, control, callbacks);
+    QCOMPARE(std::string(choiceName(first.summary.state)), std::string("cancelled"));
     QCOMPARE(first.summary.steps, 6);
     RunControl again;
-    const auto resumed = runExperiment(interrupted, again, {}, first.summary.runDir);
-    QCOMPARE(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
+    const auto resumed = trainRun(interrupted, again, {}, first.summary.runDir);
+    QCOMPARE(std::string(choiceName(resumed.summary.state)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(first.summary.runDir);
     QVERIFY(expected.size() == 10u);
@@ -171,9 +171,9 @@ void RunnerTests::cancel_takes_effect_within_one_step()
     callbacks.onStep = [&](const StepRecord& r) {
         if (r.step == 3) control.cancel.store(true);
     };
-    const auto r = runExperiment(config, control, callbacks);
+    const auto r = trainRun(config, control, callbacks);
     QCOMPARE(r.summary.steps, 3);
-    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("cancelled"));
+    QCOMPARE(std::string(choiceName(r.summary.state)), std::string("cancelled"));
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     QVERIFY(store.resolve("last").has_value());
 }
@@ -189,8 +189,8 @@ void RunnerTests::early_stopping_fires_and_keeps_best()
     RunControl control;
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
-    const auto r = runExperiment(config, control, callbacks);
-    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("early_stopping"));
+    const auto r = trainRun(config, control, callbacks);
+    QCOMPARE(std::string(choiceName(r.summary.state)), std::string("early_stopping"));
     QCOMPARE(r.summary.steps, 6);
     QVERIFY(evals.size() == 3u);
     QVERIFY(evals[0].improved);
@@ -210,7 +210,7 @@ void RunnerTests::baseline_evaluation_before_training()
     RunControl control;
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
-    runExperiment(config, control, callbacks);
+    trainRun(config, control, callbacks);
     QVERIFY(evals.size() == 2u);
     QCOMPARE(evals[0].step, 0);
     QCOMPARE(evals[1].step, 4);
@@ -231,24 +231,24 @@ void RunnerTests::user_can_stop_and_change_patience_mid_run()
         if (r.step == 1) control.patience.store(10); // would have stopped at step 4 with patience 1
         if (r.step == 9) control.stopKeepBest.store(true);
     };
-    const auto r = runExperiment(config, control, callbacks);
-    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("user_stop"));
+    const auto r = trainRun(config, control, callbacks);
+    QCOMPARE(std::string(choiceName(r.summary.state)), std::string("user_stop"));
     QCOMPARE(r.summary.steps, 9);
 }
 
 void RunnerTests::non_finite_loss_stops_and_keeps_the_last_good_checkpoint()
 {
     RunConfig config = smallRun("nan");
-    config.method = RunMethod::Full;
+    config.method = Method::Full;
     config.learningRate = 1e30; // the first update blows the weights up
     config.maxGradNorm = 0.0;
-    config.schedule = "constant";
+    config.schedule = Schedule::Constant;
     config.maxSteps = 10;
     config.checkpointInterval = 1;
     config.evalInterval = 0;
     RunControl control;
-    const auto r = runExperiment(config, control, {});
-    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("non_finite_loss"));
+    const auto r = trainRun(config, control, {});
+    QCOMPARE(std::string(choiceName(r.summary.state)), std::string("non_finite_loss"));
     QVERIFY(r.summary.steps >= 1);
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     const auto last = store.resolve("last");
@@ -263,13 +263,13 @@ void RunnerTests::bad_inputs_are_reported_before_anything_is_written()
     RunConfig config = smallRun("bad");
     RunControl control;
     config.dataset = "/nonexistent/train.jsonl";
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "/nonexistent/train.jsonl", "not found");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "/nonexistent/train.jsonl", "not found");
     config = smallRun("bad2");
     config.loraTargets = {"q_proj"};
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "q_proj");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "q_proj");
     config = smallRun("bad3");
     config.batchSize = 0;
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "batch_size");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "batch_size");
     QVERIFY(!fs::exists(config.runsDir));
 }
 
@@ -366,7 +366,7 @@ void RunnerSlowTests::sigkill_at_random_moments_then_resume()
             break;
         }
         // Killed after it wrote its summary, while it exited: finished all the same.
-        if (fs::exists(fs::path(runDir) / "summary.json") && readRunDirectory(runDir).summary.steps == config.maxSteps) {
+        if (fs::exists(fs::path(runDir) / "summary.json") && readRunSummary(runDir).value_or(RunSummary{}).steps == config.maxSteps) {
             finished = true;
             break;
         }
@@ -381,12 +381,12 @@ void RunnerSlowTests::sigkill_at_random_moments_then_resume()
         QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     CALL_CHECKS(checkRunReadable(runDir));
-    const auto records = readRunDirectory(runDir);
+    const auto records = readRunRecords(runDir);
     QVERIFY(!records.steps.empty());
     QCOMPARE(records.steps.back().step, config.maxSteps);
     // Each step appears once: work repeated after a kill replaced its first record.
     for (std::size_t i = 0; i < records.steps.size(); ++i) QCOMPARE(records.steps[i].step, static_cast<std::int64_t>(i + 1));
-    QVERIFY(records.hasSummary);
+    QVERIFY(readRunSummary(runDir).has_value());
 }
 
 namespace {
@@ -450,10 +450,10 @@ void RunnerGpuTests::sft_run_tracks_the_cpu_run()
         return c;
     };
     RunControl cpuControl, gpuControl;
-    const auto onCpu = runExperiment(configFor("cpu"), cpuControl, {});
-    const auto onGpu = runExperiment(configFor("cuda"), gpuControl, {});
-    const RunRecords cpu = readRunDirectory(onCpu.summary.runDir);
-    const RunRecords gpu = readRunDirectory(onGpu.summary.runDir);
+    const auto onCpu = trainRun(configFor("cpu"), cpuControl, {});
+    const auto onGpu = trainRun(configFor("cuda"), gpuControl, {});
+    const RunRecords cpu = readRunRecords(onCpu.summary.runDir);
+    const RunRecords gpu = readRunRecords(onGpu.summary.runDir);
     QVERIFY(cpu.steps.size() == 20u);
     QVERIFY(gpu.steps.size() == 20u);
     // Step 1 is a forward pass of identical weights: fp32 parity. Later steps
@@ -489,10 +489,10 @@ void RunnerTests::missing_gpu_is_refused_before_the_run_starts()
     config.device = "cuda:7";
     RunControl control;
     if (compat::cudaDeviceCount() > 7) QSKIP("this machine has a cuda:7");
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "cuda:7");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "cuda:7");
     QVERIFY(!fs::exists(config.runsDir) || fs::is_empty(config.runsDir));
     config.device = "cuda:x";
-    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "unknown device 'cuda:x'");
+    VERIFY_THROWS_WITH(trainRun(config, control, {}), "unknown device 'cuda:x'");
 }
 
 #include "test_runner.moc"

@@ -146,6 +146,7 @@ class WeightAnalysisGpuTests : public QObject {
     Q_OBJECT
     Q_CLASSINFO("label", "gpu")
 private Q_SLOTS:
+    void init() { SKIP_WITHOUT_CUDA(); }
     void analysis_on_cuda();
 };
 REGISTER_TESTS(WeightAnalysisGpuTests);
@@ -199,7 +200,7 @@ void WeightAnalysisParityTests::analysis_full_checkpoint_in_float32()
 void WeightAnalysisGpuTests::analysis_on_cuda()
 {
     // float64 on the GPU (cuSOLVER) agrees with the reference as closely as the CPU does.
-    const std::string device = test::cudaOrSkip().str();
+    const std::string device = test::cudaDevice().str();
     const UpdateAnalysis lora = analyseOn(device, test::fixtureModel("tiny-gpt-neox"), test::fixtureAdapter("tiny-gpt-neox"));
     QCOMPARE(lora.device.rfind("cuda", 0), 0u);
     checkAgainstReference(lora, analysisReference()["cases"]["lora/tiny-gpt-neox"]["layers"]);
@@ -429,13 +430,8 @@ void WeightAnalysisTests::cli_analyze_table_json_and_refusal()
     const auto json = test::runCli({"analyze", adapter, fullFixture().string(), "--model", base, "--json", "--device", "cpu",
                                     "--threads", "1", "--top-k", "5", "--side", "left"});
     QVERIFY(json.exitCode == 0);
-    nlohmann::json parsed;
-    try {
-        parsed = nlohmann::json::parse(json.output);
-    } catch (const std::exception& e) {
-        test::fail(__FILE__, __LINE__, std::string("not JSON: ") + e.what() + "\n" + json.output);
-        return;
-    }
+    VERIFY_JSON(json.output);
+    const auto parsed = nlohmann::json::parse(json.output);
     QCOMPARE(parsed["analyses"].size(), 2u);
     QCOMPARE(parsed["analyses"][1]["method"].get<std::string>(), "full");
     QCOMPARE(parsed["analyses"][0]["layers"][0]["intruder_cosines"].size(), 5u);

@@ -24,8 +24,10 @@
 #include <QProgressBar>
 #include <QSpinBox>
 #include <QSettings>
+#include <QMenu>
 #include <QPushButton>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -551,8 +553,9 @@ void TestMainWindow::reopenRun()
     // Export merged model: a Hugging Face folder, whole; a second export into it is refused.
     w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
     QVERIFY(panel->select(runDir));
-    auto* exportButton = panel->findChild<QPushButton*>(QStringLiteral("exportMerged"));
+    auto* exportButton = panel->findChild<QPushButton*>(QStringLiteral("exportRun"));
     QVERIFY(exportButton && exportButton->isEnabled());
+    QVERIFY(exportButton->menu() && exportButton->menu()->actions().size() == 2); // merged folder, GGUF
     const QString out = test::runsDir(QStringLiteral("export"), true) + QStringLiteral("/merged");
     QSignalSpy exported(panel, &RunsPanel::exported);
     QSignalSpy failed(panel, &RunsPanel::failed);
@@ -566,6 +569,15 @@ void TestMainWindow::reopenRun()
     panel->exportMerged(runDir, out);
     QVERIFY(failed.wait(kLoadTimeoutMs));
     QVERIFY(failed.first().first().toString().contains(QStringLiteral("already exists")));
+
+    // GGUF: one file that starts with the format's magic.
+    const QString gguf = test::runsDir(QStringLiteral("export"), false) + QStringLiteral("/model-q8_0.gguf");
+    panel->exportGguf(runDir, gguf, loralab::GgufType::Q8_0);
+    QVERIFY(exported.wait(kLoadTimeoutMs));
+    QCOMPARE(exported.last().first().toString(), gguf);
+    QFile file(gguf);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.read(4), QByteArray("GGUF"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -157,7 +157,6 @@ void RunsPanel::startExport(const QString& out, std::function<MergedExport()> wo
 {
     m_status->setText(tr("Exporting %1…").arg(QFileInfo(out).fileName()));
     m_export->setEnabled(false);
-    m_exportGguf->setEnabled(false);
     m_runner->post<MergedExport>(
         std::move(work), this,
         [this](MergedExport e) {

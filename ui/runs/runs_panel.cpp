@@ -20,6 +20,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
@@ -158,11 +159,16 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
                       tr("Load the run's configuration (an experiment's, with its sweep) into the form"));
     m_rename = button(tr("Rename…"), "renameRun", tr("Give the run or experiment a title (kept in notes.json; the folder keeps its name)"));
     m_delete = button(tr("Delete…"), "deleteRun", tr("Move the selected folders to the trash"));
-    m_export = button(tr("Export merged model…"), "exportMerged",
-                      tr("Write the run's best checkpoint as a Hugging Face model folder, the adapter folded "
-                         "into the base weights (transformers loads it with AutoModelForCausalLM)"));
-    m_exportGguf = button(tr("Export GGUF…"), "exportGguf",
-                          tr("Write the run's best checkpoint as one GGUF file, the adapter folded in, for llama.cpp and Ollama"));
+    // One button, a menu of formats: the row stays narrow enough for 1280 pixels.
+    m_export = button(tr("Export"), "exportRun", tr("Write the run's best checkpoint as a model others can load"));
+    auto* exportMenu = new QMenu(m_export);
+    m_exportMergedAction = exportMenu->addAction(tr("Merged model folder (transformers)…"));
+    m_exportMergedAction->setToolTip(tr("A Hugging Face model folder, the adapter folded into the base weights "
+                                        "(transformers loads it with AutoModelForCausalLM)"));
+    m_exportGgufAction = exportMenu->addAction(tr("GGUF file (llama.cpp, Ollama)…"));
+    m_exportGgufAction->setToolTip(tr("One GGUF file, the adapter folded in, in f16 or q8_0"));
+    exportMenu->setToolTipsVisible(true);
+    m_export->setMenu(exportMenu);
     auto* showFolder = button(tr("Show folder"), "showFolder", tr("Open the folder in the file manager"));
     actions->addStretch(1);
     m_status = new QLabel;
@@ -184,7 +190,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     connect(m_rename, &QPushButton::clicked, this, &RunsPanel::renameSelected);
     connect(m_delete, &QPushButton::clicked, this, &RunsPanel::deleteSelected);
     connect(m_notes, &QPlainTextEdit::textChanged, this, &RunsPanel::saveNotes);
-    connect(m_export, &QPushButton::clicked, this, [this] {
+    connect(m_exportMergedAction, &QAction::triggered, this, [this] {
         const QStringList dirs = selectedDirs();
         if (dirs.size() != 1) return;
         const QString suggested = QFileInfo(dirs.first()).absoluteFilePath() + QStringLiteral("-merged");
@@ -192,7 +198,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
                                                          QString(), nullptr, QFileDialog::ShowDirsOnly);
         if (!out.isEmpty()) exportMerged(dirs.first(), out);
     });
-    connect(m_exportGguf, &QPushButton::clicked, this, [this] {
+    connect(m_exportGgufAction, &QAction::triggered, this, [this] {
         const QStringList dirs = selectedDirs();
         if (dirs.size() != 1) return;
         const QString suggested = QFileInfo(dirs.first()).absoluteFilePath() + QStringLiteral(".gguf");
@@ -350,7 +356,6 @@ void RunsPanel::showDetails()
     m_rename->setEnabled(one);
     m_delete->setEnabled(!items.isEmpty());
     m_export->setEnabled(one && !experiment);
-    m_exportGguf->setEnabled(one && !experiment);
     m_notesDir.clear();
     const QSignalBlocker block(m_notes);
     if (!one) {

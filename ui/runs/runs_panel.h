@@ -18,6 +18,7 @@
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
+class QAction;
 class QPushButton;
 class QTabWidget;
 class QTreeWidget;
@@ -105,7 +106,8 @@ private:
     QPushButton* m_rename;
     QPushButton* m_delete;
     QPushButton* m_export;
-    QPushButton* m_exportGguf;
+    QAction* m_exportMergedAction;
+    QAction* m_exportGgufAction;
     QLabel* m_status;
     QLabel* m_also; // the other folders listed
     QStringList m_extraFolders;
