@@ -35,6 +35,13 @@ public:
     // Invalid UTF-8 in `text` is read as U+FFFD, as Python's
     // errors="replace" would read it before the reference tokenizer sees it.
     std::vector<std::int64_t> encode(std::string_view text) const override;
+    // Offsets as the reference gives them: a token that covers part of a
+    // character spans the whole character, text the normalizer changed maps
+    // to the characters it came from, and a ByteLevel post-processor with
+    // trim_offsets leaves out a token's leading and trailing spaces. Text
+    // that is not valid UTF-8 is an Error (offsets into repaired text would
+    // point at the wrong bytes).
+    EncodedText encodeWithOffsets(std::string_view text) const override;
     // Unknown ids are skipped, as the reference decoder skips them; byte
     // sequences that are not valid UTF-8 come out as U+FFFD.
     std::string decode(const std::vector<std::int64_t>& ids) const override;
@@ -79,14 +86,28 @@ private:
     };
     enum class Decoder { ByteLevel, JoinWithSpace };
 
+    // For encodeWithOffsets: origin[i] is the span of the caller's text that
+    // byte i of the text being encoded came from (a byte the pre-tokenizer
+    // maps to two, or a character NFC composed, keeps its source's span);
+    // spans receives each token's span. Null in encode().
+    struct OffsetTrack {
+        const TokenSpan* origin = nullptr;
+        std::vector<TokenSpan>* spans = nullptr;
+        OffsetTrack at(std::size_t offset) const { return {origin + offset, spans}; }
+    };
+
     BpeTokenizer() = default;
 
     std::vector<Segment> findAddedTokens(std::string_view text, const AddedTokenSet& set) const;
-    void encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids) const;
+    void encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids, const OffsetTrack* track) const;
     // Runs the pre-tokenizer from step `step` on and encodes each final piece;
     // pieces go straight down the steps, so no list of a text's pieces is built.
-    void encodePieces(std::string_view text, std::size_t step, std::vector<std::int64_t>& ids) const;
+    void encodePieces(std::string_view text, std::size_t step, std::vector<std::int64_t>& ids, const OffsetTrack* track) const;
     void encodeWord(std::string_view word, std::vector<std::int64_t>& ids) const;
+    // The spans of the tokens ids[first..] that encodeWord made of `word`.
+    void wordSpans(std::string_view word, const std::vector<std::int64_t>& ids, std::size_t first, const OffsetTrack& track) const;
+    // trim_offsets of a ByteLevel post-processor, on the finished spans.
+    void trimOffsets(std::string_view text, EncodedText& encoded) const;
     std::vector<std::int32_t> initialSymbols(std::string_view word) const;
     std::vector<std::int32_t> mergeWord(std::string_view word) const;
 
@@ -111,6 +132,8 @@ private:
     bool m_nfc = false;
     std::vector<PreTokenizerStep> m_preTokenizer;
     Decoder m_decoder = Decoder::ByteLevel;
+    bool m_trimOffsets = false;       // post_processor ByteLevel with trim_offsets
+    bool m_trimKeepsPrefix = false;   // ... and add_prefix_space: the first token keeps one space
 
     // BPE results per word. encode() is const and may run on several threads,
     // so the cache sits behind a mutex; merging itself runs outside it.
