@@ -17,24 +17,26 @@ namespace fs = std::filesystem;
 constexpr const char* kSpecialTokens[] = {"bos_token", "eos_token", "unk_token", "sep_token",
                                           "pad_token", "cls_token", "mask_token"};
 
-jinja::Value fromJson(const Json& value, int depth = 0)
+template <typename JsonT>
+jinja::Value fromJson(const JsonT& value, int depth = 0)
 {
     if (depth > 64) throw Error("a template variable is nested too deeply");
+    using Type = typename JsonT::value_t;
     switch (value.type()) {
-    case Json::value_t::null: return jinja::Value(nullptr);
-    case Json::value_t::boolean: return jinja::Value(value.get<bool>());
-    case Json::value_t::number_integer: return jinja::Value(value.get<std::int64_t>());
-    case Json::value_t::number_unsigned:
-        if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return jinja::Value(value.get<double>());
-        return jinja::Value(static_cast<std::int64_t>(value.get<std::uint64_t>()));
-    case Json::value_t::number_float: return jinja::Value(value.get<double>());
-    case Json::value_t::string: return jinja::Value(value.get<std::string>());
-    case Json::value_t::array: {
+    case Type::null: return jinja::Value(nullptr);
+    case Type::boolean: return jinja::Value(value.template get<bool>());
+    case Type::number_integer: return jinja::Value(value.template get<std::int64_t>());
+    case Type::number_unsigned:
+        if (value.template get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return jinja::Value(value.template get<double>());
+        return jinja::Value(static_cast<std::int64_t>(value.template get<std::uint64_t>()));
+    case Type::number_float: return jinja::Value(value.template get<double>());
+    case Type::string: return jinja::Value(value.template get<std::string>());
+    case Type::array: {
         jinja::ValueList items;
-        for (const Json& item : value) items.push_back(fromJson(item, depth + 1));
+        for (const auto& item : value) items.push_back(fromJson(item, depth + 1));
         return jinja::Value::list(std::move(items));
     }
-    case Json::value_t::object: {
+    case Type::object: {
         jinja::Dict dict;
         for (const auto& [key, item] : value.items()) dict.set(jinja::Value(key), fromJson(item, depth + 1));
         return jinja::Value::dict(std::move(dict));
@@ -117,9 +119,10 @@ ChatTemplate ChatTemplate::forModel(const fs::path& modelDir)
 
 bool ChatTemplate::hasGenerationMarkers() const { return m_program && m_program->hasGeneration; }
 
-void ChatTemplate::setVariable(const std::string& name, const Json& value)
+void ChatTemplate::setVariable(const std::string& name, const nlohmann::ordered_json& value) { setValue(name, fromJson(value)); }
+
+void ChatTemplate::setValue(const std::string& name, jinja::Value converted)
 {
-    jinja::Value converted = fromJson(value);
     for (auto& entry : m_variables) {
         if (entry.first == name) {
             entry.second = std::move(converted);

@@ -62,7 +62,9 @@ public:
     // A variable the template reads: the special tokens ("bos_token", ...)
     // and anything a template takes as an option ("date_string",
     // "enable_thinking"). Replaces an earlier value of that name.
-    void setVariable(const std::string& name, const nlohmann::json& value);
+    // (ordered_json keeps an object's keys in their order, as Python's dicts
+    // do; a plain nlohmann::json converts to it.)
+    void setVariable(const std::string& name, const nlohmann::ordered_json& value);
     // Special-token names transformers passes (bos_token, eos_token,
     // unk_token, sep_token, pad_token, cls_token, mask_token), with their
     // text as tokenizer_config.json gives it.
@@ -81,6 +83,7 @@ public:
 private:
     ChatTemplate() = default;
     std::string where(int line) const;
+    void setValue(const std::string& name, jinja::Value value);
 
     Kind m_kind = Kind::HumanAssistant;
     std::string m_source;

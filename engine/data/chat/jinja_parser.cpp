@@ -46,7 +46,9 @@ private:
         while (true) {
             const Token& token = m_in.current();
             if (token.type == TokenType::End) {
-                if (ends.size() > 0) m_in.fail(std::string("the template ends before {% ") + *ends.begin() + " %}");
+                for (const char* end : ends)
+                    if (std::string_view(end).rfind("end", 0) == 0)
+                        m_in.fail(std::string("the template ends before {% ") + end + " %} closes the block");
                 return body;
             }
             if (token.type == TokenType::Data) {
