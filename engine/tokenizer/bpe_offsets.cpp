@@ -2,9 +2,8 @@
 // encodeWithOffsets): the same walk as encode(), carrying for every byte of
 // the text being encoded the span of the caller's text it came from. The
 // result follows the reference's offset mapping: a token that holds part of
-// a character spans the whole character, characters NFC composed span what
-// they were composed from, and a ByteLevel post-processor with trim_offsets
-// leaves spaces out of a token's span. Offsets are bytes; the reference
+// a character spans the whole character, and a character NFC composed spans
+// the first character it was composed from. Offsets are bytes; the reference
 // counts characters, which the same spans give once converted.
 #include "engine/tokenizer/bpe_tokenizer.h"
 
@@ -127,7 +126,6 @@ EncodedText BpeTokenizer::encodeWithOffsets(std::string_view text) const
         while (span.begin > 0 && span.begin < text.size() && isContinuation(text[span.begin])) --span.begin;
         while (span.end < text.size() && isContinuation(text[span.end])) ++span.end;
     }
-    if (m_trimOffsets) trimOffsets(text, out);
     return out;
 }
 
@@ -159,33 +157,6 @@ void BpeTokenizer::wordSpans(std::string_view word, const std::vector<std::int64
             track.spans->push_back({track.origin[pos].begin, track.origin[pos + length - 1].end});
         }
         pos += length;
-    }
-}
-
-void BpeTokenizer::trimOffsets(std::string_view text, EncodedText& encoded) const
-{
-    // The byte-level character for a space (U+0120), or real whitespace in
-    // an added token's text, at either end of a token.
-    const auto isSpace = [](char32_t cp) { return cp == 0x120 || isWhitespace(cp); };
-    for (std::size_t i = 0; i < encoded.ids.size(); ++i) {
-        const std::string& token = m_idToText[static_cast<std::size_t>(encoded.ids[i])];
-        std::vector<char32_t> chars;
-        for (std::size_t pos = 0; pos < token.size();) chars.push_back(decodeUtf8(token, pos));
-        std::size_t leading = 0;
-        while (leading < chars.size() && isSpace(chars[leading])) ++leading;
-        std::size_t trailing = 0;
-        while (trailing < chars.size() && isSpace(chars[chars.size() - 1 - trailing])) ++trailing;
-        TokenSpan& span = encoded.offsets[i];
-        if (leading > 0) {
-            const bool isFirst = i == 0 || span.begin == 0;
-            if (isFirst && m_trimKeepsPrefix && leading == 1) leading = 0;
-            for (std::size_t n = 0; n < leading && span.begin < span.end; ++n) span.begin += charLength(text, span.begin);
-            span.begin = std::min(span.begin, span.end);
-        }
-        for (std::size_t n = 0; n < trailing && span.end > span.begin; ++n) {
-            --span.end;
-            while (span.end > span.begin && isContinuation(text[span.end])) --span.end;
-        }
     }
 }
 

@@ -205,10 +205,8 @@ public:
         loadPreTokenizer(field(root, "pre_tokenizer"), "pre_tokenizer", 0);
         m_tok.m_decoder = BpeTokenizer::Decoder::JoinWithSpace;
         loadDecoder(field(root, "decoder"), "decoder", 0);
-        // post_processor adds BOS/EOS-style tokens, which encode() never
-        // does, and may trim offsets; truncation and padding are the
-        // caller's business.
-        loadPostProcessor(field(root, "post_processor"), 0);
+        // post_processor only adds BOS/EOS-style tokens, which encode() never
+        // does; truncation and padding are the caller's business.
         buildIdTable();
     }
 
@@ -473,22 +471,6 @@ private:
             for (std::size_t i = 0; i < list.size(); ++i) loadDecoder(&list[i], indexed(where + ".decoders", i), depth + 1);
         } else {
             throw unsupported(where, type, "ByteLevel");
-        }
-    }
-
-    // Only a ByteLevel post-processor changes what LoRA Lab returns: its
-    // trim_offsets (the offsets of encodeWithOffsets).
-    void loadPostProcessor(const Json* value, int depth)
-    {
-        if (!value || !value->is_object() || depth > kMaxNesting) return;
-        const Json* type = field(*value, "type");
-        if (!type || !type->is_string()) return;
-        if (type->get<std::string>() == "ByteLevel") {
-            m_tok.m_trimOffsets = flag(*value, "trim_offsets", true, "post_processor");
-            m_tok.m_trimKeepsPrefix = flag(*value, "add_prefix_space", true, "post_processor");
-        } else if (type->get<std::string>() == "Sequence") {
-            if (const Json* list = field(*value, "processors"); list && list->is_array())
-                for (const Json& processor : *list) loadPostProcessor(&processor, depth + 1);
         }
     }
 

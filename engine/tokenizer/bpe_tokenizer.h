@@ -35,10 +35,12 @@ public:
     // Invalid UTF-8 in `text` is read as U+FFFD, as Python's
     // errors="replace" would read it before the reference tokenizer sees it.
     std::vector<std::int64_t> encode(std::string_view text) const override;
-    // Offsets as the reference gives them: a token that covers part of a
-    // character spans the whole character, text the normalizer changed maps
-    // to the characters it came from, and a ByteLevel post-processor with
-    // trim_offsets leaves out a token's leading and trailing spaces. Text
+    // Offsets as transformers' tokenizers give them: a token that covers
+    // part of a character spans the whole character, and text the NFC
+    // normalizer composed maps to the characters it came from. A ByteLevel
+    // post-processor's trim_offsets is not applied: transformers' GPT-2 and
+    // GPT-NeoX tokenizer classes replace that post-processor, and trimmed
+    // offsets would lose the spaces an assistant's text begins with. Text
     // that is not valid UTF-8 is an Error (offsets into repaired text would
     // point at the wrong bytes).
     EncodedText encodeWithOffsets(std::string_view text) const override;
@@ -106,8 +108,6 @@ private:
     void encodeWord(std::string_view word, std::vector<std::int64_t>& ids) const;
     // The spans of the tokens ids[first..] that encodeWord made of `word`.
     void wordSpans(std::string_view word, const std::vector<std::int64_t>& ids, std::size_t first, const OffsetTrack& track) const;
-    // trim_offsets of a ByteLevel post-processor, on the finished spans.
-    void trimOffsets(std::string_view text, EncodedText& encoded) const;
     std::vector<std::int32_t> initialSymbols(std::string_view word) const;
     std::vector<std::int32_t> mergeWord(std::string_view word) const;
 
@@ -132,8 +132,6 @@ private:
     bool m_nfc = false;
     std::vector<PreTokenizerStep> m_preTokenizer;
     Decoder m_decoder = Decoder::ByteLevel;
-    bool m_trimOffsets = false;       // post_processor ByteLevel with trim_offsets
-    bool m_trimKeepsPrefix = false;   // ... and add_prefix_space: the first token keeps one space
 
     // BPE results per word. encode() is const and may run on several threads,
     // so the cache sits behind a mutex; merging itself runs outside it.

@@ -17,8 +17,8 @@ It writes:
                                    shared fixture is there)
   chat/jinja_cases.json            small templates and what Jinja2, set up the way
                                    transformers sets it up, renders from them
-  chat/offsets.json                token offsets (in characters) the tokenizers library
-                                   gives for texts with special tokens, NFC, emoji, spaces
+  chat/offsets.json                the offset mapping (in characters) transformers' tokenizers
+                                   give for texts with special tokens, NFC, emoji, spaces
 
 The templates themselves (chat/templates/*.jinja) are written by hand after the
 documented formats of their model families; this script only reads them.
@@ -246,6 +246,34 @@ def jinja_cases():
     return {"variables": variables, "cases": cases}
 
 
+# Marked templates that meet transformers' edge cases, rendered with the NeoX
+# fixture tokenizer: blocks that begin or end inside a token ("Ġ" carries the
+# space before a word); empty blocks, which mark the token holding the
+# character before them when that token also holds the one after; a block
+# in the first token, which marks to the end.
+QUIRK_TEMPLATES = {
+    "leading_space": "{% for m in messages %}{{ m.role }}:{% if m.role == 'assistant' %}{% generation %} {{ m.content }}"
+                     "{% endgeneration %}{% else %} {{ m.content }}{% endif %}\n{% endfor %}",
+    "no_space": "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}"
+                "{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}",
+    "empty_blocks": "{% for m in messages %}{{ m.role }}:{% generation %}{% endgeneration %}{{ m.content }}|{% endfor %}",
+    "first_token": "{% generation %}A{% endgeneration %}{% for m in messages %} {{ m.content }}{% endfor %}",
+}
+
+
+def quirk_cases():
+    tokenizer = AutoTokenizer.from_pretrained(str(HERE / "fixtures" / "models" / "tiny-gpt-neox"))
+    cases = []
+    for name, source in QUIRK_TEMPLATES.items():
+        for dialogue in DIALOGUES[:3]:
+            out = tokenizer.apply_chat_template(dialogue["messages"], chat_template=source, tokenize=True, return_dict=True,
+                                                return_assistant_tokens_mask=True)
+            text = tokenizer.apply_chat_template(dialogue["messages"], chat_template=source, tokenize=False)
+            cases.append({"name": name, "template": source, "dialogue": dialogue["name"], "text": text,
+                          "ids": list(out["input_ids"]), "assistant_mask": mask_string(out["assistant_masks"])})
+    return cases
+
+
 OFFSET_TEXTS = [
     "héllo <|im_start|>wörld 😀!", "Hello world", "  two  spaces\n\nnewlines\r\n", "e\u0301 cafe\u0301 ñ n\u0303",
     "한국어 \u1100\u1161\u11a8 test", "a<|im_end|>\n<|im_start|>assistant\n", " ", "tabs\tand\u00a0nbsp",
@@ -254,14 +282,15 @@ OFFSET_TEXTS = [
 ]
 
 
-def offsets_reference(paths):
+def offsets_reference(model_dirs):
+    """The offset mapping transformers' tokenizers give (the masks are made from it)."""
     out = {}
-    for name, path in paths.items():
-        tok = Tokenizer.from_file(str(path))
+    for name, model_dir in model_dirs.items():
+        tok = AutoTokenizer.from_pretrained(str(model_dir))
         rows = []
         for text in OFFSET_TEXTS:
-            e = tok.encode(text, add_special_tokens=False)
-            rows.append({"text": text, "ids": e.ids, "offsets": [list(o) for o in e.offsets]})
+            e = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+            rows.append({"text": text, "ids": list(e["input_ids"]), "offsets": [list(o) for o in e["offset_mapping"]]})
         out[name] = rows
     return out
 
@@ -283,12 +312,12 @@ def main():
         "templates": {name: {"file": file, "variables": variables, "marked_twin": twin}
                       for name, (file, variables, twin) in TEMPLATES.items()},
         "cases": reference_cases(tokenizer, templates, DIALOGUES),
+        "quirks": quirk_cases(),
     }
     (CHAT / "reference.json").write_text(json.dumps(reference, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    offset_tokenizers = {"chat_model": model_dir / "tokenizer.json",
-                         "tiny_gpt_neox": HERE / "fixtures" / "models" / "tiny-gpt-neox" / "tokenizer.json"}
+    offset_tokenizers = {"chat_model": model_dir, "tiny_gpt_neox": HERE / "fixtures" / "models" / "tiny-gpt-neox"}
     if REAL_QWEN.exists():
-        offset_tokenizers["qwen_real"] = REAL_QWEN
+        offset_tokenizers["qwen_real"] = REAL_QWEN.parent
     (CHAT / "offsets.json").write_text(json.dumps(offsets_reference(offset_tokenizers), ensure_ascii=False,
                                                   separators=(",", ":")) + "\n", encoding="utf-8")
     (CHAT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), indent=0, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -278,3 +278,22 @@ TEST("parity/chat_template_real_qwen_tokenizer")
         if (probed.assistantMask[i]) marked.push_back(probed.ids[i]);
     CHECK_EQ(tokenizer->decode(marked), "Red is a primary colour.<|im_end|>\n<think>\n\n</think>\n\nBlue is another one.<|im_end|>\n");
 }
+
+TEST("parity/chat_masks_keep_transformers_quirks")
+{
+    // Blocks that start or end inside a token, empty blocks, a block in the
+    // first token: the mask is transformers' to the token.
+    const Json reference = chatJson("reference.json");
+    const auto dialogues = chatDialogues();
+    const auto tokenizer = loadTokenizer(loralab::test::fixtureModel("tiny-gpt-neox"));
+    std::size_t checked = 0;
+    for (const Json& c : reference.at("quirks")) {
+        const ChatTemplate chat = ChatTemplate::fromString(c.at("template").get<std::string>(), c.at("name").get<std::string>());
+        const RenderedDialogue out = renderForTraining(chat, *tokenizer, dialogues.at(c.at("dialogue")));
+        CHECK_EQ(out.text, c.at("text").get<std::string>());
+        CHECK(out.ids == c.at("ids").get<Ids>());
+        CHECK_EQ(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
+        ++checked;
+    }
+    CHECK_EQ(checked, std::size_t{12});
+}
