@@ -250,7 +250,8 @@ def jinja_cases():
 # fixture tokenizer: blocks that begin or end inside a token ("Ġ" carries the
 # space before a word); empty blocks, which mark the token holding the
 # character before them when that token also holds the one after; a block
-# in the first token, which marks to the end.
+# in the first token, which marks to the end; a block whose span lies past
+# the text.
 QUIRK_TEMPLATES = {
     "leading_space": "{% for m in messages %}{{ m.role }}:{% if m.role == 'assistant' %}{% generation %} {{ m.content }}"
                      "{% endgeneration %}{% else %} {{ m.content }}{% endif %}\n{% endfor %}",
@@ -258,6 +259,9 @@ QUIRK_TEMPLATES = {
                 "{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}",
     "empty_blocks": "{% for m in messages %}{{ m.role }}:{% generation %}{% endgeneration %}{{ m.content }}|{% endfor %}",
     "first_token": "{% generation %}A{% endgeneration %}{% for m in messages %} {{ m.content }}{% endfor %}",
+    # A block inside a {% set %} that is never written: its span lies past the text.
+    "unwritten_block": "{% for m in messages %}{{ m.content }}{% set s %}{% generation %}{{ m.content * 3 }}"
+                       "{% endgeneration %}{% endset %}{% endfor %}",
 }
 
 

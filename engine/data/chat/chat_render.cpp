@@ -253,9 +253,12 @@ std::vector<std::uint8_t> maskFromSpans(const std::string& text, const std::vect
         const std::ptrdiff_t first = begin < text.size() ? tokenAt(begin) : -1;
         if (first < 0) break; // transformers stops at a span no token starts
         // The token holding the span's last character; for an empty span,
-        // the character before it.
+        // the character before it. A span can reach past the text (a
+        // {% generation %} inside a {% set %} block that is never written):
+        // no token holds its end, and the marking runs to the end, as in
+        // transformers.
         std::ptrdiff_t last = -1;
-        if (end > 0) {
+        if (end > 0 && end <= text.size()) {
             std::size_t lastChar = end - 1;
             while (lastChar > 0 && (static_cast<unsigned char>(text[lastChar]) & 0xC0) == 0x80) --lastChar;
             last = tokenAt(lastChar);

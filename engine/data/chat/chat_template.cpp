@@ -27,7 +27,8 @@ jinja::Value fromJson(const JsonT& value, int depth = 0)
     case Type::boolean: return jinja::Value(value.template get<bool>());
     case Type::number_integer: return jinja::Value(value.template get<std::int64_t>());
     case Type::number_unsigned:
-        if (value.template get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return jinja::Value(value.template get<double>());
+        if (value.template get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+            return jinja::Value(value.template get<double>());
         return jinja::Value(static_cast<std::int64_t>(value.template get<std::uint64_t>()));
     case Type::number_float: return jinja::Value(value.template get<double>());
     case Type::string: return jinja::Value(value.template get<std::string>());
@@ -82,7 +83,8 @@ ChatTemplate ChatTemplate::fromTokenizerConfig(const fs::path& path)
         source = found->get<std::string>();
     } else if (found->is_array()) {
         for (const Json& entry : *found)
-            if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") && entry["template"].is_string())
+            if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") &&
+                entry["template"].is_string())
                 source = entry["template"].get<std::string>();
         if (source.empty()) throw fileError(path.string(), "has several chat templates and none named \"default\"");
     } else {

@@ -342,7 +342,8 @@ Value globalFunction(const std::string& name)
             const std::int64_t step = p.size() == 3 ? p[2].asInt() : 1;
             if (step == 0) throw EvalError("range() arg 3 must not be zero");
             const long double count = std::max<long double>(0, std::ceil((static_cast<long double>(stop) - start) / step));
-            if (count > static_cast<long double>(interpreter.limits().maxSteps)) interpreter.countSteps(interpreter.limits().maxSteps + 1);
+            if (count > static_cast<long double>(interpreter.limits().maxSteps))
+                interpreter.countSteps(interpreter.limits().maxSteps + 1); // over the limit: the usual error
             interpreter.countSteps(static_cast<std::size_t>(count));
             ValueList items;
             for (std::int64_t i = 0; i < static_cast<std::int64_t>(count); ++i) items.emplace_back(start + i * step);

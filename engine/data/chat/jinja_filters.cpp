@@ -103,7 +103,8 @@ std::string indent(const std::string& text, const Value* widthArg, bool first, b
 {
     std::string pad = "    ";
     if (widthArg && widthArg->isString()) pad = widthArg->asString();
-    else if (widthArg && widthArg->isInteger()) pad.assign(static_cast<std::size_t>(std::clamp<std::int64_t>(widthArg->asInt(), 0, 256)), ' ');
+    else if (widthArg && widthArg->isInteger())
+        pad.assign(static_cast<std::size_t>(std::clamp<std::int64_t>(widthArg->asInt(), 0, 256)), ' ');
     std::string out;
     std::size_t lineStart = 0;
     bool firstLine = true;
@@ -124,7 +125,12 @@ std::string indent(const std::string& text, const Value* widthArg, bool first, b
 Value number(const Value& value, bool integer, const Value* fallback)
 {
     const Value otherwise = fallback ? *fallback : integer ? Value(std::int64_t{0}) : Value(0.0);
-    if (value.isNumber()) return integer ? (value.kind() == Value::Kind::Float ? Value(static_cast<std::int64_t>(std::trunc(std::clamp(value.asFloat(), -9.2e18, 9.2e18)))) : Value(value.asInt())) : Value(value.asFloat());
+    // Floats beyond int64 are clamped: Python's int() would give a big integer.
+    const auto truncated = [](double f) { return Value(static_cast<std::int64_t>(std::trunc(std::clamp(f, -9.2e18, 9.2e18)))); };
+    if (value.isNumber()) {
+        if (!integer) return Value(value.asFloat());
+        return value.kind() == Value::Kind::Float ? truncated(value.asFloat()) : Value(value.asInt());
+    }
     if (!value.isString()) return otherwise;
     const std::string text = pythonStrip(value.asString(), nullptr, true, true);
     if (text.empty()) return otherwise;
@@ -134,7 +140,7 @@ Value number(const Value& value, bool integer, const Value* fallback)
         const long long n = std::strtoll(text.c_str(), &end, 10);
         if (*end == '\0' && errno == 0) return Value(static_cast<std::int64_t>(n));
         const double f = std::strtod(text.c_str(), &end); // Jinja's int() also reads "3.5"
-        return *end == '\0' && std::isfinite(f) ? Value(static_cast<std::int64_t>(std::trunc(std::clamp(f, -9.2e18, 9.2e18)))) : otherwise;
+        return *end == '\0' && std::isfinite(f) ? truncated(f) : otherwise;
     }
     const double f = std::strtod(text.c_str(), &end);
     return *end == '\0' ? Value(f) : otherwise;
@@ -182,14 +188,16 @@ Value applyFilter(const std::string& name, const Value& subject, const CallArgs&
     }
     if (name == "length" || name == "count") {
         if (subject.isString()) return Value(static_cast<std::int64_t>(codePointCount(subject.asString())));
-        if (subject.isDict() || subject.kind() == Value::Kind::Namespace) return Value(static_cast<std::int64_t>(subject.asDict().size()));
+        if (subject.isDict() || subject.kind() == Value::Kind::Namespace)
+            return Value(static_cast<std::int64_t>(subject.asDict().size()));
         if (subject.isList()) return Value(static_cast<std::int64_t>(subject.asList().size()));
         if (subject.isUndefined()) return Value(std::int64_t{0});
         throw EvalError("object of type '" + subject.typeName() + "' has no len()");
     }
     if (name == "tojson") {
         const Value* indentArg = arg(args, 0, "indent");
-        const int indentWidth = indentArg && indentArg->isInteger() ? static_cast<int>(std::clamp<std::int64_t>(indentArg->asInt(), 0, 64)) : -1;
+        const int indentWidth =
+            indentArg && indentArg->isInteger() ? static_cast<int>(std::clamp<std::int64_t>(indentArg->asInt(), 0, 64)) : -1;
         std::string json = toJson(subject, indentWidth, flag(args, 3, "sort_keys"));
         interpreter.checkSize(json.size());
         return Value(std::move(json));
@@ -212,7 +220,8 @@ Value applyFilter(const std::string& name, const Value& subject, const CallArgs&
             const std::size_t start = pos;
             const char32_t cp = decodeUtf8(text, pos);
             const bool separator = isPythonSpace(cp) || cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<';
-            out += separator ? text.substr(start, pos - start) : wordStart ? upperCase(text.substr(start, pos - start)) : lowerCase(text.substr(start, pos - start));
+            const std::string character = text.substr(start, pos - start);
+            out += separator ? character : wordStart ? upperCase(character) : lowerCase(character);
             wordStart = separator;
         }
         return Value(std::move(out));
@@ -222,7 +231,8 @@ Value applyFilter(const std::string& name, const Value& subject, const CallArgs&
         const Value* replacement = arg(args, 1, "new");
         if (!old || !replacement) throw EvalError("replace needs the text to replace and its replacement");
         const Value* count = arg(args, 2, "count");
-        std::string out = pythonReplace(toStr(subject), toStr(*old), toStr(*replacement), count && count->isInteger() ? count->asInt() : -1);
+        const std::int64_t times = count && count->isInteger() ? count->asInt() : -1;
+        std::string out = pythonReplace(toStr(subject), toStr(*old), toStr(*replacement), times);
         interpreter.checkSize(out.size());
         return Value(std::move(out));
     }
@@ -255,7 +265,8 @@ Value applyFilter(const std::string& name, const Value& subject, const CallArgs&
         if (!subject.isNumber()) throw EvalError("round needs a number, not " + subject.typeName());
         const Value* digits = arg(args, 0, "precision");
         const Value* method = arg(args, 1, "method");
-        const double scale = std::pow(10.0, digits && digits->isInteger() ? static_cast<double>(std::clamp<std::int64_t>(digits->asInt(), -20, 20)) : 0.0);
+        const std::int64_t places = digits && digits->isInteger() ? std::clamp<std::int64_t>(digits->asInt(), -20, 20) : 0;
+        const double scale = std::pow(10.0, static_cast<double>(places));
         const std::string how = method && method->isString() ? method->asString() : "common";
         const double x = subject.asFloat() * scale;
         const double r = how == "ceil" ? std::ceil(x) : how == "floor" ? std::floor(x) : std::nearbyint(x);
@@ -341,7 +352,8 @@ Value applyFilter(const std::string& name, const Value& subject, const CallArgs&
     if (name == "sum") {
         const Value* start = arg(args, 1, "start");
         Value total = start ? *start : Value(std::int64_t{0});
-        for (const Value& item : items) total = binaryOperation(BinaryOp::Add, total, path.empty() ? item : attributePath(item, path), interpreter);
+        for (const Value& item : items)
+            total = binaryOperation(BinaryOp::Add, total, path.empty() ? item : attributePath(item, path), interpreter);
         return total;
     }
     throw EvalError("the filter '" + name + "' is not supported");
@@ -389,10 +401,16 @@ bool applyTest(const std::string& name, const Value& subject, const CallArgs& ar
     if (name == "ne" || name == "!=") return !equals(subject, needOther());
     if (name == "sameas") {
         const Value& o = needOther();
-        if (subject.isList() || subject.isDict() || kind == Value::Kind::Namespace) return equals(subject, o) && subject.kind() == o.kind() && (subject.isList() ? &subject.asList() == &o.asList() : &subject.asDict() == &o.asDict());
-        return subject.kind() == o.kind() && equals(subject, o);
+        // Containers are the same object only if they share their items.
+        if (subject.kind() != o.kind()) return false;
+        if (subject.isList()) return &subject.asList() == &o.asList();
+        if (subject.isDict() || kind == Value::Kind::Namespace) return &subject.asDict() == &o.asDict();
+        return equals(subject, o);
     }
-    const char* op = name == "lt" || name == "<" || name == "lessthan" ? "<" : name == "le" || name == "<=" ? "<=" : name == "gt" || name == ">" || name == "greaterthan" ? ">" : ">=";
+    const char* op = name == "lt" || name == "<" || name == "lessthan" ? "<"
+                     : name == "le" || name == "<="                     ? "<="
+                     : name == "gt" || name == ">" || name == "greaterthan" ? ">"
+                                                                          : ">=";
     const int order = compare(subject, needOther(), op);
     if (op[0] == '<') return op[1] ? order <= 0 : order < 0;
     return op[1] ? order >= 0 : order > 0;

@@ -333,7 +333,8 @@ private:
         if (c >= '0' && c <= '7') {
             char32_t cp = 0;
             std::size_t end = pos;
-            while (end < m_src.size() && end < pos + 3 && m_src[end] >= '0' && m_src[end] <= '7') cp = cp * 8 + static_cast<char32_t>(m_src[end++] - '0');
+            while (end < m_src.size() && end < pos + 3 && m_src[end] >= '0' && m_src[end] <= '7')
+                cp = cp * 8 + static_cast<char32_t>(m_src[end++] - '0');
             appendUtf8(value, cp);
             return end;
         }
@@ -345,7 +346,8 @@ private:
         }
         char32_t cp = 0;
         for (int i = 1; i <= width; ++i) {
-            const int digit = pos + static_cast<std::size_t>(i) < m_src.size() ? hexValue(m_src[pos + static_cast<std::size_t>(i)]) : -1;
+            const std::size_t at = pos + static_cast<std::size_t>(i);
+            const int digit = at < m_src.size() ? hexValue(m_src[at]) : -1;
             if (digit < 0) throw TemplateError(line, std::string("a truncated \\") + c + " escape in a string literal");
             cp = cp * 16 + static_cast<char32_t>(digit);
         }

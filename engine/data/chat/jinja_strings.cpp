@@ -310,7 +310,8 @@ std::string percentFormat(const std::string& format, const ValueList& args)
         }
         if (next >= args.size()) throw EvalError("not enough arguments for format string");
         const Value& arg = args[next++];
-        std::string spec = "%" + flags + (width ? std::to_string(width) : "") + (precision >= 0 ? "." + std::to_string(precision) : "");
+        std::string spec = "%" + flags + (width ? std::to_string(width) : "");
+        if (precision >= 0) spec += "." + std::to_string(precision);
         char buffer[2048];
         if (conversion == 's' || conversion == 'r') {
             std::string text = conversion == 's' ? toStr(arg) : toRepr(arg);
@@ -321,7 +322,8 @@ std::string percentFormat(const std::string& format, const ValueList& args)
         } else if (conversion == 'd' || conversion == 'i') {
             if (!arg.isNumber()) throw EvalError("%d format: a real number is required, not " + arg.typeName());
             const double f = arg.asFloat();
-            if (arg.kind() == Value::Kind::Float && !(f > -9.2e18 && f < 9.2e18)) throw EvalError("%d format: the number is out of range");
+            if (arg.kind() == Value::Kind::Float && !(f > -9.2e18 && f < 9.2e18))
+                throw EvalError("%d format: the number is out of range");
             const long long n = arg.kind() == Value::Kind::Float ? static_cast<long long>(f) : static_cast<long long>(arg.asInt());
             std::snprintf(buffer, sizeof buffer, (spec + "lld").c_str(), n);
             out += buffer;
