@@ -108,6 +108,20 @@ TEST("unit/chat_rendering_for_training_refuses_what_it_cannot_do")
     const ChatTemplate noPrompt = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<bot>{% endif %}");
     CHECK_THROWS_WITH(renderForTraining(noPrompt, *tokenizer, conversation), "with the generation prompt, is not how the whole conversation begins");
+    const ChatTemplate counted = ChatTemplate::fromString(
+        "{{ messages | length }}:{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+        "{% if add_generation_prompt %}<assistant>{% endif %}");
+    CHECK_THROWS_WITH(renderForTraining(counted, *tokenizer, conversation), "is not how the whole conversation begins");
+    // A generation prompt that opens a thinking block the conversation does
+    // not write: the turn starts where the assistant's content does.
+    const ChatTemplate thinking = ChatTemplate::fromString(
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}");
+    const RenderedDialogue thought = renderForTraining(thinking, *tokenizer, conversation);
+    std::vector<std::int64_t> answer;
+    for (std::size_t i = 0; i < thought.ids.size(); ++i)
+        if (thought.assistantMask[i]) answer.push_back(thought.ids[i]);
+    CHECK_EQ(tokenizer->decode(answer), "An answer<|im_end|>\n");
     // The same templates with markers need no probing.
     const ChatTemplate marked = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}"

@@ -45,6 +45,13 @@ bool startsWith(const std::string& text, const std::string& prefix)
     return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
 
+std::string strip(const std::string& s)
+{
+    const auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return "";
+    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
 // What follows message `index`'s content in `conversation` rendered: the two
 // renderings with a sentinel after the content part where the sentinel is,
 // and must agree after it. Returns that shared rest of the text.
@@ -75,9 +82,15 @@ std::vector<std::size_t> assistantMessages(const Conversation& conversation, std
 }
 
 // Where the text for message `index` starts: after the conversation before
-// it, rendered with the generation prompt, which must begin `full`.
+// it, rendered with the generation prompt, which should begin `full`. A
+// generation prompt the whole conversation does not write as it is (one
+// that opens a thinking block, say) is accepted up to where the two part
+// when the message's own content (or its stripped form) starts right there
+// and the message before lies wholly before it; a template that writes
+// earlier turns differently (a system prompt moved before the last
+// question) is refused.
 std::size_t turnStart(const ChatTemplate& chatTemplate, const Conversation& conversation, std::size_t index,
-                      const std::string& full)
+                      const std::string& full, bool addGenerationPrompt)
 {
     std::string prompt;
     try {
@@ -85,10 +98,27 @@ std::size_t turnStart(const ChatTemplate& chatTemplate, const Conversation& conv
     } catch (const Error& e) {
         throw probeError(chatTemplate, index, std::string("the conversation before it does not render (") + e.what() + ")");
     }
-    if (!startsWith(full, prompt))
+    if (startsWith(full, prompt)) return prompt.size();
+    std::size_t shared = commonPrefix(full, prompt);
+    while (shared > 0 && shared < full.size() && (static_cast<unsigned char>(full[shared]) & 0xC0) == 0x80) --shared;
+    const std::string& content = conversation[index].content;
+    const std::string stripped = strip(content);
+    const bool contentFollows = !stripped.empty() && (full.compare(shared, content.size(), content) == 0 ||
+                                                      full.compare(shared, stripped.size(), stripped) == 0);
+    bool previousBefore = false;
+    if (index > 0 && contentFollows) {
+        try {
+            const std::string after = textAfterContent(chatTemplate, conversation, index - 1, addGenerationPrompt);
+            previousBefore = after.size() <= full.size() && full.compare(full.size() - after.size(), after.size(), after) == 0 &&
+                             full.size() - after.size() <= shared;
+        } catch (const Error&) {
+            previousBefore = false;
+        }
+    }
+    if (!previousBefore)
         throw probeError(chatTemplate, index,
                          "the conversation before it, with the generation prompt, is not how the whole conversation begins");
-    return prompt.size();
+    return shared;
 }
 
 // An assistant turn found by rendering: [begin, end), its content ending at
@@ -109,7 +139,7 @@ std::vector<ProbedTurn> probedTurns(const ChatTemplate& chatTemplate, const Conv
     std::vector<ProbedTurn> turns;
     for (const std::size_t index : assistantMessages(conversation, firstMessage)) {
         ProbedTurn turn;
-        turn.begin = turnStart(chatTemplate, conversation, index, full);
+        turn.begin = turnStart(chatTemplate, conversation, index, full, addGenerationPrompt);
         const std::string after = textAfterContent(chatTemplate, conversation, index, addGenerationPrompt);
         if (after.size() > full.size() || full.compare(full.size() - after.size(), after.size(), after) != 0)
             throw probeError(chatTemplate, index, "the text after its content changes with the content");
@@ -147,13 +177,6 @@ std::vector<Span> probedSpans(const ChatTemplate& chatTemplate, const Conversati
     for (const ProbedTurn& turn : probedTurns(chatTemplate, conversation, full, firstMessage, false))
         spans.emplace_back(turn.begin, turn.end);
     return spans;
-}
-
-std::string strip(const std::string& s)
-{
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return "";
-    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 // The Human/Assistant layout, a prompt and an answer at a time (see the header).
@@ -201,7 +224,7 @@ RenderedDialogue renderFrom(const ChatTemplate& chatTemplate, const Tokenizer& t
         // The marked spans from the first assistant message wanted on.
         const std::vector<std::size_t> wanted = assistantMessages(conversation, firstMessage);
         if (!wanted.empty()) {
-            const std::size_t from = turnStart(chatTemplate, conversation, wanted.front(), rendered.text);
+            const std::size_t from = turnStart(chatTemplate, conversation, wanted.front(), rendered.text, addGenerationPrompt);
             for (const Span& span : rendered.generationSpans)
                 if (span.first >= from) spans.push_back(span);
         }
@@ -234,7 +257,7 @@ std::vector<Span> assistantSpans(const ChatTemplate& chatTemplate, const Convers
     std::vector<Span> spans;
     const std::vector<std::size_t> wanted = assistantMessages(conversation, firstMessage);
     if (wanted.empty()) return spans;
-    const std::size_t from = turnStart(chatTemplate, conversation, wanted.front(), rendered.text);
+    const std::size_t from = turnStart(chatTemplate, conversation, wanted.front(), rendered.text, false);
     for (const Span& span : rendered.generationSpans)
         if (span.first >= from) spans.push_back(span);
     return spans;

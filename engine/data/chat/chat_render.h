@@ -12,7 +12,9 @@
 //    last, and a block whose first character no token holds ends the marking.
 //  - A template without them is probed by rendering. An assistant message's
 //    text starts where the conversation before it, rendered with the
-//    generation prompt, ends (that text must begin the whole rendering); its
+//    generation prompt, ends (that text must begin the whole rendering, or,
+//    for a prompt that opens a thinking block the history does not write,
+//    part from it just where the message's content starts); its
 //    content ends where a private-use character appended to the content
 //    shows up (two different ones, so a template that trims or rewrites the
 //    content is seen through, and one that writes it twice is refused); and
