@@ -138,6 +138,24 @@ TEST("unit/jinja_output_and_work_are_bounded")
     CHECK_THROWS_WITH(ChatTemplate::fromString(ifs), "nested too deeply");
     CHECK_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '-') + "1 }}"), "nested too deeply");
     CHECK_THROWS_WITH(ChatTemplate::fromString("{{ 1" + std::string(3000, '|') + " }}"), "expected a filter name");
+    // Chains are built in loops, not recursion; their trees are bounded too.
+    std::string sum = "{{ 1";
+    for (int i = 0; i < 5000; ++i) sum += " + 1";
+    CHECK_THROWS_WITH(ChatTemplate::fromString(sum + " }}"), "an expression is nested too deeply");
+    std::string attributes = "{{ x";
+    for (int i = 0; i < 5000; ++i) attributes += ".a";
+    CHECK_THROWS_WITH(ChatTemplate::fromString(attributes + " }}"), "nested too deeply");
+    std::string filters = "{{ x";
+    for (int i = 0; i < 5000; ++i) filters += " | trim";
+    CHECK_THROWS_WITH(ChatTemplate::fromString(filters + " }}"), "nested too deeply");
+    std::string fine = "{{ 1";
+    for (int i = 0; i < 300; ++i) fine += " + 1";
+    CHECK_EQ(renderOne(fine + " }}"), "301");
+    // Values: nesting is bounded, and a namespace cannot hold itself.
+    CHECK_THROWS_WITH(renderOne("{% set ns = namespace(x=[]) %}{% for i in range(1000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+                      "nested more than 100 deep");
+    CHECK_THROWS_WITH(renderOne("{% set ns = namespace(x=1) %}{% set ns.x = [ns] %}{{ ns }}"), "cannot hold another namespace");
+    CHECK_EQ(renderOne("{% set ns = namespace(x=1) %}{% set l = [ns, ns] %}{{ l | length }}"), "2");
 }
 
 TEST("unit/jinja_renders_on_several_threads_at_once")

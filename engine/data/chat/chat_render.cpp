@@ -52,9 +52,11 @@ std::string strip(const std::string& s)
     return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
-// What follows message `index`'s content in `conversation` rendered: the two
-// renderings with a sentinel after the content part where the sentinel is,
-// and must agree after it. Returns that shared rest of the text.
+// What the template writes after message `index`'s content. The
+// conversation is rendered twice, a different sentinel appended to that
+// content each time: the two texts part where the sentinel is and must agree
+// after it (a template that drops the end of the content, or writes it
+// twice, fails one of the two).
 std::string textAfterContent(const ChatTemplate& chatTemplate, const Conversation& conversation, std::size_t index,
                              bool addGenerationPrompt)
 {

@@ -42,6 +42,7 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Expr {
     ExprKind kind = ExprKind::Literal;
     int line = 1;
+    int depth = 1; // of the tree below, this node included
     Value value;
     std::string name;
     BinaryOp op = BinaryOp::Add;

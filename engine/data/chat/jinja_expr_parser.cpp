@@ -3,6 +3,8 @@
 
 #include "engine/data/chat/jinja_builtins.h"
 
+#include <algorithm>
+
 namespace loralab::jinja {
 
 // ---------------------------------------------------------------------------
@@ -68,6 +70,21 @@ ExprPtr ExpressionParser::node(ExprKind kind, int line) const
     return e;
 }
 
+ExprPtr ExpressionParser::finish(ExprPtr e) const
+{
+    int deepest = 0;
+    for (const ExprPtr& child : e->children)
+        if (child) deepest = std::max(deepest, child->depth);
+    for (const auto& keyword : e->keywords) deepest = std::max(deepest, keyword.second->depth);
+    e->depth = deepest + 1;
+    // Chains (a + b + c ..., x.a.b ..., x | f | g ...) are built in loops,
+    // not by recursion; the tree they make is bounded here, since
+    // evaluating and freeing it recurse.
+    if (e->depth > kMaxExpressionDepth)
+        throw TemplateError(e->line, "an expression is nested too deeply (more than " + std::to_string(kMaxExpressionDepth) + " levels)");
+    return e;
+}
+
 ExprPtr ExpressionParser::parseTuple(bool withCondition, bool explicitParens, std::initializer_list<const char*> extraEnds)
 {
     const int line = m_in.current().line;
@@ -90,7 +107,7 @@ ExprPtr ExpressionParser::parseTuple(bool withCondition, bool explicitParens, st
     }
     auto tuple = node(ExprKind::Tuple, line);
     tuple->children = std::move(items);
-    return tuple;
+    return finish(std::move(tuple));
 }
 
 ExprPtr ExpressionParser::parseConditional()
@@ -103,7 +120,7 @@ ExprPtr ExpressionParser::parseConditional()
         conditional->children.push_back(std::move(value));
         conditional->children.push_back(parseOr());
         conditional->children.push_back(m_in.skipName("else") ? parseConditional() : nullptr);
-        value = std::move(conditional);
+        value = finish(std::move(conditional));
     }
     return value;
 }
@@ -116,7 +133,7 @@ ExprPtr ExpressionParser::parseOr()
         m_in.next();
         combined->children.push_back(std::move(left));
         combined->children.push_back(parseAnd());
-        left = std::move(combined);
+        left = finish(std::move(combined));
     }
     return left;
 }
@@ -129,7 +146,7 @@ ExprPtr ExpressionParser::parseAnd()
         m_in.next();
         combined->children.push_back(std::move(left));
         combined->children.push_back(parseNot());
-        left = std::move(combined);
+        left = finish(std::move(combined));
     }
     return left;
 }
@@ -141,7 +158,7 @@ ExprPtr ExpressionParser::parseNot()
         auto negation = node(ExprKind::Not, m_in.current().line);
         m_in.next();
         negation->children.push_back(parseNot());
-        return negation;
+        return finish(std::move(negation));
     }
     return parseCompare();
 }
@@ -175,7 +192,7 @@ ExprPtr ExpressionParser::parseCompare()
         if (chain->children.empty()) chain->children.push_back(std::move(first));
         chain->children.push_back(parseBinary(0));
     }
-    return chain->ops.empty() ? std::move(first) : std::move(chain);
+    return chain->ops.empty() ? std::move(first) : finish(std::move(chain));
 }
 
 // parse_math1 (+ -), parse_concat (~), parse_math2 (* / // %) and parse_pow
@@ -199,7 +216,7 @@ ExprPtr ExpressionParser::parseBinary(int level)
             combined->op = op;
             combined->children.push_back(std::move(left));
             combined->children.push_back(operand());
-            left = std::move(combined);
+            left = finish(std::move(combined));
             found = true;
             break;
         }
@@ -215,6 +232,7 @@ ExprPtr ExpressionParser::parseUnary(bool withFilter)
         value = node(m_in.isOp("-") ? ExprKind::Negate : ExprKind::Plus, m_in.current().line);
         m_in.next();
         value->children.push_back(parseUnary(false));
+        value = finish(std::move(value));
     } else {
         value = parsePrimary();
     }
@@ -275,7 +293,7 @@ ExprPtr ExpressionParser::parseList(int line, const char* close, ExprKind kind)
         list->children.push_back(parseExpression(true));
     }
     m_in.expectOp(close);
-    return list;
+    return finish(std::move(list));
 }
 
 ExprPtr ExpressionParser::parseDict(int line)
@@ -289,7 +307,7 @@ ExprPtr ExpressionParser::parseDict(int line)
         dict->children.push_back(parseExpression(true));
     }
     m_in.expectOp("}");
-    return dict;
+    return finish(std::move(dict));
 }
 
 ExprPtr ExpressionParser::parsePostfix(ExprPtr value)
@@ -319,7 +337,7 @@ ExprPtr ExpressionParser::parseFilterExpr(ExprPtr value, bool inlineFirst)
             if (!isSupportedFilter(filter->name)) m_in.fail("the filter '" + filter->name + "' is not supported");
             filter->children.push_back(std::move(value));
             if (m_in.isOp("(")) parseCallArgs(*filter);
-            value = std::move(filter);
+            value = finish(std::move(filter));
         } else if (m_in.isName("is")) {
             auto test = node(ExprKind::Test, m_in.current().line);
             m_in.next();
@@ -337,11 +355,11 @@ ExprPtr ExpressionParser::parseFilterExpr(ExprPtr value, bool inlineFirst)
                 if (m_in.isName("is")) m_in.fail("tests cannot be chained with 'is'");
                 test->children.push_back(parsePostfix(parsePrimary()));
             }
-            value = std::move(test);
+            value = finish(std::move(test));
             if (negated) {
                 auto negation = node(ExprKind::Not, value->line);
                 negation->children.push_back(std::move(value));
-                value = std::move(negation);
+                value = finish(std::move(negation));
             }
         } else if (m_in.isOp("(")) {
             value = parseCall(std::move(value));
@@ -362,7 +380,7 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr value)
             access->name = attribute.text;
             access->children.push_back(std::move(value));
             m_in.next();
-            return access;
+            return finish(std::move(access));
         }
         if (attribute.type != TokenType::Integer) m_in.fail("expected a name or a number after '.'");
         auto access = node(ExprKind::GetItem, line);
@@ -371,7 +389,7 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr value)
         index->value = Value(attribute.integer);
         access->children.push_back(std::move(index));
         m_in.next();
-        return access;
+        return finish(std::move(access));
     }
     m_in.expectOp("[");
     std::vector<ExprPtr> keys;
@@ -388,9 +406,9 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr value)
     } else {
         auto tuple = node(ExprKind::Tuple, line);
         tuple->children = std::move(keys);
-        access->children.push_back(std::move(tuple));
+        access->children.push_back(finish(std::move(tuple)));
     }
-    return access;
+    return finish(std::move(access));
 }
 
 // One index inside [], or a slice start:stop:step with any part left out.
@@ -411,7 +429,7 @@ ExprPtr ExpressionParser::parseSubscribed()
     };
     slice->children.push_back(bound());
     slice->children.push_back(m_in.skipOp(":") ? bound() : nullptr);
-    return slice;
+    return finish(std::move(slice));
 }
 
 ExprPtr ExpressionParser::parseCall(ExprPtr callee)
@@ -425,7 +443,7 @@ ExprPtr ExpressionParser::parseCall(ExprPtr callee)
     }
     call->children.push_back(std::move(callee));
     parseCallArgs(*call);
-    return call;
+    return finish(std::move(call));
 }
 
 void ExpressionParser::parseCallArgs(Expr& call)

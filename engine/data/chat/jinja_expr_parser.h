@@ -18,6 +18,9 @@ namespace loralab::jinja {
 // Nested brackets, operators and blocks beyond this are refused: parsing and
 // evaluation recurse, and a hostile template must not exhaust the stack.
 constexpr int kMaxNesting = 100;
+// The depth of one expression's tree, chains of operators, attributes and
+// filters included.
+constexpr int kMaxExpressionDepth = 400;
 
 // The name a {% filter %} block's text goes by while its filters run; no
 // template can write it.
@@ -79,6 +82,8 @@ public:
 
 private:
     ExprPtr node(ExprKind kind, int line) const;
+    // Sets a finished node's depth; too deep is a TemplateError.
+    ExprPtr finish(ExprPtr e) const;
     ExprPtr parseConditional();
     ExprPtr parseOr();
     ExprPtr parseAnd();

@@ -152,6 +152,7 @@ void Interpreter::assign(const Stmt& stmt, Value value)
         if (target.kind() != Value::Kind::Namespace)
             throw EvalError("cannot set the attribute '" + stmt.attribute + "' of '" + stmt.targets.front() +
                             "', which is not a namespace()");
+        if (value.holdsNamespace()) throw EvalError("a namespace cannot hold another namespace");
         target.namespaceAttributes().set(Value(stmt.attribute), std::move(value));
         return;
     }

@@ -53,25 +53,62 @@ Value Value::undefined(std::string what)
     return v;
 }
 
+namespace {
+
+std::uint8_t containerDepth(int deepestItem)
+{
+    if (deepestItem + 1 > kMaxValueDepth)
+        throw EvalError("a list or dict is nested more than " + std::to_string(kMaxValueDepth) + " deep");
+    return static_cast<std::uint8_t>(deepestItem + 1);
+}
+
+} // namespace
+
 Value Value::list(ValueList items, bool tuple)
 {
+    int deepest = 0;
+    for (const Value& item : items) deepest = std::max(deepest, item.depth());
     Value v;
     v.m_kind = Kind::List;
     v.m_tuple = tuple;
+    v.m_depth = containerDepth(deepest);
     v.m_list = std::make_shared<ValueList>(std::move(items));
     return v;
 }
 
 Value Value::dict(Dict items)
 {
+    int deepest = 0;
+    for (const auto& [key, item] : items.items()) deepest = std::max({deepest, key.depth(), item.depth()});
     Value v;
     v.m_kind = Kind::Dict;
+    v.m_depth = containerDepth(deepest);
     v.m_dict = std::make_shared<Dict>(std::move(items));
     return v;
 }
 
+bool Value::holdsNamespace() const
+{
+    switch (m_kind) {
+    case Kind::Namespace: return true;
+    case Kind::List:
+        for (const Value& item : *m_list)
+            if (item.holdsNamespace()) return true;
+        return false;
+    case Kind::Dict:
+        for (const auto& [key, item] : m_dict->items())
+            if (item.holdsNamespace()) return true;
+        return false;
+    default: return false;
+    }
+}
+
 Value Value::makeNamespace(Dict attributes)
 {
+    for (const auto& [key, item] : attributes.items())
+        if (item.holdsNamespace()) throw EvalError("a namespace cannot hold another namespace");
+    // Its attributes change after this; as none is a namespace, a value
+    // holding it is still at most twice kMaxValueDepth deep.
     Value v = dict(std::move(attributes));
     v.m_kind = Kind::Namespace;
     return v;

@@ -21,6 +21,10 @@ class Value;
 class Interpreter;
 using ValueList = std::vector<Value>;
 
+// Lists and dicts nest at most this deep: printing, comparing and freeing a
+// value recurse into it.
+constexpr int kMaxValueDepth = 100;
+
 // A failure while evaluating: the interpreter adds the template line.
 class EvalError : public std::runtime_error {
 public:
@@ -109,6 +113,12 @@ public:
     Dict& namespaceAttributes() const { return *m_dict; }
     const Function& asFunction() const { return *m_function; }
     const std::string& undefinedWhat() const { return m_string; }
+    // 0 for a scalar, 1 + the deepest item for a list, dict or namespace.
+    int depth() const { return m_depth; }
+    // Whether a namespace is this value or inside it. A namespace may not
+    // hold one (directly or in a list): namespaces are the only values a
+    // template changes, so that rule keeps values free of cycles.
+    bool holdsNamespace() const;
 
     bool truthy() const;
     // Python's type name, for error messages: 'str', 'int', 'list', ...
@@ -118,6 +128,7 @@ private:
     Kind m_kind = Kind::Undefined;
     bool m_bool = false;
     bool m_tuple = false;
+    std::uint8_t m_depth = 0;
     std::int64_t m_int = 0;
     double m_float = 0.0;
     std::string m_string; // the string; for undefined, what was missing
