@@ -78,6 +78,10 @@ TEST("unit/jinja_unsupported_constructs_are_named_with_their_line")
     // The file the template came from starts the message.
     CHECK_THROWS_WITH(ChatTemplate::fromString("{{ x | nope }}", "/models/m/tokenizer_config.json"),
                       "/models/m/tokenizer_config.json: chat_template line 1: the filter 'nope' is not supported");
+    // strftime_now is the local time, as transformers gives it to templates.
+    const std::string year = renderOne("{{ strftime_now('%Y') }}");
+    CHECK(year.size() == 4 && year >= "2024" && year <= "9999");
+    CHECK_EQ(renderOne("{{ strftime_now is defined }} {{ raise_exception is defined }}"), "True True");
     // A macro defined in the template may be called; an unknown name may not.
     CHECK_EQ(renderOne("{% macro m() %}ok{% endmacro %}{{ m() }}"), "ok");
 }

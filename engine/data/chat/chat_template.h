@@ -15,7 +15,7 @@
 #include "engine/data/chat/conversation.h"
 #include "engine/data/chat/jinja_interpreter.h"
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <filesystem>
