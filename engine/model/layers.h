@@ -7,13 +7,13 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "engine/config/run_choices.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace loralab {
-
-enum class LoraInit { Kaiming, Gaussian };
 
 struct LoraSettings {
     std::int64_t rank = 8;

@@ -3,7 +3,7 @@
 // transformers gave for them, read into the engine's types.
 #pragma once
 
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/data/chat/chat_render.h"
@@ -64,14 +64,19 @@ inline const nlohmann::json& chatCase(const nlohmann::json& reference, const std
     throw std::runtime_error("no reference case " + name + " / " + dialogue);
 }
 
-// The real Qwen tokenizer.json (not committed), or a skip that says where it was looked for.
+// The real Qwen tokenizer.json (not committed), where LORALAB_QWEN_TOKENIZER
+// or the build says; the case skips (SKIP_WITHOUT_QWEN) where it is absent.
 inline std::filesystem::path realQwenTokenizer()
 {
     const char* env = std::getenv("LORALAB_QWEN_TOKENIZER");
-    const std::filesystem::path path = env && *env ? env : LORALAB_QWEN_TOKENIZER_PATH;
-    if (!std::filesystem::exists(path))
-        SKIP(path.string() + " is absent; set LORALAB_QWEN_TOKENIZER to the real Qwen tokenizer.json");
-    return path;
+    return env && *env ? env : LORALAB_QWEN_TOKENIZER_PATH;
 }
+
+#define SKIP_WITHOUT_QWEN()                                                                        \
+    do {                                                                                           \
+        const std::filesystem::path ll_qwen = ::loralab::test::realQwenTokenizer();                \
+        if (!std::filesystem::exists(ll_qwen))                                                     \
+            QSKIP((ll_qwen.string() + " is absent; set LORALAB_QWEN_TOKENIZER to the real Qwen tokenizer.json").c_str()); \
+    } while (false)
 
 } // namespace loralab::test

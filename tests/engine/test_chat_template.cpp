@@ -34,7 +34,31 @@ ChatRenderOptions withPrompt(bool addGenerationPrompt, AssistantTurns turns = As
 
 } // namespace
 
-TEST("parity/chat_template_text_and_ids_match_transformers")
+class ChatTemplateParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    void chat_template_text_and_ids_match_transformers();
+    void chat_template_marked_masks_match_transformers();
+    void chat_probed_masks_match_the_marked_twin();
+    void chat_last_turn_masks_match_a_template_marking_only_the_last();
+    void chat_preference_pairs_mark_the_completion_only();
+    void chat_token_offsets_match_the_tokenizers_library();
+    void chat_template_real_qwen_tokenizer();
+    void chat_masks_keep_transformers_quirks();
+};
+REGISTER_TESTS(ChatTemplateParityTests);
+
+class ChatTemplateTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void chat_template_comes_from_the_model_folder();
+    void chat_human_assistant_layout_tokenizes_like_hh_data();
+};
+REGISTER_TESTS(ChatTemplateTests);
+
+void ChatTemplateParityTests::chat_template_text_and_ids_match_transformers()
 {
     const Json reference = chatJson("reference.json");
     const auto dialogues = chatDialogues();
@@ -48,18 +72,18 @@ TEST("parity/chat_template_text_and_ids_match_transformers")
         const Conversation& conversation = dialogues.at(dialogue);
         if (c.contains("error")) {
             // The template's raise_exception: a clear Error, with its message.
-            CHECK_THROWS_WITH(chat.render(conversation, prompt), "chat_template line", c.at("error").get<std::string>());
+            VERIFY_THROWS_WITH(chat.render(conversation, prompt), "chat_template line", c.at("error").get<std::string>());
             continue;
         }
         const std::string text = chat.render(conversation, prompt);
-        if (text != c.at("text").get<std::string>()) loralab::test::fail(__FILE__, __LINE__, name + " / " + dialogue + ": text differs:\n" + text);
-        CHECK(tokenizer->encode(text) == c.at("ids").get<Ids>());
+        QVERIFY2(!(text != c.at("text").get<std::string>()), (name + " / " + dialogue + ": text differs:\n" + text).c_str());
+        QVERIFY(tokenizer->encode(text) == c.at("ids").get<Ids>());
         ++checked;
     }
-    CHECK(checked >= 140);
+    QVERIFY(checked >= 140);
 }
 
-TEST("parity/chat_template_marked_masks_match_transformers")
+void ChatTemplateParityTests::chat_template_marked_masks_match_transformers()
 {
     const Json reference = chatJson("reference.json");
     const auto dialogues = chatDialogues();
@@ -69,15 +93,15 @@ TEST("parity/chat_template_marked_masks_match_transformers")
         if (!c.contains("assistant_mask")) continue;
         const ChatTemplate chat = chatTemplateNamed(reference, c.at("template"));
         const RenderedDialogue out = renderForTraining(chat, *tokenizer, dialogues.at(c.at("dialogue")), withPrompt(c.at("add_generation_prompt")));
-        CHECK_EQ(out.text, c.at("text").get<std::string>());
-        CHECK(out.ids == c.at("ids").get<Ids>());
-        CHECK_EQ(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
+        QCOMPARE(out.text, c.at("text").get<std::string>());
+        QVERIFY(out.ids == c.at("ids").get<Ids>());
+        QCOMPARE(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
         ++checked;
     }
-    CHECK(checked >= 40);
+    QVERIFY(checked >= 40);
 }
 
-TEST("parity/chat_probed_masks_match_the_marked_twin")
+void ChatTemplateParityTests::chat_probed_masks_match_the_marked_twin()
 {
     // Templates without markers: the turns found by rendering must be the
     // ones the same template marks.
@@ -88,23 +112,22 @@ TEST("parity/chat_probed_masks_match_the_marked_twin")
     for (const auto& [name, entry] : reference.at("templates").items()) {
         if (entry.at("marked_twin").is_null()) continue;
         const ChatTemplate chat = chatTemplateNamed(reference, name);
-        REQUIRE(!chat.hasGenerationMarkers());
+        QVERIFY(!chat.hasGenerationMarkers());
         for (const auto& [dialogue, conversation] : dialogues) {
             for (const bool prompt : {false, true}) {
                 const Json& twin = chatCase(reference, entry.at("marked_twin"), dialogue, prompt);
                 const RenderedDialogue out = renderForTraining(chat, *tokenizer, conversation, withPrompt(prompt));
-                CHECK(out.ids == twin.at("ids").get<Ids>());
+                QVERIFY(out.ids == twin.at("ids").get<Ids>());
                 const std::string mask = maskText(out.assistantMask);
-                if (mask != twin.at("assistant_mask").get<std::string>())
-                    loralab::test::fail(__FILE__, __LINE__, name + " / " + dialogue + ": mask " + mask + " vs " + twin.at("assistant_mask").get<std::string>());
+                QVERIFY2(!(mask != twin.at("assistant_mask").get<std::string>()), (name + " / " + dialogue + ": mask " + mask + " vs " + twin.at("assistant_mask").get<std::string>()).c_str());
                 ++checked;
             }
         }
     }
-    CHECK_EQ(checked, std::size_t{36});
+    QCOMPARE(checked, std::size_t{36});
 }
 
-TEST("parity/chat_last_turn_masks_match_a_template_marking_only_the_last")
+void ChatTemplateParityTests::chat_last_turn_masks_match_a_template_marking_only_the_last()
 {
     const Json reference = chatJson("reference.json");
     const auto dialogues = chatDialogues();
@@ -115,8 +138,8 @@ TEST("parity/chat_last_turn_masks_match_a_template_marking_only_the_last")
             for (const bool prompt : {false, true}) {
                 const Json& expected = chatCase(reference, "qwen2_marked_last", dialogue, prompt);
                 const RenderedDialogue out = renderForTraining(chat, *tokenizer, conversation, withPrompt(prompt, AssistantTurns::Last));
-                CHECK(out.ids == expected.at("ids").get<Ids>());
-                CHECK_EQ(maskText(out.assistantMask), expected.at("assistant_mask").get<std::string>());
+                QVERIFY(out.ids == expected.at("ids").get<Ids>());
+                QCOMPARE(maskText(out.assistantMask), expected.at("assistant_mask").get<std::string>());
             }
         }
     }
@@ -124,11 +147,11 @@ TEST("parity/chat_last_turn_masks_match_a_template_marking_only_the_last")
     const ChatTemplate chat = chatTemplateNamed(reference, "qwen2_marked");
     const Conversation& three = dialogues.at("unicode_three_answers");
     const auto count = [](const RenderedDialogue& d) { return std::count(d.assistantMask.begin(), d.assistantMask.end(), 1); };
-    CHECK(count(renderForTraining(chat, *tokenizer, three, AssistantTurns::Last)) <
+    QVERIFY(count(renderForTraining(chat, *tokenizer, three, AssistantTurns::Last)) <
           count(renderForTraining(chat, *tokenizer, three, AssistantTurns::All)));
 }
 
-TEST("parity/chat_preference_pairs_mark_the_completion_only")
+void ChatTemplateParityTests::chat_preference_pairs_mark_the_completion_only()
 {
     const Json reference = chatJson("reference.json");
     const auto dialogues = chatDialogues();
@@ -143,80 +166,80 @@ TEST("parity/chat_preference_pairs_mark_the_completion_only")
         const RenderedPreference out = renderPreference(chat, *tokenizer, pair);
         // Chosen is the dialogue itself; only its last answer is marked.
         const std::string family = std::string(name).substr(0, 5) == "qwen2" ? "qwen2_marked_last" : "";
-        if (!family.empty()) CHECK_EQ(maskText(out.chosen.assistantMask), chatCase(reference, family, "system_two_turns", false).at("assistant_mask").get<std::string>());
+        if (!family.empty()) QCOMPARE(maskText(out.chosen.assistantMask), chatCase(reference, family, "system_two_turns", false).at("assistant_mask").get<std::string>());
         Ids marked;
         for (std::size_t i = 0; i < out.rejected.ids.size(); ++i)
             if (out.rejected.assistantMask[i]) marked.push_back(out.rejected.ids[i]);
         const std::string closing = family.empty() ? "<|eot_id|>" : "<|im_end|>\n";
-        CHECK_EQ(tokenizer->decode(marked), "Green, I think." + closing);
+        QCOMPARE(tokenizer->decode(marked), "Green, I think." + closing);
         // The prompt's tokens are the same on both sides.
         const RenderedDialogue prompt = renderPrompt(chat, *tokenizer, pair.prompt);
-        CHECK(Ids(out.chosen.ids.begin(), out.chosen.ids.begin() + static_cast<std::ptrdiff_t>(prompt.ids.size())) == prompt.ids);
-        CHECK(Ids(out.rejected.ids.begin(), out.rejected.ids.begin() + static_cast<std::ptrdiff_t>(prompt.ids.size())) == prompt.ids);
+        QVERIFY(Ids(out.chosen.ids.begin(), out.chosen.ids.begin() + static_cast<std::ptrdiff_t>(prompt.ids.size())) == prompt.ids);
+        QVERIFY(Ids(out.rejected.ids.begin(), out.rejected.ids.begin() + static_cast<std::ptrdiff_t>(prompt.ids.size())) == prompt.ids);
     }
 }
 
-TEST("unit/chat_template_comes_from_the_model_folder")
+void ChatTemplateTests::chat_template_comes_from_the_model_folder()
 {
     const Json reference = chatJson("reference.json");
     const auto dialogues = chatDialogues();
     const ChatTemplate chat = ChatTemplate::forModel(chatData("model"));
-    CHECK(chat.isJinja());
-    CHECK(chat.hasGenerationMarkers());
+    QVERIFY(chat.isJinja());
+    QVERIFY(chat.hasGenerationMarkers());
     const Json& expected = chatCase(reference, "qwen2_marked", "one_turn", true);
-    CHECK_EQ(chat.render(dialogues.at("one_turn"), true), expected.at("text").get<std::string>());
+    QCOMPARE(chat.render(dialogues.at("one_turn"), true), expected.at("text").get<std::string>());
     // eos_token comes from tokenizer_config.json; bos_token is null there, so undefined.
     const ChatTemplate probe = ChatTemplate::fromString("[{{ eos_token }}|{{ bos_token is defined }}|{{ pad_token }}]");
     ChatTemplate withTokens = probe;
     withTokens.setSpecialTokens(nlohmann::json::parse(readTextFile(chatData("model/tokenizer_config.json"))));
-    CHECK_EQ(withTokens.render({{"user", "x"}}, false), "[<|im_end|>|False|<|endoftext|>]");
+    QCOMPARE(withTokens.render({{"user", "x"}}, false), "[<|im_end|>|False|<|endoftext|>]");
 
     // chat_template.jinja beside tokenizer_config.json wins, as in transformers.
     const auto dir = loralab::test::scratchDir("chat-template-jinja-file");
     std::filesystem::copy_file(chatData("model/tokenizer_config.json"), dir / "tokenizer_config.json");
     writeFileAtomic(dir / "chat_template.jinja", "{% for m in messages %}<{{ m.role }}:{{ m.content }}>{% endfor %}{{ eos_token }}");
-    CHECK_EQ(ChatTemplate::forModel(dir).render({{"user", "hi"}}, false), "<user:hi><|im_end|>");
+    QCOMPARE(ChatTemplate::forModel(dir).render({{"user", "hi"}}, false), "<user:hi><|im_end|>");
     // A list of named templates: "default" is taken.
     writeFileAtomic(dir / "tokenizer_config.json",
                     R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ messages|length }}"}]})");
     std::filesystem::remove(dir / "chat_template.jinja");
-    CHECK_EQ(ChatTemplate::forModel(dir).render({{"user", "hi"}}, false), "D1");
+    QCOMPARE(ChatTemplate::forModel(dir).render({{"user", "hi"}}, false), "D1");
     // No template at all: the Human/Assistant layout.
-    CHECK(!ChatTemplate::forModel(loralab::test::fixtureModel("tiny-gpt-neox")).isJinja());
+    QVERIFY(!ChatTemplate::forModel(loralab::test::fixtureModel("tiny-gpt-neox")).isJinja());
 }
 
-TEST("unit/chat_human_assistant_layout_tokenizes_like_hh_data")
+void ChatTemplateTests::chat_human_assistant_layout_tokenizes_like_hh_data()
 {
     const auto tokenizer = loadTokenizer(loralab::test::fixtureModel("tiny-gpt-neox"));
-    REQUIRE(tokenizer->eosId() >= 0);
+    QVERIFY(tokenizer->eosId() >= 0);
     const ChatTemplate chat = ChatTemplate::humanAssistant();
     const Conversation conversation = {{"user", "What is 2+2?"}, {"assistant", " 4. "}, {"user", "And 3+3?"}, {"assistant", "6."}};
     const RenderedDialogue last = renderForTraining(chat, *tokenizer, conversation, AssistantTurns::Last);
-    CHECK_EQ(last.text, "\n\nHuman: What is 2+2?\n\nAssistant:  4. \n\nHuman: And 3+3?\n\nAssistant: 6.");
+    QCOMPARE(last.text, "\n\nHuman: What is 2+2?\n\nAssistant:  4. \n\nHuman: And 3+3?\n\nAssistant: 6.");
     // The HH reader's split of the same text, tokenized the way HH data is.
     std::string prompt;
     std::string answer;
-    REQUIRE(splitDialogue(last.text, prompt, answer));
+    QVERIFY(splitDialogue(last.text, prompt, answer));
     Ids expected = tokenizer->encode(prompt);
     const std::size_t promptTokens = expected.size();
     for (const auto id : tokenizer->encode(answer)) expected.push_back(id);
     expected.push_back(tokenizer->eosId());
-    CHECK(last.ids == expected);
-    CHECK_EQ(maskText(last.assistantMask), std::string(promptTokens, '0') + std::string(expected.size() - promptTokens, '1'));
+    QVERIFY(last.ids == expected);
+    QCOMPARE(maskText(last.assistantMask), std::string(promptTokens, '0') + std::string(expected.size() - promptTokens, '1'));
     // All: each answer, stripped, with EOS, after its own prompt.
     const RenderedDialogue all = renderForTraining(chat, *tokenizer, conversation, AssistantTurns::All);
     Ids first = tokenizer->encode("\n\nHuman: What is 2+2?\n\nAssistant:");
     const Ids firstAnswer = tokenizer->encode("4.");
-    CHECK(Ids(all.ids.begin(), all.ids.begin() + static_cast<std::ptrdiff_t>(first.size())) == first);
-    CHECK(Ids(all.ids.begin() + static_cast<std::ptrdiff_t>(first.size()), all.ids.begin() + static_cast<std::ptrdiff_t>(first.size() + firstAnswer.size())) == firstAnswer);
-    CHECK_EQ(std::count(all.assistantMask.begin(), all.assistantMask.end(), 1),
+    QVERIFY(Ids(all.ids.begin(), all.ids.begin() + static_cast<std::ptrdiff_t>(first.size())) == first);
+    QVERIFY(Ids(all.ids.begin() + static_cast<std::ptrdiff_t>(first.size()), all.ids.begin() + static_cast<std::ptrdiff_t>(first.size() + firstAnswer.size())) == firstAnswer);
+    QCOMPARE(std::count(all.assistantMask.begin(), all.assistantMask.end(), 1),
              static_cast<std::ptrdiff_t>(firstAnswer.size() + 1 + tokenizer->encode("6.").size() + 1));
     // A prompt ends with "Assistant:", as HH prompts do.
-    CHECK_EQ(renderPrompt(chat, *tokenizer, {{"user", "Hi"}}).text, "\n\nHuman: Hi\n\nAssistant:");
-    CHECK_THROWS_WITH(chat.render({{"tool", "x"}}, false), "\"tool\"");
+    QCOMPARE(renderPrompt(chat, *tokenizer, {{"user", "Hi"}}).text, "\n\nHuman: Hi\n\nAssistant:");
+    VERIFY_THROWS_WITH(chat.render({{"tool", "x"}}, false), "\"tool\"");
 }
 
-TEST("parity/chat_token_offsets_match_the_tokenizers_library")
+void ChatTemplateParityTests::chat_token_offsets_match_the_tokenizers_library()
 {
     const Json reference = chatJson("offsets.json");
     std::map<std::string, std::filesystem::path> paths = {
@@ -231,8 +254,8 @@ TEST("parity/chat_token_offsets_match_the_tokenizers_library")
         for (const Json& row : reference.at(name)) {
             const std::string text = row.at("text");
             const EncodedText encoded = tokenizer->encodeWithOffsets(text);
-            CHECK(encoded.ids == row.at("ids").get<Ids>());
-            CHECK(encoded.ids == tokenizer->encode(text));
+            QVERIFY(encoded.ids == row.at("ids").get<Ids>());
+            QVERIFY(encoded.ids == tokenizer->encode(text));
             // Bytes to characters, as the reference counts.
             std::vector<std::size_t> charOf(text.size() + 1, 0);
             std::size_t chars = 0;
@@ -247,13 +270,14 @@ TEST("parity/chat_token_offsets_match_the_tokenizers_library")
                 const std::size_t end = span.end > span.begin ? charOf[span.end - 1] + 1 : begin;
                 got.push_back({begin, end});
             }
-            if (got != row.at("offsets")) loralab::test::fail(__FILE__, __LINE__, name + ": offsets of \"" + text + "\": " + got.dump());
+            QVERIFY2(!(got != row.at("offsets")), (name + ": offsets of \"" + text + "\": " + got.dump()).c_str());
         }
     }
 }
 
-TEST("parity/chat_template_real_qwen_tokenizer")
+void ChatTemplateParityTests::chat_template_real_qwen_tokenizer()
 {
+    SKIP_WITHOUT_QWEN();
     const std::filesystem::path tokenizerPath = loralab::test::realQwenTokenizer();
     const auto tokenizer = BpeTokenizer::fromFile(tokenizerPath);
     const Json reference = chatJson("reference_qwen_real.json");
@@ -266,9 +290,9 @@ TEST("parity/chat_template_real_qwen_tokenizer")
         const ChatTemplate chat = name == "model" ? own : chatTemplateNamed(templates, name);
         const Conversation& conversation = dialogues.at(c.at("dialogue"));
         const RenderedDialogue out = renderForTraining(chat, *tokenizer, conversation, withPrompt(prompt));
-        CHECK_EQ(out.text, c.at("text").get<std::string>());
-        CHECK(out.ids == c.at("ids").get<Ids>());
-        if (c.contains("assistant_mask")) CHECK_EQ(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
+        QCOMPARE(out.text, c.at("text").get<std::string>());
+        QVERIFY(out.ids == c.at("ids").get<Ids>());
+        if (c.contains("assistant_mask")) QCOMPARE(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
     }
     // The model's own template has no markers; its answers are found by
     // rendering, thinking block of the last answer included.
@@ -276,10 +300,10 @@ TEST("parity/chat_template_real_qwen_tokenizer")
     Ids marked;
     for (std::size_t i = 0; i < probed.ids.size(); ++i)
         if (probed.assistantMask[i]) marked.push_back(probed.ids[i]);
-    CHECK_EQ(tokenizer->decode(marked), "Red is a primary colour.<|im_end|>\n<think>\n\n</think>\n\nBlue is another one.<|im_end|>\n");
+    QCOMPARE(tokenizer->decode(marked), "Red is a primary colour.<|im_end|>\n<think>\n\n</think>\n\nBlue is another one.<|im_end|>\n");
 }
 
-TEST("parity/chat_masks_keep_transformers_quirks")
+void ChatTemplateParityTests::chat_masks_keep_transformers_quirks()
 {
     // Blocks that start or end inside a token, empty blocks, a block in the
     // first token, a block past the text: the mask is transformers' to the token.
@@ -290,10 +314,12 @@ TEST("parity/chat_masks_keep_transformers_quirks")
     for (const Json& c : reference.at("quirks")) {
         const ChatTemplate chat = ChatTemplate::fromString(c.at("template").get<std::string>(), c.at("name").get<std::string>());
         const RenderedDialogue out = renderForTraining(chat, *tokenizer, dialogues.at(c.at("dialogue")));
-        CHECK_EQ(out.text, c.at("text").get<std::string>());
-        CHECK(out.ids == c.at("ids").get<Ids>());
-        CHECK_EQ(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
+        QCOMPARE(out.text, c.at("text").get<std::string>());
+        QVERIFY(out.ids == c.at("ids").get<Ids>());
+        QCOMPARE(maskText(out.assistantMask), c.at("assistant_mask").get<std::string>());
         ++checked;
     }
-    CHECK_EQ(checked, std::size_t{15});
+    QCOMPARE(checked, std::size_t{15});
 }
+
+#include "test_chat_template.moc"

@@ -16,102 +16,112 @@ Json parse(const char* text) { return Json::parse(text); }
 
 } // namespace
 
-TEST("unit/conversation_readers_take_every_common_shape")
+class ConversationTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void conversation_readers_take_every_common_shape();
+    void conversation_records_of_the_wrong_shape_name_the_field();
+    void chat_rendering_for_training_refuses_what_it_cannot_do();
+};
+REGISTER_TESTS(ConversationTests);
+
+void ConversationTests::conversation_readers_take_every_common_shape()
 {
     const Conversation openai = conversationFromJson(parse(
         R"({"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})"));
-    REQUIRE(openai.size() == 3);
-    CHECK_EQ(openai[0].role, "system");
-    CHECK_EQ(openai[2].content, "A");
+    QVERIFY(openai.size() == 3);
+    QCOMPARE(openai[0].role, "system");
+    QCOMPARE(openai[2].content, "A");
 
     const Conversation sharegpt = conversationFromJson(parse(
         R"({"conversations": [{"from": "system", "value": "S"}, {"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]})"));
-    REQUIRE(sharegpt.size() == 3);
-    CHECK_EQ(sharegpt[1].role, "user");
-    CHECK_EQ(sharegpt[2].role, "assistant");
-    CHECK_EQ(sharegpt[2].content, "A");
+    QVERIFY(sharegpt.size() == 3);
+    QCOMPARE(sharegpt[1].role, "user");
+    QCOMPARE(sharegpt[2].role, "assistant");
+    QCOMPARE(sharegpt[2].content, "A");
 
     const Conversation alpaca = conversationFromJson(parse(R"({"instruction": "Sum these", "input": "2 and 3", "output": "5"})"));
-    REQUIRE(alpaca.size() == 2);
-    CHECK_EQ(alpaca[0].content, "Sum these\n\n2 and 3");
-    CHECK_EQ(alpaca[1].role, "assistant");
+    QVERIFY(alpaca.size() == 2);
+    QCOMPARE(alpaca[0].content, "Sum these\n\n2 and 3");
+    QCOMPARE(alpaca[1].role, "assistant");
     const Conversation noInput = conversationFromJson(parse(R"({"instruction": "Hi", "input": "", "output": "Hello"})"));
-    CHECK_EQ(noInput[0].content, "Hi");
+    QCOMPARE(noInput[0].content, "Hi");
     const Conversation withSystem = conversationFromJson(parse(R"({"instruction": "Hi", "output": "Hello", "system": "Be kind"})"));
-    CHECK_EQ(withSystem[0].role, "system");
+    QCOMPARE(withSystem[0].role, "system");
 
     const PreferenceConversation pair = preferenceFromJson(parse(
         R"({"prompt": [{"role": "user", "content": "Q"}], "chosen": [{"role": "assistant", "content": "good"}],
             "rejected": [{"role": "assistant", "content": "bad"}]})"));
-    CHECK_EQ(pair.prompt.size(), std::size_t{1});
-    CHECK_EQ(pair.chosen[0].content, "good");
-    CHECK_EQ(withCompletion(pair.prompt, pair.rejected).size(), std::size_t{2});
+    QCOMPARE(pair.prompt.size(), std::size_t{1});
+    QCOMPARE(pair.chosen[0].content, "good");
+    QCOMPARE(withCompletion(pair.prompt, pair.rejected).size(), std::size_t{2});
     // Without "prompt": the messages chosen and rejected share are the prompt.
     const PreferenceConversation whole = preferenceFromJson(parse(
         R"({"chosen": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "good"}],
             "rejected": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "bad"}]})"));
-    CHECK_EQ(whole.prompt.size(), std::size_t{1});
-    CHECK_EQ(whole.rejected.size(), std::size_t{1});
-    CHECK_EQ(whole.rejected[0].content, "bad");
+    QCOMPARE(whole.prompt.size(), std::size_t{1});
+    QCOMPARE(whole.rejected.size(), std::size_t{1});
+    QCOMPARE(whole.rejected[0].content, "bad");
 }
 
-TEST("unit/conversation_records_of_the_wrong_shape_name_the_field")
+void ConversationTests::conversation_records_of_the_wrong_shape_name_the_field()
 {
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"([1, 2])")), "not a JSON object");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"text": "x"})")), "none of \"messages\", \"conversations\"");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": "hello"})")), "messages is not a list of messages");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": []})")), "has no messages");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": "a"}, 5]})")), "messages[1] is not an object");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"content": "a"}]})")), "messages[0] has no \"role\"");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": 7}]})")), "messages[0].content is not a string");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": null}]})")), "messages[0].content is not a string");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}]})")),
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"([1, 2])")), "not a JSON object");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"text": "x"})")), "none of \"messages\", \"conversations\"");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": "hello"})")), "messages is not a list of messages");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": []})")), "has no messages");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": "a"}, 5]})")), "messages[1] is not an object");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"content": "a"}]})")), "messages[0] has no \"role\"");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": 7}]})")), "messages[0].content is not a string");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": null}]})")), "messages[0].content is not a string");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}]})")),
                       "messages[0].content is a list of parts");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "", "content": "a"}]})")), "messages[0] has an empty role");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"conversations": [{"from": "human"}]})")), "conversations[0] has no \"value\"");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"conversations": [{"from": "gpt", "value": ["x"]}]})")), "conversations[0].value is not a string");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"instruction": "a", "output": 3})")), "output is not a string");
-    CHECK_THROWS_WITH(conversationFromJson(parse(R"({"instruction": "a", "input": 1, "output": "b"})")), "input is not a string");
-    CHECK_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": "Q", "chosen": "A", "rejected": "B"})")), "\"chosen\" is a string");
-    CHECK_THROWS_WITH(preferenceFromJson(parse(R"({"chosen": [{"role": "user", "content": "Q"}]})")), "has no \"rejected\"");
-    CHECK_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"messages": [{"role": "", "content": "a"}]})")), "messages[0] has an empty role");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"conversations": [{"from": "human"}]})")), "conversations[0] has no \"value\"");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"conversations": [{"from": "gpt", "value": ["x"]}]})")), "conversations[0].value is not a string");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"instruction": "a", "output": 3})")), "output is not a string");
+    VERIFY_THROWS_WITH(conversationFromJson(parse(R"({"instruction": "a", "input": 1, "output": "b"})")), "input is not a string");
+    VERIFY_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": "Q", "chosen": "A", "rejected": "B"})")), "\"chosen\" is a string");
+    VERIFY_THROWS_WITH(preferenceFromJson(parse(R"({"chosen": [{"role": "user", "content": "Q"}]})")), "has no \"rejected\"");
+    VERIFY_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
                       "no prompt messages");
-    CHECK_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [{"role": "user", "content": "Q"}], "chosen": [{"role": "user", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
+    VERIFY_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [{"role": "user", "content": "Q"}], "chosen": [{"role": "user", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
                       "\"chosen\" has no assistant message");
-    CHECK_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
+    VERIFY_THROWS_WITH(preferenceFromJson(parse(R"({"prompt": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]})")),
                       "prompt ends with an assistant message");
 }
 
-TEST("unit/chat_rendering_for_training_refuses_what_it_cannot_do")
+void ConversationTests::chat_rendering_for_training_refuses_what_it_cannot_do()
 {
     const auto tokenizer = loralab::test::chatTokenizer();
     const ChatTemplate chatml = ChatTemplate::forModel(loralab::test::chatData("model"));
     // A sentencepiece model cannot give offsets yet: said plainly.
     const auto spm = loadTokenizer(loralab::test::fixtureModel("tiny-llama-spm"));
-    CHECK_THROWS_WITH(renderForTraining(chatml, *spm, {{"user", "Q"}, {"assistant", "A"}}), "tokenizer.model", "sentencepiece",
+    VERIFY_THROWS_WITH(renderForTraining(chatml, *spm, {{"user", "Q"}, {"assistant", "A"}}), "tokenizer.model", "sentencepiece",
                       "token offsets");
     // ...while the Human/Assistant layout needs none.
-    CHECK(!renderForTraining(ChatTemplate::humanAssistant(), *spm, {{"user", "Q"}, {"assistant", "A"}}).ids.empty());
-    CHECK_THROWS_WITH(renderForTraining(chatml, *tokenizer, {}), "empty conversation");
-    CHECK_THROWS_WITH(tokenizer->encodeWithOffsets(std::string("a\xff" "b")), "not valid UTF-8", "byte 0xff at offset 1");
+    QVERIFY(!renderForTraining(ChatTemplate::humanAssistant(), *spm, {{"user", "Q"}, {"assistant", "A"}}).ids.empty());
+    VERIFY_THROWS_WITH(renderForTraining(chatml, *tokenizer, {}), "empty conversation");
+    VERIFY_THROWS_WITH(tokenizer->encodeWithOffsets(std::string("a\xff" "b")), "not valid UTF-8", "byte 0xff at offset 1");
 
     // Templates the probes cannot read without markers.
     const Conversation conversation = {{"user", "Q"}, {"assistant", "An answer"}};
     const ChatTemplate twice = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{{ m.content }}|{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
         "twice.jinja");
-    CHECK_THROWS_WITH(renderForTraining(twice, *tokenizer, conversation), "twice.jinja: cannot find the assistant's text of message 1",
+    VERIFY_THROWS_WITH(renderForTraining(twice, *tokenizer, conversation), "twice.jinja: cannot find the assistant's text of message 1",
                       "more than once", "{% generation %}");
     const ChatTemplate cut = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{{ m.content[:3] }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}");
-    CHECK_THROWS_WITH(renderForTraining(cut, *tokenizer, conversation), "does not write the message's content as it is");
+    VERIFY_THROWS_WITH(renderForTraining(cut, *tokenizer, conversation), "does not write the message's content as it is");
     const ChatTemplate noPrompt = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<bot>{% endif %}");
-    CHECK_THROWS_WITH(renderForTraining(noPrompt, *tokenizer, conversation), "with the generation prompt, is not how the whole conversation begins");
+    VERIFY_THROWS_WITH(renderForTraining(noPrompt, *tokenizer, conversation), "with the generation prompt, is not how the whole conversation begins");
     const ChatTemplate counted = ChatTemplate::fromString(
         "{{ messages | length }}:{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
         "{% if add_generation_prompt %}<assistant>{% endif %}");
-    CHECK_THROWS_WITH(renderForTraining(counted, *tokenizer, conversation), "is not how the whole conversation begins");
+    VERIFY_THROWS_WITH(renderForTraining(counted, *tokenizer, conversation), "is not how the whole conversation begins");
     // A generation prompt that opens a thinking block the conversation does
     // not write: the turn starts where the assistant's content does.
     const ChatTemplate thinking = ChatTemplate::fromString(
@@ -121,7 +131,7 @@ TEST("unit/chat_rendering_for_training_refuses_what_it_cannot_do")
     std::vector<std::int64_t> answer;
     for (std::size_t i = 0; i < thought.ids.size(); ++i)
         if (thought.assistantMask[i]) answer.push_back(thought.ids[i]);
-    CHECK_EQ(tokenizer->decode(answer), "An answer<|im_end|>\n");
+    QCOMPARE(tokenizer->decode(answer), "An answer<|im_end|>\n");
     // The same templates with markers need no probing.
     const ChatTemplate marked = ChatTemplate::fromString(
         "{% for m in messages %}<{{ m.role }}>{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}"
@@ -130,5 +140,7 @@ TEST("unit/chat_rendering_for_training_refuses_what_it_cannot_do")
     std::vector<std::int64_t> kept;
     for (std::size_t i = 0; i < out.ids.size(); ++i)
         if (out.assistantMask[i]) kept.push_back(out.ids[i]);
-    CHECK_EQ(tokenizer->decode(kept), "An answer");
+    QCOMPARE(tokenizer->decode(kept), "An answer");
 }
+
+#include "test_conversation.moc"

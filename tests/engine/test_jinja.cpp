@@ -33,7 +33,27 @@ std::string renderOne(const std::string& source)
 
 } // namespace
 
-TEST("parity/jinja_small_templates_render_like_jinja2")
+class JinjaParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    void jinja_small_templates_render_like_jinja2();
+};
+REGISTER_TESTS(JinjaParityTests);
+
+class JinjaTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void jinja_unsupported_constructs_are_named_with_their_line();
+    void jinja_syntax_errors_are_named_with_their_line();
+    void jinja_runtime_errors_are_named_with_their_line();
+    void jinja_output_and_work_are_bounded();
+    void jinja_renders_on_several_threads_at_once();
+};
+REGISTER_TESTS(JinjaTests);
+
+void JinjaParityTests::jinja_small_templates_render_like_jinja2()
 {
     const Json reference = Json::parse(readTextFile(loralab::test::chatData("jinja_cases.json")));
     const Json& variables = reference.at("variables");
@@ -48,73 +68,72 @@ TEST("parity/jinja_small_templates_render_like_jinja2")
             const std::string words = python.substr(python.find(": ") + 2);
             const bool sameWords = python.rfind("UndefinedError", 0) == 0 || python.rfind("TemplateError", 0) == 0 ||
                                    python.rfind("TypeError", 0) == 0;
-            if (sameWords) CHECK_THROWS_WITH(withCaseVariables(source, variables).render(messages, false), "chat_template line 1: ", words);
-            else CHECK_THROWS_WITH(withCaseVariables(source, variables).render(messages, false), "chat_template line 1: ");
+            if (sameWords) VERIFY_THROWS_WITH(withCaseVariables(source, variables).render(messages, false), "chat_template line 1: ", words);
+            else VERIFY_THROWS_WITH(withCaseVariables(source, variables).render(messages, false), "chat_template line 1: ");
             continue;
         }
         const RenderedChat out = withCaseVariables(source, variables).renderWithSpans(messages, false);
-        if (out.text != c.at("text").get<std::string>())
-            loralab::test::fail(__FILE__, __LINE__, "template " + source + "\n  rendered: " + out.text + "\n  jinja2:   " + c.at("text").get<std::string>());
+        QVERIFY2(!(out.text != c.at("text").get<std::string>()), ("template " + source + "\n  rendered: " + out.text + "\n  jinja2:   " + c.at("text").get<std::string>()).c_str());
         Json spans = Json::array();
         for (const auto& [begin, end] : out.generationSpans) spans.push_back({begin, end});
-        CHECK_EQ(spans.dump(), c.at("spans").dump());
+        QCOMPARE(spans.dump(), c.at("spans").dump());
         ++rendered;
     }
-    CHECK(rendered >= 50);
+    QVERIFY(rendered >= 50);
 }
 
-TEST("unit/jinja_unsupported_constructs_are_named_with_their_line")
+void JinjaTests::jinja_unsupported_constructs_are_named_with_their_line()
 {
-    CHECK_THROWS_WITH(ChatTemplate::fromString("a\nb\n{{ x | xyz }}"), "chat_template line 3: the filter 'xyz' is not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% if x is prime %}{% endif %}"), "line 1: the test 'prime' is not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("\n{% include 'other.jinja' %}"), "line 2: the tag 'include' is not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ lipsum(3) }}"), "line 1: the function 'lipsum' is not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ messages.pop() }}"), "line 1: the method 'pop' is not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% for x in y recursive %}{% endfor %}"), "recursive for loops are not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ f(*args) }}"), "*args and **kwargs in calls are not supported");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% set x | upper %}a{% endset %}"), "filters on a {% set %} block are not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("a\nb\n{{ x | xyz }}"), "chat_template line 3: the filter 'xyz' is not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% if x is prime %}{% endif %}"), "line 1: the test 'prime' is not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("\n{% include 'other.jinja' %}"), "line 2: the tag 'include' is not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ lipsum(3) }}"), "line 1: the function 'lipsum' is not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ messages.pop() }}"), "line 1: the method 'pop' is not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% for x in y recursive %}{% endfor %}"), "recursive for loops are not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ f(*args) }}"), "*args and **kwargs in calls are not supported");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% set x | upper %}a{% endset %}"), "filters on a {% set %} block are not supported");
     // A filter in a branch no conversation reaches is still refused.
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% if false %}\n\n{{ tools | pprint }}{% endif %}"), "line 3: the filter 'pprint'");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% if false %}\n\n{{ tools | pprint }}{% endif %}"), "line 3: the filter 'pprint'");
     // The file the template came from starts the message.
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ x | nope }}", "/models/m/tokenizer_config.json"),
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ x | nope }}", "/models/m/tokenizer_config.json"),
                       "/models/m/tokenizer_config.json: chat_template line 1: the filter 'nope' is not supported");
     // strftime_now is the local time, as transformers gives it to templates.
     const std::string year = renderOne("{{ strftime_now('%Y') }}");
-    CHECK(year.size() == 4 && year >= "2024" && year <= "9999");
-    CHECK_EQ(renderOne("{{ strftime_now is defined }} {{ raise_exception is defined }}"), "True True");
+    QVERIFY(year.size() == 4 && year >= "2024" && year <= "9999");
+    QCOMPARE(renderOne("{{ strftime_now is defined }} {{ raise_exception is defined }}"), "True True");
     // A macro defined in the template may be called; an unknown name may not.
-    CHECK_EQ(renderOne("{% macro m() %}ok{% endmacro %}{{ m() }}"), "ok");
+    QCOMPARE(renderOne("{% macro m() %}ok{% endmacro %}{{ m() }}"), "ok");
 }
 
-TEST("unit/jinja_syntax_errors_are_named_with_their_line")
+void JinjaTests::jinja_syntax_errors_are_named_with_their_line()
 {
-    CHECK_THROWS_WITH(ChatTemplate::fromString("ok\n{{ messages[0] "), "line 2: a '{{' tag is never closed");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% if x %}\nno end"), "the template ends before {% endif %} closes the block");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("a\n{% endfor %}"), "line 2: unexpected 'endfor'");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% break %}"), "'break' outside a for loop");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{# open comment"), "a comment ({# ... #}) is never closed");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ 'abc }}"), "a string literal is never closed");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ (1, 2] }}"), "unexpected ']', expected ')'");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ a $ b }}"), "unexpected character '$'");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ }}"), "expected an expression");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% set true = 1 %}"), "cannot assign to 'true'");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ 99999999999999999999 }}"), "is too large");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{% raw %}never closed"), "{% raw %} block is never closed");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("ok\n{{ messages[0] "), "line 2: a '{{' tag is never closed");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% if x %}\nno end"), "the template ends before {% endif %} closes the block");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("a\n{% endfor %}"), "line 2: unexpected 'endfor'");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% break %}"), "'break' outside a for loop");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{# open comment"), "a comment ({# ... #}) is never closed");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ 'abc }}"), "a string literal is never closed");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ (1, 2] }}"), "unexpected ']', expected ')'");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ a $ b }}"), "unexpected character '$'");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ }}"), "expected an expression");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% set true = 1 %}"), "cannot assign to 'true'");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ 99999999999999999999 }}"), "is too large");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{% raw %}never closed"), "{% raw %} block is never closed");
 }
 
-TEST("unit/jinja_runtime_errors_are_named_with_their_line")
+void JinjaTests::jinja_runtime_errors_are_named_with_their_line()
 {
-    CHECK_THROWS_WITH(renderOne("\n\n{{ raise_exception('Roles must alternate') }}"),
+    VERIFY_THROWS_WITH(renderOne("\n\n{{ raise_exception('Roles must alternate') }}"),
                       "chat_template line 3: the template raised an error: Roles must alternate");
-    CHECK_THROWS_WITH(renderOne("{{ messages[0].content.missing.deeper }}"), "'str object' has no attribute 'missing'");
-    CHECK_THROWS_WITH(renderOne("{{ {'a': undefined_thing} | tojson }}"), "Object of type Undefined is not JSON serializable");
-    CHECK_THROWS_WITH(renderOne("{% set x = 5 %}{% set x.y = 1 %}"), "which is not a namespace()");
-    CHECK_THROWS_WITH(renderOne("{{ 2 ** 64 }}"), "integer overflow");
-    CHECK_THROWS_WITH(renderOne("{{ 'abc'.split('') }}"), "empty separator");
-    CHECK_THROWS_WITH(renderOne("{% for a, b in [1] %}{% endfor %}"), "is not iterable");
+    VERIFY_THROWS_WITH(renderOne("{{ messages[0].content.missing.deeper }}"), "'str object' has no attribute 'missing'");
+    VERIFY_THROWS_WITH(renderOne("{{ {'a': undefined_thing} | tojson }}"), "Object of type Undefined is not JSON serializable");
+    VERIFY_THROWS_WITH(renderOne("{% set x = 5 %}{% set x.y = 1 %}"), "which is not a namespace()");
+    VERIFY_THROWS_WITH(renderOne("{{ 2 ** 64 }}"), "integer overflow");
+    VERIFY_THROWS_WITH(renderOne("{{ 'abc'.split('') }}"), "empty separator");
+    VERIFY_THROWS_WITH(renderOne("{% for a, b in [1] %}{% endfor %}"), "is not iterable");
 }
 
-TEST("unit/jinja_output_and_work_are_bounded")
+void JinjaTests::jinja_output_and_work_are_bounded()
 {
     jinja::RenderLimits small;
     small.maxOutputBytes = 1000;
@@ -125,44 +144,44 @@ TEST("unit/jinja_output_and_work_are_bounded")
         chat.setLimits(small);
         return chat.render({{"user", "hi"}}, false);
     };
-    CHECK_THROWS_WITH(bounded("{% for i in range(200) %}xxxxxxxxxx{% endfor %}"), "longer than 1000 bytes");
-    CHECK_THROWS_WITH(bounded("{% for i in range(100) %}{% for j in range(100) %}{% endfor %}{% endfor %}"), "more than 5000 loop iterations");
-    CHECK_THROWS_WITH(bounded("{{ range(1000000000000) | length }}"), "more than 5000 loop iterations");
-    CHECK_THROWS_WITH(bounded("{{ 'ab' * 1000000000000 }}"), "more than 1000 bytes");
-    CHECK_THROWS_WITH(bounded("{{ ('ab' * 400) ~ ('ab' * 400) }}"), "more than 1000 bytes");
-    CHECK_THROWS_WITH(bounded("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"), "nested more than 8 deep");
-    CHECK_EQ(bounded("{% for i in range(10) %}{{ i }}{% endfor %}"), "0123456789");
+    VERIFY_THROWS_WITH(bounded("{% for i in range(200) %}xxxxxxxxxx{% endfor %}"), "longer than 1000 bytes");
+    VERIFY_THROWS_WITH(bounded("{% for i in range(100) %}{% for j in range(100) %}{% endfor %}{% endfor %}"), "more than 5000 loop iterations");
+    VERIFY_THROWS_WITH(bounded("{{ range(1000000000000) | length }}"), "more than 5000 loop iterations");
+    VERIFY_THROWS_WITH(bounded("{{ 'ab' * 1000000000000 }}"), "more than 1000 bytes");
+    VERIFY_THROWS_WITH(bounded("{{ ('ab' * 400) ~ ('ab' * 400) }}"), "more than 1000 bytes");
+    VERIFY_THROWS_WITH(bounded("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"), "nested more than 8 deep");
+    QCOMPARE(bounded("{% for i in range(10) %}{{ i }}{% endfor %}"), "0123456789");
     // The defaults hold a real conversation easily and stop a runaway one.
-    CHECK_THROWS_WITH(renderOne("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"), "loop iterations");
+    VERIFY_THROWS_WITH(renderOne("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"), "loop iterations");
     // Nesting deeper than the parser allows is refused, not a stack overflow.
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"), "nested too deeply");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '[') + std::string(5000, ']') + " }}"), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '[') + std::string(5000, ']') + " }}"), "nested too deeply");
     std::string ifs;
     for (int i = 0; i < 500; ++i) ifs += "{% if true %}";
-    CHECK_THROWS_WITH(ChatTemplate::fromString(ifs), "nested too deeply");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '-') + "1 }}"), "nested too deeply");
-    CHECK_THROWS_WITH(ChatTemplate::fromString("{{ 1" + std::string(3000, '|') + " }}"), "expected a filter name");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString(ifs), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ " + std::string(5000, '-') + "1 }}"), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString("{{ 1" + std::string(3000, '|') + " }}"), "expected a filter name");
     // Chains are built in loops, not recursion; their trees are bounded too.
     std::string sum = "{{ 1";
     for (int i = 0; i < 5000; ++i) sum += " + 1";
-    CHECK_THROWS_WITH(ChatTemplate::fromString(sum + " }}"), "an expression is nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString(sum + " }}"), "an expression is nested too deeply");
     std::string attributes = "{{ x";
     for (int i = 0; i < 5000; ++i) attributes += ".a";
-    CHECK_THROWS_WITH(ChatTemplate::fromString(attributes + " }}"), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString(attributes + " }}"), "nested too deeply");
     std::string filters = "{{ x";
     for (int i = 0; i < 5000; ++i) filters += " | trim";
-    CHECK_THROWS_WITH(ChatTemplate::fromString(filters + " }}"), "nested too deeply");
+    VERIFY_THROWS_WITH(ChatTemplate::fromString(filters + " }}"), "nested too deeply");
     std::string fine = "{{ 1";
     for (int i = 0; i < 300; ++i) fine += " + 1";
-    CHECK_EQ(renderOne(fine + " }}"), "301");
+    QCOMPARE(renderOne(fine + " }}"), "301");
     // Values: nesting is bounded, and a namespace cannot hold itself.
-    CHECK_THROWS_WITH(renderOne("{% set ns = namespace(x=[]) %}{% for i in range(1000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+    VERIFY_THROWS_WITH(renderOne("{% set ns = namespace(x=[]) %}{% for i in range(1000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
                       "nested more than 100 deep");
-    CHECK_THROWS_WITH(renderOne("{% set ns = namespace(x=1) %}{% set ns.x = [ns] %}{{ ns }}"), "cannot hold another namespace");
-    CHECK_EQ(renderOne("{% set ns = namespace(x=1) %}{% set l = [ns, ns] %}{{ l | length }}"), "2");
+    VERIFY_THROWS_WITH(renderOne("{% set ns = namespace(x=1) %}{% set ns.x = [ns] %}{{ ns }}"), "cannot hold another namespace");
+    QCOMPARE(renderOne("{% set ns = namespace(x=1) %}{% set l = [ns, ns] %}{{ l | length }}"), "2");
 }
 
-TEST("unit/jinja_renders_on_several_threads_at_once")
+void JinjaTests::jinja_renders_on_several_threads_at_once()
 {
     const ChatTemplate chat = ChatTemplate::fromString(
         "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + m.content | length %}{% endfor %}{{ ns.n }}");
@@ -173,5 +192,7 @@ TEST("unit/jinja_renders_on_several_threads_at_once")
             for (int i = 0; i < 200; ++i) results[t] = chat.render({{"user", std::string(t + 1, 'x')}, {"assistant", "yy"}}, false);
         });
     for (auto& thread : threads) thread.join();
-    for (std::size_t t = 0; t < results.size(); ++t) CHECK_EQ(results[t], std::to_string(t + 3));
+    for (std::size_t t = 0; t < results.size(); ++t) QCOMPARE(results[t], std::to_string(t + 3));
 }
+
+#include "test_jinja.moc"
