@@ -53,6 +53,8 @@ public:
     {
         for (const char c : bytes) out += m_byteText[static_cast<unsigned char>(c)];
     }
+    // How many bytes of UTF-8 the character for `byte` takes (1 or 2).
+    std::size_t width(unsigned char byte) const { return m_byteText[byte].size(); }
     // The byte a character stands for; -1 for characters outside the map.
     int byteOf(char32_t cp) const { return cp < m_charToByte.size() ? m_charToByte[cp] : -1; }
 
@@ -619,9 +621,9 @@ std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
             }
             const std::string_view part = text.substr(raw.begin, raw.end - raw.begin);
             if (m_nfc)
-                encodeNormalized(nfc(part), ids);
+                encodeNormalized(nfc(part), ids, nullptr);
             else
-                encodeNormalized(part, ids);
+                encodeNormalized(part, ids, nullptr);
         }
     } catch (const Error& e) {
         // A regex from the file can still fail on some text (PCRE2's match
@@ -631,40 +633,73 @@ std::vector<std::int64_t> BpeTokenizer::encode(std::string_view text) const
     return ids;
 }
 
-void BpeTokenizer::encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids) const
+void BpeTokenizer::encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids, const OffsetTrack* track) const
 {
     for (const Segment& segment : findAddedTokens(text, m_normalizedAdded)) {
         if (segment.id >= 0) {
             ids.push_back(segment.id);
+            if (track) track->spans->push_back({track->origin[segment.begin].begin, track->origin[segment.end - 1].end});
             continue;
         }
-        encodePieces(text.substr(segment.begin, segment.end - segment.begin), 0, ids);
+        if (!track) {
+            encodePieces(text.substr(segment.begin, segment.end - segment.begin), 0, ids, nullptr);
+            continue;
+        }
+        const OffsetTrack part = track->at(segment.begin);
+        encodePieces(text.substr(segment.begin, segment.end - segment.begin), 0, ids, &part);
     }
 }
 
-void BpeTokenizer::encodePieces(std::string_view text, std::size_t stepIndex, std::vector<std::int64_t>& ids) const
+void BpeTokenizer::encodePieces(std::string_view text, std::size_t stepIndex, std::vector<std::int64_t>& ids,
+                                const OffsetTrack* track) const
 {
     if (stepIndex == m_preTokenizer.size()) {
+        const std::size_t first = ids.size();
         encodeWord(text, ids);
+        if (track) wordSpans(text, ids, first, *track);
         return;
     }
     const PreTokenizerStep& step = m_preTokenizer[stepIndex];
     if (step.kind == PreTokenizerStep::Kind::Split) {
-        step.regex->split(text, step.behavior, step.invert,
-                          [&](std::string_view piece) { encodePieces(piece, stepIndex + 1, ids); });
+        step.regex->split(text, step.behavior, step.invert, [&](std::string_view piece) {
+            if (!track) return encodePieces(piece, stepIndex + 1, ids, nullptr);
+            const OffsetTrack sub = track->at(static_cast<std::size_t>(piece.data() - text.data()));
+            encodePieces(piece, stepIndex + 1, ids, &sub);
+        });
         return;
     }
+    std::vector<TokenSpan> spacedOrigin; // offsets only
+    OffsetTrack spacedTrack;
+    if (track) spacedTrack = *track;
     std::string spaced;
     if (step.addPrefixSpace && (text.empty() || text[0] != ' ')) {
+        if (track) {
+            // The added space comes from nowhere: an empty span where the text starts.
+            const std::size_t start = text.empty() ? 0 : track->origin[0].begin;
+            spacedOrigin.push_back({start, start});
+            spacedOrigin.insert(spacedOrigin.end(), track->origin, track->origin + text.size());
+            spacedTrack.origin = spacedOrigin.data();
+        }
         spaced = " ";
         spaced += text;
         text = spaced;
     }
     std::string mapped; // reused: each piece is finished before the next is cut
+    std::vector<TokenSpan> mappedOrigin;
     const auto toByteLevel = [&](std::string_view piece) {
         mapped.clear();
         byteLevelMap().append(mapped, piece);
-        encodePieces(mapped, stepIndex + 1, ids);
+        if (!track) return encodePieces(mapped, stepIndex + 1, ids, nullptr);
+        // Each byte becomes a one- or two-byte character; both bytes keep
+        // the source byte's span.
+        const TokenSpan* origin = spacedTrack.origin + (piece.data() - text.data());
+        mappedOrigin.clear();
+        for (std::size_t i = 0; i < piece.size(); ++i) {
+            const std::size_t width = byteLevelMap().width(static_cast<unsigned char>(piece[i]));
+            mappedOrigin.insert(mappedOrigin.end(), width, origin[i]);
+        }
+        const OffsetTrack byteTrack{mappedOrigin.data(), track->spans};
+        encodePieces(mapped, stepIndex + 1, ids, &byteTrack);
     };
     if (step.regex)
         step.regex->split(text, SplitBehavior::Isolated, false, toByteLevel);

@@ -35,6 +35,15 @@ public:
     // Invalid UTF-8 in `text` is read as U+FFFD, as Python's
     // errors="replace" would read it before the reference tokenizer sees it.
     std::vector<std::int64_t> encode(std::string_view text) const override;
+    // Offsets as transformers' tokenizers give them: a token that covers
+    // part of a character spans the whole character, and text the NFC
+    // normalizer composed maps to the characters it came from. A ByteLevel
+    // post-processor's trim_offsets is not applied: transformers' GPT-2 and
+    // GPT-NeoX tokenizer classes replace that post-processor, and trimmed
+    // offsets would lose the spaces an assistant's text begins with. Text
+    // that is not valid UTF-8 is an Error (offsets into repaired text would
+    // point at the wrong bytes).
+    EncodedText encodeWithOffsets(std::string_view text) const override;
     // Unknown ids are skipped, as the reference decoder skips them; byte
     // sequences that are not valid UTF-8 come out as U+FFFD.
     std::string decode(const std::vector<std::int64_t>& ids) const override;
@@ -79,14 +88,26 @@ private:
     };
     enum class Decoder { ByteLevel, JoinWithSpace };
 
+    // For encodeWithOffsets: origin[i] is the span of the caller's text that
+    // byte i of the text being encoded came from (a byte the pre-tokenizer
+    // maps to two, or a character NFC composed, keeps its source's span);
+    // spans receives each token's span. Null in encode().
+    struct OffsetTrack {
+        const TokenSpan* origin = nullptr;
+        std::vector<TokenSpan>* spans = nullptr;
+        OffsetTrack at(std::size_t offset) const { return {origin + offset, spans}; }
+    };
+
     BpeTokenizer() = default;
 
     std::vector<Segment> findAddedTokens(std::string_view text, const AddedTokenSet& set) const;
-    void encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids) const;
+    void encodeNormalized(std::string_view text, std::vector<std::int64_t>& ids, const OffsetTrack* track) const;
     // Runs the pre-tokenizer from step `step` on and encodes each final piece;
     // pieces go straight down the steps, so no list of a text's pieces is built.
-    void encodePieces(std::string_view text, std::size_t step, std::vector<std::int64_t>& ids) const;
+    void encodePieces(std::string_view text, std::size_t step, std::vector<std::int64_t>& ids, const OffsetTrack* track) const;
     void encodeWord(std::string_view word, std::vector<std::int64_t>& ids) const;
+    // The spans of the tokens ids[first..] that encodeWord made of `word`.
+    void wordSpans(std::string_view word, const std::vector<std::int64_t>& ids, std::size_t first, const OffsetTrack& track) const;
     std::vector<std::int32_t> initialSymbols(std::string_view word) const;
     std::vector<std::int32_t> mergeWord(std::string_view word) const;
 

@@ -162,6 +162,13 @@ std::size_t findCut(std::string_view text, std::size_t from)
 // cost time and memory in proportion to the text. Where the model allows it
 // (joinsAcrossSpaces), long text is cut at spaces, each cut space becoming
 // the dummy prefix of the text after it, which gives the same ids.
+EncodedText SentencePieceTokenizer::encodeWithOffsets(std::string_view) const
+{
+    throw fileError(m_path, "sentencepiece tokenizers (tokenizer.model) do not give token offsets in LoRA Lab yet, "
+                            "which a chat template needs to find the assistant's tokens; use the model's tokenizer.json, "
+                            "or train without its chat template (the Human/Assistant layout)");
+}
+
 std::vector<std::int64_t> SentencePieceTokenizer::encode(std::string_view text) const
 {
     if (!m_cutsAtSpaces || m_pieceBytes == 0 || text.size() <= m_pieceBytes) return encodeWhole(text);

@@ -25,6 +25,8 @@ public:
     ~SentencePieceTokenizer() override;
 
     std::vector<std::int64_t> encode(std::string_view text) const override;
+    // Not available yet: an Error that says so (chat templates need offsets).
+    EncodedText encodeWithOffsets(std::string_view text) const override;
     // Ids outside the vocabulary are skipped.
     std::string decode(const std::vector<std::int64_t>& ids) const override;
     std::string tokenText(std::int64_t id) const override;

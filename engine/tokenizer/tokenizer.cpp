@@ -59,6 +59,11 @@ std::int64_t resolve(const Tokenizer& tokenizer, const std::optional<std::string
 
 } // namespace
 
+EncodedText Tokenizer::encodeWithOffsets(std::string_view) const
+{
+    throw Error("this tokenizer cannot tell which part of a text each token came from (token offsets)");
+}
+
 std::vector<std::string> Tokenizer::tokenTexts(const std::vector<std::int64_t>& ids) const
 {
     std::vector<std::string> texts;

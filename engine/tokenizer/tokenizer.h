@@ -13,6 +13,18 @@
 
 namespace loralab {
 
+// Where a token came from in the text it was encoded from: bytes [begin, end).
+struct TokenSpan {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+
+// Ids and, for each, its span of the text.
+struct EncodedText {
+    std::vector<std::int64_t> ids;
+    std::vector<TokenSpan> offsets;
+};
+
 class Tokenizer {
 public:
     virtual ~Tokenizer() = default;
@@ -20,6 +32,11 @@ public:
     // Token ids for `text`; never adds BOS/EOS. Special tokens written in the
     // text (e.g. "<|endoftext|>") become their ids.
     virtual std::vector<std::int64_t> encode(std::string_view text) const = 0;
+    // The same ids with the span of `text` each token came from, as the
+    // Hugging Face tokenizers' offset mapping gives them (in bytes where it
+    // counts characters); chat templates need them to find the assistant's
+    // tokens. Tokenizers that cannot tell offsets throw Error saying so.
+    virtual EncodedText encodeWithOffsets(std::string_view text) const;
     // Text for `ids`, special tokens included, as the reference decoders give it.
     virtual std::string decode(const std::vector<std::int64_t>& ids) const = 0;
     // The vocabulary string of one id (e.g. "Ġworld"), "" when out of range.

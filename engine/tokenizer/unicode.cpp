@@ -189,6 +189,50 @@ bool isAlphanumeric(char32_t cp)
     }
 }
 
+bool isPythonSpace(char32_t cp) { return isWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
+
+bool isPrintable(char32_t cp)
+{
+    if (cp < 0x80) return cp >= 0x20 && cp < 0x7F;
+    switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+        return false;
+    default:
+        return true;
+    }
+}
+
+char32_t toUpperCase(char32_t cp)
+{
+    if (cp < 0x80) return cp >= 'a' && cp <= 'z' ? cp - 32 : cp;
+    return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(cp)));
+}
+
+char32_t toLowerCase(char32_t cp)
+{
+    if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+    return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+}
+
+char32_t toTitleCase(char32_t cp)
+{
+    if (cp < 0x80) return toUpperCase(cp);
+    return static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(cp)));
+}
+
+int combiningClass(char32_t cp)
+{
+    if (cp < 0x300) return 0;
+    return utf8proc_get_property(static_cast<utf8proc_int32_t>(cp))->combining_class;
+}
+
 // ---------------------------------------------------------------------------
 // UnicodeRegex
 

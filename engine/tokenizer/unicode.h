@@ -46,6 +46,21 @@ bool isWhitespace(char32_t codePoint);
 // Hugging Face single_word rule uses, also counts a few combining marks; the
 // difference only shows for added tokens next to such marks.
 bool isAlphanumeric(char32_t codePoint);
+// Python's str.isspace(): White_Space and the separators U+001C..U+001F.
+bool isPythonSpace(char32_t codePoint);
+// Python's str.isprintable() for one character: false for control, format,
+// surrogate, private-use and unassigned characters and for separators other
+// than the space (repr() escapes those).
+bool isPrintable(char32_t codePoint);
+// Unicode's simple (one-to-one) case mappings. Python's str.upper() and
+// lower() also apply the few one-to-many mappings (U+00DF to "SS", the Latin
+// ligatures, U+0130 to "i" + U+0307); those characters keep their case here.
+char32_t toUpperCase(char32_t codePoint);
+char32_t toLowerCase(char32_t codePoint);
+char32_t toTitleCase(char32_t codePoint);
+// Canonical combining class: 0 for a starter, else the class a combining mark
+// is reordered by in normalization.
+int combiningClass(char32_t codePoint);
 
 // How a regex split treats the matched text, as in tokenizer.json's Split:
 // dropped, a piece of its own, or joined to the piece before or after it;
