@@ -44,7 +44,7 @@ constexpr double kFp4Magnitudes[8] = {0.0, 0.0625, 8.0, 12.0, 4.0, 6.0, 2.0, 3.0
 // k-th and (k+1)-th smallest value. A scaled value v gets the rank of the
 // number of bounds below it (bucketize), so v == bounds[k] rounds down.
 struct FourBitTable {
-    std::array<float, 16> value{};       // by nibble
+    std::array<float, 16> value{};       // by nibble, as dequantization reads them (FP4's nibble 8 is -0.0)
     std::array<float, 15> bounds{};      // ascending
     std::array<std::uint8_t, 16> nibbleOfRank{};
 
@@ -241,8 +241,11 @@ void checkRows(std::int64_t first, std::int64_t count, std::int64_t rows, std::i
 
 torch::Tensor fourBitCode(FourBitType type)
 {
-    const auto& value = fourBitTable(type).value;
-    return floatVector(std::vector<float>(value.begin(), value.end()));
+    // QuantState.code holds +0.0 for FP4's nibble 8 (bitsandbytes lists it as
+    // the integer -0); its CPU dequantization reads -0.0, as the table does.
+    std::vector<float> code;
+    for (const float v : fourBitTable(type).value) code.push_back(v == 0.0f ? 0.0f : v);
+    return floatVector(code);
 }
 
 torch::Tensor dynamicCodeMap() { return floatVector(dynamicMap()); }
@@ -387,9 +390,11 @@ torch::Tensor dequantizeFourBitRowsWithTorchOps(const FourBitWeight& q, std::int
     const std::int64_t b0 = e0 / q.blockSize;
     const std::int64_t n = e1 - e0;
     // The values of both nibbles of every byte: [256, 2].
+    const auto& table = fourBitTable(q.type).value;
+    const torch::Tensor value = floatVector(std::vector<float>(table.begin(), table.end())).to(q.packed.device());
     const torch::Tensor byteValues = torch::arange(256, q.packed.options().dtype(torch::kLong));
-    const torch::Tensor pairs = torch::stack({q.code.index_select(0, byteValues.div(16, "floor")),
-                                             q.code.index_select(0, byteValues.remainder(16))}, 1);
+    const torch::Tensor pairs = torch::stack({value.index_select(0, byteValues.div(16, "floor")),
+                                             value.index_select(0, byteValues.remainder(16))}, 1);
     const torch::Tensor bytes = q.packed.view({-1}).narrow(0, e0 / 2, (n + 1) / 2).to(torch::kLong);
     torch::Tensor values = torch::embedding(pairs, bytes).view({-1}).narrow(0, 0, n);
     const torch::Tensor scales = blockAbsmax(q, b0, (e1 + q.blockSize - 1) / q.blockSize - b0);

@@ -38,7 +38,7 @@ struct FourBitWeight {
     std::int64_t cols = 0;
     std::int64_t blockSize = 64;
     torch::Tensor packed;    // [(rows * cols + 1) / 2, 1] uint8; an odd count ends with the code of 0.0
-    torch::Tensor code;      // [16] fp32: the value of each nibble
+    torch::Tensor code;      // [16] fp32: the value of each nibble (QuantState.code; FP4 nibble 8 is +0.0)
     torch::Tensor absmax;    // [blocks] fp32, or uint8 codes of (absmax - offset) when nested
     bool nested = false;
     torch::Tensor offset;       // [1] fp32: the mean of the block absmax values (nested)

@@ -108,14 +108,14 @@ std::int64_t quantizedWeightBytes(std::int64_t rows, std::int64_t cols, const Qu
     return packed + codeBook + blocks + 4 + groups * 4 + FourBitWeight::kNestedBlockSize * 4;
 }
 
-QuantizedMemoryEstimate estimateQuantizedMemory(CausalLMImpl& net, const QuantizationOptions& options)
+QuantizedMemoryEstimate estimateQuantizedMemory(CausalLMImpl& net, const QuantizationOptions& options, torch::Device device)
 {
     QuantizedMemoryEstimate e;
     if (options.kind == BaseQuantization::None) {
         e.weightBytes = modelWeightBytes(net);
         return e;
     }
-    const bool onCpu = net.embedding()->weight.device().is_cpu();
+    const bool onCpu = device.is_cpu();
     std::set<const void*> replaced;
     for (const auto& [name, linear] : net.linearLayers()) {
         if (!linear->baseQuantized() && !quantizedLayer(net, name, *linear)) continue;

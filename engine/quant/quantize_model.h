@@ -59,7 +59,8 @@ struct QuantizedMemoryEstimate {
     std::int64_t scratchBytes = 0;
 };
 
-// From shapes alone, for `net` as loaded (or already quantized).
-QuantizedMemoryEstimate estimateQuantizedMemory(CausalLMImpl& net, const QuantizationOptions& options);
+// From shapes alone (a model on the meta device will do), for `net` as
+// loaded or already quantized, training on `device`.
+QuantizedMemoryEstimate estimateQuantizedMemory(CausalLMImpl& net, const QuantizationOptions& options, torch::Device device);
 
 } // namespace loralab

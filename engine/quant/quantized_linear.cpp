@@ -26,8 +26,10 @@ struct QuantizedWeightCapsule : torch::CustomClassHolder {
 // y = x W^T + b over blocks of W's rows; x [N, in], y [N, out].
 class QuantizedLinearFunction : public torch::autograd::Function<QuantizedLinearFunction> {
 public:
-    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& bias,
-                                 std::shared_ptr<const QuantizedWeight> w)
+    // The bias is optional rather than an undefined tensor: autograd takes
+    // every tensor argument for an input with a device.
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const c10::optional<torch::Tensor>& bias, std::shared_ptr<const QuantizedWeight> w)
     {
         const std::int64_t rows = w->rows();
         const std::int64_t step = quantizedChunkRows(*w);
@@ -39,7 +41,8 @@ public:
             torch::Tensor part = y.narrow(1, first, count);
             torch::mm_out(part, x, w->dequantizeRows(first, count, x.scalar_type()).t());
         }
-        if (bias.defined()) y.add_(bias);
+        if (bias) y.add_(*bias);
+        ctx->saved_data["bias"] = bias.has_value();
         ctx->saved_data["weight"] = c10::IValue::make_capsule(c10::make_intrusive<QuantizedWeightCapsule>(std::move(w)));
         return y;
     }
@@ -62,7 +65,9 @@ public:
                     dx = torch::mm(dyPart, block);
             }
         }
-        const torch::Tensor dbias = ctx->needs_input_grad(1) ? dy.sum(0) : torch::Tensor();
+        // Without a bias, x is the only input autograd tracks.
+        const bool withBias = ctx->saved_data["bias"].toBool();
+        const torch::Tensor dbias = withBias && ctx->needs_input_grad(1) ? dy.sum(0) : torch::Tensor();
         return {dx, dbias, torch::Tensor()};
     }
 };
@@ -139,7 +144,7 @@ torch::Tensor quantizedLinear(const torch::Tensor& x, const std::shared_ptr<cons
                     std::to_string(x.size(-1)));
     const torch::ScalarType inputDtype = x.scalar_type();
     const torch::Tensor x2d = x.to(w->computeDtype).reshape({-1, w->cols()});
-    const torch::Tensor b = bias.defined() ? bias.to(w->computeDtype) : torch::Tensor();
+    const c10::optional<torch::Tensor> b = bias.defined() ? c10::optional<torch::Tensor>(bias.to(w->computeDtype)) : c10::nullopt;
     std::vector<std::int64_t> shape = x.sizes().vec();
     shape.back() = w->rows();
     return QuantizedLinearFunction::apply(x2d, b, w).view(shape).to(inputDtype);

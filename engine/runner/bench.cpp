@@ -75,7 +75,7 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     for (auto& [name, p] : model.net->uniqueParameters()) r.totalParams += p.numel();
     r.trainableParams = trainer.trainableParams();
     std::int64_t matmulParams = 0; // the weights every token multiplies: linear layers incl. the head
-    for (auto& [name, linear] : model.net->linearLayers()) matmulParams += linear->weight.numel();
+    for (auto& [name, linear] : model.net->linearLayers()) matmulParams += linear->inFeatures() * linear->outFeatures();
     r.flopsPerToken = flopsPerToken(model.config, matmulParams, config.sequenceLength, full);
     r.setupSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     event("model ready in " + std::to_string(r.setupSeconds) + " s on " + r.deviceName);
