@@ -58,7 +58,8 @@ public:
 
     // Replaces the dense base weight by `base` (its tensors become buffers
     // named weight_*; the parameter "weight" is removed). The layer must own
-    // its weight and have no merged adapter.
+    // its weight and have no merged adapter. Such a layer moves with
+    // Module::to(device) only: LibTorch's to(dtype) would convert the codes too.
     void setQuantizedBase(std::shared_ptr<QuantizedWeight> base);
     bool baseQuantized() const { return m_quantized != nullptr; }
     const QuantizedWeight* quantizedBase() const { return m_quantized.get(); }

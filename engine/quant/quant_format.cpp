@@ -221,11 +221,15 @@ void unpackRows(const FourBitWeight& q, std::int64_t e0, std::int64_t e1, const 
         for (std::int64_t b = first; b < last; ++b) {
             const float scale = scales[b - b0];
             const std::int64_t end = std::min((b + 1) * q.blockSize, e1);
-            for (std::int64_t i = b * q.blockSize; i < end; ++i) {
+            // A block starts on an even value (block sizes are even): a byte
+            // at a time, both nibbles; an odd end takes the last high nibble.
+            std::int64_t i = b * q.blockSize;
+            for (; i + 1 < end; i += 2) {
                 const std::uint8_t byte = bytes[i >> 1];
-                const float v = value[(i & 1) ? (byte & 0x0F) : (byte >> 4)] * scale;
-                out[i - e0] = fromFloat<T>(v);
+                out[i - e0] = fromFloat<T>(value[byte >> 4] * scale);
+                out[i + 1 - e0] = fromFloat<T>(value[byte & 0x0F] * scale);
             }
+            if (i < end) out[i - e0] = fromFloat<T>(value[bytes[i >> 1] >> 4] * scale);
         }
     });
 }
@@ -389,9 +393,10 @@ torch::Tensor dequantizeFourBitRowsWithTorchOps(const FourBitWeight& q, std::int
     const std::int64_t e1 = (first + count) * q.cols;
     const std::int64_t b0 = e0 / q.blockSize;
     const std::int64_t n = e1 - e0;
-    // The values of both nibbles of every byte: [256, 2].
-    const auto& table = fourBitTable(q.type).value;
-    const torch::Tensor value = floatVector(std::vector<float>(table.begin(), table.end())).to(q.packed.device());
+    // The values of both nibbles of every byte: [256, 2], formed where the
+    // weight is (FP4's nibble 8 read as -0.0, as on the CPU).
+    torch::Tensor value = q.code.clone();
+    if (q.type == FourBitType::Fp4) value.narrow(0, 8, 1).neg_();
     const torch::Tensor byteValues = torch::arange(256, q.packed.options().dtype(torch::kLong));
     const torch::Tensor pairs = torch::stack({value.index_select(0, byteValues.div(16, "floor")),
                                              value.index_select(0, byteValues.remainder(16))}, 1);

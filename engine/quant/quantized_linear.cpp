@@ -85,9 +85,10 @@ torch::Device QuantizedWeight::device() const
 
 std::int64_t QuantizedWeight::bytes() const
 {
-    std::int64_t total = 0;
-    for (auto& [name, t] : const_cast<QuantizedWeight*>(this)->tensors()) total += tensorBytes(*t);
-    return total;
+    if (kind == BaseQuantization::Int8) return tensorBytes(int8.codes) + tensorBytes(int8.scale);
+    const FourBitWeight& q = fourBit;
+    return tensorBytes(q.packed) + tensorBytes(q.absmax) + tensorBytes(q.code) + tensorBytes(q.offset) +
+           tensorBytes(q.nestedAbsmax) + tensorBytes(q.nestedCode);
 }
 
 std::int64_t QuantizedWeight::rowStep() const { return kind == BaseQuantization::Int8 ? 1 : fourBitRowStep(fourBit); }

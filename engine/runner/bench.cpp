@@ -3,6 +3,8 @@
 
 #include "engine/lora/lora.h"
 #include "engine/model/model_loader.h"
+#include "engine/quant/quantize_model.h"
+#include "engine/quant/quantized_linear.h"
 #include "engine/runner/resources.h"
 #include "engine/train/memory.h"
 #include "engine/train/trainer.h"
@@ -57,6 +59,19 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     r.deviceName = options.device.str();
     LoadedModel model = loadModel(resolveModelSpec(config.model), options);
     const bool full = config.method == "full";
+    QuantizationOptions quantization;
+    quantization.kind = parseBaseQuantization(config.baseQuantization);
+    quantization.doubleQuant = config.doubleQuant;
+    quantization.computeDtype = options.dtype;
+    if (full && quantization.kind != BaseQuantization::None)
+        throw Error("full fine-tuning trains the base weights, which a quantized base cannot; bench LoRA instead");
+    quantizeFrozenBase(*model.net, quantization);
+    r.weightBytes = modelWeightBytes(*model.net);
+    for (auto& [name, linear] : model.net->linearLayers()) {
+        if (name == model.net->headName()) continue;
+        r.baseLinearBytes += linear->baseQuantized() ? linear->quantizedBase()->bytes()
+                                                     : linear->weight.numel() * static_cast<std::int64_t>(linear->weight.element_size());
+    }
     if (!full) {
         AdapterConfig lora;
         lora.rank = config.loraRank;
@@ -119,6 +134,8 @@ std::string benchResultToJson(const BenchResult& r)
     j["model"] = r.config.model;
     j["method"] = r.config.method;
     j["dtype"] = r.config.dtype;
+    j["base_quantization"] = r.config.baseQuantization;
+    j["double_quant"] = r.config.doubleQuant;
     j["device"] = r.deviceName;
     j["batch_size"] = r.config.batchSize;
     j["sequence_length"] = r.config.sequenceLength;
@@ -127,6 +144,8 @@ std::string benchResultToJson(const BenchResult& r)
     j["warmup_steps"] = r.config.warmupSteps;
     j["total_params"] = r.totalParams;
     j["trainable_params"] = r.trainableParams;
+    j["weight_bytes"] = r.weightBytes;
+    j["base_linear_bytes"] = r.baseLinearBytes;
     j["median_forward_ms"] = r.medianForwardMs;
     j["median_backward_ms"] = r.medianBackwardMs;
     j["median_optimizer_ms"] = r.medianOptimizerMs;

@@ -15,7 +15,9 @@ struct BenchConfig {
     std::string method = "lora"; // full | lora | lora-head (all-linear plus the output head)
     std::int64_t batchSize = 4;
     std::int64_t sequenceLength = 128;
-    std::string dtype = "fp32"; // base weights: fp32 | bf16
+    std::string dtype = "fp32"; // base weights: fp32 | bf16 (with a quantized base: the dtype products run in)
+    std::string baseQuantization = "none"; // the linear layers' frozen base: none | int8 | nf4 | fp4 (LoRA only)
+    bool doubleQuant = false;              // 4-bit: double quantization of the block absmax values
     std::int64_t steps = 10;    // measured
     std::int64_t warmupSteps = 3;
     std::int64_t loraRank = 8;
@@ -32,6 +34,8 @@ struct BenchResult {
     std::string deviceName;
     std::int64_t totalParams = 0;
     std::int64_t trainableParams = 0;
+    std::int64_t weightBytes = 0;     // every weight the model holds (quantized codes and statistics included)
+    std::int64_t baseLinearBytes = 0; // of these, the frozen base weights of the linear layers other than the head
     double medianForwardMs = 0.0;
     double medianBackwardMs = 0.0;
     double medianOptimizerMs = 0.0;

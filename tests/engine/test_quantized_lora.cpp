@@ -9,6 +9,7 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/lora/lora.h"
+#include "engine/model/generation.h"
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
 #include "engine/quant/quantize_model.h"
@@ -204,6 +205,15 @@ TEST("unit/quant_merge_refused_export_dequantizes")
     CHECK(merged.notes.empty()); // every weight there, none extra
     CHECK_EQ(merged.storedDType, std::string("F32"));
     CHECK_NEAR(lossOf(*merged.net, f.batch), loss, 1e-5);
+    // Greedy generation (one token at a time, with the key/value cache) over
+    // the quantized base gives the exported model's tokens.
+    SamplingOptions greedy;
+    greedy.maxNewTokens = 10;
+    greedy.stopAtEos = false;
+    const auto prompt = referenceJson("tiny-llama-spm")["greedy_prompt_ids"].get<std::vector<std::int64_t>>();
+    const GenerationResult ours = generate(net, nullptr, prompt, greedy);
+    CHECK_EQ(ours.ids.size(), std::size_t{10});
+    CHECK(ours.ids == generate(*merged.net, nullptr, prompt, greedy).ids);
     // The exported weight is the dequantized base plus B A scaling.
     const auto& q = net.linearLayers().front().second;
     const torch::Tensor expected = q->denseWeight(torch::kFloat32) + q->loraDelta(torch::kFloat32);

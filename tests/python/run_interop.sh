@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs one case of tests/python/interop.py with the reference Python stack:
+# Runs one case of tests/python/interop.py (or another check beside it, such as
+# interop_quant.py, which also needs bitsandbytes) with the reference Python stack:
 # $LORALAB_REFERENCE_PYTHON, else the environment scripts/setup-python.sh made,
 # else python3. Where none of them has torch, transformers and PEFT, the case
 # is skipped (exit 77) with the reason, unless LORALAB_REQUIRE_INTEROP=1 (CI
