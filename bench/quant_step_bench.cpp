@@ -14,7 +14,7 @@
 #include "engine/model/model_loader.h"
 #include "engine/quant/quantize_model.h"
 #include "engine/quant/quantized_linear.h"
-#include "engine/runner/resources.h"
+#include "engine/config/resources.h"
 #include "engine/train/trainer.h"
 #include "engine/util/error.h"
 
@@ -54,7 +54,7 @@ nlohmann::ordered_json runBase(const std::string& spec, const std::string& base,
     if (plus != std::string::npos) {
         std::string name = base.substr(plus + 1);
         q.doubleQuant = name.size() > 3 && name.compare(name.size() - 3, 3, "-dq") == 0;
-        q.kind = loralab::parseBaseQuantization(q.doubleQuant ? name.substr(0, name.size() - 3) : name);
+        q.kind = loralab::parseChoice<BaseQuantization>(q.doubleQuant ? name.substr(0, name.size() - 3) : name);
     }
     loralab::LoadedModel model = loralab::loadModel(loralab::resolveModelSpec(spec), load);
     const auto t0 = std::chrono::steady_clock::now();

@@ -34,6 +34,12 @@ find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
 find_library(SENTENCEPIECE_LIBRARY NAMES sentencepiece libsentencepiece.so.0 REQUIRED)
 find_library(SENTENCEPIECE_TRAIN_LIBRARY NAMES sentencepiece_train libsentencepiece_train.so.0 REQUIRED)
 find_package(ZLIB REQUIRED)
+# Snappy and Zstandard, for Parquet pages and Arrow IPC bodies (Debian's
+# libsnappy-dev and libzstd-dev).
+find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
+find_library(SNAPPY_LIBRARY NAMES snappy libsnappy.so.1 REQUIRED)
+find_path(ZSTD_INCLUDE_DIR zstd.h REQUIRED)
+find_library(ZSTD_LIBRARY NAMES zstd libzstd.so.1 REQUIRED)
 # Gloo's headers, which c10d's Gloo process group includes (Debian's
 # libgloo-dev; LibTorch carries the library itself).
 if(NOT LORALAB_FUZZ)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the engine, the command line and the engine tests with
 # AddressSanitizer + UndefinedBehaviorSanitizer into build-sanitize/ (no
-# window: Qt is not instrumented) and runs the engine tests. Any report fails
-# the run: UBSan is told to halt on its first finding.
+# window: Qt is not instrumented; the engine tests link Qt Core and Test
+# uninstrumented, LoRA Lab's code in them is) and runs the engine tests. Any
+# report fails the run: UBSan is told to halt on its first finding.
 #
 # Usage: scripts/sanitize.sh [extra ctest arguments]
 set -euo pipefail

@@ -14,6 +14,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libsentencepiece-dev libprotobuf-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev zlib1g-dev libgloo-dev
+  libsnappy-dev libzstd-dev
   python3 python3-venv
 )
 if [ "${1:-}" != "--gpu" ]; then

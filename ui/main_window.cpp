@@ -1,15 +1,15 @@
 #include "ui/main_window.h"
 
-#include "ui/charts_panel.h"
-#include "ui/config_panel.h"
-#include "ui/config_widgets.h"
-#include "ui/dataset_panel.h"
-#include "ui/early_stopping_panel.h"
-#include "ui/experiment_view.h"
-#include "ui/generation_panel.h"
+#include "ui/charts/charts_panel.h"
+#include "ui/config/config_panel.h"
+#include "ui/config/config_widgets.h"
+#include "ui/dataset/dataset_panel.h"
+#include "ui/experiment/early_stopping_panel.h"
+#include "ui/experiment/experiment_view.h"
+#include "ui/generations/generation_panel.h"
 #include "ui/message_banner.h"
-#include "ui/runs_panel.h"
-#include "ui/summary_panel.h"
+#include "ui/runs/runs_panel.h"
+#include "ui/experiment/summary_panel.h"
 #include "ui/ui_resources.h"
 
 #include "engine/util/error.h"
@@ -67,251 +67,12 @@ MainWindow::~MainWindow() = default;
 
 EarlyStoppingPanel* MainWindow::earlyStoppingPanel() const { return m_config->earlyStoppingPanel(); }
 
-void MainWindow::buildLayout()
-{
-    m_config = new ConfigPanel;
-    auto* scroll = new QScrollArea;
-    scroll->setWidget(m_config);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    // Wide enough for the form's labels and fields, narrow enough that the
-    // window fits 1280 pixels with three charts a row beside it.
-    scroll->setMinimumWidth(std::min(m_config->sizeHint().width() + 24, 360));
-    // The left docks run the window's full height; the event log sits under
-    // the tabs only.
-    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
-    auto* configDock = new QDockWidget(tr("Configuration"), this);
-    m_configDock = configDock;
-    configDock->setObjectName(QStringLiteral("configDock"));
-    configDock->setWidget(scroll);
-    configDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, configDock);
-
-    auto* stopDock = new QDockWidget(tr("Early stopping"), this);
-    m_stopDock = stopDock;
-    stopDock->setObjectName(QStringLiteral("earlyStoppingDock"));
-    stopDock->setWidget(m_config->earlyStoppingPanel());
-    stopDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, stopDock);
-    splitDockWidget(configDock, stopDock, Qt::Vertical);
-
-    m_events = new QPlainTextEdit;
-    m_events->setObjectName(QStringLiteral("eventLog"));
-    m_events->setReadOnly(true);
-    m_events->setMaximumBlockCount(kEventLogLines);
-    m_events->setPlaceholderText(tr("What the engine reports while a run goes on."));
-    auto* eventsDock = new QDockWidget(tr("Events"), this);
-    m_eventsDock = eventsDock;
-    eventsDock->setObjectName(QStringLiteral("eventsDock"));
-    eventsDock->setWidget(m_events);
-    addDockWidget(Qt::BottomDockWidgetArea, eventsDock);
-    // The form needs the height; the early-stopping readout and the log need little.
-    resizeDocks({configDock, stopDock}, {640, 300}, Qt::Vertical);
-    resizeDocks({eventsDock}, {90}, Qt::Vertical);
-
-    m_charts = new ChartsPanel;
-    m_summary = new SummaryPanel;
-    m_dataset = new DatasetPanel;
-    m_generation = new GenerationPanel;
-    m_runs = new RunsPanel;
-    m_tabs = new QTabWidget;
-    m_tabs->setObjectName(QStringLiteral("mainTabs"));
-    m_tabs->addTab(m_charts, tr("Charts"));
-    m_tabs->addTab(m_summary, tr("Summary"));
-    m_tabs->addTab(m_dataset, tr("Dataset"));
-    m_tabs->addTab(m_generation, tr("Generations"));
-    m_tabs->addTab(m_runs, tr("Runs"));
-    m_banner = new MessageBanner;
-    auto* central = new QWidget;
-    auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(2, 2, 2, 2);
-    layout->addWidget(m_banner);
-    layout->addWidget(m_tabs, 1);
-    setCentralWidget(central);
-
-    m_stateLabel = new QLabel(tr("Ready"));
-    m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
-    statusBar()->addWidget(m_stateLabel, 1);
-    m_progress = new QProgressBar;
-    m_progress->setObjectName(QStringLiteral("runProgress"));
-    m_progress->setMinimumWidth(360);
-    m_progress->setRange(0, 1);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("idle"));
-    statusBar()->addPermanentWidget(m_progress);
-}
-
-void MainWindow::buildActions()
-{
-    QStyle* s = style();
-    m_start = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
-    m_start->setObjectName(QStringLiteral("startAction"));
-    m_start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
-    m_start->setToolTip(tr("Start a run with this configuration (Ctrl+Enter)"));
-    m_pause = new QAction(s->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
-    m_pause->setToolTip(tr("Hold between steps; the engine saves checkpoints/last, which the Generations tab can load"));
-    m_resume = new QAction(s->standardIcon(QStyle::SP_MediaSeekForward), tr("&Resume"), this);
-    m_cancel = new QAction(s->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this);
-    m_cancel->setToolTip(tr("Stop after the current step; checkpoints are kept and the run can be continued"));
-    m_stopKeepBest = new QAction(s->standardIcon(QStyle::SP_DialogApplyButton), tr("Stop, keep &best"), this);
-    m_stopKeepBest->setToolTip(tr("End the run now and finish with its best checkpoint"));
-    m_loadConfig = new QAction(s->standardIcon(QStyle::SP_DialogOpenButton), tr("&Load config…"), this);
-    m_loadConfig->setShortcut(QKeySequence::Open);
-    m_saveConfig = new QAction(s->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save config as…"), this);
-    m_saveConfig->setShortcut(QKeySequence::SaveAs);
-    m_resetConfig = new QAction(tr("Reset to &defaults"), this);
-
-    auto* toolbar = addToolBar(tr("Run"));
-    toolbar->setObjectName(QStringLiteral("runToolbar"));
-    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    toolbar->setMovable(false);
-    toolbar->addActions({m_start, m_pause, m_resume, m_cancel, m_stopKeepBest});
-    toolbar->addSeparator();
-    toolbar->addActions({m_loadConfig, m_saveConfig});
-
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addActions({m_loadConfig, m_saveConfig, m_resetConfig});
-    file->addSeparator();
-    file->addAction(tr("Open run folder…"), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a run folder"), m_runs->runsDir());
-        if (!dir.isEmpty()) m_runs->openDirectory(dir);
-    });
-    file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-    QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addActions({m_start, m_pause, m_resume, m_cancel, m_stopKeepBest});
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
-    view->addSeparator();
-    view->addAction(tr("Reset chart zoom"), m_charts, &ChartsPanel::resetZoom);
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("Run options…"), this, &MainWindow::showOptionReference);
-    help->addAction(tr("About LoRA Lab"), this, [this] {
-        QMessageBox::about(this, tr("About LoRA Lab"),
-                           tr("<h3>LoRA Lab %1</h3><p>A workbench for LoRA and full fine-tuning experiments on causal "
-                              "language models: configure a run, watch it, compare methods, and try the result.</p>")
-                               .arg(QStringLiteral(LORALAB_VERSION)));
-    });
-
-    connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
-    connect(m_pause, &QAction::triggered, m_controller, &RunController::pause);
-    connect(m_resume, &QAction::triggered, m_controller, &RunController::resume);
-    connect(m_cancel, &QAction::triggered, m_controller, &RunController::cancel);
-    connect(m_stopKeepBest, &QAction::triggered, m_controller, &RunController::stopKeepBest);
-    connect(m_loadConfig, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Load a run configuration"), {}, kConfigFilter);
-        if (!path.isEmpty()) loadConfigFile(path);
-    });
-    connect(m_saveConfig, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save the run configuration"),
-                                                          QString::fromStdString(m_config->config().name) + ".json", kConfigFilter);
-        if (!path.isEmpty()) saveConfigFile(path);
-    });
-    connect(m_resetConfig, &QAction::triggered, this, [this] {
-        RunConfig defaults;
-        defaults.runsDir = m_config->config().runsDir; // keep where runs go
-        m_config->setConfig(defaults);
-    });
-}
-
-void MainWindow::connectController()
-{
-    RunController* c = m_controller;
-    connect(c, &RunController::stateChanged, this, [this](RunController::State state) {
-        updateActions();
-        if (state == RunController::State::Paused) {
-            m_stateLabel->setText(tr("Pausing after the current step…"));
-        } else if (state == RunController::State::Stopping) {
-            m_stateLabel->setText(tr("Stopping after the current step…"));
-        } else if (state == RunController::State::Running && m_pauseBanner) {
-            // Resumed: the pause is over, and so is what the banner said about it.
-            m_banner->hide();
-            m_pauseBanner = false;
-            m_stateLabel->setText(tr("Resumed."));
-            if (m_lastStep.step > 0) onStep(m_controller->currentRun(), m_lastStep);
-        }
-    });
-    connect(c, &RunController::pauseTookEffect, this, [this](int run, const QString&) {
-        m_stateLabel->setText(tr("Paused; the model as it is now is saved in checkpoints/last."));
-        m_progress->setFormat(tr("paused at step %1 / %2 · ETA %3 once resumed")
-                                  .arg(m_lastStep.step)
-                                  .arg(m_lastStep.totalSteps)
-                                  .arg(formatDuration(m_lastStep.etaSeconds)));
-        if (m_controller->runDir().isEmpty()) return;
-        m_view->paused(run, m_controller->runDir(), m_controller->config());
-        m_banner->showMessage(MessageBanner::Level::Info,
-                              tr("Paused. The last checkpoint can be tried in the Generations tab while the run waits."),
-                              tr("Open Generations"), [this] { m_tabs->setCurrentIndex(kGenerationsTab); });
-        m_pauseBanner = true;
-    });
-    connect(c, &RunController::runStarted, m_view, &ExperimentView::runStarted);
-    connect(c, &RunController::stepRecorded, this, &MainWindow::onStep);
-    connect(c, &RunController::evalRecorded, m_view, &ExperimentView::eval);
-    connect(c, &RunController::runFinished, m_view, &ExperimentView::runFinished);
-    connect(c, &RunController::eventLogged, this, &MainWindow::logEvent);
-    connect(c, &RunController::experimentDirCreated, this, [this](const QString& dir) {
-        logEvent(tr("Experiment folder: %1").arg(QDir::toNativeSeparators(dir)));
-        m_runs->refresh();
-    });
-    connect(c, &RunController::runDirCreated, this, [this](int run, const QString& dir) {
-        m_view->runDirCreated(run, dir);
-        logEvent(tr("Run folder: %1").arg(QDir::toNativeSeparators(dir)));
-        m_runs->refresh();
-    });
-    connect(c, &RunController::finished, this, &MainWindow::onFinished);
-    connect(c, &RunController::failed, this, &MainWindow::onFailed);
-}
-
-void MainWindow::connectPanels()
-{
-    EarlyStoppingPanel* stop = earlyStoppingPanel();
-    connect(stop, &EarlyStoppingPanel::patienceEdited, m_controller, &RunController::setPatience);
-    connect(stop, &EarlyStoppingPanel::evalIntervalEdited, m_controller, &RunController::setEvalInterval);
-    connect(stop, &EarlyStoppingPanel::enabledEdited, m_controller, &RunController::setEarlyStopping);
-    connect(stop, &EarlyStoppingPanel::stopKeepBestRequested, m_controller, &RunController::stopKeepBest);
-
-    connect(m_config, &ConfigPanel::configChanged, this, &MainWindow::configSettled);
-    connect(m_config, &ConfigPanel::problemsChanged, this, &MainWindow::updateActions);
-    connect(m_dataset, &DatasetPanel::previewLoaded, this, [this](const QString& format, qint64 examples) {
-        m_config->setDatasetDetected(tr("%1 · %2 examples").arg(format).arg(examples), false);
-    });
-    connect(m_dataset, &DatasetPanel::previewFailed, this,
-            [this](const QString& message) { m_config->setDatasetDetected(message, true); });
-
-    connect(m_generation, &GenerationPanel::failed, this, &MainWindow::showError);
-    connect(m_generation, &GenerationPanel::sessionFailed, this, [this](const QString& message) {
-        m_banner->showMessage(MessageBanner::Level::Error, tr("Generation: %1").arg(message.toHtmlEscaped()));
-    });
-
-    connect(m_runs, &RunsPanel::opened, this, &MainWindow::showOpened);
-    connect(m_runs, &RunsPanel::continueRequested, this, &MainWindow::continueExperiment);
-    connect(m_runs, &RunsPanel::renamed, m_view, &ExperimentView::retitle);
-    connect(m_runs, &RunsPanel::newRunRequested, this, [this](const RunConfig& config, const std::vector<SweepAxis>& axes) {
-        if (m_controller->isBusy()) return;
-        RunConfig c = config;
-        c.runsDir = m_config->config().runsDir; // new runs go where the window keeps them
-        m_config->setConfig(c, axes);
-        m_stateLabel->setText(tr("Loaded the configuration of %1; Start runs it again.").arg(QString::fromStdString(config.name)));
-    });
-    connect(m_runs, &RunsPanel::failed, this, &MainWindow::showError);
-    connect(m_runs, &RunsPanel::exported, this, [this](const QString& out, const QString& summary) {
-        logEvent(tr("Exported %1: %2").arg(out, summary));
-        m_banner->showMessage(MessageBanner::Level::Info,
-                              tr("Exported the merged model to <b>%1</b>; transformers loads it with "
-                                 "<code>AutoModelForCausalLM.from_pretrained</code>. Details in Events.")
-                                  .arg(out.toHtmlEscaped()));
-    });
-
-    // The first configuration settled before these connections existed.
-    configSettled();
-}
-
 void MainWindow::configSettled()
 {
     const RunConfig c = m_config->config();
     m_dataset->setConfig(c);
     m_generation->setCurrentConfig(c);
-    m_runs->setRunsDir(QString::fromStdString(c.runsDir));
+    m_runs->setRunsDir(QString::fromStdString(runsDirOf(c)));
 }
 
 void MainWindow::restoreSettings()
@@ -321,6 +82,7 @@ void MainWindow::restoreSettings()
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_charts->setSmoothing(settings.value(QStringLiteral("charts/smoothing"), 0.6).toDouble());
+    m_runs->setExtraFolders(settings.value(QStringLiteral("runs/extraFolders")).toStringList());
     if (!settings.contains(QStringLiteral("config/json"))) {
         m_banner->showMessage(MessageBanner::Level::Info,
                               tr("Welcome to LoRA Lab. <b>Start</b> fine-tunes the embedded model on the embedded "
@@ -380,6 +142,7 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("charts/smoothing"), m_charts->smoothing());
+    settings.setValue(QStringLiteral("runs/extraFolders"), m_runs->extraFolders());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
@@ -422,27 +185,37 @@ void MainWindow::startRun()
                               tr("The run cannot start: %1").arg(m_config->problems().join(QStringLiteral("; ")).toHtmlEscaped()));
         return;
     }
-    ExperimentPlan plan;
+    Experiment plan;
     try {
         plan = m_config->plan();
     } catch (const std::exception& e) {
         m_banner->showMessage(MessageBanner::Level::Error, tr("The sweep cannot start: %1").arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
         return;
     }
+    if (plan.runs.size() > kConfirmSweepRuns &&
+        QMessageBox::question(this, tr("A large sweep"),
+                              tr("This sweep trains %1 runs, one after another. Start them all?").arg(plan.runs.size())) !=
+            QMessageBox::Yes)
+        return;
     saveSettings();
     startExperiment(plan);
 }
 
-bool MainWindow::startExperiment(const ExperimentPlan& plan, const ExperimentRecords* earlier)
+bool MainWindow::startExperiment(const Experiment& plan)
 {
     if (m_controller->isBusy() || plan.runs.empty()) return false;
-    m_view->begin(plan, earlier);
+    const bool earlier = std::any_of(plan.runs.begin(), plan.runs.end(), [](const ExperimentRun& r) { return r.next == RunAction::Resume; });
+    m_view->begin(plan);
     earlyStoppingPanel()->setMetric(plan.runs.front().config);
     m_banner->hide();
     m_pauseBanner = false;
     m_lastStep = StepRecord{};
     m_events->appendPlainText(QStringLiteral("———— %1 ————").arg(QDateTime::currentDateTime().toString(Qt::ISODate)));
-    if (plan.runs.size() > 1) logEvent(tr("An experiment of %1 runs: %2").arg(plan.runs.size()).arg(m_view->shown().labels().join(QStringLiteral("; "))));
+    if (plan.runs.size() > 1) {
+        QStringList labels;
+        for (const ExperimentRun& r : plan.runs) labels << qstr(r.label);
+        logEvent(tr("An experiment of %1 runs: %2").arg(plan.runs.size()).arg(labels.join(QStringLiteral("; "))));
+    }
     if (!m_controller->start(plan)) return false;
     m_progress->setRange(0, 0); // busy until the first step says how many there are
     m_progress->setFormat(earlier ? tr("resuming…") : tr("preparing…"));
@@ -470,13 +243,14 @@ void MainWindow::onStep(int run, const StepRecord& r)
                                   .arg(formatBytes(r.memoryBytes), formatBytes(r.processMemoryBytes)));
 }
 
-void MainWindow::onFinished(const ExperimentResult& result)
+void MainWindow::onFinished(const Experiment& result)
 {
     m_view->finished(result);
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
     double seconds = 0;
-    for (const RunResult& r : result.runs) seconds += r.summary.seconds;
+    for (const ExperimentRun& r : result.runs)
+        if (r.summary) seconds += r.summary->seconds;
     m_progress->setFormat(tr("done · %1").arg(formatDuration(seconds)));
     m_pauseBanner = false;
     int level = 0;
@@ -514,7 +288,7 @@ void MainWindow::logEvent(const QString& message)
     m_events->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("hh:mm:ss")), message));
 }
 
-void MainWindow::showOpened(const ExperimentRecords& records)
+void MainWindow::showOpened(const Experiment& records)
 {
     if (m_controller->isBusy()) {
         m_banner->showMessage(MessageBanner::Level::Info, tr("A run is going on; open other runs once it has ended."));
@@ -535,11 +309,11 @@ void MainWindow::showOpened(const ExperimentRecords& records)
     m_tabs->setCurrentIndex(kChartsTab);
 }
 
-void MainWindow::continueExperiment(const ExperimentRecords& records, const ExperimentPlan& plan)
+void MainWindow::continueExperiment(const Experiment& experiment)
 {
     if (m_controller->isBusy()) return;
-    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(QString::fromStdString(records.dir))));
-    startExperiment(plan, &records);
+    logEvent(tr("Continuing %1").arg(QDir::toNativeSeparators(QString::fromStdString(experiment.dir))));
+    startExperiment(experiment);
 }
 
 bool MainWindow::loadConfigFile(const QString& path)

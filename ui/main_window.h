@@ -7,7 +7,7 @@
 #pragma once
 
 #include "ui/metatypes.h"
-#include "ui/run_controller.h"
+#include "ui/controllers/run_controller.h"
 
 #include <QMainWindow>
 
@@ -60,7 +60,9 @@ public slots:
     // Starts what the configuration panel describes: one run, or every run of its comparison or sweep.
     void startRun();
     // Starts `plan`; `earlier` is what a continued experiment recorded before.
-    bool startExperiment(const ExperimentPlan& plan, const ExperimentRecords* earlier = nullptr);
+    // Starts an experiment; one continued from disk (read with its metrics)
+    // carries on from what its runs recorded.
+    bool startExperiment(const Experiment& plan);
     bool loadConfigFile(const QString& path);
     bool saveConfigFile(const QString& path);
 
@@ -80,10 +82,10 @@ private:
     void showError(const QString& message); // a problem outside a run (reading runs, generation)
     void logEvent(const QString& message);
     void onStep(int run, const StepRecord& record);
-    void onFinished(const ExperimentResult& result);
+    void onFinished(const Experiment& result);
     void onFailed(const QString& message);
-    void showOpened(const ExperimentRecords& records);
-    void continueExperiment(const ExperimentRecords& records, const ExperimentPlan& plan);
+    void showOpened(const Experiment& experiment);
+    void continueExperiment(const Experiment& experiment);
     void showOptionReference();
     void fitToScreen();
     void arrangeDocks();

@@ -12,10 +12,9 @@ void registerMetaTypes()
         qRegisterMetaType<loralab::SampleRecord>();
         qRegisterMetaType<loralab::RunRecords>();
         qRegisterMetaType<loralab::GenerationOutput>();
-        qRegisterMetaType<loralab::RunResult>();
-        qRegisterMetaType<loralab::ExperimentResult>();
-        qRegisterMetaType<loralab::ExperimentRecords>();
-        qRegisterMetaType<loralab::ExperimentPlan>();
+        qRegisterMetaType<loralab::ExperimentRun>();
+        qRegisterMetaType<loralab::Experiment>();
+        qRegisterMetaType<std::vector<loralab::CatalogEntry>>();
         qRegisterMetaType<std::vector<loralab::SweepAxis>>();
         qRegisterMetaType<loralab::ui::RunRequest>();
         return true;

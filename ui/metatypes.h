@@ -2,10 +2,12 @@
 // queued signals from the worker threads to the window.
 #pragma once
 
-#include "engine/runner/experiment.h"
-#include "engine/runner/metrics.h"
-#include "engine/runner/run_config.h"
-#include "engine/runner/workbench.h"
+#include "engine/experiment/experiment.h"
+#include "engine/experiment/run_catalog.h"
+#include "engine/run/runner.h"
+#include "engine/records/metrics.h"
+#include "engine/config/run_config.h"
+#include "engine/commands/workbench.h"
 
 #include <QMetaType>
 #include <QString>
@@ -17,7 +19,7 @@ namespace loralab::ui {
 // What the worker is asked to run: an experiment of one run or more (a
 // single run, LoRA against full, a sweep, or the continuation of one).
 struct RunRequest {
-    ExperimentPlan plan;
+    Experiment experiment;
 };
 
 void registerMetaTypes();
@@ -33,9 +35,8 @@ Q_DECLARE_METATYPE(loralab::EvalRecord)
 Q_DECLARE_METATYPE(loralab::SampleRecord)
 Q_DECLARE_METATYPE(loralab::RunRecords)
 Q_DECLARE_METATYPE(loralab::GenerationOutput)
-Q_DECLARE_METATYPE(loralab::RunResult)
-Q_DECLARE_METATYPE(loralab::ExperimentResult)
-Q_DECLARE_METATYPE(loralab::ExperimentRecords)
-Q_DECLARE_METATYPE(loralab::ExperimentPlan)
+Q_DECLARE_METATYPE(loralab::ExperimentRun)
+Q_DECLARE_METATYPE(loralab::Experiment)
+Q_DECLARE_METATYPE(std::vector<loralab::CatalogEntry>)
 Q_DECLARE_METATYPE(std::vector<loralab::SweepAxis>)
 Q_DECLARE_METATYPE(loralab::ui::RunRequest)

@@ -2,7 +2,7 @@
 #include "commands.h"
 #include "progress.h"
 
-#include "engine/runner/bench.h"
+#include "engine/commands/bench.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -18,10 +18,10 @@ int runBenchCommand(const Args& args)
 {
     BenchConfig c;
     if (!args.positional().empty()) c.model = args.positional()[0];
-    c.method = args.get("method", c.method);
+    if (args.has("method")) c.method = parseChoice<BenchMethod>(args.get("method"));
     c.batchSize = args.getInt("batch", c.batchSize, 1);
     c.sequenceLength = args.getInt("seq", c.sequenceLength, 1);
-    c.dtype = args.get("dtype", c.dtype);
+    if (args.has("dtype")) c.dtype = parseChoice<WeightDType>(args.get("dtype"));
     c.steps = args.getInt("steps", c.steps, 1);
     c.warmupSteps = args.getInt("warmup", c.warmupSteps, 0);
     c.loraRank = args.getInt("lora-r", c.loraRank, 1);
@@ -45,7 +45,7 @@ int runBenchCommand(const Args& args)
         num << std::fixed << std::setprecision(digits) << v;
         return num.str();
     };
-    row("model", c.model + " (" + c.method + ", " + c.dtype + ", " + r.deviceName + ")");
+    row("model", c.model + " (" + choiceName(c.method) + ", " + choiceName(c.dtype) + ", " + r.deviceName + ")");
     row("batch x sequence", std::to_string(c.batchSize) + " x " + std::to_string(c.sequenceLength));
     row("parameters", std::to_string(r.totalParams) + " total, " + std::to_string(r.trainableParams) + " trainable");
     row("median forward", fmt(r.medianForwardMs, 1) + " ms");

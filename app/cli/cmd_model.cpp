@@ -6,8 +6,8 @@
 #include "engine/model/hf_cache.h"
 #include "engine/model/model_loader.h"
 #include "engine/model/model_summary.h"
-#include "engine/runner/resources.h"
-#include "engine/runner/workbench.h"
+#include "engine/config/resources.h"
+#include "engine/commands/workbench.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 #include "engine/util/units.h"
@@ -21,6 +21,11 @@
 
 namespace loralab::cli {
 namespace {
+
+// A prompt file larger than this is no prompt (a model's context holds at
+// most a few hundred thousand tokens); /dev/zero and the like are refused
+// before reading as not regular files.
+constexpr std::uint64_t kMaxPromptBytes = 16ull << 20;
 
 using Json = nlohmann::ordered_json;
 
@@ -55,7 +60,7 @@ int runInfo(const Args& args)
     // memory is allocated and no weights are read.
     ModelConfig config = isPresetName(spec) ? presetConfig(spec) : loadModelConfig(spec);
     std::string stored = isPresetName(spec) ? "random (preset)" : config.torchDtype;
-    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize, 1);
+    if (args.has("vocab-size")) config.vocabSize = args.getInt("vocab-size", config.vocabSize, 1, kMaxVocabSize);
     if (config.vocabSize <= 0) throw Error("--vocab-size must be positive");
     const auto net = buildCausalLM(config, torch::TensorOptions().device(torch::kMeta));
     std::vector<LoraTargetInfo> targets;
@@ -177,11 +182,9 @@ int runGenerate(const Args& args)
     if (args.has("prompt-file")) {
         const std::string file = args.get("prompt-file");
         if (file == "-") {
-            std::ostringstream in;
-            in << std::cin.rdbuf();
-            promptText = in.str();
+            promptText = readStreamBounded(std::cin, "standard input", kMaxPromptBytes);
         } else {
-            promptText = readTextFile(file);
+            promptText = readTextFile(file, kMaxPromptBytes);
         }
         if (promptText.empty()) throw fileError(file == "-" ? "standard input" : file, "holds no prompt text");
     }
@@ -261,7 +264,7 @@ int runDevices(const Args& args)
 {
     const std::string requested = applyRuntimeOptions(args);
     const auto devices = listDevices();
-    const DeviceOverview chosen = describeDevice(requested);
+    const DeviceOverview chosen = describeDevice(requested, static_cast<int>(args.getInt("threads", 0, 0, 4096)));
     if (args.has("json")) {
         Json list = Json::array();
         for (const auto& d : devices)

@@ -4,8 +4,9 @@
 #include "progress.h"
 
 #include "engine/dist/collective.h"
-#include "engine/runner/resources.h"
-#include "engine/runner/tools.h"
+#include "engine/model/model_config.h"
+#include "engine/config/resources.h"
+#include "engine/commands/tools.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -67,20 +68,19 @@ int runRun(const Args& args)
     const bool reports = distributedFromEnvironment().rank == 0;
     RunControl control;
     InterruptGuard guard(control);
-    const RunResult r = runExperiment(config, control, reports ? printingCallbacks(printEvery(args, 1)) : RunCallbacks{},
-                                      args.get("resume"));
+    const RunResult r = trainRun(config, control, reports ? printingCallbacks(printEvery(args, 1)) : RunCallbacks{}, args.get("resume"));
     if (!reports) return guard.signal() ? 128 + guard.signal() : 0;
     std::cerr << "\n";
     printSummary(r.summary);
     if (!r.samples.empty()) {
         printSamples(r.samples);
-        if (r.summary.tunedExactMatch >= 0)
+        if (r.summary.tunedExactMatch && r.summary.baseExactMatch)
             std::cout << "answers matching their targets: base " << std::fixed << std::setprecision(1)
-                      << 100 * r.summary.baseExactMatch << "%, fine-tuned " << 100 * r.summary.tunedExactMatch << "% of "
+                      << 100 * *r.summary.baseExactMatch << "%, fine-tuned " << 100 * *r.summary.tunedExactMatch << "% of "
                       << r.samples.size() << "\n";
     }
     if (const int status = guard.interruptedStatus(r.summary.runDir, true)) return status;
-    return r.summary.stopReason == StopReason::NonFiniteLoss ? 4 : 0;
+    return r.summary.state == RunState::NonFiniteLoss ? 4 : 0;
 }
 
 int runSample(const Args& args)
@@ -114,18 +114,27 @@ int runExport(const Args& args)
 {
     applyRuntimeOptions(args);
     if (args.positional().empty()) throw Error("export needs a RUN_DIR, a checkpoint or an adapter directory");
-    if (!args.has("merged")) throw Error("export needs --merged OUT (the folder to write)");
-    const MergedExport e = exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
+    if (args.has("merged") == args.has("gguf"))
+        throw Error("export needs --merged OUT (a folder transformers loads) or --gguf FILE (a file llama.cpp loads)");
+    const bool gguf = args.has("gguf");
+    if (gguf && args.has("dtype")) throw Error("--dtype is for --merged; a GGUF file's type is --type f16|q8_0");
+    if (!gguf && args.has("type")) throw Error("--type is for --gguf; a merged folder's dtype is --dtype");
+    const MergedExport e = gguf ? exportGgufModel(args.positional()[0], args.get("gguf"), args.get("model"),
+                                                  parseChoice<GgufType>(args.get("type", "f16")))
+                                : exportMerged(args.positional()[0], args.get("merged"), args.get("model"), args.get("dtype"));
     if (args.has("json")) {
         std::cout << nlohmann::json{{"out", e.outDir}, {"checkpoint", e.checkpoint}, {"base_model", e.baseModel},
-                                    {"method", e.method}, {"params", e.params}}
+                                    {"method", choiceName(e.method)}, {"params", e.params}}
                          .dump()
                   << "\n";
         return 0;
     }
     std::cout << "exported " << e.outDir << " (" << e.params << " parameters) from " << e.checkpoint;
     if (!e.baseModel.empty()) std::cout << ", merged into " << e.baseModel;
-    std::cout << "\nload it with transformers.AutoModelForCausalLM.from_pretrained(\"" << e.outDir << "\")\n";
+    if (gguf)
+        std::cout << "\nrun it with llama.cpp: llama-cli -m " << e.outDir << "\n";
+    else
+        std::cout << "\nload it with transformers.AutoModelForCausalLM.from_pretrained(\"" << e.outDir << "\")\n";
     return 0;
 }
 
@@ -158,12 +167,12 @@ int runPretrain(const Args& args)
         const DatasetFiles f = resolveDatasetSpec(extra, "");
         p.tokenizerExtra.push_back(f.train);
     }
-    p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1);
+    p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1, kMaxVocabSize);
     p.hiddenSize = args.getInt("hidden", p.hiddenSize, 1);
     p.layers = args.getInt("layers", p.layers, 1);
     p.heads = args.getInt("heads", p.heads, 1);
     p.contextLength = args.getInt("context", p.contextLength, 1);
-    p.keep = args.get("keep", p.keep);
+    if (args.has("keep")) p.keep = parseChoice<CheckpointPick>(args.get("keep"));
     if (args.has("batch-size")) p.run.batchSize = args.getInt("batch-size", p.run.batchSize, 1);
     if (args.has("learning-rate")) p.run.learningRate = args.getDouble("learning-rate", p.run.learningRate);
     if (args.positional().empty()) {
@@ -232,9 +241,11 @@ std::vector<Command> runCommands()
           {"batch-size", "N", "examples per batch (default 8)"},
           {"json", "", "print {\"loss\", \"tokens\", \"perplexity\"}"}},
          runEval},
-        {"export", "export RUN_OR_ADAPTER --merged OUT [--model BASE] [--dtype fp32|bf16|fp16]",
-         "write a Hugging Face model folder with the adapter folded into the base weights",
+        {"export", "export RUN_OR_ADAPTER (--merged OUT [--dtype fp32|bf16|fp16] | --gguf FILE [--type f16|q8_0]) [--model BASE]",
+         "write the model with the adapter folded into the base weights: a Hugging Face folder, or a GGUF file for llama.cpp",
          {{"merged", "OUT", "the folder to write (must not exist yet)"},
+          {"gguf", "FILE", "the GGUF file to write (must not exist yet): GPT-NeoX, Qwen2 and Llama models"},
+          {"type", "f16|q8_0", "the GGUF file's tensor type (default f16)"},
           {"model", "BASE", "the base model (default: the run's model, or the adapter's base_model_name_or_path)"},
           {"dtype", "fp32|bf16|fp16", "weights dtype of the export (default fp32)"},
           {"json", "", "print one JSON object"}},

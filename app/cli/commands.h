@@ -4,7 +4,7 @@
 
 #include "cli_args.h"
 
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 
 #include <string>
 #include <vector>
@@ -38,6 +38,9 @@ int printEveryOption(const Args& args, int fallback);
 
 // bench.
 std::vector<Command> benchCommands();
+
+// analyze: weight-space analysis of a checkpoint's update.
+std::vector<Command> analyzeCommands();
 
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);

@@ -7,6 +7,7 @@
 #include "engine/util/error.h"
 #include "engine/util/process.h"
 
+#include <filesystem>
 #include <iostream>
 #include <new>
 
@@ -21,6 +22,7 @@ std::vector<Command> allCommands()
     for (auto& c : loralab::cli::runCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::sweepCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::benchCommands()) all.push_back(std::move(c));
+    for (auto& c : loralab::cli::analyzeCommands()) all.push_back(std::move(c));
     return all;
 }
 
@@ -69,6 +71,11 @@ int main(int argc, char** argv)
             return 1;
         } catch (const std::bad_alloc&) {
             std::cerr << "loralab-cli " << name << ": error: out of memory\n";
+            return 1;
+        } catch (const std::filesystem::filesystem_error& e) {
+            // An unreadable folder, a loop of links, a file where a folder should be.
+            std::cerr << "loralab-cli " << name << ": error: " << (e.path1().empty() ? std::string() : e.path1().string() + ": ")
+                      << e.code().message() << "\n";
             return 1;
         } catch (const std::exception& e) {
             if (const std::string oom = loralab::outOfMemoryMessage(e.what()); !oom.empty()) {

@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -15,10 +16,19 @@ std::atomic<int> g_signal{0};
 
 extern "C" void onInterrupt(int sig)
 {
-    // Only async-signal-safe calls here: atomics, signal() for this signal, write().
+    // Only async-signal-safe calls here: atomics, signal() for this signal, write(), _exit().
     g_signal.store(sig);
-    if (RunControl* c = g_control.load()) c->cancel.store(true);
+    RunControl* c = g_control.load();
+    if (c) c->cancel.store(true);
     std::signal(sig, SIG_DFL);
+    if (!c || !c->recording.load()) {
+        // Loading a model or data (perhaps blocked reading a file): nothing
+        // is written yet, so the process ends now, as the signal would.
+        static const char kNow[] = "\ninterrupted before training began; nothing to save\n";
+        const ssize_t written = ::write(STDERR_FILENO, kNow, sizeof kNow - 1);
+        (void)written;
+        ::_exit(128 + sig);
+    }
     static const char kNote[] = "\nstopping after the current step (the run is saved); interrupt again to quit at once\n";
     const ssize_t written = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
     (void)written; // nothing to do if stderr is gone
@@ -50,23 +60,30 @@ std::string formatDuration(double seconds)
 RunCallbacks printingCallbacks(int stepEvery, const std::string& label)
 {
     const bool tty = ::isatty(STDERR_FILENO) != 0;
-    const auto tag = [label](RunMethod method) { return "[" + (label.empty() ? std::string(runMethodName(method)) : label) + "] "; };
+    const auto tag = [label](Objective objective, Method method) {
+        return "[" + (label.empty() ? runKindText(objective, method) : label) + "] ";
+    };
     RunCallbacks c;
     c.onStep = [tty, stepEvery, tag](const StepRecord& r) {
         if (r.step % stepEvery != 0 && r.step != r.totalSteps) return;
-        std::string line = tag(r.method) + "step " + std::to_string(r.step) + "/" + std::to_string(r.totalSteps) + "  loss " +
+        std::string line = tag(r.objective, r.method) + "step " + std::to_string(r.step) + "/" + std::to_string(r.totalSteps) + "  loss " +
                            fixed(r.loss, 4) + "  lr " + fixed(r.learningRate * 1e4, 3) + "e-4  " +
                            fixed(r.tokensPerSecond, 0) + " tok/s  fwd " + fixed(r.forwardMs, 0) + " ms  bwd " +
                            fixed(r.backwardMs, 0) + " ms  peak " + formatBytes(r.peakMemoryBytes) + "  ETA " +
                            formatDuration(r.etaSeconds);
-        if (r.method == RunMethod::Dpo) line += "  margin " + fixed(r.rewardMargin, 3) + "  acc " + fixed(r.preferenceAccuracy, 2);
+        if (r.objective == Objective::Dpo) line += "  margin " + fixed(r.rewardMargin, 3) + "  acc " + fixed(r.preferenceAccuracy, 2);
         std::cerr << (tty ? "\r\033[K" : "") << line << (tty ? "" : "\n") << std::flush;
     };
     c.onEval = [tty, tag](const EvalRecord& e) {
-        std::cerr << (tty ? "\r\033[K" : "") << tag(e.method) << "eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
+        std::cerr << (tty ? "\r\033[K" : "") << tag(e.objective, e.method) << "eval at step " << e.step << ": val loss " << fixed(e.loss, 4)
                   << "  ppl " << fixed(e.perplexity, 2);
         if (e.preferenceAccuracy >= 0) std::cerr << "  accuracy " << fixed(e.preferenceAccuracy, 3) << "  margin " << fixed(e.rewardMargin, 3);
-        std::cerr << (e.improved ? "  (best)" : "  (best " + fixed(e.bestValue, 4) + ")");
+        if (!std::isfinite(e.loss))
+            std::cerr << "  (not finite: not an improvement)";
+        else if (e.improved)
+            std::cerr << "  (best)";
+        else if (std::isfinite(e.bestValue))
+            std::cerr << "  (best " + fixed(e.bestValue, 4) + ")";
         if (e.evalsLeft >= 0) std::cerr << "  " << e.evalsLeft << " evals left before early stopping";
         std::cerr << "\n";
     };
@@ -106,7 +123,7 @@ int InterruptGuard::interruptedStatus(const std::string& runDir, bool resumable)
 void printSummary(const RunSummary& s)
 {
     std::cout << "run " << s.runDir << "\n"
-              << "  method            " << runMethodName(s.method) << "  (" << stopReasonName(s.stopReason) << " after " << s.steps << " steps, "
+              << "  method            " << runKindText(s.objective, s.method) << "  (" << choiceName(s.state) << " after " << s.steps << " steps, "
               << formatDuration(s.seconds) << ")\n"
               << "  parameters        " << s.totalParams << " total, " << s.trainableParams << " trainable\n"
               << "  step time         fwd " << fixed(s.avgForwardMs, 1) << " ms, bwd " << fixed(s.avgBackwardMs, 1)
@@ -120,10 +137,10 @@ void printSummary(const RunSummary& s)
               << ", activations " << formatBytes(s.estimate.activationBytes) << "\n"
               << "  process (RSS)     " << formatBytes(s.processPeakMemoryBytes) << " at most (libraries, caches and all)\n"
               << "  train loss        " << fixed(s.firstTrainLoss, 4) << " -> " << fixed(s.finalTrainLoss, 4) << "\n";
-    if (s.bestValLoss >= 0)
-        std::cout << "  validation loss   final " << fixed(s.finalValLoss, 4) << ", best " << fixed(s.bestValLoss, 4)
-                  << " (step " << s.bestStep << ")\n";
-    if (s.bestValAccuracy >= 0) std::cout << "  preference acc.   best " << fixed(s.bestValAccuracy, 3) << "\n";
+    if (s.bestValLoss)
+        std::cout << "  validation loss   final " << fixed(s.finalValLoss.value_or(*s.bestValLoss), 4) << ", best "
+                  << fixed(*s.bestValLoss, 4) << " (step " << s.bestStep << ")\n";
+    if (s.bestValAccuracy) std::cout << "  preference acc.   best " << fixed(*s.bestValAccuracy, 3) << "\n";
 }
 
 void printSamples(const std::vector<SampleRecord>& samples)

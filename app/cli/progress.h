@@ -3,7 +3,7 @@
 // asks the run to stop after the current step, keeping its checkpoints.
 #pragma once
 
-#include "engine/runner/runner.h"
+#include "engine/run/runner.h"
 
 #include <string>
 

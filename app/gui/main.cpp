@@ -2,7 +2,7 @@
 // and the data folder derive from it), the icon, the command line, and the
 // main window.
 #include "engine/util/process.h"
-#include "ui/config_panel.h"
+#include "ui/config/config_panel.h"
 #include "ui/main_window.h"
 #include "ui/ui_resources.h"
 

@@ -59,13 +59,6 @@ TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& exam
     return out;
 }
 
-TextMode parseTextMode(const std::string& name)
-{
-    if (name == "chunk") return TextMode::Chunk;
-    if (name == "lines") return TextMode::Lines;
-    throw Error("unknown text mode '" + name + "' (use chunk or lines)");
-}
-
 std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std::vector<Example>& lines,
                                            std::int64_t maxLen, TextMode mode)
 {

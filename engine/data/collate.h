@@ -4,6 +4,8 @@
 // on the prompt and padding, text chunking, and right-padded collation.
 #pragma once
 
+#include "engine/config/run_choices.h"
+
 #include "engine/data/dataset.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/train/trainer.h"
@@ -31,9 +33,6 @@ struct TokenizedExample {
 };
 
 TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options);
-
-enum class TextMode { Chunk, Lines };
-TextMode parseTextMode(const std::string& name); // "chunk", "lines"
 
 // Text data: Chunk concatenates every line (each followed by a newline) and
 // cuts the stream into blocks of maxLen; Lines makes one example per line,

@@ -6,6 +6,7 @@
 #include "engine/util/files.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -234,27 +235,6 @@ Dataset parseText(const std::string& text, const std::string& path)
 
 } // namespace
 
-const char* datasetFormatName(DatasetFormat format)
-{
-    switch (format) {
-    case DatasetFormat::Auto: return "auto";
-    case DatasetFormat::Text: return "text";
-    case DatasetFormat::HhRlhf: return "hh-rlhf";
-    case DatasetFormat::InputTarget: return "input-target";
-    case DatasetFormat::PromptCompletion: return "prompt-completion";
-    case DatasetFormat::Preference: return "preference";
-    }
-    return "?";
-}
-
-DatasetFormat parseDatasetFormat(const std::string& name)
-{
-    for (auto f : {DatasetFormat::Auto, DatasetFormat::Text, DatasetFormat::HhRlhf, DatasetFormat::InputTarget,
-                   DatasetFormat::PromptCompletion, DatasetFormat::Preference})
-        if (name == datasetFormatName(f)) return f;
-    throw Error("unknown dataset format '" + name + "' (auto, text, hh-rlhf, input-target, prompt-completion, preference)");
-}
-
 bool Dataset::hasRejected() const
 {
     return std::any_of(examples.begin(), examples.end(), [](const Example& e) { return !e.rejected.empty(); });
@@ -281,9 +261,22 @@ bool splitDialogue(const std::string& dialogue, std::string& prompt, std::string
     return true;
 }
 
+std::uint64_t datasetByteLimit()
+{
+    const char* set = std::getenv("LORALAB_MAX_DATASET_BYTES");
+    if (set && *set) {
+        try {
+            return std::stoull(set);
+        } catch (const std::exception&) {
+            throw Error(std::string("LORALAB_MAX_DATASET_BYTES must be a number of bytes, not \"") + set + "\"");
+        }
+    }
+    return kMaxDatasetBytes;
+}
+
 std::string readMaybeGzip(const std::filesystem::path& path)
 {
-    std::string bytes = readTextFile(path);
+    std::string bytes = readTextFile(path, datasetByteLimit());
     if (!isGzip(bytes)) return bytes; // moved out, not copied
     return gunzipIfCompressed(bytes, path.string());
 }
@@ -291,6 +284,11 @@ std::string readMaybeGzip(const std::filesystem::path& path)
 std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
 {
     if (!isGzip(raw)) return raw;
+    // Text compresses a few times over; a file that inflates a hundred times
+    // its size is a gzip bomb more likely than a dataset, and what any file
+    // may inflate to is bounded as datasets on disk are.
+    const std::uint64_t limit = std::min<std::uint64_t>(
+        datasetByteLimit(), std::max<std::uint64_t>(kGzipFloorBytes, kGzipMaxRatio * static_cast<std::uint64_t>(raw.size())));
     z_stream z{};
     if (inflateInit2(&z, 15 + 32) != Z_OK) throw fileError(path, "cannot start gzip decompression");
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
@@ -314,6 +312,14 @@ std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
             throw fileError(path, status == Z_BUF_ERROR ? "gzip data is truncated" : "gzip data is corrupt");
         }
         out.append(buffer, sizeof buffer - z.avail_out);
+        if (out.size() > limit) {
+            inflateEnd(&z);
+            throw fileError(path, "inflates to more than " + bytesText(static_cast<std::int64_t>(limit)) + " (" +
+                                      std::to_string(out.size() / std::max<std::size_t>(1, raw.size())) + " times its " +
+                                      bytesText(static_cast<std::int64_t>(raw.size())) +
+                                      " on disk) and is refused; a dataset that large can be given uncompressed, or "
+                                      "LORALAB_MAX_DATASET_BYTES raises the bound");
+        }
     }
     inflateEnd(&z);
     return out;
@@ -335,9 +341,13 @@ Dataset parseDataset(const std::string& text, const std::string& path, DatasetFo
 
 Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format)
 {
-    if (!std::filesystem::exists(path)) throw fileError(path.string(), "dataset file not found");
-    if (std::filesystem::is_directory(path))
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !std::filesystem::is_symlink(path, ec))
+        throw fileError(path.string(), "dataset file not found");
+    const std::string kind = nonRegularFileKind(path);
+    if (kind == "a directory")
         throw fileError(path.string(), "is a directory, not a dataset file (give a .jsonl, .json, text or .gz file in it)");
+    if (!kind.empty()) throw fileError(path.string(), "is " + kind + ", not a dataset file; give a regular file");
     return parseDataset(readMaybeGzip(path), path.string(), format);
 }
 

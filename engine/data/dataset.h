@@ -5,6 +5,8 @@
 // Malformed lines are skipped and reported with their line numbers.
 #pragma once
 
+#include "engine/config/choices.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -21,8 +23,14 @@ enum class DatasetFormat {
     Preference,       // {"prompt", "chosen", "rejected"}
 };
 
-const char* datasetFormatName(DatasetFormat format);
-DatasetFormat parseDatasetFormat(const std::string& name);
+template <>
+struct ChoiceList<DatasetFormat> {
+    static constexpr const char* what = "dataset_format";
+    static constexpr std::array<std::pair<DatasetFormat, const char*>, 6> items = {
+        {{DatasetFormat::Auto, "auto"}, {DatasetFormat::Text, "text"}, {DatasetFormat::HhRlhf, "hh-rlhf"},
+         {DatasetFormat::InputTarget, "input-target"}, {DatasetFormat::PromptCompletion, "prompt-completion"},
+         {DatasetFormat::Preference, "preference"}}};
+};
 
 struct Example {
     std::string prompt;   // dialogue up to and including the last "Assistant:"; empty for text
@@ -53,6 +61,15 @@ struct Dataset {
 // example is an Error that says why; so is a directory, a binary file and a
 // text that is not UTF-8 (UTF-16, or a one-byte code page). A line that is
 // not valid UTF-8 is skipped, with its reason, like any malformed line.
+// Bounds on what a dataset file brings into memory: its size on disk (and
+// what a .gz inflates to) at most kMaxDatasetBytes, or the bytes
+// LORALAB_MAX_DATASET_BYTES says; and a .gz at most kGzipMaxRatio times its
+// compressed size (but kGzipFloorBytes always), which text never nears and a
+// gzip bomb passes at once.
+constexpr std::uint64_t kMaxDatasetBytes = 16ull << 30;
+constexpr std::uint64_t kGzipMaxRatio = 100;
+constexpr std::uint64_t kGzipFloorBytes = 256ull << 20;
+
 Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format = DatasetFormat::Auto);
 
 // Same, from text already in memory (for tests and the fuzzers); `path` labels messages.

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <type_traits>
 
 namespace loralab {
 namespace {
@@ -70,11 +71,27 @@ AdapterConfig parseAdapterConfig(const std::string& text, const std::string& pat
         if (j.contains("bias") && j["bias"].is_string() && j["bias"] != "none")
             throw fileError(path, "field 'bias' is '" + j["bias"].get<std::string>() + "': only \"none\" is supported");
 
+        // Each value of the type PEFT writes, or an error naming the field.
+        const auto typed = [&](const char* key, auto fallback) {
+            using T = decltype(fallback);
+            const auto it = j.find(key);
+            if (it == j.end() || it->is_null()) return fallback;
+            const bool ok = std::is_same<T, bool>::value ? it->is_boolean()
+                            : std::is_integral<T>::value ? it->is_number_integer()
+                                                         : it->is_number();
+            if (!ok)
+                throw fileError(path, std::string("field '") + key + "' should be " +
+                                          (std::is_same<T, bool>::value ? "true or false"
+                                           : std::is_integral<T>::value ? "a whole number"
+                                                                        : "a number") +
+                                          ", not " + jsonPreview(*it));
+            return it->template get<T>();
+        };
         AdapterConfig c;
-        c.rank = j.value("r", std::int64_t{8});
-        c.alpha = j.value("lora_alpha", 8.0);
-        c.dropout = j.value("lora_dropout", 0.0);
-        c.useRsLora = j.value("use_rslora", false);
+        c.rank = typed("r", std::int64_t{8});
+        c.alpha = typed("lora_alpha", 8.0);
+        c.dropout = typed("lora_dropout", 0.0);
+        c.useRsLora = typed("use_rslora", false);
         if (c.rank <= 0) throw fileError(path, "r must be positive");
         if (c.dropout < 0.0 || c.dropout >= 1.0) throw fileError(path, "lora_dropout must be in [0, 1)");
         const auto targets = j.find("target_modules");
@@ -110,7 +127,7 @@ AdapterConfig parseAdapterConfig(const std::string& text, const std::string& pat
         c.baseModel = j.value("base_model_name_or_path", std::string());
         if (j.contains("init_lora_weights")) {
             const auto& init = j["init_lora_weights"];
-            c.initLoraWeights = init.is_string() ? init.get<std::string>() : (init.is_boolean() && !init.get<bool>() ? "false" : "true");
+            c.init = init.is_string() && init.get<std::string>() == "gaussian" ? LoraInit::Gaussian : LoraInit::Kaiming;
         }
         return c;
     } catch (const Json::exception& e) {
@@ -136,7 +153,7 @@ std::string adapterConfigToJson(const AdapterConfig& c)
     j["use_dora"] = false;
     j["fan_in_fan_out"] = false;
     j["modules_to_save"] = nullptr;
-    j["init_lora_weights"] = c.initLoraWeights == "true" ? nlohmann::ordered_json(true) : nlohmann::ordered_json(c.initLoraWeights);
+    j["init_lora_weights"] = c.init == LoraInit::Gaussian ? nlohmann::ordered_json("gaussian") : nlohmann::ordered_json(true);
     j["rank_pattern"] = c.rankPattern;
     j["alpha_pattern"] = c.alphaPattern;
     j["layers_to_transform"] = nullptr;

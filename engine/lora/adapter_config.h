@@ -3,6 +3,8 @@
 // Torch-free so that the fuzzers can drive the parser.
 #pragma once
 
+#include "engine/config/run_choices.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -28,7 +30,9 @@ struct AdapterConfig {
     std::map<std::string, std::int64_t> rankPattern;  // per-module overrides, keys as PEFT matches them
     std::map<std::string, double> alphaPattern;
     std::string baseModel;
-    std::string initLoraWeights = "true"; // "true" (Kaiming A, zero B) or "gaussian"
+    // How fresh adapters start (init_lora_weights: true or "gaussian"); an
+    // adapter read from a file keeps the factors it holds whatever it says.
+    LoraInit init = LoraInit::Kaiming;
 };
 
 // Parses adapter_config.json text; `path` labels errors. Adapters that need

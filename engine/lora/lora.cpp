@@ -1,6 +1,8 @@
 // LoRA on a CausalLM; see lora.h.
 #include "engine/lora/lora.h"
 
+#include <cctype>
+
 #include "engine/io/safetensors.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -55,15 +57,6 @@ bool targetHits(const std::string& target, const std::string& name, bool isHead)
 
 } // namespace
 
-const char* methodName(Method method) { return method == Method::Lora ? "lora" : "full"; }
-
-Method parseMethod(const std::string& name)
-{
-    if (name == "lora") return Method::Lora;
-    if (name == "full") return Method::Full;
-    throw Error("unknown method '" + name + "' (use lora or full)");
-}
-
 std::vector<std::string> selectLoraTargets(CausalLMImpl& net, const AdapterConfig& config)
 {
     const auto layers = net.linearLayers();
@@ -114,7 +107,7 @@ std::vector<LoraTargetInfo> applyLora(CausalLMImpl& net, const AdapterConfig& co
         s.alpha = alphaFor(config, name);
         s.dropout = config.dropout;
         s.rsLora = config.useRsLora;
-        s.init = config.initLoraWeights == "gaussian" ? LoraInit::Gaussian : LoraInit::Kaiming;
+        s.init = config.init;
         linear->addLora(s);
     }
     return loraTargets(net);
@@ -207,7 +200,7 @@ AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseMod
             c.alpha = s.alpha;
             c.dropout = s.dropout;
             c.useRsLora = s.rsLora;
-            c.initLoraWeights = s.init == LoraInit::Gaussian ? "gaussian" : "true";
+            c.init = s.init;
             first = false;
         }
         if (s.rank != c.rank) c.rankPattern[fileModuleName(net, name)] = s.rank;
@@ -315,32 +308,42 @@ AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
     return config;
 }
 
-void loadTrainedWeights(CausalLMImpl& net, Method method, const std::filesystem::path& checkpoint)
+std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model)
 {
-    torch::NoGradGuard noGrad;
-    if (method == Method::Lora) {
-        const SafetensorsFile adapter(checkpoint / "adapter_model.safetensors");
-        for (auto& [name, linear] : net.linearLayers()) {
-            if (!linear->hasLora()) continue;
-            for (const char* factor : {"lora_A", "lora_B"}) {
-                const std::string key = findFactorKey(adapter, net, name, factor);
-                if (key.empty())
-                    throw fileError((checkpoint / "adapter_model.safetensors").string(),
-                                    "has no tensor for " + name + "." + factor + ", which this run trains");
-                torch::Tensor& target = std::string(factor) == "lora_A" ? linear->loraA()->weight : linear->loraB()->weight;
-                target.copy_(adapter.load(key, target.scalar_type()));
-            }
-        }
-        return;
-    }
-    for (auto& [name, linear] : net.linearLayers())
-        if (linear->baseQuantized())
-            throw Error("cannot load full fine-tuned weights into " + name + ", whose base weight is quantized");
-    const SafetensorsFile weights(checkpoint / "model.safetensors");
-    for (auto& [name, p] : net.uniqueParameters()) p.copy_(weights.load(name, p.scalar_type()));
+    if (adapter.baseModel.empty() || model.empty()) return "";
+    const auto lastPart = [](std::string name) {
+        while (!name.empty() && name.back() == '/') name.pop_back();
+        const auto slash = name.find_last_of('/');
+        std::string part = slash == std::string::npos ? name : name.substr(slash + 1);
+        for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return part;
+    };
+    if (lastPart(adapter.baseModel) == lastPart(model)) return "";
+    return "warning: the adapter in " + adapterDir.string() + " was trained on '" + adapter.baseModel +
+           "' (base_model_name_or_path), and is applied to '" + model + "'; its shapes fit, but check that it belongs to this model";
 }
 
-void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)
+void loadAdapterWeights(CausalLMImpl& net, const std::filesystem::path& checkpoint)
+{
+    torch::NoGradGuard noGrad;
+    const auto path = checkpoint / "adapter_model.safetensors";
+    const SafetensorsFile adapter(path);
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        for (const char* factor : {"lora_A", "lora_B"}) {
+            const std::string key = findFactorKey(adapter, net, name, factor);
+            if (key.empty()) throw fileError(path.string(), "has no tensor for " + name + "." + factor + ", which this model's adapters need");
+            torch::Tensor& target = std::string(factor) == "lora_A" ? linear->loraA()->weight : linear->loraB()->weight;
+            if (c10::IntArrayRef(adapter.find(key)->shape) != target.sizes())
+                throw fileError(path.string(), "tensor '" + key + "' has the wrong shape for rank " + std::to_string(linear->lora().rank) +
+                                                   " on a " + std::to_string(linear->inFeatures()) + " -> " +
+                                                   std::to_string(linear->outFeatures()) + " layer");
+            target.copy_(adapter.load(key, target.scalar_type()));
+        }
+    }
+}
+
+NamedTensors mergedWeights(CausalLMImpl& net)
 {
     // Merged weights are computed beside the model rather than folded into it,
     // so the model's own weights stay bit for bit as they were.
@@ -376,6 +379,12 @@ void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizer
             }
         }
     }
+    return tensors;
+}
+
+void exportMergedModel(CausalLMImpl& net, const std::filesystem::path& tokenizerDir, const std::filesystem::path& outDir)
+{
+    const NamedTensors tensors = mergedWeights(net);
     std::filesystem::create_directories(outDir);
     saveSafetensors(outDir / "model.safetensors", tensors, {{"format", "pt"}});
     ModelConfig config = net.config();

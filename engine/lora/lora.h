@@ -3,6 +3,7 @@
 // between LoRA and full fine-tuning), merging, and PEFT adapter files.
 #pragma once
 
+#include "engine/config/run_choices.h"
 #include "engine/lora/adapter_config.h"
 #include "engine/model/causal_lm.h"
 
@@ -12,10 +13,6 @@
 
 namespace loralab {
 
-enum class Method { Lora, Full };
-
-const char* methodName(Method method); // "lora", "full"
-Method parseMethod(const std::string& name);
 
 struct LoraTargetInfo {
     std::string module; // full module path, e.g. "gpt_neox.layers.0.attention.dense"
@@ -36,6 +33,25 @@ std::vector<std::string> selectLoraTargets(CausalLMImpl& net, const AdapterConfi
 std::vector<LoraTargetInfo> applyLora(CausalLMImpl& net, const AdapterConfig& config);
 void removeAllLora(CausalLMImpl& net);
 void setLoraEnabled(CausalLMImpl& net, bool enabled);
+// The base model's answer within a scope: adapters off until it ends, then on
+// again (also when it ends by an exception).
+class AdaptersOff {
+public:
+    explicit AdaptersOff(CausalLMImpl& net, bool off = true) : m_net(net), m_off(off)
+    {
+        if (m_off) setLoraEnabled(m_net, false);
+    }
+    ~AdaptersOff()
+    {
+        if (m_off) setLoraEnabled(m_net, true);
+    }
+    AdaptersOff(const AdaptersOff&) = delete;
+    AdaptersOff& operator=(const AdaptersOff&) = delete;
+
+private:
+    CausalLMImpl& m_net;
+    bool m_off;
+};
 bool hasLora(CausalLMImpl& net);
 std::vector<LoraTargetInfo> loraTargets(CausalLMImpl& net);
 
@@ -52,12 +68,24 @@ void unmergeLora(CausalLMImpl& net);
 void saveAdapter(CausalLMImpl& net, const AdapterConfig& config, const std::filesystem::path& dir);
 // Attaches the adapter in `dir` (replacing any present) and returns its config.
 AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir);
+// A warning when an adapter names another base model than the one it is
+// applied to (base_model_name_or_path against the model's folder name): the
+// shapes may fit while the weights mean something else. Empty when they
+// agree or the adapter names none.
+std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model);
 // The adapter settings now attached to the model, for saving.
 AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseModel);
 
-// Loads what a training checkpoint holds into `net`, whose adapters (LoRA) or
-// weights (full) have the shapes the checkpoint was written with.
-void loadTrainedWeights(CausalLMImpl& net, Method method, const std::filesystem::path& checkpoint);
+// Copies an adapter checkpoint's factors into the adapters `net` already
+// carries (the same modules and ranks; shapes are checked). Loading any
+// checkpoint goes through loadCheckpointWeights (engine/checkpoint).
+void loadAdapterWeights(CausalLMImpl& net, const std::filesystem::path& checkpoint);
+
+// The model's weights with the adapters folded in (W + B·A·scale), on the
+// CPU, by checkpoint name, tied weights once, adapter factors left out. The
+// model itself is left as it was. An adapter on a weight tied to the input
+// embedding cannot be merged and is an Error.
+std::vector<std::pair<std::string, torch::Tensor>> mergedWeights(CausalLMImpl& net);
 
 // Writes a full Hugging Face checkpoint (config.json, model.safetensors and the
 // tokenizer files of `tokenizerDir`) with the adapters folded into the

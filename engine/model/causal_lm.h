@@ -9,6 +9,7 @@
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
+#include <torch/utils.h>
 
 #include <memory>
 #include <string>
@@ -57,6 +58,22 @@ public:
 
 protected:
     ModelConfig m_config;
+};
+
+// Evaluation within a scope: no gradients, dropout off; the model's training
+// mode comes back when the scope ends. LibTorch's grad mode is per thread, so
+// this holds on the thread that made it.
+class EvaluationMode {
+public:
+    explicit EvaluationMode(torch::nn::Module& net) : m_net(net), m_wasTraining(net.is_training()) { m_net.eval(); }
+    ~EvaluationMode() { m_net.train(m_wasTraining); }
+    EvaluationMode(const EvaluationMode&) = delete;
+    EvaluationMode& operator=(const EvaluationMode&) = delete;
+
+private:
+    torch::NoGradGuard m_noGrad;
+    torch::nn::Module& m_net;
+    bool m_wasTraining;
 };
 
 std::shared_ptr<CausalLMImpl> buildCausalLM(const ModelConfig& config, torch::TensorOptions options);

@@ -7,6 +7,8 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "engine/config/run_choices.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,8 +17,6 @@
 namespace loralab {
 
 struct QuantizedWeight; // engine/quant/quantized_linear.h
-
-enum class LoraInit { Kaiming, Gaussian };
 
 struct LoraSettings {
     std::int64_t rank = 8;

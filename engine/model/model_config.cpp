@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace loralab {
 namespace {
@@ -92,7 +93,7 @@ namespace {
 void checkBounds(const ModelConfig& c, const std::string& path)
 {
     const std::pair<const char*, std::pair<std::int64_t, std::int64_t>> limits[] = {
-        {"vocab_size", {c.vocabSize, 4 << 20}},         {"hidden_size", {c.hiddenSize, 1 << 16}},
+        {"vocab_size", {c.vocabSize, kMaxVocabSize}},    {"hidden_size", {c.hiddenSize, 1 << 16}},
         {"intermediate_size", {c.intermediateSize, 1 << 20}}, {"num_hidden_layers", {c.numLayers, 1024}},
         {"num_attention_heads", {c.numHeads, 1024}},     {"head_dim", {c.headDim, 4096}},
         {"max_position_embeddings", {c.maxPositions, 1 << 24}},
@@ -173,8 +174,16 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
         c.ropeTheta = rp->value("rope_theta", c.ropeTheta);
         c.rotaryFraction = rp->value("partial_rotary_factor", c.rotaryFraction);
     }
-    if (c.rotaryFraction <= 0.0 || c.rotaryFraction > 1.0 || c.rotaryDims() % 2 != 0)
-        throw fileError(path, "rotary fraction gives an odd or empty number of rotary dimensions");
+    if (c.rotaryFraction <= 0.0 || c.rotaryFraction > 1.0 || c.rotaryDims() % 2 != 0) {
+        const char* key = j.contains("partial_rotary_factor") || j.contains("rope_parameters") ? "partial_rotary_factor"
+                          : j.contains("rotary_pct")                                           ? "rotary_pct"
+                                                                                               : "the rotary fraction";
+        std::ostringstream value;
+        value << c.rotaryFraction;
+        throw fileError(path, std::string(key) + " " + value.str() + " must be in (0, 1] and give an even number of rotary "
+                                                                     "dimensions of the head's " +
+                                  std::to_string(c.headDim) + " (it gives " + std::to_string(c.rotaryDims()) + ")");
+    }
     const std::string act = c.hiddenAct;
     if (act != "gelu" && act != "gelu_new" && act != "gelu_fast" && act != "gelu_pytorch_tanh" && act != "silu" &&
         act != "relu")

@@ -53,6 +53,10 @@ std::string modelConfigToJson(const ModelConfig& config);
 
 // Presets: "preset:pythia-70m", ... Returns false when `name` is not one.
 bool isPresetName(const std::string& name);
+
+// The largest vocabulary LoRA Lab accepts, from config.json or vocab_size
+// (released models stay one to two orders of magnitude below it).
+constexpr std::int64_t kMaxVocabSize = 4 << 20;
 ModelConfig presetConfig(const std::string& name);
 std::vector<std::string> presetNames();
 

@@ -36,10 +36,9 @@ std::string shapeText(c10::IntArrayRef shape)
     return out.str();
 }
 
-// The checkpoint key a parameter is stored under. GPT-NeoX's output head is
-// "embed_out" in Hub checkpoints but "lm_head" in files newer transformers
-// versions write; both are read.
-std::string storedName(const CheckpointWeights& weights, const std::string& name, const std::string& headName)
+} // namespace
+
+std::string checkpointKey(const CheckpointWeights& weights, const std::string& name, const std::string& headName)
 {
     if (weights.contains(name)) return name;
     const std::string prefix = headName + ".";
@@ -50,14 +49,12 @@ std::string storedName(const CheckpointWeights& weights, const std::string& name
     return name;
 }
 
-} // namespace
-
 std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights& weights, const std::filesystem::path& dir)
 {
     std::set<std::string> used;
     torch::NoGradGuard noGrad;
     for (auto& [name, param] : net.uniqueParameters()) {
-        const std::string key = storedName(weights, name, net.headName());
+        const std::string key = checkpointKey(weights, name, net.headName());
         if (!weights.contains(key))
             throw fileError(dir.string(), "checkpoint is missing weight '" + name + "' that a " +
                                               architectureName(net.config().architecture) + " model with this config.json needs");
@@ -66,6 +63,10 @@ std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights&
             throw fileError(weights.fileOf(key), "weight '" + key + "' has shape " + shapeText(entry.shape) +
                                                      " but config.json implies " + shapeText(param.sizes()));
         param.copy_(weights.load(key, param.scalar_type()));
+        // A weight that holds NaN or infinity makes every output NaN: generation
+        // would print nothing and a loss read "nan", with the cause unsaid.
+        if (param.is_floating_point() && !torch::isfinite(param).all().item<bool>())
+            throw fileError(weights.fileOf(key), "weight '" + key + "' holds NaN or infinite values; the checkpoint is damaged");
         used.insert(key);
     }
     std::vector<std::string> unused;
@@ -198,6 +199,16 @@ torch::ScalarType parseDType(const std::string& name)
     if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
     if (name == "fp16" || name == "float16") return torch::kFloat16;
     throw Error("unknown dtype '" + name + "' (use fp32, bf16 or fp16)");
+}
+
+torch::ScalarType torchDType(WeightDType dtype)
+{
+    switch (dtype) {
+    case WeightDType::Bf16: return torch::kBFloat16;
+    case WeightDType::Fp16: return torch::kFloat16;
+    case WeightDType::Fp32: break;
+    }
+    return torch::kFloat32;
 }
 
 } // namespace loralab

@@ -3,6 +3,7 @@
 // weights. Also the process-wide runtime settings (threads, device).
 #pragma once
 
+#include "engine/config/run_choices.h"
 #include "engine/model/causal_lm.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -41,6 +42,11 @@ class CheckpointWeights;
 // that were not used.
 std::vector<std::string> loadWeights(CausalLMImpl& net, const CheckpointWeights& weights, const std::filesystem::path& dir);
 
+// The key a parameter is stored under in a checkpoint ("name" when absent).
+// GPT-NeoX's output head is "embed_out" in Hub checkpoints but "lm_head" in
+// files newer transformers versions write; both are read.
+std::string checkpointKey(const CheckpointWeights& weights, const std::string& name, const std::string& headName);
+
 // "cpu", "cuda", "cuda:1" or "auto" (CUDA when present).
 torch::Device resolveDevice(const std::string& name);
 // Sets LibTorch's CPU threads (0: all cores) and prepares the process for
@@ -55,6 +61,7 @@ void setThreadCount(int threads);
 // set glibc's MALLOC_MMAP_MAX_ or MALLOC_TRIM_THRESHOLD_.
 void keepLargeAllocationsInHeap();
 int defaultThreadCount();
-torch::ScalarType parseDType(const std::string& name); // "fp32", "bf16", "fp16"
+torch::ScalarType parseDType(const std::string& name); // "fp32", "bf16", "fp16" (command-line flags)
+torch::ScalarType torchDType(WeightDType dtype);
 
 } // namespace loralab

@@ -20,6 +20,12 @@ struct SamplingOptions {
     std::vector<std::string> stopStrings;
 };
 
+// The dialogue stop rule, one for every place that samples: a prompt that ends
+// a dialogue turn ("... Assistant:") is answered up to where the next
+// "\n\nHuman:" turn would begin.
+inline bool isDialoguePrompt(const std::string& prompt) { return prompt.find("Assistant:") != std::string::npos; }
+inline void stopAtNextTurn(SamplingOptions& options) { options.stopStrings = {"\n\nHuman:"}; }
+
 // What is wrong with `o`, one message per setting ("temperature nan: must be a
 // finite number >= 0"); empty when generation can use it.
 inline std::vector<std::string> samplingProblems(const SamplingOptions& o)

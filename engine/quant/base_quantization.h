@@ -4,7 +4,7 @@
 // needs no LibTorch, so configuration parsing can use it.
 #pragma once
 
-#include <string>
+#include "engine/config/choices.h"
 
 namespace loralab {
 
@@ -14,13 +14,12 @@ enum class BaseQuantization {
     Nf4,  // 4-bit NormalFloat, one absmax per block of 64 values (QLoRA)
     Fp4,  // 4-bit float (1 sign, 2 exponent, 1 mantissa bit), one absmax per block
 };
-
-// "none", "int8", "nf4", "fp4".
-const char* baseQuantizationName(BaseQuantization kind);
-// The inverse of baseQuantizationName; anything else is an Error that lists the choices.
-BaseQuantization parseBaseQuantization(const std::string& name);
-// "none, int8, nf4 or fp4", for help texts and messages.
-const char* baseQuantizationChoices();
+template <>
+struct ChoiceList<BaseQuantization> {
+    static constexpr const char* what = "base_quantization";
+    static constexpr std::array<std::pair<BaseQuantization, const char*>, 4> items = {
+        {{BaseQuantization::None, "none"}, {BaseQuantization::Int8, "int8"}, {BaseQuantization::Nf4, "nf4"}, {BaseQuantization::Fp4, "fp4"}}};
+};
 
 inline bool isFourBit(BaseQuantization kind) { return kind == BaseQuantization::Nf4 || kind == BaseQuantization::Fp4; }
 

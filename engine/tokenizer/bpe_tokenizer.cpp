@@ -485,7 +485,15 @@ private:
                           std::to_string(count) + " tokens)");
         m_tok.m_idToText.assign(static_cast<std::size_t>(maxId + 1), std::string());
         m_tok.m_isAdded.assign(static_cast<std::size_t>(maxId + 1), false);
-        for (const auto& [text, id] : m_tok.m_vocab) m_tok.m_idToText[id] = text;
+        std::vector<bool> taken(static_cast<std::size_t>(maxId + 1), false);
+        for (const auto& [text, id] : m_tok.m_vocab) {
+            // Two tokens of one id would decode ambiguously and encode one of them never.
+            if (taken[static_cast<std::size_t>(id)])
+                throw problem("model.vocab gives id " + std::to_string(id) + " to both " + inQuotes(m_tok.m_idToText[id]) +
+                              " and " + inQuotes(text));
+            taken[static_cast<std::size_t>(id)] = true;
+            m_tok.m_idToText[id] = text;
+        }
         for (const auto& token : m_added) {
             m_tok.m_idToText[token.id] = token.content;
             m_tok.m_isAdded[token.id] = true;

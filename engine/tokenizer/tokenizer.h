@@ -34,6 +34,11 @@ public:
     std::int64_t bosId() const { return m_bosId; }
     std::int64_t eosId() const { return m_eosId; }
     std::int64_t padId() const { return m_padId; }
+    // What batches pad with: the padding token, else id 0 (padding is masked
+    // out of attention and loss either way).
+    std::int64_t paddingId() const { return m_padId >= 0 ? m_padId : 0; }
+    // What an empty prompt starts from: the start token, else id 0.
+    std::int64_t startId() const { return m_bosId >= 0 ? m_bosId : 0; }
     void setSpecialIds(std::int64_t bos, std::int64_t eos, std::int64_t pad)
     {
         m_bosId = bos;

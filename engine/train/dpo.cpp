@@ -25,13 +25,13 @@ torch::Tensor sequenceLogProbs(CausalLMImpl& net, const Batch& batch, bool perTo
 }
 
 DpoTerms dpoLoss(const torch::Tensor& policyChosen, const torch::Tensor& policyRejected, const torch::Tensor& referenceChosen,
-                 const torch::Tensor& referenceRejected, double beta, const std::string& kind)
+                 const torch::Tensor& referenceRejected, double beta, DpoLoss kind)
 {
     const torch::Tensor chosenRatio = policyChosen - referenceChosen;
     const torch::Tensor rejectedRatio = policyRejected - referenceRejected;
     const torch::Tensor margin = chosenRatio - rejectedRatio;
     DpoTerms t;
-    if (kind == "ipo")
+    if (kind == DpoLoss::Ipo)
         t.loss = (margin - 1.0 / (2.0 * beta)).pow(2).mean();
     else
         t.loss = -torch::log_sigmoid(beta * margin).mean();

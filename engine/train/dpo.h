@@ -2,6 +2,7 @@
 // the sigmoid (DPO) and IPO losses over policy/reference log-ratios.
 #pragma once
 
+#include "engine/config/run_choices.h"
 #include "engine/model/causal_lm.h"
 #include "engine/train/trainer.h"
 
@@ -21,9 +22,9 @@ struct DpoTerms {
     torch::Tensor rewardRejected; // [N]
 };
 
-// `kind` is "sigmoid" (-log sigmoid(beta * margin of log-ratios)) or "ipo"
-// ((margin - 1 / (2 beta))^2, on per-token mean log-probabilities).
+// Sigmoid: -log sigmoid(beta * margin of log-ratios); Ipo: (margin - 1 / (2 beta))^2,
+// on per-token mean log-probabilities.
 DpoTerms dpoLoss(const torch::Tensor& policyChosen, const torch::Tensor& policyRejected, const torch::Tensor& referenceChosen,
-                 const torch::Tensor& referenceRejected, double beta, const std::string& kind);
+                 const torch::Tensor& referenceRejected, double beta, DpoLoss kind);
 
 } // namespace loralab

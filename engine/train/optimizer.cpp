@@ -95,16 +95,22 @@ AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> params, const Ad
         total += p.numel();
     }
     if (!flat) {
-        for (auto& [name, p] : params) m_slots.push_back({name, p, torch::zeros_like(p, fp32), torch::zeros_like(p, fp32), {}, {}});
+        for (auto& [name, p] : params) {
+            Slot s{name, p, torch::zeros_like(p, fp32), torch::zeros_like(p, fp32), {}, {}, {}};
+            if (p.is_floating_point() && p.scalar_type() != torch::kFloat32) s.master = p.detach().to(torch::kFloat32);
+            m_slots.push_back(std::move(s));
+        }
         return;
     }
+    if (first.scalar_type() != torch::kFloat32)
+        throw Error("the flat optimizer buffers hold fp32 parameters; low-precision ones train with a tensor each (flat = false)");
     torch::NoGradGuard noGrad;
     Flat f{torch::empty({total}, first.options()), torch::zeros({total}, first.options()), torch::zeros({total}, fp32),
            torch::zeros({total}, fp32)};
     std::int64_t offset = 0;
     for (auto& [name, p] : params) {
         const auto view = [&](const torch::Tensor& buffer) { return buffer.narrow(0, offset, p.numel()).view(p.sizes()); };
-        Slot s{name, p, view(f.expAvg), view(f.expAvgSq), view(f.params), view(f.grads)};
+        Slot s{name, p, view(f.expAvg), view(f.expAvgSq), view(f.params), view(f.grads), {}};
         s.paramView.copy_(p);
         p.set_data(s.paramView); // the module's parameter now lives in the flat buffer
         p.mutable_grad() = s.gradView;
@@ -150,7 +156,14 @@ void AdamW::step(double lr)
     }
     for (auto& s : m_slots) {
         const torch::Tensor& grad = s.param.grad();
-        if (grad.defined()) update(s.param, grad, s.expAvg, s.expAvgSq, a, m_config.cpuKernel);
+        if (!grad.defined()) continue;
+        if (!s.master.defined()) {
+            update(s.param, grad, s.expAvg, s.expAvgSq, a, m_config.cpuKernel);
+            continue;
+        }
+        const torch::Tensor g = grad.to(torch::kFloat32);
+        update(s.master, g, s.expAvg, s.expAvgSq, a, m_config.cpuKernel);
+        s.param.copy_(s.master);
     }
 }
 
@@ -214,7 +227,10 @@ std::vector<torch::Tensor> AdamW::parameters() const
 std::int64_t AdamW::stateBytes() const
 {
     std::int64_t bytes = 0;
-    for (const auto& s : m_slots) bytes += 2 * s.expAvg.numel() * static_cast<std::int64_t>(s.expAvg.element_size());
+    for (const auto& s : m_slots) {
+        bytes += 2 * s.expAvg.numel() * static_cast<std::int64_t>(s.expAvg.element_size());
+        if (s.master.defined()) bytes += s.master.numel() * static_cast<std::int64_t>(s.master.element_size());
+    }
     return bytes;
 }
 
@@ -224,6 +240,7 @@ NamedTensors AdamW::state() const
     for (const auto& s : m_slots) {
         out.emplace_back("exp_avg." + s.name, s.expAvg);
         out.emplace_back("exp_avg_sq." + s.name, s.expAvgSq);
+        if (s.master.defined()) out.emplace_back("master." + s.name, s.master);
     }
     return out;
 }
@@ -241,28 +258,12 @@ void AdamW::loadState(const NamedTensors& tensors, std::int64_t stepCount)
             if (it->second.sizes() != target->sizes()) throw Error("optimizer state '" + key + "' has the wrong shape");
             target->copy_(it->second);
         }
+        if (!s.master.defined()) continue;
+        // Checkpoints of older versions hold no master weights: the parameter is the best copy there is.
+        const auto master = byName.find("master." + s.name);
+        s.master.copy_(master != byName.end() && master->second.sizes() == s.master.sizes() ? master->second : s.param.to(torch::kFloat32));
     }
     m_step = stepCount;
-}
-
-Schedule parseSchedule(const std::string& name)
-{
-    if (name == "constant") return Schedule::Constant;
-    if (name == "constant_with_warmup") return Schedule::ConstantWithWarmup;
-    if (name == "linear") return Schedule::Linear;
-    if (name == "cosine") return Schedule::Cosine;
-    throw Error("unknown schedule '" + name + "' (use constant, constant_with_warmup, linear or cosine)");
-}
-
-const char* scheduleName(Schedule schedule)
-{
-    switch (schedule) {
-    case Schedule::Constant: return "constant";
-    case Schedule::ConstantWithWarmup: return "constant_with_warmup";
-    case Schedule::Linear: return "linear";
-    case Schedule::Cosine: return "cosine";
-    }
-    return "?";
 }
 
 double scheduledLearningRate(Schedule schedule, double baseLr, std::int64_t step, std::int64_t warmup, std::int64_t total)

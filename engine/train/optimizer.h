@@ -3,6 +3,8 @@
 // holds state only for the parameters it is given: with LoRA, the adapters.
 #pragma once
 
+#include "engine/config/run_choices.h"
+
 #include "engine/io/safetensors.h"
 
 #include <torch/types.h>
@@ -54,7 +56,8 @@ public:
     std::vector<torch::Tensor> parameters() const;
     std::int64_t stateBytes() const; // memory held by the moment estimates
 
-    // Moment estimates as "exp_avg.<param>" / "exp_avg_sq.<param>", for checkpoints.
+    // Moment estimates as "exp_avg.<param>" / "exp_avg_sq.<param>" (and fp32
+    // master weights as "master.<param>"), for checkpoints.
     NamedTensors state() const;
     void loadState(const NamedTensors& tensors, std::int64_t stepCount);
 
@@ -66,6 +69,11 @@ private:
         torch::Tensor expAvgSq; // second moment
         // With flat buffers: the parameter's and its gradient's views.
         torch::Tensor paramView, gradView;
+        // An fp32 copy of a bf16/fp16 parameter (not flat): the weights the
+        // update applies to, rounded into the parameter after each step.
+        // Without it, steps below the dtype's spacing (bf16: 7.8e-3 at 1.0)
+        // round away and a weight such as a norm's never moves.
+        torch::Tensor master;
     };
     struct Flat {
         torch::Tensor params, grads, expAvg, expAvgSq; // 1-D, the slots' views in order
@@ -80,10 +88,6 @@ private:
     AdamWConfig m_config;
     std::int64_t m_step = 0;
 };
-
-enum class Schedule { Constant, ConstantWithWarmup, Linear, Cosine };
-Schedule parseSchedule(const std::string& name); // "constant", "constant_with_warmup", "linear", "cosine"
-const char* scheduleName(Schedule schedule);
 
 // The learning rate of optimizer step `step` (0-based), following
 // transformers' get_*_schedule_with_warmup multipliers.

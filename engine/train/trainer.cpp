@@ -1,4 +1,5 @@
 // The training step and resumable state; see trainer.h.
+#include "engine/checkpoint/load_checkpoint.h"
 #include "engine/train/trainer.h"
 
 #include "engine/dist/collective.h"
@@ -128,7 +129,7 @@ void Trainer::saveCheckpoint(const std::filesystem::path& dir, const nlohmann::j
         saveAdapter(*m_net, currentAdapterConfig(*m_net, baseModel), dir);
     else
         exportMergedModel(*m_net, sourceDir, dir);
-    nlohmann::json state = {{"step", stepCount()}, {"method", methodName(m_config.method)}, {"extra", extra}};
+    nlohmann::json state = {{"step", stepCount()}, {"method", choiceName(m_config.method)}, {"extra", extra}};
     if (withOptimizer) {
         NamedTensors tensors = m_optimizer.state();
         tensors.emplace_back("rng.cpu", at::detail::getDefaultCPUGenerator().get_state());
@@ -142,14 +143,17 @@ nlohmann::json Trainer::loadCheckpoint(const std::filesystem::path& dir)
 {
     const auto statePath = dir / "trainer_state.json";
     const auto state = parseJsonObject(readTextFile(statePath), statePath.string());
-    if (state.value("method", "") != methodName(m_config.method))
+    if (state.value("method", "") != choiceName(m_config.method))
         throw fileError(statePath.string(), "was written by a " + state.value("method", std::string("?")) +
-                                                " run and cannot resume a " + methodName(m_config.method) + " run");
+                                                " run and cannot resume a " + choiceName(m_config.method) + " run");
     if (!state.value("has_optimizer", false))
         throw fileError(statePath.string(), "this checkpoint holds no optimizer state, so training cannot resume from it");
 
     torch::NoGradGuard noGrad;
-    loadTrainedWeights(*m_net, m_config.method, dir);
+    Checkpoint checkpoint;
+    checkpoint.dir = dir;
+    checkpoint.kind = m_config.method == Method::Lora ? CheckpointKind::Adapter : CheckpointKind::FullWeights;
+    loadCheckpointWeights(*m_net, checkpoint);
     NamedTensors tensors = loadSafetensors(dir / "optimizer.safetensors");
     for (auto it = tensors.begin(); it != tensors.end(); ++it)
         if (it->first == "rng.cpu") {

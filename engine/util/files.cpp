@@ -2,11 +2,14 @@
 #include "engine/util/files.h"
 
 #include "engine/util/error.h"
+#include "engine/util/units.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <algorithm>
 #include <fstream>
+#include <istream>
 #include <random>
 #include <sstream>
 #include <sys/mman.h>
@@ -33,27 +36,79 @@ void writeAll(int fd, std::string_view data, const std::string& path)
 
 } // namespace
 
-std::string readTextFile(const std::filesystem::path& path)
+std::string nonRegularFileKind(const std::filesystem::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const bool exists = std::filesystem::exists(path);
-        throw fileError(path.string(), exists ? "cannot be opened for reading" : "file not found");
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) throw fileError(path.string(), "file not found");
+        if (errno == ELOOP) throw fileError(path.string(), "is a loop of symbolic links");
+        throw fileError(path.string(), "cannot be read: " + errnoText());
     }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw fileError(path.string(), "is a directory, not a file");
-    // Read straight into a string of the file's size: going through a
-    // stringstream holds the text twice (and its growth up to three times).
+    if (S_ISREG(st.st_mode)) return "";
+    if (S_ISDIR(st.st_mode)) return "a directory";
+    if (S_ISFIFO(st.st_mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(st.st_mode)) return "a character device";
+    if (S_ISBLK(st.st_mode)) return "a block device";
+    if (S_ISSOCK(st.st_mode)) return "a socket";
+    return "not a regular file";
+}
+
+std::string readTextFile(const std::filesystem::path& path, std::uint64_t maxBytes)
+{
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    if (const std::string kind = nonRegularFileKind(path); !kind.empty())
+        throw fileError(path.string(), "is " + kind + ", not a regular file");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw fileError(path.string(), "cannot be opened for reading: " + errnoText());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw fileError(path.string(), "is not a regular file");
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > maxBytes) {
+        ::close(fd);
+        throw fileError(path.string(), "is " + bytesText(static_cast<std::int64_t>(size)) + ", more than the " +
+                                           bytesText(static_cast<std::int64_t>(maxBytes)) + " this read allows");
+    }
+    // Read straight into a string of the file's size (a stream would hold the
+    // text twice); a file that grew since is read on, within the bound.
+    std::string text(static_cast<std::size_t>(size), '\0');
+    std::size_t done = 0;
+    const auto fail = [&](const std::string& why) {
+        ::close(fd);
+        return fileError(path.string(), why);
+    };
+    while (done < text.size()) {
+        const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw fail("cannot be read: " + errnoText());
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    text.resize(done);
+    char more[1 << 16];
+    while (true) {
+        const ssize_t n = ::read(fd, more, sizeof more);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw fail("cannot be read: " + errnoText());
+        if (n == 0) break;
+        if (text.size() + static_cast<std::size_t>(n) > maxBytes)
+            throw fail("grew past the " + bytesText(static_cast<std::int64_t>(maxBytes)) + " this read allows while it was read");
+        text.append(more, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+std::string readStreamBounded(std::istream& in, const std::string& name, std::uint64_t maxBytes)
+{
     std::string text;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (!ec) text.resize(static_cast<std::size_t>(size));
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    // A file that grew since (or a pipe, whose size reads as 0) is read on to its end.
-    std::ostringstream rest;
-    if (in && in.peek() != std::char_traits<char>::eof()) {
-        rest << in.rdbuf();
-        text += rest.str();
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > maxBytes)
+            throw fileError(name, "holds more than the " + bytesText(static_cast<std::int64_t>(maxBytes)) + " a read allows");
     }
     return text;
 }

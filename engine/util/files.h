@@ -6,12 +6,26 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
 namespace loralab {
 
-std::string readTextFile(const std::filesystem::path& path);
+// What one read may bring into memory at most (1 GiB): configuration,
+// tokenizer and prompt files are far smaller; datasets set their own bound.
+constexpr std::uint64_t kMaxReadBytes = 1ull << 30;
+
+// Reads a whole regular file. A FIFO, a device, a socket or a directory is
+// refused by name without blocking on it; a file larger than `maxBytes` is
+// refused with its size before anything is read.
+std::string readTextFile(const std::filesystem::path& path, std::uint64_t maxBytes = kMaxReadBytes);
+// What `path` is when it is not a regular file ("a FIFO (named pipe)", "a
+// character device", "a directory", ...), or "" for a regular file (links
+// followed). Throws loralab::Error when it does not exist.
+std::string nonRegularFileKind(const std::filesystem::path& path);
+// Reads a stream (standard input) to its end, refusing more than `maxBytes`.
+std::string readStreamBounded(std::istream& in, const std::string& name, std::uint64_t maxBytes);
 
 // Writes `contents` to `path` through a temporary file in the same directory,
 // flushed to disk and renamed over the target.

@@ -2,7 +2,7 @@
 // safetensors) into tensors for the parity tests.
 #pragma once
 
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/model/model_loader.h"
@@ -62,22 +62,26 @@ struct Target {
 // fp32 on the CPU: the fixtures' own tolerances (shared/fixtures/README.md).
 inline Target cpuFp32() { return {}; }
 
-// The first GPU; the case is skipped, with the reason, where there is none.
-inline torch::Device cudaOrSkip()
+// Why the GPU cases cannot run here; empty where a GPU is visible.
+inline std::string whyNoCuda()
 {
     if (!compat::builtWithCuda())
-        throw Skip{"this build uses a CPU-only LibTorch " + compat::libtorchVersion() +
-                   "; GPU tests need a CUDA build (LORALAB_WITH_CUDA)"};
-    if (compat::cudaDeviceCount() == 0) throw Skip{"no NVIDIA GPU is visible to this process"};
-    return {torch::kCUDA, 0};
+        return "this build uses a CPU-only LibTorch " + compat::libtorchVersion() +
+               "; GPU tests need a CUDA build (LORALAB_WITH_CUDA)";
+    if (compat::cudaDeviceCount() == 0) return "no NVIDIA GPU is visible to this process";
+    return {};
 }
+
+// The first GPU. The gpu classes skip their cases, with the reason, where
+// there is none: SKIP_WITHOUT_CUDA in their init(), which runs before each.
+inline torch::Device cudaDevice() { return {torch::kCUDA, 0}; }
 
 // fp32 on the GPU, held to the CPU tolerances (matmuls run in full fp32: TF32
 // is off by default in LibTorch).
 inline Target cudaFp32()
 {
     Target t;
-    t.device = cudaOrSkip();
+    t.device = cudaDevice();
     return t;
 }
 
@@ -104,3 +108,9 @@ inline Target bf16(torch::Device device)
 }
 
 } // namespace loralab::test
+
+#define SKIP_WITHOUT_CUDA()                                                                        \
+    do {                                                                                           \
+        const std::string ll_why = ::loralab::test::whyNoCuda();                                   \
+        if (!ll_why.empty()) QSKIP(ll_why.c_str());                                                \
+    } while (false)

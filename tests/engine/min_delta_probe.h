@@ -5,8 +5,8 @@
 // run with it sees the same losses. Shared by the engine and window tests.
 #pragma once
 
-#include "engine/runner/early_stopping.h"
-#include "engine/runner/runner.h"
+#include "engine/run/early_stopping.h"
+#include "engine/run/runner.h"
 
 #include <vector>
 
@@ -19,7 +19,7 @@ inline std::vector<double> validationLosses(const RunConfig& config)
     RunControl control;
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { losses.push_back(e.loss); };
-    runExperiment(config, control, callbacks);
+    trainRun(config, control, callbacks);
     return losses;
 }
 

@@ -4,8 +4,8 @@
 
 #include "test_paths.h"
 
-#include "engine/runner/metrics.h"
-#include "engine/runner/run_config.h"
+#include "engine/records/metrics.h"
+#include "engine/config/run_config.h"
 #include "engine/util/files.h"
 
 #include <nlohmann/json.hpp>

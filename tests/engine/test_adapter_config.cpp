@@ -1,5 +1,5 @@
 // adapter_config.json as PEFT writes it, and the adapters LoRA Lab refuses.
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/lora/adapter_config.h"
@@ -8,20 +8,30 @@
 
 using namespace loralab;
 
-TEST("unit/adapter_config_reads_peft_files")
+class AdapterConfigTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void adapter_config_reads_peft_files_data() { loralab::test::fixtureModelRows(); }
+    void adapter_config_reads_peft_files();
+    void adapter_config_roundtrip();
+    void adapter_config_refuses_what_it_cannot_apply();
+};
+REGISTER_TESTS(AdapterConfigTests);
+
+void AdapterConfigTests::adapter_config_reads_peft_files()
 {
-    for (const char* name : test::kFixtureModels) {
-        const auto path = test::fixtureAdapter(name) / "adapter_config.json";
-        const AdapterConfig c = parseAdapterConfig(readTextFile(path), path.string());
-        CHECK_EQ(c.rank, 4);
-        CHECK_NEAR(c.alpha, 8.0, 0.0);
-        CHECK_NEAR(c.dropout, 0.0, 0.0);
-        CHECK(!c.useRsLora);
-        CHECK(c.targetModules.size() == 4u || c.targetModules.size() == 7u);
-    }
+    const std::string name = test::currentModel();
+    const auto path = test::fixtureAdapter(name) / "adapter_config.json";
+    const AdapterConfig c = parseAdapterConfig(readTextFile(path), path.string());
+    QCOMPARE(c.rank, 4);
+    VERIFY_NEAR(c.alpha, 8.0, 0.0);
+    VERIFY_NEAR(c.dropout, 0.0, 0.0);
+    QVERIFY(!c.useRsLora);
+    QVERIFY(c.targetModules.size() == 4u || c.targetModules.size() == 7u);
 }
 
-TEST("unit/adapter_config_roundtrip")
+void AdapterConfigTests::adapter_config_roundtrip()
 {
     AdapterConfig c;
     c.rank = 16;
@@ -32,26 +42,28 @@ TEST("unit/adapter_config_roundtrip")
     c.rankPattern["model.layers.0.self_attn.q_proj"] = 4;
     c.baseModel = "Qwen/Qwen1.5-0.5B";
     const AdapterConfig back = parseAdapterConfig(adapterConfigToJson(c), "x");
-    CHECK_EQ(back.rank, 16);
-    CHECK(back.useRsLora);
-    CHECK(back.targetModules == c.targetModules);
-    CHECK_EQ(back.baseModel, c.baseModel);
-    CHECK_EQ(rankFor(back, "model.layers.0.self_attn.q_proj"), 4);
-    CHECK_EQ(rankFor(back, "model.layers.10.self_attn.q_proj"), 16);
+    QCOMPARE(back.rank, 16);
+    QVERIFY(back.useRsLora);
+    QVERIFY(back.targetModules == c.targetModules);
+    QCOMPARE(back.baseModel, c.baseModel);
+    QCOMPARE(rankFor(back, "model.layers.0.self_attn.q_proj"), 4);
+    QCOMPARE(rankFor(back, "model.layers.10.self_attn.q_proj"), 16);
     const std::string json = adapterConfigToJson(c);
     for (const char* key : {"\"peft_type\": \"LORA\"", "\"task_type\": \"CAUSAL_LM\"", "\"bias\": \"none\"", "\"modules_to_save\": null"})
-        CHECK(json.find(key) != std::string::npos);
+        QVERIFY(json.find(key) != std::string::npos);
 }
 
-TEST("unit/adapter_config_refuses_what_it_cannot_apply")
+void AdapterConfigTests::adapter_config_refuses_what_it_cannot_apply()
 {
-    CHECK_THROWS_WITH(parseAdapterConfig("{", "a/adapter_config.json"), "a/adapter_config.json", "not valid JSON");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"peft_type": "IA3", "target_modules": ["x"]})", "p"), "p", "IA3");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "use_dora": true})", "p"), "DoRA");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "modules_to_save": ["lm_head"]})", "p"), "modules_to_save");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 0, "target_modules": ["x"]})", "p"), "r must be positive");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 4})", "p"), "target_modules");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": "four", "target_modules": ["x"]})", "p"), "p", "wrong type");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": "(unclosed"})", "p"), "regular expression");
-    CHECK_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "bias": "all"})", "p"), "bias");
+    VERIFY_THROWS_WITH(parseAdapterConfig("{", "a/adapter_config.json"), "a/adapter_config.json", "not valid JSON");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"peft_type": "IA3", "target_modules": ["x"]})", "p"), "p", "IA3");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "use_dora": true})", "p"), "DoRA");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "modules_to_save": ["lm_head"]})", "p"), "modules_to_save");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 0, "target_modules": ["x"]})", "p"), "r must be positive");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4})", "p"), "target_modules");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": "four", "target_modules": ["x"]})", "p"), "p", "wrong type");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": "(unclosed"})", "p"), "regular expression");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "bias": "all"})", "p"), "bias");
 }
+
+#include "test_adapter_config.moc"

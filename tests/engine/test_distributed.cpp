@@ -5,14 +5,14 @@
 // run resumes with one process, and a group that cannot form says why within
 // its timeout; a run that starts its other ranks itself names those that failed.
 #include "cli_process.h"
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/dist/collective.h"
 #include "engine/io/safetensors.h"
-#include "engine/runner/metrics.h"
-#include "engine/runner/runner.h"
-#include "engine/train/checkpoint_store.h"
+#include "engine/records/metrics.h"
+#include "engine/run/runner.h"
+#include "engine/checkpoint/checkpoint_store.h"
 #include "engine/util/files.h"
 
 #include <chrono>
@@ -42,48 +42,68 @@ fs::path writeConfig(const fs::path& dir, const std::string& runs, std::int64_t 
     return path;
 }
 
-fs::path onlyRun(const fs::path& runs)
+// The run directory in `runs`, into `run`.
+void onlyRun(const fs::path& runs, fs::path& run)
 {
     std::vector<fs::path> dirs;
     for (const auto& e : fs::directory_iterator(runs)) dirs.push_back(e.path());
-    REQUIRE(dirs.size() == 1u); // one directory, written by rank 0 alone
-    return dirs.front();
+    QVERIFY(dirs.size() == 1u); // one directory, written by rank 0 alone
+    run = dirs.front();
 }
 
-// The last checkpoint's adapter tensors.
-std::map<std::string, torch::Tensor> lastAdapter(const fs::path& run)
+// The last checkpoint's adapter tensors, into `out`.
+void lastAdapter(const fs::path& run, std::map<std::string, torch::Tensor>& out)
 {
     const auto checkpoint = CheckpointStore(run / "checkpoints").resolve("last");
-    REQUIRE(checkpoint.has_value());
-    std::map<std::string, torch::Tensor> out;
+    QVERIFY(checkpoint.has_value());
     for (auto& [name, t] : loadSafetensors(*checkpoint / "adapter_model.safetensors")) out[name] = t;
-    return out;
 }
 
 } // namespace
 
-TEST("slow/two_processes_train_like_one")
+class DistributedSlowTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "slow")
+private Q_SLOTS:
+    void two_processes_train_like_one();
+    void killed_rank_ends_the_group_and_the_run_resumes();
+    void a_group_that_cannot_form_says_why();
+    void ranks_a_run_starts_itself_say_why_they_failed();
+};
+REGISTER_TESTS(DistributedSlowTests);
+
+class DistributedTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void shards_cover_every_example_once();
+};
+REGISTER_TESTS(DistributedTests);
+
+void DistributedSlowTests::two_processes_train_like_one()
 {
     const fs::path dir = scratchDir("distributed_equal");
     const CliOutcome two = runCli({"run", writeConfig(dir, "two", 20, 60).string(), "--nproc", "2"});
     std::cout << two.output.substr(0, 400) << "...\n";
-    REQUIRE(two.exitCode == 0);
+    QVERIFY(two.exitCode == 0);
     const CliOutcome one = runCli({"run", writeConfig(dir, "one", 20, 60).string()});
-    REQUIRE(one.exitCode == 0);
+    QVERIFY(one.exitCode == 0);
 
-    const fs::path runTwo = onlyRun(dir / "two"), runOne = onlyRun(dir / "one");
+    fs::path runTwo, runOne;
+    CALL_CHECKS(onlyRun(dir / "two", runTwo));
+    CALL_CHECKS(onlyRun(dir / "one", runOne));
     const RunRecords a = readRunDirectory(runTwo.string()), b = readRunDirectory(runOne.string());
-    REQUIRE(a.steps.size() == 20u); // each step recorded once
+    QVERIFY(a.steps.size() == 20u); // each step recorded once
     for (std::size_t i = 0; i < a.steps.size(); ++i) {
-        CHECK_EQ(a.steps[i].step, static_cast<std::int64_t>(i + 1));
-        CHECK_EQ(a.steps[i].worldSize, 2);
-        CHECK_EQ(a.steps[i].tokens, b.steps[i].tokens); // the same global batch
+        QCOMPARE(a.steps[i].step, static_cast<std::int64_t>(i + 1));
+        QCOMPARE(a.steps[i].worldSize, 2);
+        QCOMPARE(a.steps[i].tokens, b.steps[i].tokens); // the same global batch
         // The same sums in another order: fp32 rounding, carried through 20 AdamW steps.
-        CHECK_NEAR(a.steps[i].loss, b.steps[i].loss, 1e-4 * std::fabs(b.steps[i].loss));
+        VERIFY_NEAR(a.steps[i].loss, b.steps[i].loss, 1e-4 * std::fabs(b.steps[i].loss));
     }
-    CHECK_EQ(a.evals.size(), b.evals.size());
+    QCOMPARE(a.evals.size(), b.evals.size());
     for (std::size_t i = 0; i < std::min(a.evals.size(), b.evals.size()); ++i)
-        CHECK_NEAR(a.evals[i].loss, b.evals[i].loss, 1e-4 * std::fabs(b.evals[i].loss));
+        VERIFY_NEAR(a.evals[i].loss, b.evals[i].loss, 1e-4 * std::fabs(b.evals[i].loss));
 
     // Final LoRA weights, per tensor, as relative L2 distance. The two runs sum
     // the same numbers in another order (fp32 rounding, about 1e-7 of each
@@ -91,27 +111,29 @@ TEST("slow/two_processes_train_like_one")
     // the gradient's size, so where a gradient is close to zero the rounding
     // can turn its step around. Over 20 steps that leaves the adapters about
     // 3e-5 apart in L2 (1e-3 in the worst element); 2e-4 in L2 is the bound.
-    const auto wa = lastAdapter(runTwo), wb = lastAdapter(runOne);
-    REQUIRE(wa.size() == wb.size());
+    std::map<std::string, torch::Tensor> wa, wb;
+    CALL_CHECKS(lastAdapter(runTwo, wa));
+    CALL_CHECKS(lastAdapter(runOne, wb));
+    QVERIFY(wa.size() == wb.size());
     double worst = 0.0, worstElement = 0.0;
     for (const auto& [name, t] : wb) {
-        REQUIRE(wa.count(name));
+        QVERIFY(wa.count(name));
         const double err = ((wa.at(name) - t).norm() / t.norm().clamp_min(1e-12)).item<double>();
         worstElement = std::max(worstElement, ((wa.at(name) - t).abs().max() / t.abs().max().clamp_min(1e-12)).item<double>());
         worst = std::max(worst, err);
-        CHECK(err <= 2e-4);
+        QVERIFY2(err <= 2e-4, (name + ": relative L2 difference " + std::to_string(err)).c_str());
     }
     std::cout << wb.size() << " adapter tensors, worst relative L2 difference " << worst << ", worst element (relative to "
               << "the tensor's largest) " << worstElement << "\n";
 }
 
-TEST("slow/killed_rank_ends_the_group_and_the_run_resumes")
+void DistributedSlowTests::killed_rank_ends_the_group_and_the_run_resumes()
 {
     const fs::path dir = scratchDir("distributed_kill");
     const fs::path config = writeConfig(dir, "runs", 400, 10);
     const fs::path log = dir / "launcher.log";
     const pid_t launcher = startCli({"run", config.string(), "--nproc", "2"}, log.string());
-    REQUIRE(launcher > 0);
+    QVERIFY(launcher > 0);
     // Once a checkpoint exists, kill rank 1 (the launcher's child with RANK=1).
     const auto rankOne = [&]() -> pid_t {
         for (const auto& e : fs::directory_iterator("/proc")) {
@@ -135,36 +157,41 @@ TEST("slow/killed_rank_ends_the_group_and_the_run_resumes")
     };
     int status = 0;
     const bool training = waitForOrExit(
-        launcher, [&] { return fs::exists(dir / "runs") && !fs::is_empty(dir / "runs") &&
-                               CheckpointStore(onlyRun(dir / "runs") / "checkpoints").resolve("last").has_value(); },
+        launcher, [&] {
+            if (!fs::exists(dir / "runs")) return false;
+            for (const auto& run : fs::directory_iterator(dir / "runs"))
+                if (CheckpointStore(run.path() / "checkpoints").resolve("last").has_value()) return true;
+            return false;
+        },
         status, 120);
-    REQUIRE(training);
+    QVERIFY(training);
     const pid_t victim = rankOne();
-    REQUIRE(victim > 0);
+    QVERIFY(victim > 0);
     ::kill(victim, SIGKILL);
     const auto killedAt = std::chrono::steady_clock::now();
     const int exit = waitForExit(launcher, 60);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killedAt).count();
     const std::string output = readTextFile(log);
     std::cout << output.substr(output.size() > 1500 ? output.size() - 1500 : 0) << "\nended " << seconds << " s after the kill\n";
-    CHECK(exit != 0 && exit != -1);
-    CHECK(seconds < 10 + 15); // the group's timeout, and a margin for the process exits
-    CHECK(output.find("rank 1 of 2") != std::string::npos);
-    CHECK(output.find("killed by signal 9") != std::string::npos);
+    QVERIFY(exit != 0 && exit != -1);
+    QVERIFY(seconds < 10 + 15); // the group's timeout, and a margin for the process exits
+    QVERIFY(output.find("rank 1 of 2") != std::string::npos);
+    QVERIFY(output.find("killed by signal 9") != std::string::npos);
 
     // The run directory stays loadable, and one process finishes it.
-    const fs::path run = onlyRun(dir / "runs");
+    fs::path run;
+    CALL_CHECKS(onlyRun(dir / "runs", run));
     const RunRecords before = readRunDirectory(run.string());
-    CHECK(!before.steps.empty());
+    QVERIFY(!before.steps.empty());
     const CliOutcome resumed = runCli({"run", "--resume", run.string(), "--max-steps", "30", "--threads", "1"});
     std::cout << resumed.output.substr(resumed.output.size() > 600 ? resumed.output.size() - 600 : 0) << "\n";
-    CHECK_EQ(resumed.exitCode, 0);
+    QCOMPARE(resumed.exitCode, 0);
     const RunRecords after = readRunDirectory(run.string());
-    CHECK(after.summary.stopReason == StopReason::Completed);
-    CHECK_EQ(after.steps.size(), 30u);
+    QVERIFY(after.summary.stopReason == StopReason::Completed);
+    QCOMPARE(after.steps.size(), 30u);
 }
 
-TEST("slow/a_group_that_cannot_form_says_why")
+void DistributedSlowTests::a_group_that_cannot_form_says_why()
 {
     const fs::path dir = scratchDir("distributed_bad");
     const fs::path config = writeConfig(dir, "runs", 5, 3);
@@ -172,20 +199,20 @@ TEST("slow/a_group_that_cannot_form_says_why")
     CliOutcome r = runCli({"run", config.string()}, "/dev/null",
                           {"WORLD_SIZE=2", "RANK=0", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29671"});
     std::cout << r.output << "\n";
-    CHECK_EQ(r.exitCode, 1);
-    CHECK(r.output.find("only 1 of WORLD_SIZE=2 processes joined") != std::string::npos);
-    CHECK(r.seconds < 3 + 10);
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.output.find("only 1 of WORLD_SIZE=2 processes joined") != std::string::npos);
+    QVERIFY(r.seconds < 3 + 10);
     // Rank 1 with no rank 0 to reach.
     r = runCli({"run", config.string()}, "/dev/null", {"WORLD_SIZE=2", "RANK=1", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29672"});
     std::cout << r.output << "\n";
-    CHECK_EQ(r.exitCode, 1);
-    CHECK(r.output.find("could not reach the rendezvous at 127.0.0.1:29672") != std::string::npos);
-    CHECK(r.seconds < 3 + 30);
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.output.find("could not reach the rendezvous at 127.0.0.1:29672") != std::string::npos);
+    QVERIFY(r.seconds < 3 + 30);
     // A variable that is not a number.
     r = runCli({"run", config.string()}, "/dev/null", {"WORLD_SIZE=two"});
-    CHECK_EQ(r.exitCode, 1);
-    CHECK(r.output.find("WORLD_SIZE='two'") != std::string::npos);
-    CHECK(!fs::exists(dir / "runs"));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.output.find("WORLD_SIZE='two'") != std::string::npos);
+    QVERIFY(!fs::exists(dir / "runs"));
 
     // Two ranks whose configurations differ.
     const fs::path other = writeConfig(dir, "runs", 5, 3, 4, "other"); // lora_r 4
@@ -195,46 +222,48 @@ TEST("slow/a_group_that_cannot_form_says_why")
     r = runCli({"run", other.string()}, "/dev/null", {"WORLD_SIZE=2", "RANK=1", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=29673"});
     const int status0 = waitForExit(rank0, 30);
     std::cout << r.output << "\n" << readTextFile(log0) << "\n";
-    CHECK_EQ(r.exitCode, 1);
-    CHECK(r.output.find("rank 1 runs another configuration than rank 0 (lora_r differ)") != std::string::npos);
-    CHECK(WIFEXITED(status0) && WEXITSTATUS(status0) == 1);
-    CHECK(!fs::exists(dir / "runs"));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.output.find("rank 1 runs another configuration than rank 0 (lora_r differ)") != std::string::npos);
+    QVERIFY(WIFEXITED(status0) && WEXITSTATUS(status0) == 1);
+    QVERIFY(!fs::exists(dir / "runs"));
 }
 
-TEST("unit/shards_cover_every_example_once")
+void DistributedTests::shards_cover_every_example_once()
 {
     const std::vector<int> items = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     for (int world = 1; world <= 4; ++world) {
         std::vector<int> seen;
         for (int r = 0; r < world; ++r) {
             const auto part = shardOf(items, r, world);
-            CHECK(part.size() + 1 >= items.size() / static_cast<std::size_t>(world));
+            QVERIFY(part.size() + 1 >= items.size() / static_cast<std::size_t>(world));
             seen.insert(seen.end(), part.begin(), part.end());
         }
-        CHECK(seen == items);
+        QVERIFY(seen == items);
     }
 }
 
 // A process that starts its other ranks itself (the window, loralab-cli
 // sweep): a rank program that is not there, and ranks that fail at once, are
 // named, with what they printed, within the group's timeout.
-TEST("slow/ranks_a_run_starts_itself_say_why_they_failed")
+void DistributedSlowTests::ranks_a_run_starts_itself_say_why_they_failed()
 {
     const fs::path dir = scratchDir("distributed_local");
     RunConfig config = loadRunConfig(writeConfig(dir, "runs", 5, 3).string());
     config.processes = 2;
     RunControl control;
     ::setenv("LORALAB_CLI", (dir / "no-such-cli").c_str(), 1);
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "no-such-cli", "which is not there");
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "no-such-cli", "which is not there");
 
     const fs::path failing = dir / "failing-cli";
     writeFileAtomic(failing, "#!/bin/sh\necho \"cannot read the model files\" >&2\nexit 3\n");
     fs::permissions(failing, fs::perms::owner_all);
     ::setenv("LORALAB_CLI", failing.c_str(), 1);
     const auto start = std::chrono::steady_clock::now();
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "only 1 of WORLD_SIZE=2 processes joined", "rank 1 (pid ",
-                      "exited with status 3: cannot read the model files");
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3 + 10));
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "only 1 of WORLD_SIZE=2 processes joined", "rank 1 (pid ",
+                       "exited with status 3: cannot read the model files");
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(3 + 10));
     ::unsetenv("LORALAB_CLI");
-    CHECK(!fs::exists(dir / "runs"));
+    QVERIFY(!fs::exists(dir / "runs"));
 }
+
+#include "test_distributed.moc"

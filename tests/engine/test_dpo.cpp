@@ -1,7 +1,7 @@
 // DPO against the reference: completion log-probabilities under the policy
 // (base + fixture adapter) and the reference (base), rewards and losses.
 #include "fixture_reference.h"
-#include "test_harness.h"
+#include "engine_test.h"
 
 #include "engine/data/collate.h"
 #include "engine/lora/lora.h"
@@ -62,35 +62,69 @@ void checkDpo(const std::string& name, const Target& t)
             const double ulp = std::nextafter(static_cast<float>(std::fabs(want[k])), INFINITY) - static_cast<float>(std::fabs(want[k]));
             worst = std::max(worst, std::fabs(got[k] - want[k]));
             const double tolerance = t.logProbRel > 0 ? t.logProbRel * std::fabs(want[k]) : std::max(1e-5, 4 * ulp);
-            CHECK_NEAR(got[k], want[k], tolerance);
+            VERIFY_NEAR(got[k], want[k], tolerance);
         }
-        CHECK_NEAR(terms.rewardChosen[i].item<double>(), p["reward_chosen"].get<double>(), t.loss);
-        CHECK_NEAR(terms.rewardRejected[i].item<double>(), p["reward_rejected"].get<double>(), t.loss);
+        VERIFY_NEAR(terms.rewardChosen[i].item<double>(), p["reward_chosen"].get<double>(), t.loss);
+        VERIFY_NEAR(terms.rewardRejected[i].item<double>(), p["reward_rejected"].get<double>(), t.loss);
         const double margin = (terms.rewardChosen[i] - terms.rewardRejected[i]).item<double>();
         const double pairLoss = -std::log(1.0 / (1.0 + std::exp(-margin)));
-        CHECK_NEAR(pairLoss, p["loss"].get<double>(), t.loss);
+        VERIFY_NEAR(pairLoss, p["loss"].get<double>(), t.loss);
     }
     std::cout << name << " on " << t.device << " " << t.dtype << ": worst log-probability error " << worst << "\n";
-    CHECK_NEAR(terms.loss.item<double>(), ref["mean_loss"].get<double>(), t.loss);
+    VERIFY_NEAR(terms.loss.item<double>(), ref["mean_loss"].get<double>(), t.loss);
 }
 
 } // namespace
 
-TEST("parity/dpo_gpt_neox") { checkDpo("tiny-gpt-neox", cpuFp32()); }
-TEST("parity/dpo_qwen2") { checkDpo("tiny-qwen2", cpuFp32()); }
-TEST("parity/dpo_llama") { checkDpo("tiny-llama-spm", cpuFp32()); }
-TEST("parity/bf16_dpo") { for (const char* name : kFixtureModels) checkDpo(name, bf16(torch::kCPU)); }
-TEST("gpu/dpo") { for (const char* name : kFixtureModels) checkDpo(name, cudaFp32()); }
-TEST("gpu/bf16_dpo") { for (const char* name : kFixtureModels) checkDpo(name, bf16(cudaOrSkip())); }
+class DpoParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    void dpo_gpt_neox();
+    void dpo_qwen2();
+    void dpo_llama();
+    void bf16_dpo_data() { loralab::test::fixtureModelRows(); }
+    void bf16_dpo();
+};
+REGISTER_TESTS(DpoParityTests);
 
-TEST("unit/dpo_loss_shapes")
+class DpoGpuTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "gpu")
+private Q_SLOTS:
+    void init() { SKIP_WITHOUT_CUDA(); }
+    void dpo_data() { loralab::test::fixtureModelRows(); }
+    void dpo();
+    void bf16_dpo_data() { loralab::test::fixtureModelRows(); }
+    void bf16_dpo();
+};
+REGISTER_TESTS(DpoGpuTests);
+
+class DpoTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void dpo_loss_shapes();
+};
+REGISTER_TESTS(DpoTests);
+
+void DpoParityTests::dpo_gpt_neox() { checkDpo("tiny-gpt-neox", cpuFp32()); }
+void DpoParityTests::dpo_qwen2() { checkDpo("tiny-qwen2", cpuFp32()); }
+void DpoParityTests::dpo_llama() { checkDpo("tiny-llama-spm", cpuFp32()); }
+void DpoParityTests::bf16_dpo() { checkDpo(currentModel(), bf16(torch::kCPU)); }
+void DpoGpuTests::dpo() { checkDpo(currentModel(), cudaFp32()); }
+void DpoGpuTests::bf16_dpo() { checkDpo(currentModel(), bf16(cudaDevice())); }
+
+void DpoTests::dpo_loss_shapes()
 {
     const auto pc = torch::tensor({-10.0, -5.0});
     const auto pr = torch::tensor({-12.0, -4.0});
     const auto zero = torch::zeros({2});
     const DpoTerms s = dpoLoss(pc, pr, zero, zero, 0.5, "sigmoid");
     const double expected = 0.5 * (std::log1p(std::exp(-1.0)) + std::log1p(std::exp(0.5)));
-    CHECK_NEAR(s.loss.item<double>(), expected, 1e-6);
+    VERIFY_NEAR(s.loss.item<double>(), expected, 1e-6);
     const DpoTerms ipo = dpoLoss(pc, pr, zero, zero, 0.5, "ipo");
-    CHECK_NEAR(ipo.loss.item<double>(), 0.5 * (1.0 + 4.0), 1e-6); // (2 - 1)^2 and (-1 - 1)^2
+    VERIFY_NEAR(ipo.loss.item<double>(), 0.5 * (1.0 + 4.0), 1e-6); // (2 - 1)^2 and (-1 - 1)^2
 }
+
+#include "test_dpo.moc"

@@ -1,11 +1,11 @@
 // The Hugging Face hub cache: a cache laid out on disk as huggingface_hub
 // writes it (blobs, snapshot symlinks, refs), listed and resolved by model id.
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/model/hf_cache.h"
 #include "engine/model/model_config.h"
-#include "engine/runner/resources.h"
+#include "engine/config/resources.h"
 #include "engine/util/error.h"
 
 #include <cstdio>
@@ -136,104 +136,118 @@ fs::path layOutCache(const fs::path& root)
 
 } // namespace
 
-TEST("hf_cache/cli_cache_layout")
+class HfCacheTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "hf_cache")
+private Q_SLOTS:
+    void cli_cache_layout();
+    void lists_models_with_size_architecture_revision();
+    void missing_cache_lists_nothing();
+    void resolves_org_name_and_revisions();
+    void not_found_names_the_cache_and_folder();
+    void cache_dir_follows_huggingface_hub();
+    void local_folder_wins_and_other_specs_pass_through();
+};
+REGISTER_TESTS(HfCacheTests);
+
+void HfCacheTests::cli_cache_layout()
 {
     // Also the fixture of the cli/*_cache tests, which read this folder.
     const fs::path cache = layOutCache(test::scratchDir("hf-cache-cli"));
-    CHECK_EQ(listCachedModels(cache).size(), std::size_t{4});
+    QCOMPARE(listCachedModels(cache).size(), std::size_t{4});
 }
 
-TEST("hf_cache/lists_models_with_size_architecture_revision")
+void HfCacheTests::lists_models_with_size_architecture_revision()
 {
     const fs::path cache = layOutCache(test::scratchDir("hf-cache-list"));
     const CacheEnvironment env({{"HF_HUB_CACHE", cache.string()}});
     const auto models = listCachedModels();
-    REQUIRE(models.size() == 4);
+    QVERIFY(models.size() == 4);
     // Case folded: acme-lab before EleutherAI before Qwen.
-    CHECK_EQ(models[0].repoId, "acme-lab/tiny-llama");
-    CHECK_EQ(models[1].repoId, "EleutherAI/tiny-gpt-neox");
-    CHECK_EQ(models[2].repoId, "Qwen/tiny-qwen2");
-    CHECK_EQ(models[3].repoId, "zz-org/broken-config");
+    QCOMPARE(models[0].repoId, "acme-lab/tiny-llama");
+    QCOMPARE(models[1].repoId, "EleutherAI/tiny-gpt-neox");
+    QCOMPARE(models[2].repoId, "Qwen/tiny-qwen2");
+    QCOMPARE(models[3].repoId, "zz-org/broken-config");
 
     const CachedModel& neox = models[1];
-    CHECK_EQ(neox.revision, kNeoxHash);
-    CHECK_EQ(neox.snapshot, cache / "models--EleutherAI--tiny-gpt-neox" / "snapshots" / kNeoxHash);
-    CHECK_EQ(neox.architecture, "gpt_neox");
-    CHECK_EQ(neox.sizeBytes, folderBytes(test::fixtureModel("tiny-gpt-neox")));
-    CHECK(neox.hasWeights && neox.hasTokenizer);
+    QCOMPARE(neox.revision, kNeoxHash);
+    QCOMPARE(neox.snapshot, cache / "models--EleutherAI--tiny-gpt-neox" / "snapshots" / kNeoxHash);
+    QCOMPARE(neox.architecture, "gpt_neox");
+    QCOMPARE(neox.sizeBytes, folderBytes(test::fixtureModel("tiny-gpt-neox")));
+    QVERIFY(neox.hasWeights && neox.hasTokenizer);
 
-    CHECK_EQ(models[2].architecture, "qwen2");
-    CHECK_EQ(models[2].sizeBytes, folderBytes(test::fixtureModel("tiny-qwen2")));
-    CHECK_EQ(models[0].revision, "3333333333333333333333333333333333333333");
-    CHECK_EQ(models[0].architecture, "llama");
-    CHECK(models[0].hasTokenizer); // tokenizer.model
+    QCOMPARE(models[2].architecture, "qwen2");
+    QCOMPARE(models[2].sizeBytes, folderBytes(test::fixtureModel("tiny-qwen2")));
+    QCOMPARE(models[0].revision, "3333333333333333333333333333333333333333");
+    QCOMPARE(models[0].architecture, "llama");
+    QVERIFY(models[0].hasTokenizer); // tokenizer.model
 
     // A config that does not parse lists the model with an unknown architecture.
-    CHECK_EQ(models[3].architecture, "");
-    CHECK(!models[3].hasWeights && !models[3].hasTokenizer);
+    QCOMPARE(models[3].architecture, "");
+    QVERIFY(!models[3].hasWeights && !models[3].hasTokenizer);
 }
 
-TEST("hf_cache/missing_cache_lists_nothing")
+void HfCacheTests::missing_cache_lists_nothing()
 {
-    CHECK(listCachedModels(test::scratchDir("hf-cache-empty") / "absent").empty());
+    QVERIFY(listCachedModels(test::scratchDir("hf-cache-empty") / "absent").empty());
 }
 
-TEST("hf_cache/resolves_org_name_and_revisions")
+void HfCacheTests::resolves_org_name_and_revisions()
 {
     const fs::path cache = layOutCache(test::scratchDir("hf-cache-resolve"));
     const CacheEnvironment env({{"HF_HUB_CACHE", cache.string()}});
     const fs::path repo = cache / "models--EleutherAI--tiny-gpt-neox";
-    CHECK_EQ(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox")), repo / "snapshots" / kNeoxHash);
-    CHECK_EQ(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@main")), repo / "snapshots" / kNeoxHash);
-    CHECK_EQ(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@v0")), repo / "snapshots" / kNeoxOldHash);
-    CHECK_EQ(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@" + kNeoxOldHash)), repo / "snapshots" / kNeoxOldHash);
+    QCOMPARE(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox")), repo / "snapshots" / kNeoxHash);
+    QCOMPARE(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@main")), repo / "snapshots" / kNeoxHash);
+    QCOMPARE(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@v0")), repo / "snapshots" / kNeoxOldHash);
+    QCOMPARE(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox@" + kNeoxOldHash)), repo / "snapshots" / kNeoxOldHash);
     // The snapshot is a model folder the loaders read through its symlinks.
-    CHECK_EQ(loadModelConfig(resolveModelSpec("Qwen/tiny-qwen2")).numLayers,
+    QCOMPARE(loadModelConfig(resolveModelSpec("Qwen/tiny-qwen2")).numLayers,
              loadModelConfig(test::fixtureModel("tiny-qwen2").string()).numLayers);
 }
 
-TEST("hf_cache/not_found_names_the_cache_and_folder")
+void HfCacheTests::not_found_names_the_cache_and_folder()
 {
     const fs::path cache = layOutCache(test::scratchDir("hf-cache-missing"));
     const CacheEnvironment env({{"HF_HUB_CACHE", cache.string()}});
-    CHECK_THROWS_WITH(resolveModelSpec("EleutherAI/pythia-70m"), "'EleutherAI/pythia-70m'", cache.string(),
-                      "no models--EleutherAI--pythia-70m there", "huggingface-cli download EleutherAI/pythia-70m");
-    CHECK_THROWS_WITH(resolveModelSpec("EleutherAI/tiny-gpt-neox@v9"), cache.string(), "refs/v9", "snapshots/v9",
-                      "--revision v9");
-    CHECK_THROWS_WITH(resolveModelSpec("Org/main-points-nowhere"), "models--Org--main-points-nowhere", "refs/main");
+    VERIFY_THROWS_WITH(resolveModelSpec("EleutherAI/pythia-70m"), "'EleutherAI/pythia-70m'", cache.string(),
+                       "no models--EleutherAI--pythia-70m there", "huggingface-cli download EleutherAI/pythia-70m");
+    VERIFY_THROWS_WITH(resolveModelSpec("EleutherAI/tiny-gpt-neox@v9"), cache.string(), "refs/v9", "snapshots/v9",
+                       "--revision v9");
+    VERIFY_THROWS_WITH(resolveModelSpec("Org/main-points-nowhere"), "models--Org--main-points-nowhere", "refs/main");
 }
 
-TEST("hf_cache/cache_dir_follows_huggingface_hub")
+void HfCacheTests::cache_dir_follows_huggingface_hub()
 {
     {
         const CacheEnvironment env({{"HF_HUB_CACHE", "/a/hub"}, {"HF_HOME", "/b"}, {"XDG_CACHE_HOME", "/c"}, {"HOME", "/d"}});
-        CHECK_EQ(hfCacheDir(), fs::path("/a/hub"));
+        QCOMPARE(hfCacheDir(), fs::path("/a/hub"));
     }
     {
         const CacheEnvironment env({{"HF_HOME", "/b"}, {"XDG_CACHE_HOME", "/c"}, {"HOME", "/d"}});
-        CHECK_EQ(hfCacheDir(), fs::path("/b/hub"));
+        QCOMPARE(hfCacheDir(), fs::path("/b/hub"));
     }
     {
         const CacheEnvironment env({{"XDG_CACHE_HOME", "/c"}, {"HOME", "/d"}});
-        CHECK_EQ(hfCacheDir(), fs::path("/c/huggingface/hub"));
+        QCOMPARE(hfCacheDir(), fs::path("/c/huggingface/hub"));
     }
     {
         const CacheEnvironment env({{"HOME", "/d"}, {"HF_HOME", "~/hf"}});
-        CHECK_EQ(hfCacheDir(), fs::path("/d/hf/hub"));
+        QCOMPARE(hfCacheDir(), fs::path("/d/hf/hub"));
     }
     {
         const CacheEnvironment env({{"HOME", "/d"}, {"HF_HUB_CACHE", ""}});
-        CHECK_EQ(hfCacheDir(), fs::path("/d/.cache/huggingface/hub"));
+        QCOMPARE(hfCacheDir(), fs::path("/d/.cache/huggingface/hub"));
     }
     // End to end: a model found through HF_HOME alone.
     const fs::path home = test::scratchDir("hf-cache-home");
     addSnapshot(home / "hub", "EleutherAI/tiny-gpt-neox", test::fixtureModel("tiny-gpt-neox"), kNeoxHash);
     const CacheEnvironment env({{"HF_HOME", home.string()}});
-    CHECK_EQ(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox")),
+    QCOMPARE(fs::path(resolveModelSpec("EleutherAI/tiny-gpt-neox")),
              home / "hub" / "models--EleutherAI--tiny-gpt-neox" / "snapshots" / kNeoxHash);
 }
 
-TEST("hf_cache/local_folder_wins_and_other_specs_pass_through")
+void HfCacheTests::local_folder_wins_and_other_specs_pass_through()
 {
     const fs::path cache = layOutCache(test::scratchDir("hf-cache-local"));
     const CacheEnvironment env({{"HF_HUB_CACHE", cache.string()}});
@@ -245,16 +259,18 @@ TEST("hf_cache/local_folder_wins_and_other_specs_pass_through")
     const std::string resolved = resolveModelSpec("EleutherAI/tiny-gpt-neox");
     const bool hubSpec = isHubModelSpec("EleutherAI/tiny-gpt-neox");
     fs::current_path(before);
-    CHECK_EQ(resolved, "EleutherAI/tiny-gpt-neox");
-    CHECK(!hubSpec);
+    QCOMPARE(resolved, "EleutherAI/tiny-gpt-neox");
+    QVERIFY(!hubSpec);
 
-    CHECK_EQ(resolveModelSpec("preset:pythia-70m"), "preset:pythia-70m");
-    CHECK_EQ(fs::path(resolveModelSpec("default")).filename(), "model");
-    CHECK_EQ(resolveModelSpec(test::fixtureModel("tiny-gpt-neox").string()), test::fixtureModel("tiny-gpt-neox").string());
-    CHECK(isHubModelSpec("Org/Name@pr/1"));
+    QCOMPARE(resolveModelSpec("preset:pythia-70m"), "preset:pythia-70m");
+    QCOMPARE(fs::path(resolveModelSpec("default")).filename(), "model");
+    QCOMPARE(resolveModelSpec(test::fixtureModel("tiny-gpt-neox").string()), test::fixtureModel("tiny-gpt-neox").string());
+    QVERIFY(isHubModelSpec("Org/Name@pr/1"));
     for (const char* notAnId : {"./Org", "../Org/Name", "/Org/Name", "Org/Name/extra", "Org", "preset:pythia-70m",
                                 "Org/Name@", "Org/Name@../../x", "Org/.hidden", "Org--x/Name"})
-        CHECK(!isHubModelSpec(notAnId));
+        QVERIFY(!isHubModelSpec(notAnId));
     // A path that is not a model id stays a path, and fails as a path does.
-    CHECK_EQ(resolveModelSpec("no/such/folder"), "no/such/folder");
+    QCOMPARE(resolveModelSpec("no/such/folder"), "no/such/folder");
 }
+
+#include "test_hf_cache.moc"

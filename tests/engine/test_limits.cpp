@@ -6,11 +6,11 @@
 // are refused before a run directory exists.
 #include "cli_process.h"
 #include "run_fixture.h"
-#include "test_harness.h"
+#include "engine_test.h"
 
 #include "engine/model/model_config.h"
 #include "engine/model/model_loader.h"
-#include "engine/runner/runner.h"
+#include "engine/run/runner.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -27,12 +27,11 @@ constexpr std::int64_t kMemoryBytes = std::int64_t{1} << 30;
 void checkRefused(const CliOutcome& r, std::initializer_list<const char*> fragments)
 {
     std::cout << "exit " << r.exitCode << " after " << r.seconds << " s, peak " << (r.peakRssBytes >> 20) << " MiB: " << r.output;
-    CHECK_EQ(r.exitCode, 1);
-    CHECK(r.seconds < kSeconds);
-    CHECK(r.peakRssBytes < kMemoryBytes);
-    CHECK(r.output.find("internal error") == std::string::npos);
-    for (const char* f : fragments)
-        if (r.output.find(f) == std::string::npos) fail(__FILE__, __LINE__, std::string("output lacks '") + f + "'");
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.seconds < kSeconds);
+    QVERIFY(r.peakRssBytes < kMemoryBytes);
+    QVERIFY(r.output.find("internal error") == std::string::npos);
+    for (const char* f : fragments) QVERIFY2(r.output.find(f) != std::string::npos, (std::string("output lacks '") + f + "'").c_str());
 }
 
 std::string neox() { return fixtureModel("tiny-gpt-neox").string(); }
@@ -49,38 +48,54 @@ fs::path neoxWith(const fs::path& dir, const std::string& name, const nlohmann::
 
 } // namespace
 
-TEST("unit/oversized_prompt_is_refused")
+class LimitTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void oversized_prompt_is_refused();
+    void generation_stops_where_the_context_ends();
+    void dataset_line_longer_than_the_context_is_refused_by_eval();
+    void absurd_config_is_refused_before_anything_is_built();
+    void oversized_lora_rank_is_refused();
+    void settings_that_would_fail_mid_run_are_refused_before_it();
+    void parameter_count_from_config_matches_the_model_data();
+    void parameter_count_from_config_matches_the_model();
+    void out_of_memory_reports_say_what_was_asked_for();
+};
+REGISTER_TESTS(LimitTests);
+
+void LimitTests::oversized_prompt_is_refused()
 {
     // 131 KB of text: tens of thousands of tokens against a context of 128.
     const fs::path dir = scratchDir("oversized_prompt");
     std::string prompt;
     while (prompt.size() < 131 * 1024) prompt += "Human: tell me about the capital of France. ";
     writeFileAtomic(dir / "prompt.txt", prompt);
-    checkRefused(runCli({"generate", neox(), "--prompt-file", (dir / "prompt.txt").string(), "--threads", "1"}),
-                 {"the prompt has", "context is 128"});
+    CALL_CHECKS(checkRefused(runCli({"generate", neox(), "--prompt-file", (dir / "prompt.txt").string(), "--threads", "1"}),
+                             {"the prompt has", "context is 128"}));
     // The same from standard input.
     checkRefused(runCli({"generate", neox(), "--prompt-file", "-", "--threads", "1"}, (dir / "prompt.txt").string()),
                  {"the prompt has", "max_position_embeddings"});
 }
 
-TEST("unit/generation_stops_where_the_context_ends")
+void LimitTests::generation_stops_where_the_context_ends()
 {
     // A model with a context of 24 positions and a request for a billion tokens.
     const fs::path model = neoxWith(scratchDir("context_end"), "model", {{"max_position_embeddings", 24}});
     const CliOutcome r = runCli({"generate", model.string(), "--prompt", "Human: Hi", "--max-new-tokens",
                                  "1000000000", "--no-eos-stop", "--json", "--threads", "1"});
-    CHECK_EQ(r.exitCode, 0);
-    CHECK(r.seconds < kSeconds);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.seconds < kSeconds);
     const auto line = r.output.substr(r.output.find("{\"ids\""));
     const auto json = nlohmann::json::parse(line.substr(0, line.find('\n')));
     const auto prompt = runCli({"tokenize", model.string(), "--text", "Human: Hi", "--json"});
     const auto promptIds = nlohmann::json::parse(prompt.output)["ids"].size();
-    CHECK_EQ(json["stop_reason"].get<std::string>(), std::string("context_full"));
-    CHECK_EQ(json["ids"].size() + promptIds, 24u);
-    CHECK(r.output.find("fill the model's context of 24") != std::string::npos);
+    QCOMPARE(json["stop_reason"].get<std::string>(), std::string("context_full"));
+    QCOMPARE(json["ids"].size() + promptIds, 24u);
+    QVERIFY(r.output.find("fill the model's context of 24") != std::string::npos);
 }
 
-TEST("unit/dataset_line_longer_than_the_context_is_refused_by_eval")
+void LimitTests::dataset_line_longer_than_the_context_is_refused_by_eval()
 {
     const fs::path dir = scratchDir("long_line");
     std::string completion;
@@ -91,11 +106,11 @@ TEST("unit/dataset_line_longer_than_the_context_is_refused_by_eval")
                  {"data.jsonl", "line 2", "longer than the model's context of 128"});
 }
 
-TEST("unit/absurd_config_is_refused_before_anything_is_built")
+void LimitTests::absurd_config_is_refused_before_anything_is_built()
 {
     const fs::path dir = scratchDir("absurd_config");
     const fs::path layers = neoxWith(dir, "layers", {{"num_hidden_layers", 10000000}});
-    checkRefused(runCli({"info", layers.string()}), {"num_hidden_layers", "10000000", "more than LoRA Lab accepts"});
+    CALL_CHECKS(checkRefused(runCli({"info", layers.string()}), {"num_hidden_layers", "10000000", "more than LoRA Lab accepts"}));
 
     // Plausible sizes that the weight files do not hold.
     neoxWith(dir, "wide", {{"num_hidden_layers", 200}, {"hidden_size", 4096}, {"intermediate_size", 16384}});
@@ -103,58 +118,60 @@ TEST("unit/absurd_config_is_refused_before_anything_is_built")
                  {"config.json describes", "the weight files hold only"});
 }
 
-TEST("unit/oversized_lora_rank_is_refused")
+void LimitTests::oversized_lora_rank_is_refused()
 {
     RunConfig config = smallRun("oversized_rank");
     config.loraRank = 100000;
     RunControl control;
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "lora_r 100000", "rank 64 at most");
-    CHECK(!fs::exists(config.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "lora_r 100000", "rank 64 at most");
+    QVERIFY(!fs::exists(config.runsDir));
 }
 
-TEST("unit/settings_that_would_fail_mid_run_are_refused_before_it")
+void LimitTests::settings_that_would_fail_mid_run_are_refused_before_it()
 {
     RunControl control;
     RunConfig half = smallRun("fp16_cpu");
     half.dtype = "fp16";
-    CHECK_THROWS_WITH(runExperiment(half, control, {}), "fp16", "bf16");
-    CHECK(!fs::exists(half.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(half, control, {}), "fp16", "bf16");
+    QVERIFY(!fs::exists(half.runsDir));
 
     RunConfig vocab = smallRun("small_vocab");
     vocab.vocabSize = 10;
-    CHECK_THROWS_WITH(runExperiment(vocab, control, {}), "vocab_size 10", "tokenizer");
-    CHECK(!fs::exists(vocab.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(vocab, control, {}), "vocab_size 10", "tokenizer");
+    QVERIFY(!fs::exists(vocab.runsDir));
 
     RunConfig longer = smallRun("max_len_past_context");
     longer.maxLen = 4096;
-    CHECK_THROWS_WITH(runExperiment(longer, control, {}), "max_len 4096", "128 tokens");
-    CHECK(!fs::exists(longer.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(longer, control, {}), "max_len 4096", "128 tokens");
+    QVERIFY(!fs::exists(longer.runsDir));
 }
 
-TEST("unit/parameter_count_from_config_matches_the_model")
+// A row per preset and per fixture model.
+void LimitTests::parameter_count_from_config_matches_the_model_data()
 {
-    for (const auto& name : presetNames()) {
-        const ModelConfig c = presetConfig(name);
-        const auto net = buildCausalLM(c, torch::TensorOptions().device(torch::kMeta));
-        std::int64_t built = 0;
-        for (const auto& [n, p] : net->uniqueParameters()) built += p.numel();
-        CHECK_EQ(c.parameterCount(), built);
-    }
-    for (const char* name : kFixtureModels) {
-        const ModelConfig c = loadModelConfig(fixtureModel(name));
-        const auto net = buildCausalLM(c, torch::TensorOptions().device(torch::kMeta));
-        std::int64_t built = 0;
-        for (const auto& [n, p] : net->uniqueParameters()) built += p.numel();
-        CHECK_EQ(c.parameterCount(), built);
-    }
+    QTest::addColumn<QString>("model");
+    for (const auto& name : presetNames()) QTest::newRow(name.c_str()) << QString::fromStdString(name);
+    for (const char* name : kFixtureModels) QTest::newRow(name) << QString(name);
 }
 
-TEST("unit/out_of_memory_reports_say_what_was_asked_for")
+void LimitTests::parameter_count_from_config_matches_the_model()
 {
-    CHECK_EQ(outOfMemoryMessage("[enforce fail at alloc_cpu.cpp:83] err == 0. DefaultCPUAllocator: can't allocate "
+    const std::string name = currentModel();
+    const ModelConfig c = name.rfind("preset:", 0) == 0 ? presetConfig(name) : loadModelConfig(fixtureModel(name));
+    const auto net = buildCausalLM(c, torch::TensorOptions().device(torch::kMeta));
+    std::int64_t built = 0;
+    for (const auto& [n, p] : net->uniqueParameters()) built += p.numel();
+    QCOMPARE(c.parameterCount(), built);
+}
+
+void LimitTests::out_of_memory_reports_say_what_was_asked_for()
+{
+    QCOMPARE(outOfMemoryMessage("[enforce fail at alloc_cpu.cpp:83] err == 0. DefaultCPUAllocator: can't allocate "
                                 "memory: you tried to allocate 34359738368 bytes. Error code 12"),
              std::string("out of memory: 32.0 GiB was asked for"));
-    CHECK_EQ(outOfMemoryMessage("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 139.81 GiB total capacity)"),
+    QCOMPARE(outOfMemoryMessage("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 139.81 GiB total capacity)"),
              std::string("out of memory: 20.00 GiB was asked for on the GPU"));
-    CHECK(outOfMemoryMessage("index out of range in self").empty());
+    QVERIFY(outOfMemoryMessage("index out of range in self").empty());
 }
+
+#include "test_limits.moc"

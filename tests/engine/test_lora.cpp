@@ -2,7 +2,7 @@
 // one AdamW step for LoRA and for full fine-tuning, parameter counts, merging,
 // adapter files and exact resume.
 #include "fixture_reference.h"
-#include "test_harness.h"
+#include "engine_test.h"
 
 #include "engine/io/safetensors.h"
 #include "engine/lora/lora.h"
@@ -59,8 +59,8 @@ void checkLoraOutputs(const std::string& name, const Target& t)
     const torch::Tensor valid = f.batch.mask.cpu().to(torch::kBool);
     const double err = maxAbsError(logits.index({valid}), expected.index({valid}));
     std::cout << name << " LoRA logits on " << t.device << " " << t.dtype << ": max abs error " << err << "\n";
-    CHECK(err <= t.logitsMaxAbs);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss"].get<double>(), t.loss);
+    QVERIFY(err <= t.logitsMaxAbs);
+    VERIFY_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss"].get<double>(), t.loss);
 }
 
 void checkLoraGradients(const std::string& name, const Target& t)
@@ -75,16 +75,16 @@ void checkLoraGradients(const std::string& name, const Target& t)
         // PEFT's in-memory names carry the adapter name: "...lora_A.default.weight".
         std::string key = "base_model.model." + param;
         key.insert(key.size() - std::string("weight").size(), "default.");
-        REQUIRE(grads.contains(key));
-        REQUIRE(tensor.grad().defined());
+        QVERIFY(grads.contains(key));
+        QVERIFY(tensor.grad().defined());
         const double err = relativeL2Error(tensor.grad().cpu(), grads.load(key));
         worst = std::max(worst, err);
-        CHECK(err <= t.gradRelL2);
+        QVERIFY(err <= t.gradRelL2);
         ++compared;
     }
     std::cout << name << " on " << t.device << " " << t.dtype << ": " << compared
               << " LoRA gradients, worst relative L2 error " << worst << "\n";
-    CHECK_EQ(compared, grads.names().size());
+    QCOMPARE(compared, grads.names().size());
 }
 
 void checkLoraStep(const std::string& name, const Target& t)
@@ -95,130 +95,191 @@ void checkLoraStep(const std::string& name, const Target& t)
         if (n.find(".lora_") == std::string::npos) baseBefore.push_back(p.detach().clone());
 
     Trainer trainer(f.model.net, fixtureOptimizer(Method::Lora));
-    CHECK_EQ(trainer.trainableParams(), f.ref["lora_trainable_params"].get<std::int64_t>());
+    QCOMPARE(trainer.trainableParams(), f.ref["lora_trainable_params"].get<std::int64_t>());
     const StepResult r = trainer.step({f.batch});
-    CHECK_NEAR(r.loss, f.ref["lora_loss"].get<double>(), t.loss);
-    CHECK_NEAR(r.gradNorm, f.ref["lora_grad_norm_before_clip"].get<double>(), t.gradNorm);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
+    VERIFY_NEAR(r.loss, f.ref["lora_loss"].get<double>(), t.loss);
+    VERIFY_NEAR(r.gradNorm, f.ref["lora_grad_norm_before_clip"].get<double>(), t.gradNorm);
+    VERIFY_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
 
     // The frozen base weights did not move by a single bit.
     std::size_t i = 0;
     for (const auto& [n, p] : f.model.net->uniqueParameters()) {
         if (n.find(".lora_") != std::string::npos) continue;
-        CHECK(!p.grad().defined());
-        CHECK(torch::equal(p, baseBefore[i++]));
+        QVERIFY(!p.grad().defined());
+        QVERIFY(torch::equal(p, baseBefore[i++]));
     }
     // Folding B A scaling into the weights gives the same model.
     mergeLora(*f.model.net);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["merged_after_step_loss"].get<double>(), t.loss);
+    VERIFY_NEAR(batchLoss(*f.model.net, f.batch), f.ref["merged_after_step_loss"].get<double>(), t.loss);
     unmergeLora(*f.model.net);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
+    VERIFY_NEAR(batchLoss(*f.model.net, f.batch), f.ref["lora_loss_after_1_step"].get<double>(), t.loss);
 }
 
 void checkFullStep(const std::string& name, const Target& t)
 {
     Fixture f = openFixture(name, false, t);
     Trainer trainer(f.model.net, fixtureOptimizer(Method::Full));
-    CHECK_EQ(trainer.trainableParams(), f.ref["full_trainable_params"].get<std::int64_t>());
+    QCOMPARE(trainer.trainableParams(), f.ref["full_trainable_params"].get<std::int64_t>());
     const StepResult r = trainer.step({f.batch});
-    CHECK_NEAR(r.loss, f.ref["base_loss"].get<double>(), t.loss);
-    CHECK_NEAR(r.gradNorm, f.ref["full_grad_norm_before_clip"].get<double>(), t.gradNorm);
-    CHECK_NEAR(batchLoss(*f.model.net, f.batch), f.ref["full_loss_after_1_step"].get<double>(), t.loss);
+    VERIFY_NEAR(r.loss, f.ref["base_loss"].get<double>(), t.loss);
+    VERIFY_NEAR(r.gradNorm, f.ref["full_grad_norm_before_clip"].get<double>(), t.gradNorm);
+    VERIFY_NEAR(batchLoss(*f.model.net, f.batch), f.ref["full_loss_after_1_step"].get<double>(), t.loss);
 }
 
 } // namespace
 
-TEST("parity/lora_outputs_gpt_neox") { checkLoraOutputs("tiny-gpt-neox", cpuFp32()); }
-TEST("parity/lora_outputs_qwen2") { checkLoraOutputs("tiny-qwen2", cpuFp32()); }
-TEST("parity/lora_outputs_llama") { checkLoraOutputs("tiny-llama-spm", cpuFp32()); }
-TEST("parity/lora_gradients_gpt_neox") { checkLoraGradients("tiny-gpt-neox", cpuFp32()); }
-TEST("parity/lora_gradients_qwen2") { checkLoraGradients("tiny-qwen2", cpuFp32()); }
-TEST("parity/lora_gradients_llama") { checkLoraGradients("tiny-llama-spm", cpuFp32()); }
-TEST("parity/lora_step_gpt_neox") { checkLoraStep("tiny-gpt-neox", cpuFp32()); }
-TEST("parity/lora_step_qwen2") { checkLoraStep("tiny-qwen2", cpuFp32()); }
-TEST("parity/lora_step_llama") { checkLoraStep("tiny-llama-spm", cpuFp32()); }
-TEST("parity/full_step_gpt_neox") { checkFullStep("tiny-gpt-neox", cpuFp32()); }
-TEST("parity/full_step_qwen2") { checkFullStep("tiny-qwen2", cpuFp32()); }
-TEST("parity/full_step_llama") { checkFullStep("tiny-llama-spm", cpuFp32()); }
+class LoraParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    void lora_outputs_gpt_neox();
+    void lora_outputs_qwen2();
+    void lora_outputs_llama();
+    void lora_gradients_gpt_neox();
+    void lora_gradients_qwen2();
+    void lora_gradients_llama();
+    void lora_step_gpt_neox();
+    void lora_step_qwen2();
+    void lora_step_llama();
+    void full_step_gpt_neox();
+    void full_step_qwen2();
+    void full_step_llama();
+    void bf16_lora_outputs_gradients_and_step_data() { loralab::test::fixtureModelRows(); }
+    void bf16_lora_outputs_gradients_and_step();
+    void flat_adamw_matches_one_tensor_at_a_time();
+    void chunked_head_loss_matches_whole_logits_data() { loralab::test::fixtureModelRows(); }
+    void chunked_head_loss_matches_whole_logits();
+};
+REGISTER_TESTS(LoraParityTests);
 
-TEST("parity/bf16_lora_outputs_gradients_and_step")
+class LoraGpuTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "gpu")
+private Q_SLOTS:
+    void init() { SKIP_WITHOUT_CUDA(); }
+    void lora_outputs_data() { loralab::test::fixtureModelRows(); }
+    void lora_outputs();
+    void lora_gradients_data() { loralab::test::fixtureModelRows(); }
+    void lora_gradients();
+    void lora_step_data() { loralab::test::fixtureModelRows(); }
+    void lora_step();
+    void full_step_data() { loralab::test::fixtureModelRows(); }
+    void full_step();
+    void bf16_lora_outputs_gradients_and_step_data() { loralab::test::fixtureModelRows(); }
+    void bf16_lora_outputs_gradients_and_step();
+};
+REGISTER_TESTS(LoraGpuTests);
+
+class LoraTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void fresh_lora_leaves_outputs_unchanged_data() { loralab::test::fixtureModelRows(); }
+    void fresh_lora_leaves_outputs_unchanged();
+    void lora_target_selection();
+    void lora_scaling_and_rslora();
+    void shared_input_lora_matches_separate_layers();
+    void frozen_shared_input_weights_run_as_one_product();
+    void token_log_probs_match_log_softmax();
+    void adapter_roundtrip_and_merged_export_data() { loralab::test::fixtureModelRows(); }
+    void adapter_roundtrip_and_merged_export();
+    void adapter_files_with_problems();
+    void info_counts_like_peft_data() { loralab::test::fixtureModelRows(); }
+    void info_counts_like_peft();
+    void resume_gives_the_same_losses();
+    void schedules_follow_transformers();
+    void gradient_accumulation_equals_one_big_batch();
+};
+REGISTER_TESTS(LoraTests);
+
+void LoraParityTests::lora_outputs_gpt_neox() { checkLoraOutputs("tiny-gpt-neox", cpuFp32()); }
+void LoraParityTests::lora_outputs_qwen2() { checkLoraOutputs("tiny-qwen2", cpuFp32()); }
+void LoraParityTests::lora_outputs_llama() { checkLoraOutputs("tiny-llama-spm", cpuFp32()); }
+void LoraParityTests::lora_gradients_gpt_neox() { checkLoraGradients("tiny-gpt-neox", cpuFp32()); }
+void LoraParityTests::lora_gradients_qwen2() { checkLoraGradients("tiny-qwen2", cpuFp32()); }
+void LoraParityTests::lora_gradients_llama() { checkLoraGradients("tiny-llama-spm", cpuFp32()); }
+void LoraParityTests::lora_step_gpt_neox() { checkLoraStep("tiny-gpt-neox", cpuFp32()); }
+void LoraParityTests::lora_step_qwen2() { checkLoraStep("tiny-qwen2", cpuFp32()); }
+void LoraParityTests::lora_step_llama() { checkLoraStep("tiny-llama-spm", cpuFp32()); }
+void LoraParityTests::full_step_gpt_neox() { checkFullStep("tiny-gpt-neox", cpuFp32()); }
+void LoraParityTests::full_step_qwen2() { checkFullStep("tiny-qwen2", cpuFp32()); }
+void LoraParityTests::full_step_llama() { checkFullStep("tiny-llama-spm", cpuFp32()); }
+
+void LoraParityTests::bf16_lora_outputs_gradients_and_step()
 {
-    for (const char* name : kFixtureModels) {
-        checkLoraOutputs(name, bf16(torch::kCPU));
-        checkLoraGradients(name, bf16(torch::kCPU));
-        checkLoraStep(name, bf16(torch::kCPU));
+    const std::string name = currentModel();
+    CALL_CHECKS(checkLoraOutputs(name, bf16(torch::kCPU)));
+    CALL_CHECKS(checkLoraGradients(name, bf16(torch::kCPU)));
+    checkLoraStep(name, bf16(torch::kCPU));
+}
+
+void LoraGpuTests::lora_outputs() { checkLoraOutputs(currentModel(), cudaFp32()); }
+void LoraGpuTests::lora_gradients() { checkLoraGradients(currentModel(), cudaFp32()); }
+void LoraGpuTests::lora_step() { checkLoraStep(currentModel(), cudaFp32()); }
+void LoraGpuTests::full_step() { checkFullStep(currentModel(), cudaFp32()); }
+void LoraGpuTests::bf16_lora_outputs_gradients_and_step()
+{
+    const std::string name = currentModel();
+    const Target t = bf16(cudaDevice());
+    CALL_CHECKS(checkLoraOutputs(name, t));
+    CALL_CHECKS(checkLoraGradients(name, t));
+    checkLoraStep(name, t);
+}
+
+void LoraTests::fresh_lora_leaves_outputs_unchanged()
+{
+    const std::string name = currentModel();
+    Fixture f = openFixture(name, false);
+    torch::NoGradGuard noGrad;
+    const torch::Tensor before = f.model.net->forward(f.batch.ids, f.batch.mask);
+    AdapterConfig config;
+    config.rank = 8;
+    config.targetModules = {"all-linear", "lm_head"};
+    applyLora(*f.model.net, config);
+    QVERIFY(torch::equal(f.model.net->forward(f.batch.ids, f.batch.mask), before)); // B = 0
+    for (auto& [n, linear] : f.model.net->linearLayers()) {
+        QVERIFY(linear->hasLora());
+        const double bound = 1.0 / std::sqrt(static_cast<double>(linear->inFeatures()));
+        QVERIFY(linear->loraA()->weight.abs().max().item<double>() <= bound);
+        QVERIFY(linear->loraA()->weight.abs().max().item<double>() > 0.5 * bound);
+        QVERIFY(linear->loraB()->weight.abs().max().item<double>() == 0.0);
     }
 }
 
-TEST("gpu/lora_outputs") { for (const char* name : kFixtureModels) checkLoraOutputs(name, cudaFp32()); }
-TEST("gpu/lora_gradients") { for (const char* name : kFixtureModels) checkLoraGradients(name, cudaFp32()); }
-TEST("gpu/lora_step") { for (const char* name : kFixtureModels) checkLoraStep(name, cudaFp32()); }
-TEST("gpu/full_step") { for (const char* name : kFixtureModels) checkFullStep(name, cudaFp32()); }
-TEST("gpu/bf16_lora_outputs_gradients_and_step")
-{
-    for (const char* name : kFixtureModels) {
-        const Target t = bf16(cudaOrSkip());
-        checkLoraOutputs(name, t);
-        checkLoraGradients(name, t);
-        checkLoraStep(name, t);
-    }
-}
-
-TEST("unit/fresh_lora_leaves_outputs_unchanged")
-{
-    for (const char* name : kFixtureModels) {
-        Fixture f = openFixture(name, false);
-        torch::NoGradGuard noGrad;
-        const torch::Tensor before = f.model.net->forward(f.batch.ids, f.batch.mask);
-        AdapterConfig config;
-        config.rank = 8;
-        config.targetModules = {"all-linear", "lm_head"};
-        applyLora(*f.model.net, config);
-        CHECK(torch::equal(f.model.net->forward(f.batch.ids, f.batch.mask), before)); // B = 0
-        for (auto& [n, linear] : f.model.net->linearLayers()) {
-            CHECK(linear->hasLora());
-            const double bound = 1.0 / std::sqrt(static_cast<double>(linear->inFeatures()));
-            CHECK(linear->loraA()->weight.abs().max().item<double>() <= bound);
-            CHECK(linear->loraA()->weight.abs().max().item<double>() > 0.5 * bound);
-            CHECK(linear->loraB()->weight.abs().max().item<double>() == 0.0);
-        }
-    }
-}
-
-TEST("unit/lora_target_selection")
+void LoraTests::lora_target_selection()
 {
     Fixture f = openFixture("tiny-gpt-neox", false);
     AdapterConfig c;
     c.targetModules = {"all-linear"};
     auto targets = selectLoraTargets(*f.model.net, c);
-    CHECK_EQ(targets.size(), 8u); // 4 per layer, head excluded
-    CHECK(std::find(targets.begin(), targets.end(), "embed_out") == targets.end());
+    QCOMPARE(targets.size(), 8u); // 4 per layer, head excluded
+    QVERIFY(std::find(targets.begin(), targets.end(), "embed_out") == targets.end());
     c.targetModules = {"all-linear", "lm_head"}; // the head by its usual name, though NeoX calls it embed_out
-    CHECK_EQ(selectLoraTargets(*f.model.net, c).size(), 9u);
+    QCOMPARE(selectLoraTargets(*f.model.net, c).size(), 9u);
     c.targetModules = {"dense"};
     targets = selectLoraTargets(*f.model.net, c);
-    CHECK_EQ(targets.size(), 2u); // "dense" but not "dense_h_to_4h"
+    QCOMPARE(targets.size(), 2u); // "dense" but not "dense_h_to_4h"
     c.targetModules = {"q_proj"};
-    CHECK_THROWS_WITH(selectLoraTargets(*f.model.net, c), "'q_proj'", "query_key_value");
+    VERIFY_THROWS_WITH(selectLoraTargets(*f.model.net, c), "'q_proj'", "query_key_value");
     c.targetModules = {};
     c.targetRegex = ".*layers\\.1\\..*dense";
-    CHECK_EQ(selectLoraTargets(*f.model.net, c).size(), 1u);
+    QCOMPARE(selectLoraTargets(*f.model.net, c).size(), 1u);
 }
 
-TEST("unit/lora_scaling_and_rslora")
+void LoraTests::lora_scaling_and_rslora()
 {
     LoraSettings s;
     s.rank = 16;
     s.alpha = 32;
-    CHECK_NEAR(s.scaling(), 2.0, 1e-12);
+    VERIFY_NEAR(s.scaling(), 2.0, 1e-12);
     s.rsLora = true;
-    CHECK_NEAR(s.scaling(), 8.0, 1e-12);
+    VERIFY_NEAR(s.scaling(), 8.0, 1e-12);
 }
 
 // Batching the A factors of layers that share an input changes the order of
 // the work, not the result: outputs and every gradient match the layers run
 // one by one, in fp32 and over bf16 base weights.
-TEST("unit/shared_input_lora_matches_separate_layers")
+void LoraTests::shared_input_lora_matches_separate_layers()
 {
     torch::manual_seed(7);
     for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
@@ -261,11 +322,11 @@ TEST("unit/shared_input_lora_matches_separate_layers")
         };
         const auto separate = run(false);
         const auto batched = run(true);
-        CHECK_EQ(separate.size(), batched.size());
+        QCOMPARE(separate.size(), batched.size());
         const double tol = dtype == torch::kFloat32 ? 1e-5 : 2e-2;
         for (std::size_t i = 0; i < separate.size(); ++i) {
             const double scale = std::max(1.0, separate[i].abs().max().item<double>());
-            CHECK_NEAR((separate[i] - batched[i]).abs().max().item<double>() / scale, 0.0, tol);
+            VERIFY_NEAR((separate[i] - batched[i]).abs().max().item<double>() / scale, 0.0, tol);
         }
     }
 }
@@ -274,7 +335,7 @@ TEST("unit/shared_input_lora_matches_separate_layers")
 // gate/up without) run as one product once laid out as rows of one buffer:
 // outputs and every gradient equal the separate layers', before and after a
 // weight is given new storage (which lays them out again).
-TEST("unit/frozen_shared_input_weights_run_as_one_product")
+void LoraTests::frozen_shared_input_weights_run_as_one_product()
 {
     torch::manual_seed(11);
     for (const bool withBias : {true, false}) {
@@ -312,25 +373,25 @@ TEST("unit/frozen_shared_input_weights_run_as_one_product")
             return got;
         };
         const auto compare = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-            REQUIRE(a.size() == b.size());
+            QVERIFY(a.size() == b.size());
             for (std::size_t i = 0; i < a.size(); ++i)
-                CHECK((a[i] - b[i]).abs().max().item<double>() <= 1e-5 * std::max(1.0, a[i].abs().max().item<double>()));
+                QVERIFY((a[i] - b[i]).abs().max().item<double>() <= 1e-5 * std::max(1.0, a[i].abs().max().item<double>()));
         };
         const auto separate = run(false);
-        compare(separate, run(true));
+        CALL_CHECKS(compare(separate, run(true)));
         // The weights now share one buffer, and the separate layers still give the same.
-        for (auto& l : layers) CHECK(l->weight.storage().is_alias_of(layers[0]->weight.storage()));
+        for (auto& l : layers) QVERIFY(l->weight.storage().is_alias_of(layers[0]->weight.storage()));
         if (withBias)
-            for (auto& l : layers) CHECK(l->bias.storage().is_alias_of(layers[0]->bias.storage()));
-        compare(separate, run(false));
+            for (auto& l : layers) QVERIFY(l->bias.storage().is_alias_of(layers[0]->bias.storage()));
+        CALL_CHECKS(compare(separate, run(false)));
         // New storage for one weight: laid out again on the next call.
         {
             torch::NoGradGuard noGrad;
             layers[1]->weight.set_data(layers[1]->weight.clone());
         }
-        CHECK(!layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
-        compare(separate, run(true));
-        CHECK(layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
+        QVERIFY(!layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
+        CALL_CHECKS(compare(separate, run(true)));
+        QVERIFY(layers[1]->weight.storage().is_alias_of(layers[0]->weight.storage()));
     }
 }
 
@@ -339,7 +400,7 @@ TEST("unit/frozen_shared_input_weights_run_as_one_product")
 // be as accurate as LibTorch's own fp32, for vocabularies that are and are
 // not multiples of the vector width and logits spread wide enough to reach
 // the exponential's clamp; NaN propagates.
-TEST("unit/token_log_probs_match_log_softmax")
+void LoraTests::token_log_probs_match_log_softmax()
 {
     torch::manual_seed(3);
     auto viaLogSoftmax = [](const torch::Tensor& x, const torch::Tensor& labels) {
@@ -360,76 +421,74 @@ TEST("unit/token_log_probs_match_log_softmax")
             const auto ours = run(true, torch::kFloat32);
             const auto libtorch = run(false, torch::kFloat32);
             auto error = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); };
-            CHECK(error(ours.first, truth.first) <= std::max(2.0 * error(libtorch.first, truth.first), 1e-6));
-            CHECK(error(ours.second, truth.second) <= std::max(2.0 * error(libtorch.second, truth.second), 1e-6));
+            QVERIFY(error(ours.first, truth.first) <= std::max(2.0 * error(libtorch.first, truth.first), 1e-6));
+            QVERIFY(error(ours.second, truth.second) <= std::max(2.0 * error(libtorch.second, truth.second), 1e-6));
         }
     }
     // Gradient rows sum to zero (softmax minus a one-hot, times the upstream gradient).
     const torch::Tensor x = (torch::randn({4, 300}) * 5.0).requires_grad_(true);
     tokenLogProbs(x, torch::tensor({0, 1, 2, 299})).sum().backward();
-    CHECK_NEAR(x.grad().sum(1).abs().max().item<double>(), 0.0, 1e-5);
+    VERIFY_NEAR(x.grad().sum(1).abs().max().item<double>(), 0.0, 1e-5);
 
     torch::Tensor withNan = torch::randn({2, 20});
     withNan[1][5] = std::numeric_limits<float>::quiet_NaN();
     const torch::Tensor out = tokenLogProbs(withNan, torch::tensor({3, 3}));
-    CHECK(std::isfinite(out[0].item<double>()));
-    CHECK(std::isnan(out[1].item<double>()));
-    CHECK_THROWS_WITH(tokenLogProbs(withNan, torch::tensor({3, 20})), "outside the vocabulary of 20");
+    QVERIFY(std::isfinite(out[0].item<double>()));
+    QVERIFY(std::isnan(out[1].item<double>()));
+    VERIFY_THROWS_WITH(tokenLogProbs(withNan, torch::tensor({3, 20})), "outside the vocabulary of 20");
 }
 
-TEST("unit/adapter_roundtrip_and_merged_export")
+void LoraTests::adapter_roundtrip_and_merged_export()
 {
-    for (const char* name : kFixtureModels) {
-        Fixture f = openFixture(name, true);
-        torch::NoGradGuard noGrad;
-        const torch::Tensor expected = f.model.net->forward(f.batch.ids, f.batch.mask);
-        const auto dir = scratchDir(std::string("adapter_") + name);
-        saveAdapter(*f.model.net, currentAdapterConfig(*f.model.net, name), dir / "adapter");
-        const AdapterConfig written = parseAdapterConfig(readTextFile(dir / "adapter/adapter_config.json"), "written");
-        CHECK_EQ(written.rank, 4);
-        CHECK_NEAR(written.alpha, 8.0, 0.0);
+    const std::string name = currentModel();
+    Fixture f = openFixture(name, true);
+    torch::NoGradGuard noGrad;
+    const torch::Tensor expected = f.model.net->forward(f.batch.ids, f.batch.mask);
+    const auto dir = scratchDir(std::string("adapter_") + name);
+    saveAdapter(*f.model.net, currentAdapterConfig(*f.model.net, name), dir / "adapter");
+    const AdapterConfig written = parseAdapterConfig(readTextFile(dir / "adapter/adapter_config.json"), "written");
+    QCOMPARE(written.rank, 4);
+    VERIFY_NEAR(written.alpha, 8.0, 0.0);
 
-        LoadedModel fresh = loadModel(fixtureModel(name).string());
-        loadAdapter(*fresh.net, dir / "adapter");
-        CHECK(torch::equal(fresh.net->forward(f.batch.ids, f.batch.mask), expected));
+    LoadedModel fresh = loadModel(fixtureModel(name).string());
+    loadAdapter(*fresh.net, dir / "adapter");
+    QVERIFY(torch::equal(fresh.net->forward(f.batch.ids, f.batch.mask), expected));
 
-        exportMergedModel(*f.model.net, fixtureModel(name), dir / "merged");
-        const LoadedModel merged = loadModel((dir / "merged").string());
-        CHECK(!hasLora(*merged.net));
-        const torch::Tensor valid = f.batch.mask.to(torch::kBool);
-        CHECK(maxAbsError(merged.net->forward(f.batch.ids, f.batch.mask).index({valid}), expected.index({valid})) <= 1e-5);
-        CHECK(merged.tokenizer != nullptr);
-    }
+    exportMergedModel(*f.model.net, fixtureModel(name), dir / "merged");
+    const LoadedModel merged = loadModel((dir / "merged").string());
+    QVERIFY(!hasLora(*merged.net));
+    const torch::Tensor valid = f.batch.mask.to(torch::kBool);
+    QVERIFY(maxAbsError(merged.net->forward(f.batch.ids, f.batch.mask).index({valid}), expected.index({valid})) <= 1e-5);
+    QVERIFY(merged.tokenizer != nullptr);
 }
 
-TEST("unit/adapter_files_with_problems")
+void LoraTests::adapter_files_with_problems()
 {
     const auto dir = scratchDir("bad_adapter");
     Fixture f = openFixture("tiny-qwen2", false);
-    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), (dir / "adapter_config.json").string(), "not found");
+    VERIFY_THROWS_WITH(loadAdapter(*f.model.net, dir), (dir / "adapter_config.json").string(), "not found");
     writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj"], "use_dora": true})");
-    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "DoRA");
+    VERIFY_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "DoRA");
     writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["query_key_value"]})");
-    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "not found");
+    VERIFY_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "not found");
     saveSafetensors(dir / "adapter_model.safetensors", {{"x", torch::zeros({1})}});
-    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "query_key_value", "q_proj");
+    VERIFY_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_config.json", "query_key_value", "q_proj");
     writeFileAtomic(dir / "adapter_config.json", R"({"peft_type": "LORA", "r": 2, "lora_alpha": 8, "target_modules": ["q_proj"]})");
     saveSafetensors(dir / "adapter_model.safetensors",
                     {{"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", torch::zeros({4, 64})}});
-    CHECK_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "wrong shape");
-    CHECK(!hasLora(*f.model.net)); // a failed load leaves no half-attached adapter
+    VERIFY_THROWS_WITH(loadAdapter(*f.model.net, dir), "adapter_model.safetensors", "wrong shape");
+    QVERIFY(!hasLora(*f.model.net)); // a failed load leaves no half-attached adapter
 }
 
-TEST("unit/info_counts_like_peft")
+void LoraTests::info_counts_like_peft()
 {
     // total = base + adapters, trainable = adapters, for the fixture adapters.
-    for (const char* name : kFixtureModels) {
-        Fixture f = openFixture(name, true);
-        setTrainable(*f.model.net, Method::Lora);
-        const ParameterCounts counts = countParameters(*f.model.net);
-        CHECK_EQ(counts.trainable, f.ref["lora_trainable_params"].get<std::int64_t>());
-        CHECK_EQ(counts.total, f.ref["full_trainable_params"].get<std::int64_t>() + counts.trainable);
-    }
+    const std::string name = currentModel();
+    Fixture f = openFixture(name, true);
+    setTrainable(*f.model.net, Method::Lora);
+    const ParameterCounts counts = countParameters(*f.model.net);
+    QCOMPARE(counts.trainable, f.ref["lora_trainable_params"].get<std::int64_t>());
+    QCOMPARE(counts.total, f.ref["full_trainable_params"].get<std::int64_t>() + counts.trainable);
 }
 
 namespace {
@@ -441,7 +500,8 @@ std::vector<double> trainLosses(Trainer& trainer, const Batch& batch, int steps)
     return losses;
 }
 
-std::vector<double> resumeRun(Method method, int firstSteps, int moreSteps, bool interrupt)
+// The losses of each step, into `losses`.
+void resumeRun(Method method, int firstSteps, int moreSteps, bool interrupt, std::vector<double>& losses)
 {
     Fixture f = openFixture("tiny-gpt-neox", false);
     if (method == Method::Lora) {
@@ -458,7 +518,7 @@ std::vector<double> resumeRun(Method method, int firstSteps, int moreSteps, bool
     config.totalSteps = firstSteps + moreSteps;
     torch::manual_seed(7);
     auto trainer = std::make_unique<Trainer>(f.model.net, config);
-    std::vector<double> losses = trainLosses(*trainer, f.batch, firstSteps);
+    losses = trainLosses(*trainer, f.batch, firstSteps);
     if (interrupt) {
         const auto dir = scratchDir(std::string("resume_") + methodName(method));
         trainer->saveCheckpoint(dir, {{"position", 3}}, true, fixtureModel("tiny-gpt-neox"), "tiny-gpt-neox");
@@ -466,40 +526,40 @@ std::vector<double> resumeRun(Method method, int firstSteps, int moreSteps, bool
         Fixture g = openFixture("tiny-gpt-neox", false);
         if (method == Method::Lora) loadAdapter(*g.model.net, dir);
         trainer = std::make_unique<Trainer>(g.model.net, config);
-        CHECK_EQ(trainer->loadCheckpoint(dir)["position"].get<int>(), 3);
-        CHECK_EQ(trainer->stepCount(), firstSteps);
+        QCOMPARE(trainer->loadCheckpoint(dir)["position"].get<int>(), 3);
+        QCOMPARE(trainer->stepCount(), firstSteps);
         f = std::move(g);
     }
     for (double l : trainLosses(*trainer, f.batch, moreSteps)) losses.push_back(l);
-    return losses;
 }
 
 } // namespace
 
-TEST("unit/resume_gives_the_same_losses")
+void LoraTests::resume_gives_the_same_losses()
 {
     for (Method method : {Method::Lora, Method::Full}) {
-        const auto straight = resumeRun(method, 3, 3, false);
-        const auto resumed = resumeRun(method, 3, 3, true);
-        REQUIRE(straight.size() == resumed.size());
-        for (std::size_t i = 0; i < straight.size(); ++i) CHECK_EQ(straight[i], resumed[i]);
-        CHECK(straight.back() < straight.front());
+        std::vector<double> straight, resumed;
+        CALL_CHECKS(resumeRun(method, 3, 3, false, straight));
+        CALL_CHECKS(resumeRun(method, 3, 3, true, resumed));
+        QVERIFY(straight.size() == resumed.size());
+        for (std::size_t i = 0; i < straight.size(); ++i) QCOMPARE_EQ(straight[i], resumed[i]);
+        QVERIFY(straight.back() < straight.front());
     }
 }
 
-TEST("unit/schedules_follow_transformers")
+void LoraTests::schedules_follow_transformers()
 {
-    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 0, 10, 110), 0.0, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 5, 10, 110), 0.5, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 60, 10, 110), 0.5, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 60, 10, 110), 0.5, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 10, 10, 110), 1.0, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 110, 10, 110), 0.0, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::ConstantWithWarmup, 2.0, 50, 10, 110), 2.0, 1e-12);
-    CHECK_NEAR(scheduledLearningRate(Schedule::Constant, 2.0, 0, 10, 110), 2.0, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 0, 10, 110), 0.0, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 5, 10, 110), 0.5, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Linear, 1.0, 60, 10, 110), 0.5, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 60, 10, 110), 0.5, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 10, 10, 110), 1.0, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Cosine, 1.0, 110, 10, 110), 0.0, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::ConstantWithWarmup, 2.0, 50, 10, 110), 2.0, 1e-12);
+    VERIFY_NEAR(scheduledLearningRate(Schedule::Constant, 2.0, 0, 10, 110), 2.0, 1e-12);
 }
 
-TEST("unit/gradient_accumulation_equals_one_big_batch")
+void LoraTests::gradient_accumulation_equals_one_big_batch()
 {
     Fixture a = openFixture("tiny-llama-spm", true);
     Fixture b = openFixture("tiny-llama-spm", true);
@@ -510,9 +570,9 @@ TEST("unit/gradient_accumulation_equals_one_big_batch")
         return Batch{b.batch.ids.narrow(0, i, 1), b.batch.mask.narrow(0, i, 1), b.batch.labels.narrow(0, i, 1)};
     };
     const StepResult r2 = split.step({row(0), row(1)});
-    CHECK_NEAR(r1.loss, r2.loss, 1e-6);
-    CHECK_NEAR(r1.gradNorm, r2.gradNorm, 1e-5);
-    CHECK_NEAR(batchLoss(*a.model.net, a.batch), batchLoss(*b.model.net, b.batch), 1e-5);
+    VERIFY_NEAR(r1.loss, r2.loss, 1e-6);
+    VERIFY_NEAR(r1.gradNorm, r2.gradNorm, 1e-5);
+    VERIFY_NEAR(batchLoss(*a.model.net, a.batch), batchLoss(*b.model.net, b.batch), 1e-5);
 }
 
 // AdamW's flat buffers (one update, one norm and one zeroing for every
@@ -521,11 +581,11 @@ TEST("unit/gradient_accumulation_equals_one_big_batch")
 // tensor operations a GPU runs; between the steps the gradients are set to
 // none, as a module's zero_grad does, and the flat buffers take them back.
 // Full fine-tuning keeps a tensor per parameter (see Trainer).
-TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
+void LoraParityTests::flat_adamw_matches_one_tensor_at_a_time()
 {
     {
         Fixture full = openFixture("tiny-qwen2", false);
-        CHECK(!Trainer(full.model.net, fixtureOptimizer(Method::Full)).flatOptimizer());
+        QVERIFY(!Trainer(full.model.net, fixtureOptimizer(Method::Full)).flatOptimizer());
     }
     for (const bool cpuKernel : {true, false}) {
         Fixture flat = openFixture("tiny-qwen2", true);
@@ -536,8 +596,8 @@ TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
         Trainer flatTrainer(flat.model.net, config);
         config.adam.flat = false;
         Trainer eachTrainer(each.model.net, config);
-        CHECK(flatTrainer.flatOptimizer());
-        CHECK(!eachTrainer.flatOptimizer());
+        QVERIFY(flatTrainer.flatOptimizer());
+        QVERIFY(!eachTrainer.flatOptimizer());
         for (int step = 0; step < 3; ++step) {
             if (step == 1) {
                 flat.model.net->zero_grad();
@@ -545,20 +605,20 @@ TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
             }
             const StepResult a = flatTrainer.step({flat.batch});
             const StepResult b = eachTrainer.step({each.batch});
-            CHECK_NEAR(a.loss, b.loss, 1e-5);
-            CHECK_NEAR(a.gradNorm, b.gradNorm, 1e-5 * b.gradNorm);
-            CHECK(a.gradNorm > config.maxGradNorm);
+            VERIFY_NEAR(a.loss, b.loss, 1e-5);
+            VERIFY_NEAR(a.gradNorm, b.gradNorm, 1e-5 * b.gradNorm);
+            QVERIFY(a.gradNorm > config.maxGradNorm);
         }
         const auto flatParams = trainableParameters(*flat.model.net);
         const auto eachParams = trainableParameters(*each.model.net);
-        REQUIRE(flatParams.size() == eachParams.size());
+        QVERIFY(flatParams.size() == eachParams.size());
         double worst = 0.0;
         for (std::size_t i = 0; i < flatParams.size(); ++i)
             worst = std::max(worst, relativeL2Error(flatParams[i].second, eachParams[i].second));
         std::cout << (cpuKernel ? "CPU kernel" : "tensor operations") << ": " << flatParams.size()
                   << " parameters after 3 steps, worst relative L2 difference " << worst << "\n";
-        CHECK(worst <= 1e-5);
-        CHECK_NEAR(batchLoss(*flat.model.net, flat.batch), batchLoss(*each.model.net, each.batch), 1e-5);
+        QVERIFY(worst <= 1e-5);
+        VERIFY_NEAR(batchLoss(*flat.model.net, flat.batch), batchLoss(*each.model.net, each.batch), 1e-5);
     }
 }
 
@@ -567,39 +627,41 @@ TEST("parity/flat_adamw_matches_one_tensor_at_a_time")
 // weight, tied to the embedding or not, included), in chunks of 3 rows so
 // that several chunks and a shorter last one are taken; and the loss alone
 // under no_grad.
-TEST("parity/chunked_head_loss_matches_whole_logits")
+void LoraParityTests::chunked_head_loss_matches_whole_logits()
 {
-    for (const char* name : kFixtureModels)
-        for (const Method method : {Method::Lora, Method::Full}) {
-            Fixture chunked = openFixture(name, method == Method::Lora);
-            Fixture whole = openFixture(name, method == Method::Lora);
-            setTrainable(*chunked.model.net, method);
-            setTrainable(*whole.model.net, method);
-            REQUIRE(headLossIsChunked(*chunked.model.net));
-            const auto lossOf = [](Fixture& f, bool inChunks) {
-                return modelLoss(*f.model.net, f.batch.ids, f.batch.mask, f.batch.labels, HeadLossOptions{inChunks, 3});
-            };
-            {
-                torch::NoGradGuard noGrad;
-                CHECK_NEAR(lossOf(chunked, true).loss.item<double>(), lossOf(whole, false).loss.item<double>(), 1e-6);
-            }
-            const LossOutput a = lossOf(chunked, true);
-            const LossOutput b = lossOf(whole, false);
-            CHECK_EQ(a.tokens, b.tokens);
-            REQUIRE(a.tokens > 2 * 3 && a.tokens % 3 != 0);
-            CHECK_NEAR(a.loss.item<double>(), b.loss.item<double>(), 1e-6);
-            a.loss.backward();
-            b.loss.backward();
-            const auto pa = trainableParameters(*chunked.model.net);
-            const auto pb = trainableParameters(*whole.model.net);
-            REQUIRE(pa.size() == pb.size());
-            double worst = 0.0;
-            for (std::size_t i = 0; i < pa.size(); ++i) {
-                REQUIRE(pa[i].second.grad().defined() && pb[i].second.grad().defined());
-                worst = std::max(worst, relativeL2Error(pa[i].second.grad(), pb[i].second.grad()));
-            }
-            std::cout << name << " " << methodName(method) << ": " << a.tokens << " tokens, " << pa.size()
-                      << " gradients, worst relative L2 difference " << worst << "\n";
-            CHECK(worst <= 1e-5);
+    const std::string name = currentModel();
+    for (const Method method : {Method::Lora, Method::Full}) {
+        Fixture chunked = openFixture(name, method == Method::Lora);
+        Fixture whole = openFixture(name, method == Method::Lora);
+        setTrainable(*chunked.model.net, method);
+        setTrainable(*whole.model.net, method);
+        QVERIFY(headLossIsChunked(*chunked.model.net));
+        const auto lossOf = [](Fixture& f, bool inChunks) {
+            return modelLoss(*f.model.net, f.batch.ids, f.batch.mask, f.batch.labels, HeadLossOptions{inChunks, 3});
+        };
+        {
+            torch::NoGradGuard noGrad;
+            VERIFY_NEAR(lossOf(chunked, true).loss.item<double>(), lossOf(whole, false).loss.item<double>(), 1e-6);
         }
+        const LossOutput a = lossOf(chunked, true);
+        const LossOutput b = lossOf(whole, false);
+        QCOMPARE(a.tokens, b.tokens);
+        QVERIFY(a.tokens > 2 * 3 && a.tokens % 3 != 0);
+        VERIFY_NEAR(a.loss.item<double>(), b.loss.item<double>(), 1e-6);
+        a.loss.backward();
+        b.loss.backward();
+        const auto pa = trainableParameters(*chunked.model.net);
+        const auto pb = trainableParameters(*whole.model.net);
+        QVERIFY(pa.size() == pb.size());
+        double worst = 0.0;
+        for (std::size_t i = 0; i < pa.size(); ++i) {
+            QVERIFY(pa[i].second.grad().defined() && pb[i].second.grad().defined());
+            worst = std::max(worst, relativeL2Error(pa[i].second.grad(), pb[i].second.grad()));
+        }
+        std::cout << name << " " << methodName(method) << ": " << a.tokens << " tokens, " << pa.size()
+                  << " gradients, worst relative L2 difference " << worst << "\n";
+        QVERIFY(worst <= 1e-5);
+    }
 }
+
+#include "test_lora.moc"

@@ -4,10 +4,10 @@
 // validation set trains without evaluations; validation that can measure
 // nothing is refused before a run directory exists.
 #include "run_fixture.h"
-#include "test_harness.h"
+#include "engine_test.h"
 
-#include "engine/runner/runner.h"
-#include "engine/train/checkpoint_store.h"
+#include "engine/run/runner.h"
+#include "engine/checkpoint/checkpoint_store.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -47,22 +47,43 @@ void checkKillAndResume(RunConfig config, std::int64_t killAfter)
     } catch (const Killed&) {
         killed = true;
     }
-    REQUIRE(killed);
+    QVERIFY(killed);
     RunControl again;
     const auto resumed = runExperiment(config, again, {}, runDir);
-    CHECK_EQ(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
+    QCOMPARE(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(runDir);
-    REQUIRE(expected.size() == static_cast<std::size_t>(config.maxSteps));
-    REQUIRE(got.size() == expected.size());
-    for (std::size_t i = 0; i < expected.size(); ++i) CHECK_EQ(got[i], expected[i]);
+    QVERIFY(expected.size() == static_cast<std::size_t>(config.maxSteps));
+    QVERIFY(got.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) QCOMPARE_EQ(got[i], expected[i]);
 }
 
 } // namespace
 
+class ResumeSlowTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "slow")
+private Q_SLOTS:
+    void full_fine_tuning_resumes_after_a_kill();
+    void dpo_resumes_after_a_kill();
+};
+REGISTER_TESTS(ResumeSlowTests);
+
+class ResumeTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void finished_run_stays_until_given_more_steps();
+    void run_stopped_before_its_summary_finishes_on_resume();
+    void early_stopped_run_can_be_continued();
+    void no_validation_set_trains_without_evaluations();
+    void validation_that_measures_nothing_is_refused_before_the_run();
+};
+REGISTER_TESTS(ResumeTests);
+
 // The default intervals (evaluation and checkpoint every 50 steps) put "best"
 // and "last" on the same step; either must be able to resume.
-TEST("slow/full_fine_tuning_resumes_after_a_kill")
+void ResumeSlowTests::full_fine_tuning_resumes_after_a_kill()
 {
     RunConfig config = smallRun("resume_full");
     config.method = RunMethod::Full;
@@ -70,11 +91,11 @@ TEST("slow/full_fine_tuning_resumes_after_a_kill")
     config.maxSteps = 60;
     config.evalInterval = RunConfig().evalInterval;
     config.checkpointInterval = RunConfig().checkpointInterval;
-    REQUIRE(config.evalInterval == 50 && config.checkpointInterval == 50);
+    QVERIFY(config.evalInterval == 50 && config.checkpointInterval == 50);
     checkKillAndResume(config, 55);
 }
 
-TEST("slow/dpo_resumes_after_a_kill")
+void ResumeSlowTests::dpo_resumes_after_a_kill()
 {
     RunConfig config = smallRun("resume_dpo");
     config.method = RunMethod::Dpo;
@@ -85,7 +106,7 @@ TEST("slow/dpo_resumes_after_a_kill")
     checkKillAndResume(config, 6);
 }
 
-TEST("unit/finished_run_stays_until_given_more_steps")
+void ResumeTests::finished_run_stays_until_given_more_steps()
 {
     RunConfig config = smallRun("resume_finished");
     config.maxSteps = 6;
@@ -98,29 +119,29 @@ TEST("unit/finished_run_stays_until_given_more_steps")
 
     // Resuming as it is: refused, and every file stays byte for byte.
     RunControl again;
-    CHECK_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps", "--max-steps");
-    CHECK_EQ(readTextFile(dir / "metrics.jsonl"), metrics);
-    CHECK_EQ(readTextFile(dir / "summary.json"), summary);
-    CHECK_EQ(readTextFile(dir / "events.log"), events);
+    VERIFY_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps", "--max-steps");
+    QCOMPARE(readTextFile(dir / "metrics.jsonl"), metrics);
+    QCOMPARE(readTextFile(dir / "summary.json"), summary);
+    QCOMPARE(readTextFile(dir / "events.log"), events);
 
     // A change other than how far it goes is another run.
     RunConfig changed = config;
     changed.loraRank = 4;
-    CHECK_THROWS_WITH(runExperiment(changed, again, {}, dir.string()), "lora_r", "config.json");
+    VERIFY_THROWS_WITH(runExperiment(changed, again, {}, dir.string()), "lora_r", "config.json");
 
     // More steps continue it: steps 7-9 are added, 1-6 stay, the wall time adds up.
     config.maxSteps = 9;
     const auto continued = runExperiment(config, again, {}, dir.string());
-    CHECK_EQ(std::string(stopReasonName(continued.summary.stopReason)), std::string("completed"));
+    QCOMPARE(std::string(stopReasonName(continued.summary.stopReason)), std::string("completed"));
     const RunRecords records = readRunDirectory(dir.string());
-    REQUIRE(records.steps.size() == 9u);
-    for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
-    CHECK_EQ(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u); // what was recorded is kept as it was
-    CHECK(continued.summary.seconds >= first.summary.seconds);
-    CHECK_EQ(loadRunConfig((dir / "config.json").string()).maxSteps, 9);
+    QVERIFY(records.steps.size() == 9u);
+    for (std::size_t i = 0; i < records.steps.size(); ++i) QCOMPARE(records.steps[i].step, static_cast<std::int64_t>(i + 1));
+    QCOMPARE(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u); // what was recorded is kept as it was
+    QVERIFY(continued.summary.seconds >= first.summary.seconds);
+    QCOMPARE(loadRunConfig((dir / "config.json").string()).maxSteps, 9);
 }
 
-TEST("unit/run_stopped_before_its_summary_finishes_on_resume")
+void ResumeTests::run_stopped_before_its_summary_finishes_on_resume()
 {
     // Killed after its last step's checkpoint, before the final evaluation,
     // samples and summary: resuming finishes it without training again.
@@ -144,25 +165,27 @@ TEST("unit/run_stopped_before_its_summary_finishes_on_resume")
     std::vector<std::string> events;
     RunCallbacks callbacks;
     callbacks.onEvent = [&](const std::string& e) { events.push_back(e); };
-    callbacks.onStep = [&](const StepRecord&) { CHECK(false); }; // nothing trains again
+    int trained = 0;
+    callbacks.onStep = [&](const StepRecord&) { ++trained; };
     RunControl again;
     const auto finished = runExperiment(config, again, callbacks, dir.string());
-    CHECK(finished.summary.stopReason == StopReason::Completed);
-    CHECK_EQ(finished.summary.steps, 6);
-    CHECK_NEAR(finished.summary.bestValLoss, first.summary.bestValLoss, 1e-9);
-    CHECK(fs::exists(dir / "summary.json"));
+    QCOMPARE(trained, 0); // nothing trains again
+    QVERIFY(finished.summary.stopReason == StopReason::Completed);
+    QCOMPARE(finished.summary.steps, 6);
+    VERIFY_NEAR(finished.summary.bestValLoss, first.summary.bestValLoss, 1e-9);
+    QVERIFY(fs::exists(dir / "summary.json"));
     const auto samples = readRunDirectory(dir.string()).samples;
-    REQUIRE(samples.size() == 2u && first.samples.size() == 2u);
-    for (std::size_t i = 0; i < 2; ++i) CHECK_EQ(samples[i].tunedOutput, first.samples[i].tunedOutput);
-    CHECK_EQ(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u);
+    QVERIFY(samples.size() == 2u && first.samples.size() == 2u);
+    for (std::size_t i = 0; i < 2; ++i) QCOMPARE(samples[i].tunedOutput, first.samples[i].tunedOutput);
+    QCOMPARE(readTextFile(dir / "metrics.jsonl").rfind(metrics, 0), 0u);
     bool said = false;
     for (const auto& e : events) said = said || e.find("every step was trained") != std::string::npos;
-    CHECK(said);
+    QVERIFY(said);
     // Now it has its summary: a further resume is refused as for any finished run.
-    CHECK_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps");
+    VERIFY_THROWS_WITH(runExperiment(config, again, {}, dir.string()), "already took its 6 steps");
 }
 
-TEST("unit/early_stopped_run_can_be_continued")
+void ResumeTests::early_stopped_run_can_be_continued()
 {
     RunConfig config = smallRun("resume_early");
     config.maxSteps = 40;
@@ -171,7 +194,7 @@ TEST("unit/early_stopped_run_can_be_continued")
     config.minDelta = 100.0; // nothing after the first evaluation counts as better
     RunControl control;
     const auto first = runExperiment(config, control, {});
-    REQUIRE(first.summary.stopReason == StopReason::EarlyStopping);
+    QVERIFY(first.summary.stopReason == StopReason::EarlyStopping);
     const std::int64_t stoppedAt = first.summary.steps;
     RunControl again;
     std::vector<EvalRecord> evals;
@@ -179,13 +202,13 @@ TEST("unit/early_stopped_run_can_be_continued")
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     const auto continued = runExperiment(config, again, callbacks, first.summary.runDir);
     // Patience starts again: one more evaluation without improvement, then it stops again.
-    REQUIRE(!evals.empty());
-    CHECK_EQ(std::string(stopReasonName(continued.summary.stopReason)), std::string("early_stopping"));
-    CHECK_EQ(continued.summary.steps, stoppedAt + config.evalInterval);
-    CHECK(readTextFile(fs::path(first.summary.runDir) / "events.log").find("patience starts again") != std::string::npos);
+    QVERIFY(!evals.empty());
+    QCOMPARE(std::string(stopReasonName(continued.summary.stopReason)), std::string("early_stopping"));
+    QCOMPARE(continued.summary.steps, stoppedAt + config.evalInterval);
+    QVERIFY(readTextFile(fs::path(first.summary.runDir) / "events.log").find("patience starts again") != std::string::npos);
 }
 
-TEST("unit/no_validation_set_trains_without_evaluations")
+void ResumeTests::no_validation_set_trains_without_evaluations()
 {
     RunConfig config = smallRun("no_validation");
     config.validationFraction = 0.0;
@@ -194,16 +217,16 @@ TEST("unit/no_validation_set_trains_without_evaluations")
     config.evalAtStart = true;
     RunControl control;
     const auto r = runExperiment(config, control, {});
-    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("completed"));
-    CHECK_EQ(r.summary.steps, 12);
+    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("completed"));
+    QCOMPARE(r.summary.steps, 12);
     const RunRecords records = readRunDirectory(r.summary.runDir);
-    CHECK(records.evals.empty()); // never a 0.0 validation loss
-    CHECK(r.summary.bestValLoss < 0);
-    CHECK(!CheckpointStore(fs::path(r.summary.runDir) / "checkpoints").resolve("best").has_value());
-    CHECK(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no validation set") != std::string::npos);
+    QVERIFY(records.evals.empty()); // never a 0.0 validation loss
+    QVERIFY(r.summary.bestValLoss < 0);
+    QVERIFY(!CheckpointStore(fs::path(r.summary.runDir) / "checkpoints").resolve("best").has_value());
+    QVERIFY(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no validation set") != std::string::npos);
 }
 
-TEST("unit/validation_that_measures_nothing_is_refused_before_the_run")
+void ResumeTests::validation_that_measures_nothing_is_refused_before_the_run()
 {
     RunControl control;
     // One example: the held-out share is empty.
@@ -211,8 +234,8 @@ TEST("unit/validation_that_measures_nothing_is_refused_before_the_run")
     const fs::path dir = fs::path(one.dataset).parent_path();
     writeFileAtomic(dir / "one.jsonl", readTextFile(one.dataset).substr(0, readTextFile(one.dataset).find('\n') + 1));
     one.dataset = (dir / "one.jsonl").string();
-    CHECK_THROWS_WITH(runExperiment(one, control, {}), "validation", "validation_fraction");
-    CHECK(!fs::exists(one.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(one, control, {}), "validation", "validation_fraction");
+    QVERIFY(!fs::exists(one.runsDir));
 
     // A validation file whose lines are too short to score (one token each).
     RunConfig text = smallRun("validation_short_text");
@@ -225,6 +248,8 @@ TEST("unit/validation_that_measures_nothing_is_refused_before_the_run")
     text.dataset = (textDir / "train.txt").string();
     text.validation = (textDir / "valid.txt").string();
     text.textMode = "lines";
-    CHECK_THROWS_WITH(runExperiment(text, control, {}), "valid.txt", "nothing to score", "validation_fraction");
-    CHECK(!fs::exists(text.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(text, control, {}), "valid.txt", "nothing to score", "validation_fraction");
+    QVERIFY(!fs::exists(text.runsDir));
 }
+
+#include "test_resume.moc"

@@ -3,15 +3,15 @@
 #include "cli_process.h"
 #include "fixture_reference.h"
 #include "run_fixture.h"
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/data/collate.h"
 #include "engine/io/safetensors.h"
-#include "engine/runner/runner.h"
-#include "engine/runner/tools.h"
+#include "engine/run/runner.h"
+#include "engine/commands/tools.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "engine/train/checkpoint_store.h"
+#include "engine/checkpoint/checkpoint_store.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
 
@@ -29,7 +29,52 @@ using test::smallRun;
 using test::stepLosses;
 namespace fs = std::filesystem;
 
-TEST("unit/labels_mask_prompt_and_padding_exactly")
+class RunnerTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void labels_mask_prompt_and_padding_exactly();
+    void truncation_keeps_the_answer_and_drops_old_turns();
+    void same_seed_same_losses();
+    void resume_matches_an_uninterrupted_run();
+    void cancel_takes_effect_within_one_step();
+    void early_stopping_fires_and_keeps_best();
+    void baseline_evaluation_before_training();
+    void user_can_stop_and_change_patience_mid_run();
+    void non_finite_loss_stops_and_keeps_the_last_good_checkpoint();
+    void bad_inputs_are_reported_before_anything_is_written();
+    void missing_gpu_is_refused_before_the_run_starts();
+};
+REGISTER_TESTS(RunnerTests);
+
+class RunnerSlowTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "slow")
+private Q_SLOTS:
+    void sigkill_at_random_moments_then_resume();
+};
+REGISTER_TESTS(RunnerSlowTests);
+
+class RunnerParityTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "parity")
+private Q_SLOTS:
+    // The two fixture models whose tokenizers give the batch back from its text.
+    void eval_command_gives_the_reference_losses_data() { loralab::test::modelRows({"tiny-gpt-neox", "tiny-qwen2"}); }
+    void eval_command_gives_the_reference_losses();
+};
+REGISTER_TESTS(RunnerParityTests);
+
+class RunnerGpuTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "gpu")
+private Q_SLOTS:
+    void init() { SKIP_WITHOUT_CUDA(); }
+    void sft_run_tracks_the_cpu_run();
+};
+REGISTER_TESTS(RunnerGpuTests);
+
+void RunnerTests::labels_mask_prompt_and_padding_exactly()
 {
     const auto tokenizer = loadTokenizer(test::fixtureModel("tiny-gpt-neox"));
     Example a{"\n\nHuman: Hi there\n\nAssistant:", "Hello.", "", 1};
@@ -45,18 +90,18 @@ TEST("unit/labels_mask_prompt_and_padding_exactly")
             const auto label = batch.labels[row][i].item<std::int64_t>();
             const bool prompt = i < t.promptTokens;
             const bool padding = i >= static_cast<std::int64_t>(t.ids.size());
-            CHECK_EQ(label == -100, prompt || padding);
-            CHECK_EQ(batch.mask[row][i].item<std::int64_t>(), padding ? 0 : 1);
-            if (!prompt && !padding) CHECK_EQ(label, batch.ids[row][i].item<std::int64_t>());
+            QCOMPARE(label == -100, prompt || padding);
+            QCOMPARE(batch.mask[row][i].item<std::int64_t>(), padding ? 0 : 1);
+            if (!prompt && !padding) QCOMPARE(label, batch.ids[row][i].item<std::int64_t>());
         }
     }
-    CHECK_EQ(ta.ids.back(), tokenizer->eosId()); // answers end with EOS
+    QCOMPARE(ta.ids.back(), tokenizer->eosId()); // answers end with EOS
     o.trainOnPrompt = true;
     const TokenizedExample withPrompt = tokenizeExample(*tokenizer, a, o);
-    CHECK_EQ(withPrompt.labels[0], ta.ids[0]);
+    QCOMPARE(withPrompt.labels[0], ta.ids[0]);
 }
 
-TEST("unit/truncation_keeps_the_answer_and_drops_old_turns")
+void RunnerTests::truncation_keeps_the_answer_and_drops_old_turns()
 {
     const auto tokenizer = loadTokenizer(test::fixtureModel("tiny-gpt-neox"));
     Example e;
@@ -68,14 +113,14 @@ TEST("unit/truncation_keeps_the_answer_and_drops_old_turns")
     const auto lastTurn = tokenizer->encode("\n\nHuman: Second one?\n\nAssistant:");
     o.maxLen = static_cast<std::int64_t>(answer.size() + lastTurn.size() + 2);
     const TokenizedExample t = tokenizeExample(*tokenizer, e, o);
-    CHECK_EQ(t.droppedTurns, 1);
-    CHECK(!t.answerCut);
-    CHECK(static_cast<std::int64_t>(t.ids.size()) <= o.maxLen);
-    CHECK(std::equal(answer.begin(), answer.end(), t.ids.end() - static_cast<std::ptrdiff_t>(answer.size())));
-    CHECK(std::equal(lastTurn.begin(), lastTurn.end(), t.ids.begin()));
+    QCOMPARE(t.droppedTurns, 1);
+    QVERIFY(!t.answerCut);
+    QVERIFY(static_cast<std::int64_t>(t.ids.size()) <= o.maxLen);
+    QVERIFY(std::equal(answer.begin(), answer.end(), t.ids.end() - static_cast<std::ptrdiff_t>(answer.size())));
+    QVERIFY(std::equal(lastTurn.begin(), lastTurn.end(), t.ids.begin()));
 }
 
-TEST("unit/same_seed_same_losses")
+void RunnerTests::same_seed_same_losses()
 {
     RunControl c1, c2, c3;
     RunConfig config = smallRun("seed_a");
@@ -85,12 +130,12 @@ TEST("unit/same_seed_same_losses")
     config.seed = 43;
     config.runsDir = (test::scratchDir("seed_c") / "runs").string();
     const auto c = runExperiment(config, c3, {});
-    CHECK(stepLosses(a.summary.runDir) == stepLosses(b.summary.runDir));
-    CHECK(stepLosses(a.summary.runDir) != stepLosses(c.summary.runDir));
-    CHECK(a.summary.finalTrainLoss < a.summary.firstTrainLoss);
+    QVERIFY(stepLosses(a.summary.runDir) == stepLosses(b.summary.runDir));
+    QVERIFY(stepLosses(a.summary.runDir) != stepLosses(c.summary.runDir));
+    QVERIFY(a.summary.finalTrainLoss < a.summary.firstTrainLoss);
 }
 
-TEST("unit/resume_matches_an_uninterrupted_run")
+void RunnerTests::resume_matches_an_uninterrupted_run()
 {
     RunControl straightControl;
     RunConfig config = smallRun("resume_straight");
@@ -105,19 +150,19 @@ TEST("unit/resume_matches_an_uninterrupted_run")
         if (r.step == 6) control.cancel.store(true);
     };
     const auto first = runExperiment(interrupted, control, callbacks);
-    CHECK_EQ(std::string(stopReasonName(first.summary.stopReason)), std::string("cancelled"));
-    CHECK_EQ(first.summary.steps, 6);
+    QCOMPARE(std::string(stopReasonName(first.summary.stopReason)), std::string("cancelled"));
+    QCOMPARE(first.summary.steps, 6);
     RunControl again;
     const auto resumed = runExperiment(interrupted, again, {}, first.summary.runDir);
-    CHECK_EQ(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
+    QCOMPARE(std::string(stopReasonName(resumed.summary.stopReason)), std::string("completed"));
     const auto expected = stepLosses(straight.summary.runDir);
     const auto got = stepLosses(first.summary.runDir);
-    REQUIRE(expected.size() == 10u);
-    REQUIRE(got.size() == 10u);
-    for (std::size_t i = 0; i < expected.size(); ++i) CHECK_EQ(got[i], expected[i]);
+    QVERIFY(expected.size() == 10u);
+    QVERIFY(got.size() == 10u);
+    for (std::size_t i = 0; i < expected.size(); ++i) QCOMPARE_EQ(got[i], expected[i]);
 }
 
-TEST("unit/cancel_takes_effect_within_one_step")
+void RunnerTests::cancel_takes_effect_within_one_step()
 {
     RunConfig config = smallRun("cancel");
     config.maxSteps = 50;
@@ -127,13 +172,13 @@ TEST("unit/cancel_takes_effect_within_one_step")
         if (r.step == 3) control.cancel.store(true);
     };
     const auto r = runExperiment(config, control, callbacks);
-    CHECK_EQ(r.summary.steps, 3);
-    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("cancelled"));
+    QCOMPARE(r.summary.steps, 3);
+    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("cancelled"));
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
-    CHECK(store.resolve("last").has_value());
+    QVERIFY(store.resolve("last").has_value());
 }
 
-TEST("unit/early_stopping_fires_and_keeps_best")
+void RunnerTests::early_stopping_fires_and_keeps_best()
 {
     RunConfig config = smallRun("early");
     config.maxSteps = 40;
@@ -145,18 +190,18 @@ TEST("unit/early_stopping_fires_and_keeps_best")
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     const auto r = runExperiment(config, control, callbacks);
-    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("early_stopping"));
-    CHECK_EQ(r.summary.steps, 6);
-    REQUIRE(evals.size() == 3u);
-    CHECK(evals[0].improved);
-    CHECK_EQ(evals[2].evalsLeft, 0);
-    CHECK_EQ(r.summary.bestStep, 2);
+    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("early_stopping"));
+    QCOMPARE(r.summary.steps, 6);
+    QVERIFY(evals.size() == 3u);
+    QVERIFY(evals[0].improved);
+    QCOMPARE(evals[2].evalsLeft, 0);
+    QCOMPARE(r.summary.bestStep, 2);
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
-    REQUIRE(store.resolve("best").has_value());
-    CHECK_EQ(store.resolve("best")->filename().string(), std::string("step-000002"));
+    QVERIFY(store.resolve("best").has_value());
+    QCOMPARE(store.resolve("best")->filename().string(), std::string("step-000002"));
 }
 
-TEST("unit/baseline_evaluation_before_training")
+void RunnerTests::baseline_evaluation_before_training()
 {
     RunConfig config = smallRun("baseline");
     config.evalAtStart = true;
@@ -166,14 +211,14 @@ TEST("unit/baseline_evaluation_before_training")
     RunCallbacks callbacks;
     callbacks.onEval = [&](const EvalRecord& e) { evals.push_back(e); };
     runExperiment(config, control, callbacks);
-    REQUIRE(evals.size() == 2u);
-    CHECK_EQ(evals[0].step, 0);
-    CHECK_EQ(evals[1].step, 4);
-    CHECK(evals[1].loss < evals[0].loss);
-    CHECK(evals[1].improved);
+    QVERIFY(evals.size() == 2u);
+    QCOMPARE(evals[0].step, 0);
+    QCOMPARE(evals[1].step, 4);
+    QVERIFY(evals[1].loss < evals[0].loss);
+    QVERIFY(evals[1].improved);
 }
 
-TEST("unit/user_can_stop_and_change_patience_mid_run")
+void RunnerTests::user_can_stop_and_change_patience_mid_run()
 {
     RunConfig config = smallRun("steer");
     config.maxSteps = 40;
@@ -187,11 +232,11 @@ TEST("unit/user_can_stop_and_change_patience_mid_run")
         if (r.step == 9) control.stopKeepBest.store(true);
     };
     const auto r = runExperiment(config, control, callbacks);
-    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("user_stop"));
-    CHECK_EQ(r.summary.steps, 9);
+    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("user_stop"));
+    QCOMPARE(r.summary.steps, 9);
 }
 
-TEST("unit/non_finite_loss_stops_and_keeps_the_last_good_checkpoint")
+void RunnerTests::non_finite_loss_stops_and_keeps_the_last_good_checkpoint()
 {
     RunConfig config = smallRun("nan");
     config.method = RunMethod::Full;
@@ -203,29 +248,29 @@ TEST("unit/non_finite_loss_stops_and_keeps_the_last_good_checkpoint")
     config.evalInterval = 0;
     RunControl control;
     const auto r = runExperiment(config, control, {});
-    CHECK_EQ(std::string(stopReasonName(r.summary.stopReason)), std::string("non_finite_loss"));
-    CHECK(r.summary.steps >= 1);
+    QCOMPARE(std::string(stopReasonName(r.summary.stopReason)), std::string("non_finite_loss"));
+    QVERIFY(r.summary.steps >= 1);
     CheckpointStore store(fs::path(r.summary.runDir) / "checkpoints");
     const auto last = store.resolve("last");
-    REQUIRE(last.has_value());
+    QVERIFY(last.has_value());
     const auto state = nlohmann::json::parse(readTextFile(*last / "trainer_state.json"));
-    CHECK_EQ(state["step"].get<std::int64_t>(), r.summary.steps);
-    CHECK(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no update was made") != std::string::npos);
+    QCOMPARE(state["step"].get<std::int64_t>(), r.summary.steps);
+    QVERIFY(readTextFile(fs::path(r.summary.runDir) / "events.log").find("no update was made") != std::string::npos);
 }
 
-TEST("unit/bad_inputs_are_reported_before_anything_is_written")
+void RunnerTests::bad_inputs_are_reported_before_anything_is_written()
 {
     RunConfig config = smallRun("bad");
     RunControl control;
     config.dataset = "/nonexistent/train.jsonl";
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "/nonexistent/train.jsonl", "not found");
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "/nonexistent/train.jsonl", "not found");
     config = smallRun("bad2");
     config.loraTargets = {"q_proj"};
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "q_proj");
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "q_proj");
     config = smallRun("bad3");
     config.batchSize = 0;
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "batch_size");
-    CHECK(!fs::exists(config.runsDir));
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "batch_size");
+    QVERIFY(!fs::exists(config.runsDir));
 }
 
 namespace {
@@ -234,20 +279,20 @@ namespace {
 // partial last line in the JSONL logs.
 void checkRunReadable(const fs::path& run)
 {
-    CHECK_NO_THROW_PARSE(readTextFile(run / "config.json"));
+    VERIFY_JSON(readTextFile(run / "config.json"));
     for (const char* log : {"metrics.jsonl", "samples.jsonl"}) {
         if (!fs::exists(run / log)) continue;
         std::istringstream in(readTextFile(run / log));
         std::vector<std::string> lines;
         for (std::string l; std::getline(in, l);) lines.push_back(l);
-        for (std::size_t i = 0; i + 1 < lines.size(); ++i) CHECK_NO_THROW_PARSE(lines[i]);
+        for (std::size_t i = 0; i + 1 < lines.size(); ++i) VERIFY_JSON(lines[i]);
     }
     CheckpointStore store(run / "checkpoints");
     for (const char* label : {"last", "best"}) {
         const auto dir = store.resolve(label);
         if (!dir) continue;
-        CHECK_NO_THROW_PARSE(readTextFile(*dir / "trainer_state.json"));
-        CHECK(SafetensorsFile(*dir / "adapter_model.safetensors").names().size() > 0);
+        VERIFY_JSON(readTextFile(*dir / "trainer_state.json"));
+        QVERIFY(SafetensorsFile(*dir / "adapter_model.safetensors").names().size() > 0);
     }
 }
 
@@ -259,9 +304,6 @@ std::uintmax_t sizeOrZero(const fs::path& path)
     return ec ? 0 : size;
 }
 
-// Polls until `ready` holds (true) or the process exits (false, with its
-// status in `status`), for at most two minutes.
-
 } // namespace
 
 // Each round starts the CLI (fresh, then resuming), waits until it trains
@@ -270,7 +312,7 @@ std::uintmax_t sizeOrZero(const fs::path& path)
 // evaluation or a checkpoint write (one after every step). Waiting for
 // progress rather than for a fixed time keeps the test meaningful on a loaded
 // machine, where start-up alone can take a second.
-TEST("slow/sigkill_at_random_moments_then_resume")
+void RunnerSlowTests::sigkill_at_random_moments_then_resume()
 {
     RunConfig config = smallRun("sigkill");
     // Long enough that twelve rounds of kills cannot finish it early on a fast
@@ -292,7 +334,7 @@ TEST("slow/sigkill_at_random_moments_then_resume")
         const std::uintmax_t logSize = runDir.empty() ? 0 : sizeOrZero(fs::path(runDir) / "metrics.jsonl");
         const fs::path log = dir / ("round-" + std::to_string(round) + ".log");
         const pid_t pid = test::startCli(args, log.string());
-        REQUIRE(pid > 0);
+        QVERIFY(pid > 0);
         int status = 0;
         // Past two minutes without progress the process is killed all the same.
         const bool training = test::waitForOrExit(pid, [&] {
@@ -311,7 +353,7 @@ TEST("slow/sigkill_at_random_moments_then_resume")
             if (runDir.empty()) continue; // killed before the run directory existed
         }
         if (killed && WIFSIGNALED(status)) ++kills;
-        checkRunReadable(runDir);
+        CALL_CHECKS(checkRunReadable(runDir));
         // Resuming needs a "last" checkpoint; before the first one the run starts over.
         if (!CheckpointStore(fs::path(runDir) / "checkpoints").resolve("last")) {
             fs::remove_all(runDir);
@@ -319,7 +361,7 @@ TEST("slow/sigkill_at_random_moments_then_resume")
         }
         if (WIFEXITED(status)) { // the run finished before the kill
             if (WEXITSTATUS(status) != 0) std::cout << "round " << round << ":\n" << readTextFile(log) << "\n";
-            CHECK_EQ(WEXITSTATUS(status), 0);
+            QCOMPARE(WEXITSTATUS(status), 0);
             finished = true;
             break;
         }
@@ -330,28 +372,28 @@ TEST("slow/sigkill_at_random_moments_then_resume")
         }
     }
     std::cout << "survived " << kills << " kills\n";
-    CHECK(kills >= 5);
-    REQUIRE(!runDir.empty());
+    QVERIFY(kills >= 5);
+    QVERIFY(!runDir.empty());
     if (!finished) { // the last resume trains what is left
         const pid_t pid = test::startCli({"run", "--resume", runDir, "--threads", "1"});
         int status = 0;
         ::waitpid(pid, &status, 0);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    checkRunReadable(runDir);
+    CALL_CHECKS(checkRunReadable(runDir));
     const auto records = readRunDirectory(runDir);
-    REQUIRE(!records.steps.empty());
-    CHECK_EQ(records.steps.back().step, config.maxSteps);
+    QVERIFY(!records.steps.empty());
+    QCOMPARE(records.steps.back().step, config.maxSteps);
     // Each step appears once: work repeated after a kill replaced its first record.
-    for (std::size_t i = 0; i < records.steps.size(); ++i) CHECK_EQ(records.steps[i].step, static_cast<std::int64_t>(i + 1));
-    CHECK(records.hasSummary);
+    for (std::size_t i = 0; i < records.steps.size(); ++i) QCOMPARE(records.steps[i].step, static_cast<std::int64_t>(i + 1));
+    QVERIFY(records.hasSummary);
 }
 
 namespace {
 
-// The fixture batch as a prompt/completion file: each row's text split where
-// its labels begin.
-fs::path fixtureAsCompletions(const std::string& name, const fs::path& dir)
+// The fixture batch as a prompt/completion file, written to `file`: each row's
+// text split where its labels begin.
+void fixtureAsCompletions(const std::string& name, const fs::path& dir, fs::path& file)
 {
     const auto ref = nlohmann::json::parse(readTextFile(test::reference(name + ".json")));
     const auto tokenizer = loadTokenizer(test::fixtureModel(name));
@@ -365,36 +407,35 @@ fs::path fixtureAsCompletions(const std::string& name, const fs::path& dir)
         }
         const nlohmann::json record = {{"prompt", tokenizer->decode(prompt)}, {"completion", tokenizer->decode(completion)}};
         // The file is only a faithful copy of the batch if the texts tokenize back to the same ids.
-        REQUIRE(tokenizer->encode(record["prompt"].get<std::string>()) == prompt);
-        REQUIRE(tokenizer->encode(record["completion"].get<std::string>()) == completion);
+        QVERIFY(tokenizer->encode(record["prompt"].get<std::string>()) == prompt);
+        QVERIFY(tokenizer->encode(record["completion"].get<std::string>()) == completion);
         lines += record.dump() + "\n";
     }
-    writeFileAtomic(dir / "completions.jsonl", lines);
-    return dir / "completions.jsonl";
+    file = dir / "completions.jsonl";
+    writeFileAtomic(file, lines);
 }
 
 } // namespace
 
-TEST("parity/eval_command_gives_the_reference_losses")
+void RunnerParityTests::eval_command_gives_the_reference_losses()
 {
-    for (const char* name : {"tiny-gpt-neox", "tiny-qwen2"}) {
-        const auto ref = nlohmann::json::parse(readTextFile(test::reference(std::string(name) + ".json")));
-        const fs::path file = fixtureAsCompletions(name, test::scratchDir(std::string("eval_") + name));
-        const CompletionEval base = evaluateCompletions(test::fixtureModel(name).string(), "", file.string(), "cpu", 1);
-        const CompletionEval lora =
-            evaluateCompletions(test::fixtureModel(name).string(), test::fixtureAdapter(name).string(), file.string(), "cpu", 2);
-        CHECK_NEAR(base.loss, ref["base_loss"].get<double>(), 1e-5);
-        CHECK_NEAR(lora.loss, ref["lora_loss"].get<double>(), 1e-5);
-        CHECK_EQ(base.tokens, lora.tokens);
-    }
+    const std::string name = test::currentModel();
+    const auto ref = nlohmann::json::parse(readTextFile(test::reference(name + ".json")));
+    fs::path file;
+    CALL_CHECKS(fixtureAsCompletions(name, test::scratchDir("eval_" + name), file));
+    const CompletionEval base = evaluateCompletions(test::fixtureModel(name).string(), "", file.string(), "cpu", 1);
+    const CompletionEval lora =
+        evaluateCompletions(test::fixtureModel(name).string(), test::fixtureAdapter(name).string(), file.string(), "cpu", 2);
+    VERIFY_NEAR(base.loss, ref["base_loss"].get<double>(), 1e-5);
+    VERIFY_NEAR(lora.loss, ref["lora_loss"].get<double>(), 1e-5);
+    QCOMPARE(base.tokens, lora.tokens);
 }
 
 // The same short LoRA SFT run on the embedded model, on the CPU and on the GPU:
 // the GPU's losses track the CPU's, and its memory figures come from the CUDA
 // caching allocator (bytes held by tensors), not from the process.
-TEST("gpu/sft_run_tracks_the_cpu_run")
+void RunnerGpuTests::sft_run_tracks_the_cpu_run()
 {
-    (void)test::cudaOrSkip();
     const auto configFor = [](const std::string& device) {
         RunConfig c = smallRun("gpu_sft_" + device);
         c.model = "default";
@@ -413,43 +454,45 @@ TEST("gpu/sft_run_tracks_the_cpu_run")
     const auto onGpu = runExperiment(configFor("cuda"), gpuControl, {});
     const RunRecords cpu = readRunDirectory(onCpu.summary.runDir);
     const RunRecords gpu = readRunDirectory(onGpu.summary.runDir);
-    REQUIRE(cpu.steps.size() == 20u);
-    REQUIRE(gpu.steps.size() == 20u);
+    QVERIFY(cpu.steps.size() == 20u);
+    QVERIFY(gpu.steps.size() == 20u);
     // Step 1 is a forward pass of identical weights: fp32 parity. Later steps
     // differ by summation order only, which AdamW's normalised updates carry
     // forward; 0.5 % over 20 steps still catches any wrong kernel.
-    CHECK_NEAR(gpu.steps[0].loss, cpu.steps[0].loss, 1e-5);
+    VERIFY_NEAR(gpu.steps[0].loss, cpu.steps[0].loss, 1e-5);
     double worst = 0.0;
     for (std::size_t i = 0; i < cpu.steps.size(); ++i) {
         const double relative = std::fabs(gpu.steps[i].loss - cpu.steps[i].loss) / std::fabs(cpu.steps[i].loss);
         worst = std::max(worst, relative);
-        CHECK(relative <= 5e-3);
+        QVERIFY(relative <= 5e-3);
     }
     std::cout << "CPU " << cpu.steps.front().loss << " -> " << cpu.steps.back().loss << ", GPU " << gpu.steps.front().loss
               << " -> " << gpu.steps.back().loss << "; worst relative difference " << worst << "\n";
-    CHECK(gpu.steps.back().loss < gpu.steps.front().loss);
+    QVERIFY(gpu.steps.back().loss < gpu.steps.front().loss);
 
     const auto allocator = compat::cudaAllocatorBytes(0);
     for (const auto& s : gpu.steps) {
-        CHECK(s.memoryBytes >= s.estimate.weightBytes);
-        CHECK(s.peakMemoryBytes >= s.memoryBytes);
-        CHECK(s.peakMemoryBytes <= allocator.reserved);
+        QVERIFY(s.memoryBytes >= s.estimate.weightBytes);
+        QVERIFY(s.peakMemoryBytes >= s.memoryBytes);
+        QVERIFY(s.peakMemoryBytes <= allocator.reserved);
     }
     // Tensors alone on the GPU, against the whole process's resident set on the CPU.
-    CHECK(gpu.steps.back().peakMemoryBytes < cpu.steps.back().peakMemoryBytes);
+    QVERIFY(gpu.steps.back().peakMemoryBytes < cpu.steps.back().peakMemoryBytes);
     std::cout << "GPU peak " << gpu.steps.back().peakMemoryBytes << " bytes (allocator reserves " << allocator.reserved
               << "), CPU resident peak " << cpu.steps.back().peakMemoryBytes << "\n";
 }
 
 // A GPU that is not there is refused by name before anything is written.
-TEST("unit/missing_gpu_is_refused_before_the_run_starts")
+void RunnerTests::missing_gpu_is_refused_before_the_run_starts()
 {
     RunConfig config = smallRun("missing_gpu");
     config.device = "cuda:7";
     RunControl control;
-    if (compat::cudaDeviceCount() > 7) SKIP("this machine has a cuda:7");
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "cuda:7");
-    CHECK(!fs::exists(config.runsDir) || fs::is_empty(config.runsDir));
+    if (compat::cudaDeviceCount() > 7) QSKIP("this machine has a cuda:7");
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "cuda:7");
+    QVERIFY(!fs::exists(config.runsDir) || fs::is_empty(config.runsDir));
     config.device = "cuda:x";
-    CHECK_THROWS_WITH(runExperiment(config, control, {}), "unknown device 'cuda:x'");
+    VERIFY_THROWS_WITH(runExperiment(config, control, {}), "unknown device 'cuda:x'");
 }
+
+#include "test_runner.moc"

@@ -1,5 +1,5 @@
 // Start-up sanity of the LibTorch runtime LoRA Lab runs on.
-#include "test_harness.h"
+#include "engine_test.h"
 
 #include "engine/model/model_loader.h"
 
@@ -9,7 +9,16 @@
 
 using namespace loralab;
 
-TEST("startup/blas_is_a_fast_one")
+class RuntimeTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "startup")
+private Q_SLOTS:
+    void blas_is_a_fast_one();
+    void thread_count_is_applied();
+};
+REGISTER_TESTS(RuntimeTests);
+
+void RuntimeTests::blas_is_a_fast_one()
 {
     // A LibTorch built with MKL (PyPI's torch) carries it inside. One built
     // against the generic BLAS interface (Debian's) takes whichever libblas the
@@ -18,7 +27,7 @@ TEST("startup/blas_is_a_fast_one")
     // the process actually mapped.
     const torch::Tensor a = torch::randn({256, 256});
     const torch::Tensor c = a.mm(a);
-    CHECK(c.isfinite().all().item<bool>());
+    QVERIFY(c.isfinite().all().item<bool>());
     if (at::show_config().find("BLAS_INFO=mkl") != std::string::npos) {
         std::cout << "LibTorch carries MKL\n";
         return;
@@ -32,15 +41,17 @@ TEST("startup/blas_is_a_fast_one")
         if (line.find("/blas/libblas.so") != std::string::npos) reference = true;
     }
     if (!openblas) std::cerr << "LibTorch is not using OpenBLAS: install libopenblas0-pthread\n";
-    CHECK(openblas);
-    CHECK(!reference);
+    QVERIFY(openblas);
+    QVERIFY(!reference);
 }
 
-TEST("startup/thread_count_is_applied")
+void RuntimeTests::thread_count_is_applied()
 {
     setThreadCount(0);
-    CHECK_EQ(torch::get_num_threads(), defaultThreadCount());
+    QCOMPARE(torch::get_num_threads(), defaultThreadCount());
     setThreadCount(1);
-    CHECK_EQ(torch::get_num_threads(), 1);
+    QCOMPARE(torch::get_num_threads(), 1);
     setThreadCount(0);
 }
+
+#include "test_runtime.moc"

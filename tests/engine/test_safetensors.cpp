@@ -1,6 +1,6 @@
 // safetensors as tensors, and model directories with broken weights: each
 // problem gives an Error that names the file and the problem.
-#include "test_harness.h"
+#include "engine_test.h"
 #include "test_paths.h"
 
 #include "engine/io/safetensors.h"
@@ -26,7 +26,21 @@ fs::path copyModel(const std::string& name, const std::string& scratch)
 
 } // namespace
 
-TEST("unit/safetensors_tensor_roundtrip")
+class SafetensorsTests : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("label", "unit")
+private Q_SLOTS:
+    void safetensors_tensor_roundtrip();
+    void model_dir_truncated_weights();
+    void model_dir_missing_shard();
+    void model_dir_missing_weight();
+    void model_dir_shape_disagrees_with_config();
+    void model_dir_unknown_dtype_and_old_buffers();
+    void model_dir_missing_or_not_a_model();
+};
+REGISTER_TESTS(SafetensorsTests);
+
+void SafetensorsTests::safetensors_tensor_roundtrip()
 {
     const fs::path dir = test::scratchDir("st_roundtrip");
     NamedTensors tensors = {
@@ -40,36 +54,36 @@ TEST("unit/safetensors_tensor_roundtrip")
     };
     saveSafetensors(dir / "t.safetensors", tensors, {{"format", "pt"}});
     const SafetensorsFile file(dir / "t.safetensors");
-    CHECK_EQ(file.header().metadata.at("format"), std::string("pt"));
+    QCOMPARE(file.header().metadata.at("format"), std::string("pt"));
     for (const auto& [name, t] : tensors) {
         const torch::Tensor back = file.load(name);
-        CHECK(back.scalar_type() == t.scalar_type());
-        CHECK(torch::equal(back, t));
+        QVERIFY(back.scalar_type() == t.scalar_type());
+        QVERIFY(torch::equal(back, t));
     }
-    CHECK(file.load("f16", torch::kFloat32).scalar_type() == torch::kFloat32);
-    CHECK(torch::allclose(file.load("f16", torch::kFloat32), tensors[1].second.to(torch::kFloat32)));
-    CHECK_THROWS_WITH(file.load("nope"), "t.safetensors", "'nope'");
+    QVERIFY(file.load("f16", torch::kFloat32).scalar_type() == torch::kFloat32);
+    QVERIFY(torch::allclose(file.load("f16", torch::kFloat32), tensors[1].second.to(torch::kFloat32)));
+    VERIFY_THROWS_WITH(file.load("nope"), "t.safetensors", "'nope'");
     // No temporary files are left beside the result.
-    CHECK_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+    QCOMPARE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
 }
 
-TEST("unit/model_dir_truncated_weights")
+void SafetensorsTests::model_dir_truncated_weights()
 {
     const fs::path dir = copyModel("tiny-gpt-neox", "truncated");
     fs::resize_file(dir / "model.safetensors", fs::file_size(dir / "model.safetensors") / 2);
-    CHECK_THROWS_WITH(loadModel(dir.string()), (dir / "model.safetensors").string(), "past the end");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), (dir / "model.safetensors").string(), "past the end");
     fs::resize_file(dir / "model.safetensors", 5);
-    CHECK_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "truncated");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "truncated");
 }
 
-TEST("unit/model_dir_missing_shard")
+void SafetensorsTests::model_dir_missing_shard()
 {
     const fs::path dir = copyModel("tiny-qwen2", "missing_shard");
     fs::remove(dir / "model-00002-of-00002.safetensors");
-    CHECK_THROWS_WITH(loadModel(dir.string()), "model.safetensors.index.json", "model-00002-of-00002.safetensors", "missing");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), "model.safetensors.index.json", "model-00002-of-00002.safetensors", "missing");
 }
 
-TEST("unit/model_dir_missing_weight")
+void SafetensorsTests::model_dir_missing_weight()
 {
     const fs::path dir = copyModel("tiny-gpt-neox", "missing_weight");
     NamedTensors tensors = loadSafetensors(dir / "model.safetensors");
@@ -77,19 +91,19 @@ TEST("unit/model_dir_missing_weight")
                                  [](const auto& t) { return t.first == "gpt_neox.layers.1.mlp.dense_4h_to_h.weight"; }),
                   tensors.end());
     saveSafetensors(dir / "model.safetensors", tensors);
-    CHECK_THROWS_WITH(loadModel(dir.string()), dir.string(), "missing weight 'gpt_neox.layers.1.mlp.dense_4h_to_h.weight'");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), dir.string(), "missing weight 'gpt_neox.layers.1.mlp.dense_4h_to_h.weight'");
 }
 
-TEST("unit/model_dir_shape_disagrees_with_config")
+void SafetensorsTests::model_dir_shape_disagrees_with_config()
 {
     const fs::path dir = copyModel("tiny-llama-spm", "bad_shape");
     auto config = nlohmann::json::parse(readTextFile(dir / "config.json"));
     config["intermediate_size"] = 100;
     writeFileAtomic(dir / "config.json", config.dump());
-    CHECK_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "mlp", "has shape", "[176, 64]", "config.json implies [100, 64]");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "mlp", "has shape", "[176, 64]", "config.json implies [100, 64]");
 }
 
-TEST("unit/model_dir_unknown_dtype_and_old_buffers")
+void SafetensorsTests::model_dir_unknown_dtype_and_old_buffers()
 {
     const fs::path dir = copyModel("tiny-gpt-neox", "unknown_dtype");
     // Old Pythia checkpoints carry attention.bias / masked_bias / inv_freq buffers: ignored.
@@ -99,20 +113,22 @@ TEST("unit/model_dir_unknown_dtype_and_old_buffers")
     tensors.emplace_back("gpt_neox.layers.0.attention.rotary_emb.inv_freq", torch::ones({2}));
     saveSafetensors(dir / "model.safetensors", tensors);
     const LoadedModel model = loadModel(dir.string());
-    CHECK(model.notes.empty());
+    QVERIFY(model.notes.empty());
 
     std::string bytes = readTextFile(dir / "model.safetensors");
     const auto at = bytes.find("\"F16\"");
-    REQUIRE(at != std::string::npos);
+    QVERIFY(at != std::string::npos);
     bytes.replace(at, 5, "\"X16\"");
     writeFileAtomic(dir / "model.safetensors", bytes);
-    CHECK_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "unknown dtype 'X16'");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), "model.safetensors", "unknown dtype 'X16'");
 }
 
-TEST("unit/model_dir_missing_or_not_a_model")
+void SafetensorsTests::model_dir_missing_or_not_a_model()
 {
-    CHECK_THROWS_WITH(loadModel("/nonexistent/dir"), "/nonexistent/dir", "not found");
+    VERIFY_THROWS_WITH(loadModel("/nonexistent/dir"), "/nonexistent/dir", "not found");
     const fs::path dir = test::scratchDir("no_weights");
     fs::copy(test::fixtureModel("tiny-qwen2") / "config.json", dir / "config.json");
-    CHECK_THROWS_WITH(loadModel(dir.string()), dir.string(), "no model.safetensors");
+    VERIFY_THROWS_WITH(loadModel(dir.string()), dir.string(), "no model.safetensors");
 }
+
+#include "test_safetensors.moc"

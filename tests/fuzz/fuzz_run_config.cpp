@@ -1,5 +1,5 @@
 // Fuzzes run configuration parsing and validation.
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 #include "engine/util/error.h"
 
 #include <cstddef>

@@ -5,22 +5,21 @@
 // wheel events on unfocused fields, and the window on a small screen.
 #include "ui_test_support.h"
 
-#include "ui/charts_panel.h"
-#include "ui/config_panel.h"
-#include "ui/early_stopping_panel.h"
-#include "ui/generation_panel.h"
+#include "ui/charts/charts_panel.h"
+#include "ui/config/config_panel.h"
+#include "ui/experiment/early_stopping_panel.h"
+#include "ui/generations/generation_panel.h"
 #include "ui/main_window.h"
-#include "ui/memory_breakdown_chart.h"
+#include "ui/charts/memory_breakdown_chart.h"
 #include "ui/message_banner.h"
-#include "ui/metric_chart.h"
-#include "ui/run_catalog.h"
-#include "ui/run_controller.h"
-#include "ui/run_legend.h"
-#include "ui/runs_panel.h"
-#include "ui/summary_panel.h"
+#include "ui/charts/metric_chart.h"
+#include "ui/controllers/run_controller.h"
+#include "ui/charts/run_legend.h"
+#include "ui/runs/runs_panel.h"
+#include "ui/experiment/summary_panel.h"
 
 #include "tests/engine/min_delta_probe.h"
-#include "engine/runner/experiment.h"
+#include "engine/experiment/experiment.h"
 
 #include <QAction>
 #include <QApplication>
@@ -37,12 +36,15 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QProcess>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
 #include <QTreeWidget>
 #include <QWheelEvent>
+
+#include <nlohmann/json.hpp>
 
 using namespace loralab;
 using namespace loralab::ui;
@@ -58,14 +60,14 @@ void showWindow(MainWindow& w, const QSize& size = {1600, 1000})
     QVERIFY(QTest::qWaitForWindowExposed(&w));
 }
 
-ExperimentResult runToEnd(MainWindow& w)
+Experiment runToEnd(MainWindow& w)
 {
     QSignalSpy finished(w.controller(), &RunController::finished);
     QSignalSpy failed(w.controller(), &RunController::failed);
     w.startAction()->trigger();
     [&] { QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs); }();
     if (!failed.isEmpty()) qWarning() << failed.first().first().toString();
-    return finished.isEmpty() ? ExperimentResult{} : finished.first().first().value<ExperimentResult>();
+    return finished.isEmpty() ? Experiment{} : finished.first().first().value<Experiment>();
 }
 
 QString cell(SummaryPanel* summary, int row, const QString& column)
@@ -121,12 +123,13 @@ void TestExperiments::loraVersusFullMemory()
     c.sampleMaxNewTokens = 4;
     w.configPanel()->setConfig(c, {SweepAxis{"method", {"\"lora\"", "\"full\""}}});
     QVERIFY(w.configPanel()->comparison());
-    const ExperimentResult r = runToEnd(w);
+    const Experiment r = runToEnd(w);
     QCOMPARE(r.runs.size(), std::size_t{2});
-    const RunSummary& lora = r.runs[0].summary;
-    const RunSummary& full = r.runs[1].summary;
-    QCOMPARE(lora.method, RunMethod::Lora);
-    QCOMPARE(full.method, RunMethod::Full);
+    QVERIFY(r.runs[0].summary && r.runs[1].summary);
+    const RunSummary& lora = *r.runs[0].summary;
+    const RunSummary& full = *r.runs[1].summary;
+    QCOMPARE(lora.method, Method::Lora);
+    QCOMPARE(full.method, Method::Full);
     // The runs' memory differs as the estimate says: the peaks (this run's
     // tensors, counted at the allocator) differ by the estimated difference
     // within 10 %, and not by the process's resident memory.
@@ -172,10 +175,10 @@ void TestExperiments::sweepOfFour()
     QCOMPARE(w.configPanel()->plan().runs.size(), std::size_t{4});
     QVERIFY(w.startAction()->isEnabled());
     QSignalSpy runFinished(w.controller(), &RunController::runFinished);
-    const ExperimentResult r = runToEnd(w);
+    const Experiment r = runToEnd(w);
     QCOMPARE(r.runs.size(), std::size_t{4});
     QCOMPARE(runFinished.count(), 4);
-    for (const RunResult& run : r.runs) QCOMPARE(run.summary.stopReason, StopReason::Completed);
+    for (const ExperimentRun& run : r.runs) QCOMPARE(run.state, RunState::Completed);
 
     // Four traces, one colour each, with a switch per run.
     ChartsPanel* charts = w.chartsPanel();
@@ -189,7 +192,7 @@ void TestExperiments::sweepOfFour()
     MetricChart* loss = charts->lossChart();
     charts->setSmoothing(0.0);
     charts->flush();
-    const RunRecords first = readRunDirectory(r.runs[0].summary.runDir);
+    const RunRecords first = readRunRecords(r.runs[0].dir);
     const QPointF stepPoint(3, first.steps[2].loss);
     const QString tip = loss->tooltipAt(loss->viewPosition(stepPoint) + QPointF(2, 1));
     QVERIFY2(tip.contains(QStringLiteral("step 3:")), qPrintable(tip));
@@ -244,6 +247,22 @@ void TestExperiments::sweepOfFour()
     QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
     QCOMPARE(runs->tree()->topLevelItemCount(), 1);
     QCOMPARE(runs->tree()->topLevelItem(0)->childCount(), 4);
+    // loralab-cli runs lists the same experiment with the same states.
+    QProcess cli;
+    cli.start(qEnvironmentVariable("LORALAB_CLI"), {QStringLiteral("runs"), QString::fromStdString(c.runsDir), QStringLiteral("--json")});
+    QVERIFY(cli.waitForFinished(kLoadTimeoutMs));
+    QCOMPARE(cli.exitCode(), 0);
+    const auto listing = nlohmann::json::parse(cli.readAllStandardOutput().toStdString());
+    QCOMPARE(listing.size(), std::size_t{1});
+    QCOMPARE(listing[0]["kind"].get<std::string>(), std::string("experiment"));
+    QCOMPARE(listing[0]["runs"].size(), std::size_t{4});
+    QTreeWidgetItem* experimentRow = runs->tree()->topLevelItem(0);
+    for (int i = 0; i < 4; ++i) {
+        const auto& run = listing[0]["runs"][static_cast<std::size_t>(i)];
+        QCOMPARE(experimentRow->child(i)->text(0), QString::fromStdString(run["label"].get<std::string>()));
+        QCOMPARE(RunsPanel::stateOf(experimentRow->child(i)), QString::fromStdString(run["state"].get<std::string>()));
+        QCOMPARE(RunsPanel::stateOf(experimentRow->child(i)), QStringLiteral("completed"));
+    }
     charts->clear();
     QVERIFY(runs->select(QString::fromStdString(r.dir)));
     runs->openSelected();
@@ -284,9 +303,9 @@ void TestExperiments::cancelledComparison()
     QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kRunTimeoutMs);
     w.cancelAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
-    const auto r = finished.first().first().value<ExperimentResult>();
-    QCOMPARE(r.runs[0].summary.stopReason, StopReason::Cancelled);
-    QCOMPARE(r.runs[1].summary.stopReason, StopReason::NotStarted);
+    const auto r = finished.first().first().value<Experiment>();
+    QCOMPARE(r.runs[0].state, RunState::Cancelled);
+    QCOMPARE(r.runs[1].state, RunState::NotStarted);
 
     // Shown as what happened: LoRA cancelled with its steps, full not started,
     // no numbers for it, nothing called completed.
@@ -351,15 +370,16 @@ void TestExperiments::bestValidationWithMinDelta()
     showWindow(w);
     c.minDelta = minDelta;
     w.configPanel()->setConfig(c);
-    const ExperimentResult r = runToEnd(w);
+    const Experiment r = runToEnd(w);
     QCOMPARE(r.runs.size(), std::size_t{1});
-    const RunSummary& s = r.runs.front().summary;
+    QVERIFY(r.runs.front().summary && r.runs.front().summary->bestValLoss);
+    const RunSummary& s = *r.runs.front().summary;
     // Evaluations at steps 1, 2, ...: losses[k] is step k + 1's.
     QVERIFY(s.bestStep >= 1 && s.bestStep <= static_cast<std::int64_t>(losses.size()));
     const double atBest = losses[static_cast<std::size_t>(s.bestStep - 1)];
     const double lowest = *std::min_element(losses.begin(), losses.end());
-    QCOMPARE(s.bestValLoss, atBest);
-    QVERIFY(s.bestValLoss > lowest);
+    QCOMPARE(*s.bestValLoss, atBest);
+    QVERIFY(*s.bestValLoss > lowest);
     SummaryPanel* summary = w.summaryPanel();
     QCOMPARE(cell(summary, 0, QStringLiteral("Best val loss")), QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep));
     QVERIFY(summary->headline().contains(QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep)));
@@ -377,9 +397,9 @@ void TestExperiments::runsPanelTitlesNotesTrash()
     c.loraRank = 4;
     c.learningRate = 3e-3;
     RunControl control;
-    const RunResult a = runExperiment(c, control, {});
+    const RunResult a = trainRun(c, control, {});
     c.name = "second";
-    const RunResult b = runExperiment(c, control, {});
+    const RunResult b = trainRun(c, control, {});
     const QString dirA = QString::fromStdString(a.summary.runDir);
     const QString dirB = QString::fromStdString(b.summary.runDir);
 
@@ -408,7 +428,7 @@ void TestExperiments::runsPanelTitlesNotesTrash()
     auto* notes = panel->findChild<QPlainTextEdit*>(QStringLiteral("runNotes"));
     QVERIFY(notes && notes->isEnabled());
     notes->setPlainText(QStringLiteral("lr 3e-3 looked unstable"));
-    QCOMPARE(readNotes(dirA).notes, QStringLiteral("lr 3e-3 looked unstable"));
+    QCOMPARE(QString::fromStdString(readNotes(dirA.toStdString()).notes), QStringLiteral("lr 3e-3 looked unstable"));
     test::saveScreenshot(&w, QStringLiteral("runs_panel"));
 
     // New run from this configuration: the form takes it.
@@ -539,14 +559,14 @@ void TestExperiments::oneAndTwoProcesses()
     w.resumeAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
     QVERIFY2(failed.isEmpty(), qPrintable(failed.isEmpty() ? QString() : failed.first().first().toString()));
-    const auto result = finished.first().first().value<ExperimentResult>();
+    const auto result = finished.first().first().value<Experiment>();
     QCOMPARE(result.runs.size(), std::size_t{2});
-    for (const RunResult& run : result.runs) QCOMPARE(run.summary.stopReason, StopReason::Completed);
+    for (const ExperimentRun& run : result.runs) QCOMPARE(run.state, RunState::Completed);
 
     // Rank 0 wrote the metrics once; its steps say the group's size; the
     // losses are the one-process run's within fp32 summation-order noise.
-    const RunRecords one = readRunDirectory(result.runs[0].summary.runDir);
-    const RunRecords two = readRunDirectory(result.runs[1].summary.runDir);
+    const RunRecords one = readRunRecords(result.runs[0].dir);
+    const RunRecords two = readRunRecords(result.runs[1].dir);
     QCOMPARE(one.steps.size(), std::size_t{8});
     QCOMPARE(two.steps.size(), std::size_t{8});
     for (std::size_t i = 0; i < 8; ++i) {

@@ -2,19 +2,19 @@
 // (fields, actions, buttons), and checks what the widgets show.
 #include "ui_test_support.h"
 
-#include "ui/charts_panel.h"
-#include "ui/config_panel.h"
-#include "ui/dataset_panel.h"
-#include "ui/early_stopping_panel.h"
-#include "ui/generation_panel.h"
+#include "ui/charts/charts_panel.h"
+#include "ui/config/config_panel.h"
+#include "ui/dataset/dataset_panel.h"
+#include "ui/experiment/early_stopping_panel.h"
+#include "ui/generations/generation_panel.h"
 #include "ui/main_window.h"
 #include "ui/message_banner.h"
-#include "ui/metric_chart.h"
-#include "ui/run_controller.h"
-#include "ui/runs_panel.h"
-#include "ui/summary_panel.h"
+#include "ui/charts/metric_chart.h"
+#include "ui/controllers/run_controller.h"
+#include "ui/runs/runs_panel.h"
+#include "ui/experiment/summary_panel.h"
 
-#include "engine/runner/metrics.h"
+#include "engine/records/metrics.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -82,7 +82,7 @@ void TestMainWindow::firstStart()
     const RunConfig c = w.configPanel()->config();
     QCOMPARE(QString::fromStdString(c.model), QStringLiteral("default"));
     QCOMPARE(QString::fromStdString(c.dataset), QStringLiteral("default:dialogues"));
-    QCOMPARE(c.method, RunMethod::Lora);
+    QCOMPARE(c.method, Method::Lora);
     QVERIFY2(w.configPanel()->problems().isEmpty(), qPrintable(w.configPanel()->problems().join('\n')));
     QVERIFY(w.startAction()->isEnabled());
     QVERIFY(!w.pauseAction()->isEnabled());
@@ -261,10 +261,11 @@ void TestMainWindow::shortRun()
     QCOMPARE(charts->learningRateChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("lr"))), 6);
     QCOMPARE(charts->gradNormChart()->pointCount(ChartsPanel::seriesId(0, QStringLiteral("gn"))), 6);
 
-    const auto result = finished.first().first().value<ExperimentResult>();
+    const auto result = finished.first().first().value<Experiment>();
     QCOMPARE(result.runs.size(), std::size_t{1});
-    const RunSummary& summary = result.runs.front().summary;
-    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("completed"));
+    QVERIFY(result.runs.front().summary);
+    const RunSummary& summary = *result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(choiceName(summary.state)), QStringLiteral("completed"));
     QCOMPARE(summary.steps, 6);
     QVERIFY(!controller->isBusy());
     QVERIFY(w.startAction()->isEnabled());
@@ -305,9 +306,10 @@ void TestMainWindow::earlyStopping()
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs);
     QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
 
-    const auto result = finished.first().first().value<ExperimentResult>();
-    const RunSummary& summary = result.runs.front().summary;
-    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("early_stopping"));
+    const auto result = finished.first().first().value<Experiment>();
+    QVERIFY(result.runs.front().summary);
+    const RunSummary& summary = *result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(choiceName(summary.state)), QStringLiteral("early_stopping"));
     QCOMPARE(summary.steps, 1);
     QCOMPARE(evals.count(), 2);
     const auto last = evals.last().at(1).value<EvalRecord>();
@@ -417,9 +419,10 @@ void TestMainWindow::pauseAndGenerate()
     QTRY_VERIFY_WITH_TIMEOUT(evalsSeen(w) >= 2, kRunTimeoutMs); // something for early stopping to remember
     w.cancelAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), kRunTimeoutMs);
-    const auto result = finished.first().first().value<ExperimentResult>();
-    const RunSummary summary = result.runs.front().summary;
-    QCOMPARE(QString::fromLatin1(stopReasonName(summary.stopReason)), QStringLiteral("cancelled"));
+    const auto result = finished.first().first().value<Experiment>();
+    QVERIFY(result.runs.front().summary);
+    const RunSummary summary = *result.runs.front().summary;
+    QCOMPARE(QString::fromLatin1(choiceName(summary.state)), QStringLiteral("cancelled"));
     QVERIFY(summary.steps < 500);
     QVERIFY2(summary.pausedSeconds >= pauseSeconds * 0.9, qPrintable(QString::number(summary.pausedSeconds)));
     QVERIFY(w.banner()->text().contains(QStringLiteral("cancelled")));
@@ -428,7 +431,7 @@ void TestMainWindow::pauseAndGenerate()
     // Continue from the Runs tab: the charts start with every step taken so
     // far, and early stopping's readout with the last evaluation.
     const QString continuedDir = QString::fromStdString(summary.runDir);
-    const RunRecords before = readRunDirectory(summary.runDir);
+    const RunRecords before = readRunRecords(summary.runDir);
     QVERIFY(!before.evals.empty());
     RunsPanel* runs = w.runsPanel();
     QSignalSpy listed(runs, &RunsPanel::listed);
@@ -451,7 +454,7 @@ void TestMainWindow::pauseAndGenerate()
     // One point per step from the first, none twice: the steps the resume
     // repeated (after the last checkpoint) replaced their first drawing.
     w.chartsPanel()->flush();
-    const RunRecords after = readRunDirectory(summary.runDir);
+    const RunRecords after = readRunRecords(summary.runDir);
     QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(after.steps.size()));
     QCOMPARE(static_cast<std::int64_t>(after.steps.size()), after.steps.back().step);
     test::saveScreenshot(&w, QStringLiteral("continued_run_charts"));
@@ -466,7 +469,7 @@ void TestMainWindow::generation()
     w.tabs()->setCurrentIndex(MainWindow::kGenerationsTab);
     GenerationPanel* panel = w.generationPanel();
     const RunConfig config = loadRunConfig((runDir + QStringLiteral("/config.json")).toStdString());
-    panel->setSource(config, runDir, GenerationPanel::Checkpoint::Best);
+    panel->setSource(config, runDir, CheckpointPick::Best);
     SamplingOptions options = panel->samplingOptions();
     options.maxNewTokens = 12;
     options.stopAtEos = false; // a tiny model may otherwise end at once, leaving nothing to compare
@@ -507,7 +510,7 @@ void TestMainWindow::reopenRun()
     const QString runs = test::runsDir(QStringLiteral("short"), false);
     const QString runDir = test::newestFinishedRun(runs);
     QVERIFY2(!runDir.isEmpty(), "the short_run fixture left no finished run");
-    const RunRecords records = readRunDirectory(runDir.toStdString());
+    const RunRecords records = readRunRecords(runDir.toStdString());
     QVERIFY(!records.steps.empty());
 
     MainWindow w;
@@ -532,8 +535,13 @@ void TestMainWindow::reopenRun()
 
     // Runs overlaid: here the same run three times, drawn as three traces
     // and summarised in three rows.
-    ExperimentRecords overlay;
-    for (int i = 0; i < 3; ++i) overlay.runs.push_back(ExperimentRun{"run " + std::to_string(i + 1), {}, true, records});
+    Experiment one = readExperiment(runDir.toStdString(), /*withMetrics=*/true);
+    Experiment overlay;
+    for (int i = 0; i < 3; ++i) {
+        ExperimentRun run = one.runs.front();
+        run.label = "run " + std::to_string(i + 1);
+        overlay.runs.push_back(run);
+    }
     emit panel->opened(overlay);
     QCOMPARE(w.chartsPanel()->runCount(), 3);
     QCOMPARE(w.chartsPanel()->stepPointCount(), 3 * static_cast<int>(records.steps.size()));

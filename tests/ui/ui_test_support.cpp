@@ -24,7 +24,7 @@ RunConfig shortConfig(const QString& runs)
     c.name = "ui-test";
     c.model = "default";
     c.dataset = "default:dialogues";
-    c.method = RunMethod::Lora;
+    c.method = Method::Lora;
     c.maxSteps = 6;
     c.evalInterval = 2;
     c.evalAtStart = true; // a baseline evaluation at step 0, then steps 2, 4, 6

@@ -2,7 +2,7 @@
 // embedded model, screenshots, and finding the runs the tests write.
 #pragma once
 
-#include "engine/runner/run_config.h"
+#include "engine/config/run_config.h"
 
 #include <QString>
 

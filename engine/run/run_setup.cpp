@@ -1,0 +1,236 @@
+// Run preparation; see run_setup.h.
+#include "engine/run/run_setup.h"
+
+#include "engine/config/resources.h"
+#include "engine/train/loss.h"
+#include "engine/util/error.h"
+
+#include <sstream>
+
+namespace loralab {
+
+AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel)
+{
+    AdapterConfig a;
+    a.rank = config.loraRank;
+    a.alpha = config.loraAlpha;
+    a.dropout = config.loraDropout;
+    a.useRsLora = config.rsLora;
+    a.targetModules = config.loraTargets;
+    a.baseModel = baseModel;
+    a.init = config.loraInit;
+    return a;
+}
+
+PreparedModel prepareModel(const RunConfig& config, torch::Device device)
+{
+    PreparedModel out;
+    out.spec = resolveModelSpec(config.model);
+    LoadOptions options;
+    options.device = device;
+    options.dtype = torchDType(config.dtype);
+    options.vocabSize = config.vocabSize;
+    options.seed = config.seed;
+    out.model = loadModel(out.spec, options);
+    out.sourceDir = out.model.dir.string();
+    // Presets have random weights and no tokenizer of their own; any tokenizer
+    // whose ids fit the vocabulary serves for timing and memory experiments.
+    std::string tokenizerFrom = out.spec;
+    if (!config.tokenizer.empty() || !out.model.tokenizer) {
+        tokenizerFrom = config.tokenizer.empty() ? resolveModelSpec("default") : config.tokenizer;
+        out.model.tokenizer = loadTokenizer(tokenizerFrom);
+    }
+    // Token ids past the embedding would fail mid-run ("index out of range").
+    if (out.model.tokenizer->vocabSize() > out.model.config.vocabSize)
+        throw Error("the tokenizer of " + tokenizerFrom + " has " + std::to_string(out.model.tokenizer->vocabSize()) +
+                    " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize) +
+                    (config.vocabSize > 0 ? " (vocab_size " + std::to_string(config.vocabSize) + ")" : std::string()) +
+                    "; vocab_size must be at least " + std::to_string(out.model.tokenizer->vocabSize()));
+    if (config.method == Method::Lora) {
+        torch::manual_seed(config.seed); // adapter initialisation
+        if (!config.adapter.empty()) {
+            const AdapterConfig adapter = loadAdapter(*out.model.net, config.adapter);
+            if (const std::string warning = adapterBaseWarning(adapter, config.adapter, out.spec); !warning.empty())
+                out.notes.push_back(warning);
+            // Loaded adapters may carry dropout 0 for inference; training uses the run's setting.
+            for (auto& [name, linear] : out.model.net->linearLayers())
+                if (linear->hasLora()) {
+                    LoraSettings s = linear->lora();
+                    s.dropout = config.loraDropout;
+                    const torch::Tensor a = linear->loraA()->weight.detach().clone();
+                    const torch::Tensor b = linear->loraB()->weight.detach().clone();
+                    linear->addLora(s);
+                    torch::NoGradGuard noGrad;
+                    linear->loraA()->weight.copy_(a);
+                    linear->loraB()->weight.copy_(b);
+                }
+        } else {
+            applyLora(*out.model.net, adapterConfigFor(config, config.model));
+        }
+    }
+    return out;
+}
+
+TokenizeOptions tokenizeOptions(const RunConfig& config)
+{
+    TokenizeOptions t;
+    t.maxLen = config.maxLen;
+    t.trainOnPrompt = config.trainOnPrompt;
+    t.appendEos = config.appendEos;
+    return t;
+}
+
+const std::vector<Example>& PreparedData::sampleExamples() const
+{
+    return test.examples.empty() ? validation.examples : test.examples;
+}
+
+namespace {
+
+std::vector<TokenizedExample> tokenizeAll(const Tokenizer& tokenizer, const Dataset& data, const RunConfig& config)
+{
+    if (data.isText()) return tokenizeText(tokenizer, data.examples, config.maxLen, config.textMode);
+    std::vector<TokenizedExample> out;
+    const TokenizeOptions options = tokenizeOptions(config);
+    for (std::size_t i = 0; i < data.examples.size(); ++i) {
+        out.push_back(tokenizeExample(tokenizer, data.examples[i], options));
+        out.back().source = i;
+    }
+    return out;
+}
+
+std::string shortNumber(double value)
+{
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+std::string describe(const char* role, const Dataset& d)
+{
+    std::ostringstream out;
+    out << role << ": " << d.examples.size() << " examples (" << choiceName(d.format) << ") from " << d.path;
+    if (!d.skipped.empty()) out << "; " << d.skippedSummary();
+    return out.str();
+}
+
+} // namespace
+
+PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
+{
+    const DatasetFiles files = resolveDatasetSpec(config.dataset, config.validation);
+    const DatasetFormat format = config.datasetFormat;
+    PreparedData d;
+    d.train = loadDataset(files.train, format);
+    if (!files.validation.empty()) {
+        d.validation = loadDataset(files.validation, format == DatasetFormat::Auto ? d.train.format : format);
+    } else {
+        d.validation.path = d.train.path + " (held out)";
+        d.validation.format = d.train.format;
+        std::vector<Example> train;
+        splitTrainValidation(d.train.examples, config.validationFraction, config.seed, train, d.validation.examples);
+        d.train.examples = std::move(train);
+    }
+    if (!files.test.empty() && std::filesystem::exists(files.test))
+        d.test = loadDataset(files.test, format == DatasetFormat::Auto ? d.train.format : format);
+    if (d.train.examples.empty()) throw fileError(d.train.path, "leaves no training examples after the validation split");
+    d.noValidation = files.validation.empty() && config.validationFraction == 0.0;
+    const auto noMeasure = [&](const std::string& what) {
+        return fileError(d.validation.path, what + "; give a validation file, raise validation_fraction (now " +
+                                                shortNumber(config.validationFraction) +
+                                                "), or set validation_fraction to 0 to train without validation "
+                                                "(no evaluations, no early stopping)");
+    };
+    if (!d.noValidation && d.validation.examples.empty())
+        throw noMeasure(files.validation.empty()
+                            ? "the held-out share of " + std::to_string(d.train.examples.size()) + " examples is empty"
+                            : std::string("has no examples"));
+    if (config.objective == Objective::Dpo && !d.train.hasRejected())
+        throw fileError(d.train.path, "has no rejected answers; DPO needs preference pairs (HH-RLHF chosen/rejected or "
+                                      "prompt/chosen/rejected JSONL)");
+    d.notes.push_back(describe("training data", d.train));
+    if (d.noValidation)
+        d.notes.push_back("no validation set (validation_fraction 0): no evaluations, no early stopping, no best checkpoint");
+    else
+        d.notes.push_back(describe("validation data", d.validation));
+    if (!d.test.examples.empty()) d.notes.push_back(describe("test data", d.test));
+    if (config.objective == Objective::Dpo || !tokenizer) return d;
+
+    d.trainTokens = tokenizeAll(*tokenizer, d.train, config);
+    d.validationTokens = tokenizeAll(*tokenizer, d.validation, config);
+    if (!d.noValidation) {
+        std::int64_t counted = 0;
+        for (const auto& t : d.validationTokens)
+            for (std::size_t i = 1; i < t.labels.size(); ++i) counted += t.labels[i] != kIgnoreIndex;
+        if (counted == 0)
+            throw noMeasure(d.text() ? std::string("leaves nothing to score: no validation line has two tokens or more")
+                                     : "has no answer token that counts in the loss at max_len " +
+                                           std::to_string(config.maxLen));
+    }
+    if (d.trainTokens.empty())
+        throw fileError(d.train.path, "gives no training sequence at max_len " + std::to_string(config.maxLen) +
+                                          " (the text is shorter than one block)");
+    std::int64_t cutAnswers = 0;
+    std::int64_t droppedTurns = 0;
+    for (const auto& t : d.trainTokens) {
+        cutAnswers += t.answerCut && !d.text();
+        droppedTurns += t.droppedTurns;
+    }
+    if (cutAnswers > 0)
+        d.notes.push_back(std::to_string(cutAnswers) + " training answers are longer than max_len " +
+                          std::to_string(config.maxLen) + " and were cut");
+    if (droppedTurns > 0)
+        d.notes.push_back(std::to_string(droppedTurns) + " early dialogue turns were dropped to fit max_len");
+    return d;
+}
+
+MemoryBreakdown heldMemory(CausalLMImpl& net)
+{
+    MemoryBreakdown m;
+    for (auto& [name, p] : net.uniqueParameters()) {
+        const std::int64_t bytes = p.numel() * static_cast<std::int64_t>(p.element_size());
+        m.weightBytes += bytes;
+        if (p.requires_grad()) m.gradientBytes += bytes;
+    }
+    return m;
+}
+
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T)
+{
+    MemoryBreakdown e = heldMemory(net);
+    std::int64_t trainable = 0;
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad()) trainable += p.numel();
+    e.optimizerBytes = trainable * 8; // two fp32 moments
+    // and an fp32 master copy of every low-precision weight that trains
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad() && p.scalar_type() != torch::kFloat32) e.optimizerBytes += p.numel() * 4;
+    const ModelConfig& c = net.config();
+    const std::int64_t B = config.batchSize;
+    const std::int64_t bytes = bytesPerElement(config.dtype);
+    // Tensors a layer keeps for backward, per token: norms, projections,
+    // rotary copies, attention output and the MLP's hidden states; plus the
+    // attention probabilities (heads x T per token) when attention is not fused.
+    const std::int64_t perToken = 12 * c.hiddenSize + 3 * c.intermediateSize + 2 * c.numHeads * T;
+    e.activationBytes = c.numLayers * B * T * perToken * bytes;
+    // fp32 logits at the positions that count in the loss: with the chunked
+    // head, one chunk's (its logits, the log-probabilities' saved copy and
+    // their gradient) and the hidden states' gradient; otherwise all of them
+    // and their gradient.
+    if (const std::int64_t rows = headLossChunking(net, B * T); rows > 0)
+        e.activationBytes += 3 * rows * c.vocabSize * 4 + B * T * c.hiddenSize * bytes;
+    else
+        e.activationBytes += 2 * B * T * c.vocabSize * 4;
+    // Each adapter keeps its low-rank product of the input and, with dropout,
+    // the dropped input and a one-byte mask (as PEFT's separate dropout
+    // modules do): with dropout, LoRA keeps more activations than full
+    // fine-tuning of the same model.
+    for (const auto& module : net.modules(/*include_self=*/false))
+        if (const auto* layer = module->as<LinearImpl>(); layer && layer->loraActive()) {
+            e.activationBytes += B * T * layer->lora().rank * bytes;
+            if (layer->lora().dropout > 0.0) e.activationBytes += B * T * layer->inFeatures() * (bytes + 1);
+        }
+    return e;
+}
+
+} // namespace loralab

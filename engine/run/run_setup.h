@@ -1,0 +1,61 @@
+// Turning a RunConfig into what a run needs: the model (with LoRA attached or
+// an adapter loaded), the tokenized training and validation data, the
+// examples to sample from, and the memory estimate.
+#pragma once
+
+#include "engine/data/collate.h"
+#include "engine/data/dataset.h"
+#include "engine/lora/lora.h"
+#include "engine/model/model_loader.h"
+#include "engine/records/metrics.h"
+#include "engine/config/run_config.h"
+
+#include <string>
+#include <vector>
+
+namespace loralab {
+
+struct PreparedModel {
+    LoadedModel model;
+    std::string spec;      // resolved model directory or preset
+    std::string sourceDir; // where tokenizer files come from ("" for presets)
+    std::vector<std::string> notes; // for the event log: warnings about the model or adapter
+};
+
+// Loads the model on `device`; for method lora, attaches fresh adapters or
+// loads config.adapter. Does not decide what trains (the Trainer does).
+PreparedModel prepareModel(const RunConfig& config, torch::Device device);
+
+AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel);
+
+struct PreparedData {
+    Dataset train;
+    Dataset validation;
+    Dataset test; // may hold no examples
+    std::vector<TokenizedExample> trainTokens;
+    std::vector<TokenizedExample> validationTokens;
+    std::vector<std::string> notes; // for the event log: sizes, skipped lines, truncation
+    // validation_fraction 0 and no validation file: the run trains without
+    // evaluations, and so without early stopping or a best checkpoint.
+    bool noValidation = false;
+    bool text() const { return train.isText(); }
+    // Examples answered in samples: the test split when there is one, else validation.
+    const std::vector<Example>& sampleExamples() const;
+};
+
+// Loads the data files of the config; tokenizes them unless the method does
+// its own tokenization (dpo). A validation set that was asked for (a file, or
+// validation_fraction > 0) but holds nothing to measure (no examples, or no
+// token that counts in the loss) is an error that says what to change.
+PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer);
+
+TokenizeOptions tokenizeOptions(const RunConfig& config);
+
+// Memory a step needs, from shapes: weights, gradients and optimizer state of
+// what trains, and activations kept for the backward pass of one micro-batch.
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength);
+// The bytes of the model's weights, and of the gradients of the parameters
+// that train (what backward allocates for them); set what trains first.
+MemoryBreakdown heldMemory(CausalLMImpl& net);
+
+} // namespace loralab
