@@ -4,6 +4,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/lora/lora.h"
 #include "engine/model/model_loader.h"
+#include "engine/util/error.h"
 
 namespace loralab {
 
@@ -13,6 +14,10 @@ void loadCheckpointWeights(CausalLMImpl& net, const Checkpoint& checkpoint)
         loadAdapterWeights(net, checkpoint.dir);
         return;
     }
+    for (auto& [name, linear] : net.linearLayers())
+        if (linear->baseQuantized())
+            throw Error("cannot load the fully fine-tuned weights of " + checkpoint.dir.string() + " into " + name +
+                        ", whose base weight is quantized; load them without base_quantization");
     const CheckpointWeights weights(checkpoint.dir);
     loadWeights(net, weights, checkpoint.dir);
 }

@@ -4,6 +4,8 @@
 #include "engine/lora/lora.h"
 #include "engine/model/model_loader.h"
 #include "engine/config/resources.h"
+#include "engine/quant/quantize_model.h"
+#include "engine/quant/quantized_linear.h"
 #include "engine/train/memory.h"
 #include "engine/train/trainer.h"
 #include "engine/util/error.h"
@@ -60,6 +62,19 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
                     std::to_string(shape.maxPositions) + " tokens, max_position_embeddings); lower --seq");
     LoadedModel model = loadModel(spec, options);
     const bool full = config.method == BenchMethod::Full;
+    QuantizationOptions quantization;
+    quantization.kind = config.baseQuantization;
+    quantization.doubleQuant = config.doubleQuant;
+    quantization.computeDtype = options.dtype;
+    if (full && quantization.kind != BaseQuantization::None)
+        throw Error("full fine-tuning trains the base weights, which a quantized base cannot; bench LoRA instead");
+    quantizeFrozenBase(*model.net, quantization);
+    r.weightBytes = modelWeightBytes(*model.net);
+    for (auto& [name, linear] : model.net->linearLayers()) {
+        if (name == model.net->headName()) continue;
+        r.baseLinearBytes += linear->baseQuantized() ? linear->quantizedBase()->bytes()
+                                                     : linear->weight.numel() * static_cast<std::int64_t>(linear->weight.element_size());
+    }
     if (!full) {
         AdapterConfig lora;
         lora.rank = config.loraRank;
@@ -78,7 +93,7 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     for (auto& [name, p] : model.net->uniqueParameters()) r.totalParams += p.numel();
     r.trainableParams = trainer.trainableParams();
     std::int64_t matmulParams = 0; // the weights every token multiplies: linear layers incl. the head
-    for (auto& [name, linear] : model.net->linearLayers()) matmulParams += linear->weight.numel();
+    for (auto& [name, linear] : model.net->linearLayers()) matmulParams += linear->inFeatures() * linear->outFeatures();
     r.flopsPerToken = flopsPerToken(model.config, matmulParams, config.sequenceLength, full);
     r.setupSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     event("model ready in " + std::to_string(r.setupSeconds) + " s on " + r.deviceName);
@@ -122,6 +137,8 @@ std::string benchResultToJson(const BenchResult& r)
     j["model"] = r.config.model;
     j["method"] = choiceName(r.config.method);
     j["dtype"] = choiceName(r.config.dtype);
+    j["base_quantization"] = choiceName(r.config.baseQuantization);
+    j["double_quant"] = r.config.doubleQuant;
     j["device"] = r.deviceName;
     j["batch_size"] = r.config.batchSize;
     j["sequence_length"] = r.config.sequenceLength;
@@ -130,6 +147,8 @@ std::string benchResultToJson(const BenchResult& r)
     j["warmup_steps"] = r.config.warmupSteps;
     j["total_params"] = r.totalParams;
     j["trainable_params"] = r.trainableParams;
+    j["weight_bytes"] = r.weightBytes;
+    j["base_linear_bytes"] = r.baseLinearBytes;
     j["median_forward_ms"] = r.medianForwardMs;
     j["median_backward_ms"] = r.medianBackwardMs;
     j["median_optimizer_ms"] = r.medianOptimizerMs;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/config/run_choices.h"
+#include "engine/quant/base_quantization.h"
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +28,9 @@ struct BenchConfig {
     BenchMethod method = BenchMethod::Lora;
     std::int64_t batchSize = 4;
     std::int64_t sequenceLength = 128;
-    WeightDType dtype = WeightDType::Fp32; // base weights
+    WeightDType dtype = WeightDType::Fp32; // base weights (with a quantized base: the dtype products run in)
+    BaseQuantization baseQuantization = BaseQuantization::None; // the linear layers' frozen base (LoRA only)
+    bool doubleQuant = false;              // 4-bit: double quantization of the block absmax values
     std::int64_t steps = 10;    // measured
     std::int64_t warmupSteps = 3;
     std::int64_t loraRank = 8;
@@ -44,6 +47,8 @@ struct BenchResult {
     std::string deviceName;
     std::int64_t totalParams = 0;
     std::int64_t trainableParams = 0;
+    std::int64_t weightBytes = 0;     // every weight the model holds (quantized codes and statistics included)
+    std::int64_t baseLinearBytes = 0; // of these, the frozen base weights of the linear layers other than the head
     double medianForwardMs = 0.0;
     double medianBackwardMs = 0.0;
     double medianOptimizerMs = 0.0;

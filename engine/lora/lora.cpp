@@ -144,6 +144,16 @@ bool hasLora(CausalLMImpl& net)
 void setTrainable(CausalLMImpl& net, Method method)
 {
     if (method == Method::Lora && !hasLora(net)) throw Error("LoRA training needs adapters attached to at least one layer");
+    if (method == Method::Full) {
+        std::vector<std::string> quantized;
+        for (auto& [name, linear] : net.linearLayers())
+            if (linear->baseQuantized()) quantized.push_back(name);
+        if (!quantized.empty())
+            throw Error("full fine-tuning trains every base weight, but the base weights of " + quantized.front() +
+                        (quantized.size() > 1 ? " and " + std::to_string(quantized.size() - 1) + " more layers" : std::string()) +
+                        " are quantized, which cannot train; train LoRA adapters on a quantized base, or load the "
+                        "model without base quantization");
+    }
     for (auto& item : net.named_parameters()) {
         const bool isLora = item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos;
         item.value().set_requires_grad(method == Method::Full ? !isLora : isLora);
@@ -164,6 +174,9 @@ void mergeLora(CausalLMImpl& net)
         if (!linear->hasLora()) continue;
         if (!linear->ownsWeight())
             throw Error("cannot merge the adapter on '" + name + "': its weight is tied to the input embedding");
+        if (linear->baseQuantized())
+            throw Error("cannot merge the adapter on '" + name + "' into its quantized base weight; export a merged "
+                        "model instead (it dequantizes the weights)");
     }
     for (auto& [name, linear] : net.linearLayers()) linear->mergeLora();
 }
@@ -274,6 +287,11 @@ AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
             const std::string key = kPeftPrefix + spelling + ".base_layer.weight";
             const StTensorEntry* entry = file.find(key);
             if (!entry || used.count(key)) continue;
+            if (linear->baseQuantized()) {
+                removeAllLora(net);
+                throw fileError(weightsPath.string(), "tensor '" + key + "' would replace the base weight of " + name +
+                                                          ", which is quantized");
+            }
             if (c10::IntArrayRef(entry->shape) != linear->weight.sizes()) {
                 removeAllLora(net);
                 throw fileError(weightsPath.string(), "tensor '" + key + "' does not have the shape of " + name + "'s weight");
@@ -334,14 +352,32 @@ NamedTensors mergedWeights(CausalLMImpl& net)
         if (!linear->hasLora() || linear->loraMerged()) continue;
         if (!linear->ownsWeight())
             throw Error("cannot merge the adapter on '" + name + "': its weight is tied to the input embedding");
-        deltas[linear->weight.unsafeGetTensorImpl()] = linear->loraDelta();
+        if (!linear->baseQuantized()) deltas[linear->weight.unsafeGetTensorImpl()] = linear->loraDelta();
     }
+    // Quantized base weights are written dequantized (in fp32, with the
+    // adapter added there) in the dtype the model's other weights have.
+    const torch::ScalarType denseDtype = net.embedding()->weight.scalar_type();
     NamedTensors tensors;
-    torch::NoGradGuard noGrad;
-    for (auto& [name, p] : net.uniqueParameters()) {
-        if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos) continue;
-        const auto delta = deltas.find(p.unsafeGetTensorImpl());
-        tensors.emplace_back(name, (delta == deltas.end() ? p.detach() : p.detach() + delta->second).to(torch::kCPU));
+    {
+        torch::NoGradGuard noGrad;
+        std::set<const void*> seen;
+        // Module by module, in the order named_parameters() lists them.
+        for (const auto& item : net.named_modules("", /*include_self=*/true)) {
+            const std::string prefix = item.key().empty() ? std::string() : item.key() + ".";
+            if (const auto* linear = item.value()->as<LinearImpl>(); linear && linear->baseQuantized()) {
+                torch::Tensor w = linear->denseWeight(torch::kFloat32);
+                if (linear->hasLora() && !linear->loraMerged()) w += linear->loraDelta(torch::kFloat32);
+                tensors.emplace_back(prefix + "weight", w.to(torch::kCPU, denseDtype));
+            }
+            for (const auto& p : item.value()->named_parameters(/*recurse=*/false)) {
+                const std::string name = prefix + p.key();
+                if (name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos) continue;
+                if (!seen.insert(p.value().unsafeGetTensorImpl()).second) continue;
+                const auto delta = deltas.find(p.value().unsafeGetTensorImpl());
+                tensors.emplace_back(name, (delta == deltas.end() ? p.value().detach() : p.value().detach() + delta->second)
+                                               .to(torch::kCPU));
+            }
+        }
     }
     return tensors;
 }

@@ -41,7 +41,7 @@ void CausalLMImpl::initRandom()
     constexpr double kInitStd = 0.02;
     for (const auto& item : named_modules("", false)) {
         if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) {
-            if (linear->ownsWeight()) linear->weight.normal_(0.0, kInitStd);
+            if (linear->ownsWeight() && !linear->baseQuantized()) linear->weight.normal_(0.0, kInitStd);
             if (linear->bias.defined()) linear->bias.zero_();
         } else if (auto emb = std::dynamic_pointer_cast<EmbeddingImpl>(item.value())) {
             emb->weight.normal_(0.0, kInitStd);

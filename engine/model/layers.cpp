@@ -1,6 +1,7 @@
 // Model building blocks; see layers.h.
 #include "engine/model/layers.h"
 
+#include "engine/quant/quantized_linear.h"
 #include "engine/util/error.h"
 #include "engine/util/torch_compat.h"
 
@@ -31,10 +32,41 @@ LinearImpl::LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, bool w
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x)
 {
-    torch::Tensor y = torch::nn::functional::linear(x, weight, bias);
+    torch::Tensor y = baseForward(x);
     if (!hasLora() || !m_loraEnabled || m_merged) return y;
     const torch::Tensor in = m_lora.dropout > 0.0 ? torch::dropout(x, m_lora.dropout, is_training()) : x;
     return addAdapterOutput(y, torch::nn::functional::linear(in.to(m_loraA->weight.scalar_type()), m_loraA->weight));
+}
+
+torch::Tensor LinearImpl::baseForward(const torch::Tensor& x)
+{
+    if (m_quantized) return quantizedLinear(x, m_quantized, bias);
+    return torch::nn::functional::linear(x, weight, bias);
+}
+
+std::int64_t LinearImpl::inFeatures() const { return m_quantized ? m_quantized->cols() : weight.size(1); }
+
+std::int64_t LinearImpl::outFeatures() const { return m_quantized ? m_quantized->rows() : weight.size(0); }
+
+torch::Device LinearImpl::device() const { return m_quantized ? m_quantized->device() : weight.device(); }
+
+void LinearImpl::setQuantizedBase(std::shared_ptr<QuantizedWeight> base)
+{
+    if (!m_ownsWeight) throw Error("a weight tied to the input embedding cannot be quantized");
+    if (m_merged) throw Error("the layer has its adapter merged into the weight; unmerge it before quantizing");
+    if (m_quantized) throw Error("the layer's base weight is quantized already");
+    if (base->rows() != outFeatures() || base->cols() != inFeatures())
+        throw Error("internal: a quantized weight of another shape");
+    parameters_.erase("weight");
+    weight = torch::Tensor();
+    for (auto& [name, tensor] : base->tensors()) register_buffer(name, *tensor);
+    m_quantized = std::move(base);
+}
+
+torch::Tensor LinearImpl::denseWeight(torch::ScalarType dtype) const
+{
+    if (m_quantized) return m_quantized->dequantize(dtype);
+    return weight;
 }
 
 torch::Tensor LinearImpl::addAdapterOutput(const torch::Tensor& y, const torch::Tensor& low) const
@@ -94,7 +126,7 @@ std::pair<torch::Tensor, torch::Tensor> frozenBase(const std::vector<LinearImpl*
     bool frozen = true;
     int biases = 0;
     for (const LinearImpl* layer : layers) {
-        frozen = frozen && layer->ownsWeight() && !layer->weight.requires_grad() &&
+        frozen = frozen && !layer->baseQuantized() && layer->ownsWeight() && !layer->weight.requires_grad() &&
                  !(layer->bias.defined() && layer->bias.requires_grad());
         biases += layer->bias.defined();
     }
@@ -141,7 +173,7 @@ std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& la
     const std::vector<torch::Tensor> lows = low.split_with_sizes(ranks, -1);
     for (std::size_t i = 0; i < layers.size(); ++i) {
         LinearImpl* layer = layers[i];
-        const torch::Tensor y = base.empty() ? torch::nn::functional::linear(x, layer->weight, layer->bias) : base[i];
+        const torch::Tensor y = base.empty() ? layer->baseForward(x) : base[i];
         out.push_back(layer->addAdapterOutput(y, lows[i]));
     }
     return out;
@@ -152,8 +184,8 @@ void LinearImpl::addLora(const LoraSettings& settings)
     if (settings.rank <= 0) throw Error("LoRA rank must be positive");
     if (hasLora()) removeLora();
     m_lora = settings;
-    // Adapters train in fp32 even over low-precision base weights.
-    const auto options = weight.options().dtype(torch::kFloat32).requires_grad(true);
+    // Adapters train in fp32 even over low-precision or quantized base weights.
+    const auto options = torch::TensorOptions().device(device()).dtype(torch::kFloat32).requires_grad(true);
     torch::Tensor a = torch::empty({settings.rank, inFeatures()}, options.requires_grad(false));
     torch::Tensor b = torch::zeros({outFeatures(), settings.rank}, options.requires_grad(false));
     if (settings.init == LoraInit::Kaiming) {
@@ -181,13 +213,21 @@ void LinearImpl::removeLora()
 
 torch::Tensor LinearImpl::loraDelta() const
 {
+    return loraDelta(m_quantized ? m_quantized->computeDtype : weight.scalar_type());
+}
+
+torch::Tensor LinearImpl::loraDelta(torch::ScalarType dtype) const
+{
     torch::NoGradGuard noGrad;
-    return (torch::matmul(m_loraB->weight, m_loraA->weight) * m_lora.scaling()).to(weight.scalar_type());
+    return (torch::matmul(m_loraB->weight, m_loraA->weight) * m_lora.scaling()).to(dtype);
 }
 
 void LinearImpl::mergeLora()
 {
     if (!hasLora() || m_merged) return;
+    if (m_quantized)
+        throw Error("the base weight is quantized and cannot take the adapter in; export a merged model instead "
+                    "(it dequantizes the weights)");
     torch::NoGradGuard noGrad;
     weight.add_(loraDelta());
     m_merged = true;

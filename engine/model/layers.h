@@ -10,10 +10,13 @@
 #include "engine/config/run_choices.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace loralab {
+
+struct QuantizedWeight; // engine/quant/quantized_linear.h
 
 struct LoraSettings {
     std::int64_t rank = 8;
@@ -34,7 +37,9 @@ public:
 };
 TORCH_MODULE(LoraFactor);
 
-// y = x W^T + b [+ (dropout(x) A^T B^T) * scaling]. W is [out, in].
+// y = x W^T + b [+ (dropout(x) A^T B^T) * scaling]. W is [out, in]. The
+// base weight W may be kept quantized (setQuantizedBase): `weight` is then
+// undefined and W lives in buffers as codes and statistics.
 class LinearImpl : public torch::nn::Module {
 public:
     // With `sharedWeight` defined, the layer uses that tensor (tied output
@@ -43,10 +48,24 @@ public:
                torch::Tensor sharedWeight = {});
 
     torch::Tensor forward(const torch::Tensor& x);
+    // x W^T + b, without the adapter.
+    torch::Tensor baseForward(const torch::Tensor& x);
 
-    std::int64_t inFeatures() const { return weight.size(1); }
-    std::int64_t outFeatures() const { return weight.size(0); }
+    std::int64_t inFeatures() const;
+    std::int64_t outFeatures() const;
     bool ownsWeight() const { return m_ownsWeight; }
+    torch::Device device() const;
+
+    // Replaces the dense base weight by `base` (its tensors become buffers
+    // named weight_*; the parameter "weight" is removed). The layer must own
+    // its weight and have no merged adapter. Such a layer moves with
+    // Module::to(device) only: LibTorch's to(dtype) would convert the codes too.
+    void setQuantizedBase(std::shared_ptr<QuantizedWeight> base);
+    bool baseQuantized() const { return m_quantized != nullptr; }
+    const QuantizedWeight* quantizedBase() const { return m_quantized.get(); }
+    // W as a dense tensor: `weight` itself, or the quantized base dequantized
+    // to `dtype` (a fresh tensor, no gradient).
+    torch::Tensor denseWeight(torch::ScalarType dtype) const;
 
     // LoRA. A is [r, in], B is [out, r]. Adding freezes nothing by itself:
     // which parameters train is decided when the optimizer is built.
@@ -62,10 +81,12 @@ public:
     void setLoraEnabled(bool enabled) { m_loraEnabled = enabled; }
     bool loraEnabled() const { return m_loraEnabled; }
     // Folds B A scaling into W (and back). A merged layer skips the adapter path.
+    // A quantized base cannot take the adapter in: merging it is an Error.
     void mergeLora();
     void unmergeLora();
     bool loraMerged() const { return m_merged; }
-    torch::Tensor loraDelta() const; // B A scaling, [out, in], in W's dtype
+    torch::Tensor loraDelta() const; // B A scaling, [out, in], in W's dtype (a quantized base: its compute dtype)
+    torch::Tensor loraDelta(torch::ScalarType dtype) const;
     // y + (low B^T) * scaling, low being the adapter's A product of the input.
     torch::Tensor addAdapterOutput(const torch::Tensor& y, const torch::Tensor& low) const;
 
@@ -79,6 +100,7 @@ private:
     LoraFactor m_loraB{nullptr};
     bool m_loraEnabled = true;
     bool m_merged = false;
+    std::shared_ptr<QuantizedWeight> m_quantized;
 };
 TORCH_MODULE(Linear);
 
@@ -88,8 +110,9 @@ TORCH_MODULE(Linear);
 // product forward and two backward instead of one per layer), and so do
 // their base weights when they are frozen (LoRA): the first such call lays
 // those weights out as consecutive rows of one buffer, each layer's weight a
-// view of it. With dropout, each layer keeps its own mask, as PEFT's separate
-// dropout modules do.
+// view of it. Quantized base weights keep a product each (they are
+// dequantized a block of rows at a time, per layer). With dropout, each layer
+// keeps its own mask, as PEFT's separate dropout modules do.
 std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x);
 
 class EmbeddingImpl : public torch::nn::Module {

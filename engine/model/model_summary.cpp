@@ -22,6 +22,14 @@ ParameterCounts countParameters(CausalLMImpl& net)
         if (p.requires_grad()) counts.trainable += p.numel();
         counts.byKind[parameterKind(name, net.headName())] += p.numel();
     }
+    // A quantized base weight is held as buffers, yet it is one of the
+    // model's weights all the same (frozen).
+    for (const auto& [name, linear] : net.linearLayers()) {
+        if (!linear->baseQuantized()) continue;
+        const std::int64_t n = linear->inFeatures() * linear->outFeatures();
+        counts.total += n;
+        counts.byKind[parameterKind(name + ".weight", net.headName())] += n;
+    }
     return counts;
 }
 
