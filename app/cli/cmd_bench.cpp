@@ -22,6 +22,8 @@ int runBenchCommand(const Args& args)
     c.batchSize = args.getInt("batch", c.batchSize, 1);
     c.sequenceLength = args.getInt("seq", c.sequenceLength, 1);
     if (args.has("dtype")) c.dtype = parseChoice<WeightDType>(args.get("dtype"));
+    if (args.has("base-quantization")) c.baseQuantization = parseChoice<BaseQuantization>(args.get("base-quantization"));
+    c.doubleQuant = args.has("double-quant");
     c.steps = args.getInt("steps", c.steps, 1);
     c.warmupSteps = args.getInt("warmup", c.warmupSteps, 0);
     c.loraRank = args.getInt("lora-r", c.loraRank, 1);
@@ -45,7 +47,10 @@ int runBenchCommand(const Args& args)
         num << std::fixed << std::setprecision(digits) << v;
         return num.str();
     };
-    row("model", c.model + " (" + choiceName(c.method) + ", " + choiceName(c.dtype) + ", " + r.deviceName + ")");
+    const std::string base = c.baseQuantization == BaseQuantization::None
+                                 ? choiceName(c.dtype)
+                                 : std::string(choiceName(c.baseQuantization)) + (c.doubleQuant ? "+dq" : "") + " base, " + choiceName(c.dtype) + " products";
+    row("model", c.model + " (" + choiceName(c.method) + ", " + base + ", " + r.deviceName + ")");
     row("batch x sequence", std::to_string(c.batchSize) + " x " + std::to_string(c.sequenceLength));
     row("parameters", std::to_string(r.totalParams) + " total, " + std::to_string(r.trainableParams) + " trainable");
     row("median forward", fmt(r.medianForwardMs, 1) + " ms");
@@ -54,6 +59,7 @@ int runBenchCommand(const Args& args)
     row("median step", fmt(r.medianStepMs, 1) + " ms");
     row("tokens/s", fmt(r.tokensPerSecond, 0));
     row("peak memory", formatBytes(r.peakMemoryBytes));
+    row("weights", formatBytes(r.weightBytes) + " (linear base weights " + formatBytes(r.baseLinearBytes) + ")");
     row("model FLOP/s", fmt(r.achievedTflops * 1000.0, 1) + " GFLOP/s (" + fmt(r.flopsPerToken / 1e6, 1) + " MFLOP/token)");
     if (r.utilisation >= 0) row("utilisation", fmt(100.0 * r.utilisation, 1) + " % of " + fmt(c.peakTflops, 0) + " TFLOP/s");
     row("first step", fmt(r.firstStepSeconds, 2) + " s after " + fmt(r.setupSeconds, 2) + " s of setup");
@@ -68,7 +74,9 @@ std::vector<Command> benchCommands()
              {{"method", "M", "full, lora (all-linear) or lora-head (all-linear plus the output head); default lora"},
               {"batch", "N", "sequences per step (default 4)"},
               {"seq", "N", "tokens per sequence (default 128)"},
-              {"dtype", "fp32|bf16", "base weight dtype (default fp32)"},
+              {"dtype", "fp32|bf16", "base weight dtype (default fp32); with a quantized base, the dtype products run in"},
+              {"base-quantization", "Q", "frozen linear base weights for LoRA: none, int8, nf4 or fp4 (default none)"},
+              {"double-quant", "", "nf4/fp4: quantize the block absmax values too"},
               {"steps", "N", "measured steps (default 10)"},
               {"warmup", "N", "unmeasured steps first (default 3)"},
               {"lora-r", "R", "LoRA rank (default 8)"},

@@ -146,6 +146,10 @@ const std::vector<Field>& fields()
         field("dist_timeout", &RunConfig::distTimeout, "seconds a worker waits for the others before the group stops"),
         field("device", &RunConfig::device, "cpu, cuda, cuda:N or auto"),
         choiceField("dtype", &RunConfig::dtype, "base weight dtype: fp32, bf16 or fp16 (adapters train in fp32)"),
+        choiceField("base_quantization", &RunConfig::baseQuantization,
+                    "frozen base weights of the linear layers for LoRA: none, int8 (row absmax), nf4 or fp4 (block absmax, "
+                    "as bitsandbytes; products run in dtype)"),
+        field("double_quant", &RunConfig::doubleQuant, "nf4/fp4: quantize the block absmax values too (QLoRA)"),
         field("tensorboard", &RunConfig::tensorboard,
               "write TensorBoard event files in the run's tensorboard/ folder (tensorboard --logdir RUN or EXPERIMENT)"),
         field("runs_dir", &RunConfig::runsDir, "where run directories are created (\"\": ~/.local/share/loralab/runs, or $LORALAB_RUNS_DIR)"),
@@ -283,6 +287,9 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.dpoBeta > 0, "dpo_beta", "must be positive");
     need(c.method != Method::Full || c.dtype != WeightDType::Fp16, "dtype",
          "fp16 full fine-tuning loses small gradients without loss scaling; train every weight in bf16 or fp32");
+    need(c.method == Method::Lora || c.baseQuantization == BaseQuantization::None, "base_quantization",
+         "a quantized base cannot train; it needs method lora (full fine-tuning trains the base weights)");
+    need(!c.doubleQuant || isFourBit(c.baseQuantization), "double_quant", "applies to a 4-bit base (base_quantization nf4 or fp4)");
     need(c.objective != Objective::Dpo || c.dpoReference != DpoReference::Base || c.method == Method::Lora, "dpo_reference",
          "base switches the adapters off, so it needs method lora (full fine-tuning has no base apart from the model)");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/config/run_choices.h"
+#include "engine/quant/base_quantization.h"
 #include "engine/data/dataset.h"
 
 #include <cstdint>
@@ -83,6 +84,10 @@ struct RunConfig {
     int distTimeout = 120; // seconds a process waits for the others before the group gives up
     std::string device = "auto";
     WeightDType dtype = WeightDType::Fp32; // base weights
+    // The frozen base weights of the linear layers (not the head) as int8,
+    // NF4 or FP4 codes, QLoRA-style; LoRA only. Products run in `dtype`.
+    BaseQuantization baseQuantization = BaseQuantization::None;
+    bool doubleQuant = false; // 4-bit: quantize the block absmax values too
     bool tensorboard = true; // TensorBoard event files in <run>/tensorboard beside metrics.jsonl
     std::string runsDir; // where run directories are created; empty: the default runs folder (see run_catalog.h)
 };

@@ -1,6 +1,7 @@
 // Dataset readers; see dataset.h.
 #include "engine/data/dataset.h"
 
+#include "engine/data/columnar/columnar_file.h"
 #include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -13,6 +14,9 @@
 #include <zlib.h>
 
 namespace loralab {
+
+std::uint64_t datasetByteLimit();
+
 namespace {
 
 using Json = nlohmann::json;
@@ -233,6 +237,85 @@ Dataset parseText(const std::string& text, const std::string& path)
     return d;
 }
 
+// Rows of a Parquet or Arrow file as examples: its "text" column for text
+// data, else the columns of one of the JSONL layouts (a row is read as the
+// JSON object of its columns, so a row is skipped for what a line would be).
+// Skipped rows are numbered from 1, as lines are.
+Dataset parseColumnar(const std::string& path, DatasetFormat format)
+{
+    const std::vector<ColumnInfo> schema = columnarSchema(path);
+    std::vector<std::string> names;
+    for (const auto& c : schema) names.push_back(c.name);
+    const auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+    if (format == DatasetFormat::Auto) {
+        Json probe = Json::object();
+        for (const auto& n : names) probe[n] = "";
+        format = formatOfObject(probe);
+        if (format == DatasetFormat::Auto && has("text")) format = DatasetFormat::Text;
+    }
+    std::string columnList;
+    for (const auto& c : schema) columnList += (columnList.empty() ? "" : ", ") + c.name + " (" + c.type + ")";
+    if (format == DatasetFormat::Auto)
+        throw fileError(path, "has no columns of a dataset layout LoRA Lab reads (\"text\"; \"chosen\"/\"rejected\"; "
+                              "\"input\"/\"target\"; \"prompt\"/\"completion\"; \"prompt\"/\"chosen\"/\"rejected\"); its columns are " +
+                                  columnList);
+    ColumnarReadOptions options;
+    if (format == DatasetFormat::Text) {
+        if (!has("text")) throw fileError(path, "has no \"text\" column for text data; its columns are " + columnList);
+        options.columns = {"text"};
+    } else {
+        Json probe = Json::object();
+        for (const auto& n : names) probe[n] = "";
+        if (formatOfObject(probe) != format && !(format == DatasetFormat::HhRlhf && has("chosen") && has("rejected")))
+            throw fileError(path, std::string("has no ") + keysOf(format) + " columns; its columns are " + columnList);
+        for (const char* key : {"chosen", "rejected", "input", "target", "prompt", "completion"})
+            if (has(key)) options.columns.push_back(key);
+    }
+    options.maxBytes = static_cast<std::int64_t>(datasetByteLimit());
+    const ColumnTable table = readColumnarFile(path, options);
+    Dataset d;
+    d.path = path;
+    d.format = format;
+    for (std::int64_t i = 0; i < table.rows; ++i) {
+        const std::int64_t number = i + 1;
+        if (format == DatasetFormat::Text) {
+            const Json v = table.columns[0].value(i);
+            if (!v.is_string()) {
+                if (!v.is_null()) d.skipped.push_back({number, "\"text\" is not a string"});
+                continue;
+            }
+            std::string text = v.get<std::string>();
+            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+            if (isBlank(text)) continue;
+            if (const std::string utf8 = lineUtf8Problem(text); !utf8.empty()) {
+                d.skipped.push_back({number, utf8});
+                continue;
+            }
+            Example e;
+            e.target = std::move(text);
+            e.line = number;
+            d.examples.push_back(std::move(e));
+            continue;
+        }
+        const Json row = Json::parse(table.row(i).dump(-1, ' ', false, Json::error_handler_t::replace));
+        try {
+            for (const auto& [key, value] : row.items())
+                if (value.is_string())
+                    if (const std::string utf8 = lineUtf8Problem(value.get<std::string>()); !utf8.empty())
+                        throw std::invalid_argument("\"" + key + "\" " + utf8);
+            Example e = exampleFromJson(row, format);
+            e.line = number;
+            d.examples.push_back(std::move(e));
+        } catch (const std::invalid_argument& why) {
+            d.skipped.push_back({number, why.what()});
+        }
+    }
+    if (d.examples.empty())
+        throw fileError(path, "has no usable row (" + std::to_string(table.rows) + " rows" +
+                                  (d.skipped.empty() ? std::string(")") : "; " + d.skippedSummary() + ")"));
+    return d;
+}
+
 } // namespace
 
 bool Dataset::hasRejected() const
@@ -348,6 +431,8 @@ Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format)
     if (kind == "a directory")
         throw fileError(path.string(), "is a directory, not a dataset file (give a .jsonl, .json, text or .gz file in it)");
     if (!kind.empty()) throw fileError(path.string(), "is " + kind + ", not a dataset file; give a regular file");
+    // Parquet and Arrow files are told by their first bytes, whatever their names.
+    if (detectColumnarFormat(path.string()) != ColumnarFormat::None) return parseColumnar(path.string(), format);
     return parseDataset(readMaybeGzip(path), path.string(), format);
 }
 

@@ -1,8 +1,10 @@
 // Datasets as users bring them: raw WikiText (one paragraph per line, " = Heading = "
 // lines) and plain text; Anthropic HH-RLHF dialogues (JSONL or JSONL.gz with
 // "chosen" / "rejected"); and already-split {"input", "target"},
-// {"prompt", "completion"} or {"prompt", "chosen", "rejected"} JSONL.
-// Malformed lines are skipped and reported with their line numbers.
+// {"prompt", "completion"} or {"prompt", "chosen", "rejected"} JSONL; the
+// same layouts as columns of a Parquet or Arrow IPC file (as the Hugging Face
+// cache holds WikiText: a "text" column).
+// Malformed lines (rows) are skipped and reported with their numbers.
 #pragma once
 
 #include "engine/config/choices.h"
@@ -61,6 +63,8 @@ struct Dataset {
 // example is an Error that says why; so is a directory, a binary file and a
 // text that is not UTF-8 (UTF-16, or a one-byte code page). A line that is
 // not valid UTF-8 is skipped, with its reason, like any malformed line.
+// Parquet and Arrow files are known by their first bytes: a "text" column
+// reads as text data (a row a line), else the columns of a JSONL layout.
 // Bounds on what a dataset file brings into memory: its size on disk (and
 // what a .gz inflates to) at most kMaxDatasetBytes, or the bytes
 // LORALAB_MAX_DATASET_BYTES says; and a .gz at most kGzipMaxRatio times its

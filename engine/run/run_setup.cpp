@@ -2,8 +2,10 @@
 #include "engine/run/run_setup.h"
 
 #include "engine/config/resources.h"
+#include "engine/quant/quantize_model.h"
 #include "engine/train/loss.h"
 #include "engine/util/error.h"
+#include "engine/util/units.h"
 
 #include <sstream>
 
@@ -20,6 +22,15 @@ AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseM
     a.baseModel = baseModel;
     a.init = config.loraInit;
     return a;
+}
+
+QuantizationOptions quantizationOf(const RunConfig& config)
+{
+    QuantizationOptions q;
+    q.kind = config.baseQuantization;
+    q.doubleQuant = config.doubleQuant;
+    q.computeDtype = torchDType(config.dtype);
+    return q;
 }
 
 PreparedModel prepareModel(const RunConfig& config, torch::Device device)
@@ -46,6 +57,13 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
                     " tokens, more than the model's vocabulary of " + std::to_string(out.model.config.vocabSize) +
                     (config.vocabSize > 0 ? " (vocab_size " + std::to_string(config.vocabSize) + ")" : std::string()) +
                     "; vocab_size must be at least " + std::to_string(out.model.tokenizer->vocabSize()));
+    if (config.baseQuantization != BaseQuantization::None) {
+        // Before the adapters, which stay fp32 over the quantized base.
+        const QuantizationSummary q = quantizeFrozenBase(*out.model.net, quantizationOf(config));
+        out.notes.push_back("base weights of " + std::to_string(q.layers) + " linear layers as " +
+                            choiceName(config.baseQuantization) + (config.doubleQuant ? " (double quantization)" : "") + ": " +
+                            bytesText(q.denseBytes) + " -> " + bytesText(q.quantizedBytes));
+    }
     if (config.method == Method::Lora) {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
@@ -187,11 +205,9 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
 MemoryBreakdown heldMemory(CausalLMImpl& net)
 {
     MemoryBreakdown m;
-    for (auto& [name, p] : net.uniqueParameters()) {
-        const std::int64_t bytes = p.numel() * static_cast<std::int64_t>(p.element_size());
-        m.weightBytes += bytes;
-        if (p.requires_grad()) m.gradientBytes += bytes;
-    }
+    m.weightBytes = modelWeightBytes(net); // quantized base weights as their codes and statistics
+    for (auto& [name, p] : net.uniqueParameters())
+        if (p.requires_grad()) m.gradientBytes += p.numel() * static_cast<std::int64_t>(p.element_size());
     return m;
 }
 
@@ -230,6 +246,8 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
             e.activationBytes += B * T * layer->lora().rank * bytes;
             if (layer->lora().dropout > 0.0) e.activationBytes += B * T * layer->inFeatures() * (bytes + 1);
         }
+    // A quantized product dequantizes a block of rows at a time.
+    if (hasQuantizedBase(net)) e.activationBytes += estimateQuantizedMemory(net, quantizationOf(config), net.embedding()->weight.device()).scratchBytes;
     return e;
 }
 

@@ -7,6 +7,7 @@
 #include "engine/data/dataset.h"
 #include "engine/lora/lora.h"
 #include "engine/model/model_loader.h"
+#include "engine/quant/quantize_model.h"
 #include "engine/records/metrics.h"
 #include "engine/config/run_config.h"
 
@@ -25,6 +26,8 @@ struct PreparedModel {
 // Loads the model on `device`; for method lora, attaches fresh adapters or
 // loads config.adapter. Does not decide what trains (the Trainer does).
 PreparedModel prepareModel(const RunConfig& config, torch::Device device);
+// The run's base_quantization, double_quant and dtype as quantizeFrozenBase takes them.
+QuantizationOptions quantizationOf(const RunConfig& config);
 
 AdapterConfig adapterConfigFor(const RunConfig& config, const std::string& baseModel);
 

@@ -174,6 +174,16 @@ def write_datasets_files(fx):
     ds.to_parquet(os.path.join(OUT, "datasets_wikitext.parquet"))
     fx.expect(["datasets_wikitext.parquet"], "datasets_wikitext.jsonl", ds.data.table.to_pylist(), read_parquet)
 
+    # HH-RLHF as the hub holds it once converted: chosen and rejected dialogues,
+    # one row with a null, one without an assistant turn.
+    chosen = [f"\n\nHuman: What is {i} + {i}?\n\nAssistant: {2 * i}." for i in range(8)]
+    rejected = [f"\n\nHuman: What is {i} + {i}?\n\nAssistant: I cannot say." for i in range(8)]
+    chosen[3] = None
+    chosen[5] = "no assistant turn here"
+    hh = datasets.Dataset.from_dict({"chosen": chosen, "rejected": rejected})
+    hh.to_parquet(os.path.join(OUT, "datasets_hh.parquet"))
+    fx.expect(["datasets_hh.parquet"], "datasets_hh.jsonl", hh.data.table.to_pylist(), read_parquet)
+
     rows = main_rows(24, seed=11)
     chat = datasets.Dataset.from_dict({"messages": rows["messages"], "source": [str(i) for i in range(24)],
                                        "label": [i % 3 for i in range(24)]})

@@ -295,6 +295,10 @@ void ColumnarTests::columnar_format_is_told_by_its_first_bytes()
     QVERIFY(detectColumnarFormat(fixture("ipc_stream_legacy.arrows")) == ColumnarFormat::ArrowStream);
     QVERIFY(detectColumnarFormat(fixture("main.jsonl")) == ColumnarFormat::None);
     QVERIFY(detectColumnarFormat(fixture("no-such.parquet")) == ColumnarFormat::None);
+    // A gzip header's first four bytes read as a small length, as a legacy stream's would.
+    const std::filesystem::path gz = test::scratchDir("columnar-gzip") / "train.jsonl.gz";
+    writeFileAtomic(gz, std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) + std::string(32, '\0'));
+    QVERIFY(detectColumnarFormat(gz.string()) == ColumnarFormat::None);
 }
 
 void ColumnarTests::columnar_read_limit_is_a_clear_error()

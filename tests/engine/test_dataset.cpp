@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include "test_paths.h"
+#include "engine/data/columnar/columnar_file.h"
 
 #include "engine/data/dataset.h"
 #include "engine/run/early_stopping.h"
@@ -37,6 +38,7 @@ private Q_SLOTS:
     void datasets_without_examples_say_why();
     void gzip_datasets();
     void wikitext_lines();
+    void parquet_and_arrow_datasets();
     void validation_split_is_deterministic();
     void early_stopping_scripted_sequences();
     void run_config_roundtrip_and_errors();
@@ -120,6 +122,51 @@ void DatasetTests::wikitext_lines()
     QVERIFY(d.examples.size() == 2u);
     QCOMPARE(d.examples[0].target, std::string(" = Valkyria Chronicles III = "));
     QCOMPARE(d.examples[1].line, 4);
+}
+
+void DatasetTests::parquet_and_arrow_datasets()
+{
+    const std::filesystem::path dir = test::dataDir() / "columnar";
+    // WikiText as the Hugging Face cache holds it: a "text" column, a row a line,
+    // blank rows dropped as blank lines are.
+    const Dataset wiki = loadDataset(dir / "datasets_wikitext.parquet");
+    QVERIFY(wiki.isText());
+    std::vector<std::string> expected;
+    {
+        const std::string jsonl = readTextFile(dir / "datasets_wikitext.jsonl");
+        std::size_t at = 0;
+        while (at < jsonl.size()) {
+            const std::size_t end = jsonl.find('\n', at);
+            const auto row = nlohmann::json::parse(jsonl.substr(at, end - at));
+            if (row["text"].get<std::string>().find_first_not_of(' ') != std::string::npos) expected.push_back(row["text"]);
+            at = end == std::string::npos ? jsonl.size() : end + 1;
+        }
+    }
+    QCOMPARE(wiki.examples.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) QCOMPARE(wiki.examples[i].target, expected[i]);
+    QCOMPARE(wiki.examples[0].line, 2); // the row, numbered from 1
+    // The same file as text data by name, and refused as a layout it lacks.
+    QCOMPARE(loadDataset(dir / "datasets_wikitext.parquet", DatasetFormat::Text).examples.size(), expected.size());
+    VERIFY_THROWS_WITH(loadDataset(dir / "datasets_wikitext.parquet", DatasetFormat::InputTarget), "datasets_wikitext.parquet",
+                       "\"input\" and \"target\"", "text (string)");
+
+    // HH-RLHF columns: dialogues split at the last assistant turn; the null
+    // and the row without an assistant turn skipped with their row numbers.
+    const Dataset hh = loadDataset(dir / "datasets_hh.parquet");
+    QVERIFY(hh.format == DatasetFormat::HhRlhf);
+    QCOMPARE(hh.examples.size(), 6u);
+    QCOMPARE(hh.examples[0].target, std::string("0."));
+    QCOMPARE(hh.examples[0].rejected, std::string("I cannot say."));
+    QCOMPARE(hh.examples[0].prompt, std::string("\n\nHuman: What is 0 + 0?\n\nAssistant:"));
+    QCOMPARE(hh.skipped.size(), 2u);
+    QCOMPARE(hh.skipped[0].line, 4);
+    QCOMPARE(hh.skipped[1].line, 6);
+
+    // An Arrow file of a layout LoRA Lab does not read names its columns.
+    VERIFY_THROWS_WITH(loadDataset(dir / "datasets_chat.arrow"), "datasets_chat.arrow", "no columns of a dataset layout",
+                       "messages (list<struct<", "source (string)");
+    // A damaged file is the reader's error, naming the file.
+    VERIFY_THROWS_WITH(loadDataset(dir / "corrupt_string_length.parquet"), "corrupt_string_length.parquet");
 }
 
 void DatasetTests::validation_split_is_deterministic()

@@ -296,8 +296,10 @@ void HostileCliTests::devices_fifos_and_loops_are_errors_not_hangs()
     const test::CliOutcome stdinZero = test::runCli({"generate", neox, "--prompt-file", "-"}, "/dev/zero");
     QCOMPARE(stdinZero.exitCode, 1);
     QVERIFY(stdinZero.output.find("standard input") != std::string::npos);
+    // The configuration first: its fixture data goes in (a fresh) `dir`.
+    const fs::path fifoConfig = tinyConfig(dir, 2, (dir / "fifo.jsonl").string());
     QCOMPARE(::mkfifo((dir / "fifo.jsonl").c_str(), 0644), 0);
-    const test::CliOutcome fifo = test::runCli({"run", tinyConfig(dir, 2, (dir / "fifo.jsonl").string()).string()});
+    const test::CliOutcome fifo = test::runCli({"run", fifoConfig.string()});
     QCOMPARE(fifo.exitCode, 1);
     QVERIFY2(fifo.output.find("FIFO") != std::string::npos, fifo.output.c_str());
     QVERIFY(fifo.seconds < 60);

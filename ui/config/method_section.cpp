@@ -37,6 +37,12 @@ MethodSection::MethodSection(FieldMessages& messages, QWidget* parent) : ConfigS
     form()->addRow(QString(), m_scaling);
     m_init = choiceCombo("lora_init");
     addField(tr("Initialisation"), m_init, QStringLiteral("lora_init"));
+    // QLoRA: the frozen base held as 8- or 4-bit codes under the adapters.
+    m_baseQuantization = choiceCombo("base_quantization");
+    m_baseQuantization->setObjectName(QStringLiteral("baseQuantization"));
+    addField(tr("Quantized base"), m_baseQuantization, QStringLiteral("base_quantization"));
+    m_doubleQuant = check(tr("Double quantization (4-bit)"));
+    addField(QString(), m_doubleQuant, QStringLiteral("double_quant"));
 
     m_targets = new TargetModuleList;
     connect(m_targets, &TargetModuleList::changed, this, [this] {
@@ -85,6 +91,8 @@ void MethodSection::loadFields(const RunConfig& c)
     m_dropout->setValue(c.loraDropout);
     m_rsLora->setChecked(c.rsLora);
     loadChoice(m_init, c, "lora_init");
+    loadChoice(m_baseQuantization, c, "base_quantization");
+    m_doubleQuant->setChecked(c.doubleQuant);
     m_targets->setTargets(c.loraTargets);
     m_adapter->setText(QString::fromStdString(c.adapter));
     m_dpoBeta->setValue(c.dpoBeta);
@@ -104,6 +112,11 @@ void MethodSection::store(RunConfig& c) const
     c.loraDropout = m_dropout->value();
     c.rsLora = m_rsLora->isChecked();
     storeChoice(m_init, c, "lora_init");
+    // A comparison's full run, like a full run, trains the base: no quantization there.
+    const bool quantizable = m_method->currentIndex() == kLora || m_method->currentIndex() == kDpo;
+    if (quantizable) storeChoice(m_baseQuantization, c, "base_quantization");
+    else c.baseQuantization = BaseQuantization::None;
+    c.doubleQuant = quantizable && isFourBit(c.baseQuantization) && m_doubleQuant->isChecked();
     c.loraTargets = m_targets->targets();
     c.adapter = m_adapter->text().trimmed().toStdString();
     c.dpoBeta = m_dpoBeta->value();
@@ -156,6 +169,10 @@ void MethodSection::updateVisibility()
     form()->setRowVisible(m_scaling, lora);
     form()->setRowVisible(m_targetsField, lora);
     form()->setRowVisible(m_adapterRow->parentWidget(), lora && m != kCompare);
+    form()->setRowVisible(m_baseQuantization->parentWidget(), lora && m != kCompare);
+    form()->setRowVisible(m_doubleQuant->parentWidget(), lora && m != kCompare);
+    m_doubleQuant->setEnabled(m_baseQuantization->currentText() == QLatin1String("nf4") ||
+                              m_baseQuantization->currentText() == QLatin1String("fp4"));
     for (QWidget* w : {static_cast<QWidget*>(m_dpoBeta), static_cast<QWidget*>(m_dpoLoss),
                        static_cast<QWidget*>(m_dpoReference), static_cast<QWidget*>(m_stopMetric)})
         form()->setRowVisible(w->parentWidget(), m == kDpo);

@@ -45,6 +45,8 @@ private:
     QDoubleSpinBox* m_dropout;
     QCheckBox* m_rsLora;
     QComboBox* m_init;
+    QComboBox* m_baseQuantization;
+    QCheckBox* m_doubleQuant;
     TargetModuleList* m_targets;
     QWidget* m_targetsField;
     QLineEdit* m_adapter;

@@ -16,8 +16,10 @@ ColumnarFormat formatOf(const std::uint8_t* data, std::size_t size)
     if (size >= 4 && (std::memcmp(data, "PAR1", 4) == 0 || std::memcmp(data, "PARE", 4) == 0)) return ColumnarFormat::Parquet;
     if (size >= 6 && std::memcmp(data, "ARROW1", 6) == 0) return ColumnarFormat::ArrowFile;
     // A stream starts with a message: the continuation marker 0xFFFFFFFF, or
-    // (before Arrow 0.15) directly its metadata length, a small positive number.
-    if (size >= 4) {
+    // (before Arrow 0.15) directly its metadata length, a small positive number
+    // (which a gzip header, 1f 8b, would pass for).
+    const bool gzip = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+    if (size >= 4 && !gzip) {
         std::uint32_t first = 0;
         std::memcpy(&first, data, 4);
         if (first == 0xffffffffu || (first > 0 && first < (1u << 24) && size >= 8)) return ColumnarFormat::ArrowStream;
