@@ -214,24 +214,28 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
     return d;
 }
 
+// One line (or row) of text data: without its line ending, skipped when
+// blank, and refused with the reason when it is not UTF-8.
+void addTextLine(Dataset& d, std::string_view line, std::int64_t number)
+{
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (isBlank(line)) return;
+    if (const std::string utf8 = lineUtf8Problem(line); !utf8.empty()) {
+        d.skipped.push_back({number, utf8});
+        return;
+    }
+    Example e;
+    e.target = std::string(line);
+    e.line = number;
+    d.examples.push_back(std::move(e));
+}
+
 Dataset parseText(const std::string& text, const std::string& path)
 {
     Dataset d;
     d.path = path;
     d.format = DatasetFormat::Text;
-    forEachLine(text, [&](std::string_view line, std::int64_t number) {
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (isBlank(line)) return;
-        const std::string utf8 = lineUtf8Problem(line);
-        if (!utf8.empty()) {
-            d.skipped.push_back({number, utf8});
-            return;
-        }
-        Example e;
-        e.target = std::string(line);
-        e.line = number;
-        d.examples.push_back(std::move(e));
-    });
+    forEachLine(text, [&](std::string_view line, std::int64_t number) { addTextLine(d, line, number); });
     if (d.examples.empty())
         throw fileError(path, d.skipped.empty() ? "holds no text (every line is empty)" : "holds no usable text; " + d.skippedSummary());
     return d;
@@ -284,17 +288,7 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
                 if (!v.is_null()) d.skipped.push_back({number, "\"text\" is not a string"});
                 continue;
             }
-            std::string text = v.get<std::string>();
-            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-            if (isBlank(text)) continue;
-            if (const std::string utf8 = lineUtf8Problem(text); !utf8.empty()) {
-                d.skipped.push_back({number, utf8});
-                continue;
-            }
-            Example e;
-            e.target = std::move(text);
-            e.line = number;
-            d.examples.push_back(std::move(e));
+            addTextLine(d, v.get<std::string>(), number);
             continue;
         }
         const Json row = Json::parse(table.row(i).dump(-1, ' ', false, Json::error_handler_t::replace));

@@ -61,7 +61,7 @@ void AdapterConfigTests::adapter_config_refuses_what_it_cannot_apply()
     VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "modules_to_save": ["lm_head"]})", "p"), "modules_to_save");
     VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 0, "target_modules": ["x"]})", "p"), "r must be positive");
     VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4})", "p"), "target_modules");
-    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": "four", "target_modules": ["x"]})", "p"), "p", "wrong type");
+    VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": "four", "target_modules": ["x"]})", "p"), "p", "field 'r' should be a whole number", "\"four\"");
     VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": "(unclosed"})", "p"), "regular expression");
     VERIFY_THROWS_WITH(parseAdapterConfig(R"({"r": 4, "target_modules": ["x"], "bias": "all"})", "p"), "bias");
 }

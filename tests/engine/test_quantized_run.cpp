@@ -10,6 +10,7 @@
 #include <algorithm>
 
 using namespace loralab;
+namespace fs = std::filesystem;
 
 namespace {
 
