@@ -44,6 +44,15 @@ RunConfig configFrom(const Args& args)
     RunConfig config = args.has("resume") ? loadRunConfig(args.get("resume") + "/config.json")
                        : args.positional().empty() ? RunConfig()
                                                    : loadRunConfig(args.positional()[0]);
+    // --set KEY=VALUE: any run option, as config.json would give it.
+    for (const auto& text : args.getAll("set")) {
+        const auto eq = text.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw Error("--set takes KEY=VALUE (like --set base_quantization=nf4), not \"" + text + "\"");
+        if (args.has("resume"))
+            throw Error("--resume continues a run with its own config.json; --set cannot change " + text.substr(0, eq));
+        setRunOption(config, text.substr(0, eq), text.substr(eq + 1));
+    }
     config.threads = static_cast<int>(args.getInt("threads", config.threads, 0, INT_MAX));
     if (args.has("device")) config.device = args.get("device");
     if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");
@@ -206,6 +215,7 @@ const std::vector<OptionSpec> kRunOptions = {
     {"max-steps", "N", "override max_steps"},
     {"name", "NAME", "override the run name"},
     {"runs-dir", "DIR", "override runs_dir"},
+    {"set", "KEY=VALUE", "set any run option (repeat for more; see --options), e.g. --set base_quantization=nf4"},
     {"print-every", "N", "print every N-th step (default 1)"},
     {"nproc", "N", "train with N data-parallel processes on this machine (one per GPU with --device cuda)"},
     {"options", "", "list every config option with its default"},

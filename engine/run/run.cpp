@@ -4,6 +4,7 @@
 #include "engine/checkpoint/load_checkpoint.h"
 #include "engine/dist/collective.h"
 #include "engine/experiment/run_catalog.h"
+#include "engine/model/model_summary.h"
 #include "engine/run/resume.h"
 #include "engine/run/run_samples.h"
 #include "engine/util/error.h"
@@ -278,7 +279,7 @@ RunSummary Run::summarise() const
     s.model = m_config.model;
     s.objective = m_config.objective;
     s.method = m_config.method;
-    for (auto& [name, param] : m_model.model.net->uniqueParameters()) s.totalParams += param.numel();
+    s.totalParams = countParameters(*m_model.model.net).total; // quantized base weights counted as the weights they stand for
     s.trainableParams = m_trainer->trainableParams();
     s.steps = p.totals.steps;
     const double n = static_cast<double>(std::max<std::int64_t>(1, p.totals.steps));

@@ -55,6 +55,7 @@ void QuantizedRunTests::nf4_run_trains_its_adapters_over_fewer_weight_bytes()
     QVERIFY(b.summary.finalTrainLoss < b.summary.firstTrainLoss);
     // The same adapters train; the base loses about 7/8 of its linear bytes.
     QCOMPARE(b.summary.trainableParams, a.summary.trainableParams);
+    QCOMPARE(b.summary.totalParams, a.summary.totalParams); // the quantized weights still count
     QVERIFY2(b.summary.measured.weightBytes < a.summary.measured.weightBytes,
              (std::to_string(b.summary.measured.weightBytes) + " vs " + std::to_string(a.summary.measured.weightBytes)).c_str());
     // What the run holds is what it estimated it would.
