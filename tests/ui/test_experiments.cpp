@@ -94,7 +94,6 @@ private slots:
     void sweepOfFour();
     void cancelledComparison();
     void bestValidationWithMinDelta();
-    void runsPanelTitlesNotesTrash();
     void wheelOnlyWithFocus();
     void smallScreen();
     void oneAndTwoProcesses();
@@ -383,74 +382,6 @@ void TestExperiments::bestValidationWithMinDelta()
     SummaryPanel* summary = w.summaryPanel();
     QCOMPARE(cell(summary, 0, QStringLiteral("Best val loss")), QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep));
     QVERIFY(summary->headline().contains(QStringLiteral("%1 (step %2)").arg(QString::number(atBest, 'f', 4)).arg(s.bestStep)));
-}
-
-void TestExperiments::runsPanelTitlesNotesTrash()
-{
-    // Two runs made by the engine directly: the Runs tab is about listing them.
-    const QString runsDir = test::runsDir(QStringLiteral("runs-panel"), true);
-    RunConfig c = test::shortConfig(runsDir);
-    c.maxSteps = 1;
-    c.evalInterval = 0;
-    c.evalAtStart = false;
-    c.samples = 0;
-    c.loraRank = 4;
-    c.learningRate = 3e-3;
-    RunControl control;
-    const RunResult a = trainRun(c, control, {});
-    c.name = "second";
-    const RunResult b = trainRun(c, control, {});
-    const QString dirA = QString::fromStdString(a.summary.runDir);
-    const QString dirB = QString::fromStdString(b.summary.runDir);
-
-    MainWindow w;
-    showWindow(w);
-    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
-    RunsPanel* panel = w.runsPanel();
-    QSignalSpy listed(panel, &RunsPanel::listed);
-    w.configPanel()->setConfig(c); // the window's runs folder is the configuration's
-    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() == 2, kLoadTimeoutMs);
-    // Hyperparameter columns.
-    QTreeWidget* tree = panel->tree();
-    QCOMPARE(tree->headerItem()->text(2), QStringLiteral("LR"));
-    QCOMPARE(tree->topLevelItem(0)->text(2), QStringLiteral("0.003"));
-    QCOMPARE(tree->topLevelItem(0)->text(3), QStringLiteral("4"));
-
-    // A title names the run in the list.
-    listed.clear();
-    QVERIFY(panel->rename(dirA, QStringLiteral("baseline r4")));
-    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), kLoadTimeoutMs);
-    bool titled = false;
-    for (int i = 0; i < tree->topLevelItemCount(); ++i) titled = titled || tree->topLevelItem(i)->text(0) == QStringLiteral("baseline r4");
-    QVERIFY(titled);
-    // Notes are kept with the run as they are typed.
-    QVERIFY(panel->select(dirA));
-    auto* notes = panel->findChild<QPlainTextEdit*>(QStringLiteral("runNotes"));
-    QVERIFY(notes && notes->isEnabled());
-    notes->setPlainText(QStringLiteral("lr 3e-3 looked unstable"));
-    QCOMPARE(QString::fromStdString(readNotes(dirA.toStdString()).notes), QStringLiteral("lr 3e-3 looked unstable"));
-    test::saveScreenshot(&w, QStringLiteral("runs_panel"));
-
-    // New run from this configuration: the form takes it.
-    tree->clearSelection();
-    QVERIFY(panel->select(dirB));
-    panel->newRunFromSelected();
-    QCOMPARE(QString::fromStdString(w.configPanel()->config().name), QStringLiteral("second"));
-    QCOMPARE(w.configPanel()->config().loraRank, 4);
-
-    // Delete: to the trash (the XDG one CTest gives this test), gone from the list.
-    if (qEnvironmentVariableIsEmpty("XDG_DATA_HOME")) QSKIP("needs XDG_DATA_HOME for a trash of its own (tests/ui/CMakeLists.txt sets it)");
-    QStandardPaths::setTestModeEnabled(false);
-    const QString data = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
-    QVERIFY(QDir().mkpath(data));
-    listed.clear();
-    QString error;
-    const bool trashed = panel->moveToTrash({dirB}, &error);
-    QStandardPaths::setTestModeEnabled(true);
-    QVERIFY2(trashed, qPrintable(error));
-    QVERIFY(!QFileInfo::exists(dirB));
-    QVERIFY(QDir(data + QStringLiteral("/Trash/files")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).contains(QFileInfo(dirB).fileName()));
-    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() == 1, kLoadTimeoutMs);
 }
 
 void TestExperiments::wheelOnlyWithFocus()

@@ -64,7 +64,6 @@ private slots:
     void huggingFaceCache();
     void pauseAndGenerate();
     void generation();
-    void reopenRun();
 };
 
 void TestMainWindow::initTestCase()
@@ -505,79 +504,6 @@ void TestMainWindow::generation()
     }
     QVERIFY(!table->item(0, GenerationPanel::kTarget)->text().isEmpty());
     test::saveScreenshot(&w, QStringLiteral("generation"));
-}
-
-void TestMainWindow::reopenRun()
-{
-    const QString runs = test::runsDir(QStringLiteral("short"), false);
-    const QString runDir = test::newestFinishedRun(runs);
-    QVERIFY2(!runDir.isEmpty(), "the short_run fixture left no finished run");
-    const RunRecords records = readRunRecords(runDir.toStdString());
-    QVERIFY(!records.steps.empty());
-
-    MainWindow w;
-    showWindow(w);
-    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
-    RunsPanel* panel = w.runsPanel();
-    QSignalSpy listed(panel, &RunsPanel::listed);
-    QSignalSpy opened(panel, &RunsPanel::opened);
-    panel->setRunsDir(runs);
-    QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty() && listed.last().first().toInt() >= 1, kLoadTimeoutMs);
-    test::saveScreenshot(&w, QStringLiteral("reopen_runs_list"));
-    QVERIFY(panel->select(runDir));
-    panel->openSelected();
-    QVERIFY(opened.wait(kLoadTimeoutMs));
-
-    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::kChartsTab));
-    QCOMPARE(w.chartsPanel()->stepPointCount(), static_cast<int>(records.steps.size()));
-    QCOMPARE(w.chartsPanel()->evalPointCount(), static_cast<int>(records.evals.size()));
-    QCOMPARE(w.generationPanel()->table()->rowCount(), static_cast<int>(records.samples.size()));
-    QCOMPARE(w.summaryPanel()->table()->rowCount(), 1);
-    test::saveScreenshot(&w, QStringLiteral("reopen_run"));
-
-    // Runs overlaid: here the same run three times, drawn as three traces
-    // and summarised in three rows.
-    Experiment one = readExperiment(runDir.toStdString(), /*withMetrics=*/true);
-    Experiment overlay;
-    for (int i = 0; i < 3; ++i) {
-        ExperimentRun run = one.runs.front();
-        run.label = "run " + std::to_string(i + 1);
-        overlay.runs.push_back(run);
-    }
-    emit panel->opened(overlay);
-    QCOMPARE(w.chartsPanel()->runCount(), 3);
-    QCOMPARE(w.chartsPanel()->stepPointCount(), 3 * static_cast<int>(records.steps.size()));
-    QCOMPARE(w.summaryPanel()->table()->rowCount(), 3);
-    test::saveScreenshot(&w, QStringLiteral("reopen_overlay"));
-
-    // Export merged model: a Hugging Face folder, whole; a second export into it is refused.
-    w.tabs()->setCurrentIndex(MainWindow::kRunsTab);
-    QVERIFY(panel->select(runDir));
-    auto* exportButton = panel->findChild<QPushButton*>(QStringLiteral("exportRun"));
-    QVERIFY(exportButton && exportButton->isEnabled());
-    QVERIFY(exportButton->menu() && exportButton->menu()->actions().size() == 2); // merged folder, GGUF
-    const QString out = test::runsDir(QStringLiteral("export"), true) + QStringLiteral("/merged");
-    QSignalSpy exported(panel, &RunsPanel::exported);
-    QSignalSpy failed(panel, &RunsPanel::failed);
-    panel->exportMerged(runDir, out);
-    QVERIFY(exported.wait(kLoadTimeoutMs));
-    QCOMPARE(exported.first().first().toString(), out);
-    for (const char* file : {"config.json", "model.safetensors", "tokenizer.model"})
-        QVERIFY2(QFileInfo::exists(out + QLatin1Char('/') + QLatin1String(file)), file);
-    QVERIFY(w.banner()->isVisibleTo(&w));
-    test::saveScreenshot(&w, QStringLiteral("export_merged"));
-    panel->exportMerged(runDir, out);
-    QVERIFY(failed.wait(kLoadTimeoutMs));
-    QVERIFY(failed.first().first().toString().contains(QStringLiteral("already exists")));
-
-    // GGUF: one file that starts with the format's magic.
-    const QString gguf = test::runsDir(QStringLiteral("export"), false) + QStringLiteral("/model-q8_0.gguf");
-    panel->exportGguf(runDir, gguf, loralab::GgufType::Q8_0);
-    QVERIFY(exported.wait(kLoadTimeoutMs));
-    QCOMPARE(exported.last().first().toString(), gguf);
-    QFile file(gguf);
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    QCOMPARE(file.read(4), QByteArray("GGUF"));
 }
 
 QTEST_MAIN(TestMainWindow)
