@@ -248,7 +248,7 @@ void QuantizedLoraTests::quant_merge_refused_export_dequantizes()
     QCOMPARE(ours.ids.size(), std::size_t{10});
     QVERIFY(ours.ids == generate(*merged.net, nullptr, prompt, greedy).ids);
     // The exported weight is the dequantized base plus B A scaling.
-    const auto& q = net.linearLayers().front().second;
+    const Linear q = net.linearLayers().front().second; // a copy of the holder: the list is a temporary
     const torch::Tensor expected = q->denseWeight(torch::kFloat32) + q->loraDelta(torch::kFloat32);
     QVERIFY(torch::allclose(merged.net->linearLayers().front().second->weight, expected, 0.0, 1e-7));
 }
