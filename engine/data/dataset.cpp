@@ -251,10 +251,12 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
     std::vector<std::string> names;
     for (const auto& c : schema) names.push_back(c.name);
     const auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+    // The layout the columns make, as a line with those keys would.
+    Json probe = Json::object();
+    for (const auto& n : names) probe[n] = "";
+    const DatasetFormat layout = formatOfObject(probe);
     if (format == DatasetFormat::Auto) {
-        Json probe = Json::object();
-        for (const auto& n : names) probe[n] = "";
-        format = formatOfObject(probe);
+        format = layout;
         if (format == DatasetFormat::Auto && has("text")) format = DatasetFormat::Text;
     }
     std::string columnList;
@@ -268,9 +270,7 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
         if (!has("text")) throw fileError(path, "has no \"text\" column for text data; its columns are " + columnList);
         options.columns = {"text"};
     } else {
-        Json probe = Json::object();
-        for (const auto& n : names) probe[n] = "";
-        if (formatOfObject(probe) != format && !(format == DatasetFormat::HhRlhf && has("chosen") && has("rejected")))
+        if (layout != format && !(format == DatasetFormat::HhRlhf && has("chosen") && has("rejected")))
             throw fileError(path, std::string("has no ") + keysOf(format) + " columns; its columns are " + columnList);
         for (const char* key : {"chosen", "rejected", "input", "target", "prompt", "completion"})
             if (has(key)) options.columns.push_back(key);
