@@ -52,10 +52,9 @@ if ! command -v nvcc >/dev/null 2>&1; then
   fi
 fi
 
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+source scripts/cmake-args.sh
 echo "build-cuda: LibTorch from ${prefix}, nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')" >&2
-cmake -S . -B build-cuda "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLORALAB_WITH_CUDA=ON \
+cmake -S . -B build-cuda "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=Release -DLORALAB_WITH_CUDA=ON \
   -DCMAKE_PREFIX_PATH="${prefix}" "$@" >/dev/null
 cmake --build build-cuda -j"$(nproc)" >&2
 echo "build-cuda"

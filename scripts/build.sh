@@ -2,10 +2,9 @@
 # Configures and builds LoRA Lab into build/ (extra arguments go to CMake).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+source scripts/cmake-args.sh
 if [ ! -f build/CMakeCache.txt ]; then
-  cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake -S . -B build "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
 elif [ $# -gt 0 ]; then
   cmake -S . -B build "$@"
 fi

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (AddressSanitizer + UBSan) and runs
-# each for a bounded time from the seed corpus in tests/fuzz/corpus. A crash
-# fails the script and leaves the crashing input in build-fuzz/findings/.
+# Builds the libFuzzer targets with clang (AddressSanitizer + UBSan;
+# scripts/build-fuzz.sh) and runs each for a bounded time from the seed corpus
+# in tests/fuzz/corpus. A crash fails the script and leaves the crashing input
+# in build-fuzz/findings/.
 #
 # Usage: scripts/fuzz.sh [seconds per target, default 30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-CC=clang CXX=clang++ cmake -S . -B build-fuzz "${generator[@]}" -DLORALAB_FUZZ=ON -DLORALAB_BUILD_UI=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)"
+./scripts/build-fuzz.sh
 mkdir -p build-fuzz/findings
 status=0
 for seeds in tests/fuzz/corpus/*/; do

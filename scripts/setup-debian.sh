@@ -10,7 +10,7 @@
 # Usage: scripts/setup-debian.sh [--gpu]
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libsentencepiece-dev libprotobuf-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev zlib1g-dev libgloo-dev
