@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace loralab {
 
@@ -29,11 +30,15 @@ CompletionEval evaluateCompletions(const std::string& model, const std::string& 
         if (const std::string w = adapterBaseWarning(adapter, adapterDir, model); !w.empty()) warnings.push_back(w);
     }
     const Dataset data = loadDataset(dataFile);
-    if (data.isText()) throw fileError(dataFile, "is text; eval scores completions of prompt/completion or HH JSONL");
+    if (data.isText()) throw fileError(dataFile, "is text; eval scores completions of prompt/completion, HH or chat JSONL");
 
     TokenizeOptions t;
     t.maxLen = std::numeric_limits<std::int64_t>::max() / 4;
     t.appendEos = false;
+    // Chat data as the model's own chat template renders it.
+    std::optional<ChatTemplate> chatTemplate;
+    if (data.isChat()) chatTemplate = ChatTemplate::forModel(loaded.dir);
+    t.chatTemplate = chatTemplate ? &*chatTemplate : nullptr;
     std::vector<TokenizedExample> examples;
     // Scores are of whole examples: one longer than the model's context is
     // refused by line rather than cut (a cut would change what is measured).

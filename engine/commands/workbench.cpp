@@ -15,6 +15,7 @@
 #include "engine/util/torch_compat.h"
 
 #include <chrono>
+#include <optional>
 #include <set>
 
 namespace loralab {
@@ -137,7 +138,9 @@ DatasetPreview previewDataset(const RunConfig& config, std::int64_t maxExamples)
     p.totalExamples = static_cast<std::int64_t>(data.examples.size());
     p.skippedLines = static_cast<std::int64_t>(data.skipped.size());
     p.skippedSummary = data.skippedSummary();
-    const TokenizeOptions options = tokenizeOptions(config);
+    std::optional<ChatTemplate> chatTemplate;
+    if (data.isChat()) chatTemplate = chatTemplateFor(config);
+    const TokenizeOptions options = tokenizeOptions(config, chatTemplate ? &*chatTemplate : nullptr);
     const auto n = std::min<std::int64_t>(maxExamples, p.totalExamples);
     for (std::int64_t i = 0; i < n; ++i) {
         const Example& e = data.examples[static_cast<std::size_t>(i)];
@@ -147,6 +150,7 @@ DatasetPreview previewDataset(const RunConfig& config, std::int64_t maxExamples)
         x.prompt = e.prompt;
         x.target = e.target;
         x.rejected = e.rejected;
+        x.conversation = e.conversation;
         if (data.isText()) {
             const auto ids = tokenizer->encode(e.target);
             x.answerTokens = std::min<std::int64_t>(static_cast<std::int64_t>(ids.size()), config.maxLen);
@@ -158,7 +162,7 @@ DatasetPreview previewDataset(const RunConfig& config, std::int64_t maxExamples)
             x.droppedTurns = t.droppedTurns;
             x.promptCut = t.promptCut;
             x.answerCut = t.answerCut;
-            if (data.format == DatasetFormat::HhRlhf || e.prompt.find("Human:") != std::string::npos) {
+            if (!e.isChat() && (data.format == DatasetFormat::HhRlhf || e.prompt.find("Human:") != std::string::npos)) {
                 static const std::string kTurn = "Assistant:";
                 const auto end = e.prompt.find_last_not_of(" \t\n");
                 const std::string trimmed = end == std::string::npos ? "" : e.prompt.substr(0, end + 1);
@@ -199,12 +203,15 @@ std::vector<PreviewToken> previewTokens(const RunConfig& config, const PreviewEx
     Example e;
     e.prompt = example.prompt;
     e.target = example.target;
+    e.conversation = example.conversation;
     std::vector<PreviewToken> out;
-    if (e.prompt.empty()) {
+    if (e.prompt.empty() && !e.isChat()) {
         for (const auto id : tokenizer->encode(e.target)) out.push_back({tokenDisplayText(*tokenizer, id), true});
         return out;
     }
-    const TokenizedExample t = tokenizeExample(*tokenizer, e, tokenizeOptions(config));
+    std::optional<ChatTemplate> chatTemplate;
+    if (e.isChat()) chatTemplate = chatTemplateFor(config);
+    const TokenizedExample t = tokenizeExample(*tokenizer, e, tokenizeOptions(config, chatTemplate ? &*chatTemplate : nullptr));
     for (std::size_t i = 0; i < t.ids.size(); ++i)
         out.push_back({tokenDisplayText(*tokenizer, t.ids[i]), i > 0 && t.labels[i] != -100});
     return out;

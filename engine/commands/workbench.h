@@ -67,6 +67,7 @@ struct PreviewExample {
     std::string prompt;
     std::string target;
     std::string rejected;
+    Conversation conversation;     // chat data: the dialogue as the template renders it
     std::int64_t promptTokens = 0; // after truncation to max_len
     std::int64_t answerTokens = 0;
     std::int64_t droppedTurns = 0;

@@ -69,8 +69,10 @@ Field field(const char* key, T RunConfig::*member, const char* help)
             [member, key](RunConfig& c, const Json& j) {
                 if constexpr (std::is_integral<T>::value && !std::is_same<T, bool>::value)
                     c.*member = wholeNumber<T>(j, key, RunConfig().*member);
-                else
+                else {
+                    (void)key;
                     c.*member = j.get<T>();
+                }
             }};
 }
 
@@ -103,12 +105,15 @@ const std::vector<Field>& fields()
         choiceField("lora_init", &RunConfig::loraInit, "kaiming (PEFT default: Kaiming-uniform A, zero B) or gaussian"),
         field("dataset", &RunConfig::dataset, "training data: a file, default:dialogues or default:wikitext"),
         choiceField("dataset_format", &RunConfig::datasetFormat,
-                    "auto, text, hh-rlhf, input-target, prompt-completion or preference"),
+                    "auto, text, hh-rlhf, input-target, prompt-completion, preference or chat (messages, "
+                    "conversations or Alpaca records, rendered with the model's chat template)"),
         field("validation", &RunConfig::validation, "validation file (empty: split from the training data)"),
         field("validation_fraction", &RunConfig::validationFraction, "share of the data held out for validation when no file is given"),
         choiceField("text_mode", &RunConfig::textMode, "text data: chunk (concatenate and cut into max_len blocks) or lines"),
         field("max_len", &RunConfig::maxLen, "tokens per example; long prompts lose their oldest turns first"),
         field("train_on_prompt", &RunConfig::trainOnPrompt, "count the prompt in the loss too"),
+        choiceField("assistant_turns", &RunConfig::assistantTurns,
+                    "chat data: the loss on every assistant message (all) or on the last one only (last)"),
         field("append_eos", &RunConfig::appendEos, "end each answer with the end-of-text token"),
         field("learning_rate", &RunConfig::learningRate, "peak learning rate"),
         field("weight_decay", &RunConfig::weightDecay, "AdamW decoupled weight decay"),

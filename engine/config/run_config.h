@@ -5,8 +5,9 @@
 #pragma once
 
 #include "engine/config/run_choices.h"
-#include "engine/quant/base_quantization.h"
+#include "engine/data/chat/chat_render.h"
 #include "engine/data/dataset.h"
+#include "engine/quant/base_quantization.h"
 
 #include <cstdint>
 #include <string>
@@ -39,6 +40,7 @@ struct RunConfig {
     std::int64_t maxLen = 128;
     bool trainOnPrompt = false;
     bool appendEos = true;
+    AssistantTurns assistantTurns = AssistantTurns::All; // chat data: which assistant messages the loss is on
     // Optimisation
     // The defaults are a first run on the embedded model: a few minutes of LoRA
     // SFT on 2 cores. Models of hundreds of millions of parameters usually

@@ -21,9 +21,40 @@ std::vector<std::string> dialogueTurns(const std::string& prompt)
     return turns;
 }
 
+namespace {
+
+TokenizedExample tokenizeChat(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options)
+{
+    static const ChatTemplate humanAssistant = ChatTemplate::humanAssistant();
+    const ChatTemplate& chatTemplate = options.chatTemplate ? *options.chatTemplate : humanAssistant;
+    RenderedDialogue rendered = renderForTraining(chatTemplate, tokenizer, example.conversation, options.assistantTurns);
+    TokenizedExample out;
+    const auto keep = static_cast<std::size_t>(options.maxLen);
+    if (rendered.ids.size() > keep) {
+        const auto cut = static_cast<std::ptrdiff_t>(rendered.ids.size() - keep);
+        out.promptCut = true;
+        out.answerCut = std::any_of(rendered.assistantMask.begin(), rendered.assistantMask.begin() + cut,
+                                    [](std::uint8_t m) { return m != 0; });
+        rendered.ids.erase(rendered.ids.begin(), rendered.ids.begin() + cut);
+        rendered.assistantMask.erase(rendered.assistantMask.begin(), rendered.assistantMask.begin() + cut);
+    }
+    out.ids = std::move(rendered.ids);
+    out.labels.resize(out.ids.size());
+    for (std::size_t i = 0; i < out.ids.size(); ++i) {
+        const bool counts = options.trainOnPrompt || rendered.assistantMask[i] != 0;
+        out.labels[i] = counts ? out.ids[i] : kIgnoreIndex;
+        out.answerTokens += rendered.assistantMask[i] != 0;
+    }
+    out.promptTokens = static_cast<std::int64_t>(out.ids.size()) - out.answerTokens;
+    return out;
+}
+
+} // namespace
+
 TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options)
 {
     if (options.maxLen < 2) throw Error("max_len must be at least 2");
+    if (example.isChat()) return tokenizeChat(tokenizer, example, options);
     TokenizedExample out;
     std::vector<std::int64_t> answer = tokenizer.encode(example.target);
     if (options.appendEos && tokenizer.eosId() >= 0) answer.push_back(tokenizer.eosId());

@@ -1,11 +1,14 @@
 // From examples to training batches: tokenization (prompt and answer
-// separately, ids = tokenize(prompt) + tokenize(answer)), truncation that
-// keeps the answer by dropping the oldest dialogue turns first, labels of -100
-// on the prompt and padding, text chunking, and right-padded collation.
+// separately, ids = tokenize(prompt) + tokenize(answer); a chat example as its
+// chat template renders it, the loss on the assistant's tokens), truncation
+// that keeps the answer by dropping the oldest dialogue turns first, labels
+// of -100 on the prompt and padding, text chunking, and right-padded
+// collation.
 #pragma once
 
 #include "engine/config/run_choices.h"
 
+#include "engine/data/chat/chat_render.h"
 #include "engine/data/dataset.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/train/trainer.h"
@@ -19,6 +22,11 @@ struct TokenizeOptions {
     std::int64_t maxLen = 512;
     bool trainOnPrompt = false; // labels on the prompt too
     bool appendEos = true;      // end answers with EOS so the model learns to stop
+    // Chat examples: the template they are rendered with (the Human/Assistant
+    // layout when null) and the assistant messages the loss is on. The
+    // template closes each turn itself, so appendEos does not apply.
+    const ChatTemplate* chatTemplate = nullptr;
+    AssistantTurns assistantTurns = AssistantTurns::All;
 };
 
 struct TokenizedExample {
@@ -32,6 +40,9 @@ struct TokenizedExample {
     std::size_t source = 0;         // index of the example it came from
 };
 
+// A chat example longer than maxLen keeps its newest maxLen tokens (the last
+// answer stays whole where it fits); promptTokens and answerTokens count the
+// tokens outside and inside the loss.
 TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options);
 
 // Text data: Chunk concatenates every line (each followed by a newline) and

@@ -1,6 +1,7 @@
 // Dataset readers; see dataset.h.
 #include "engine/data/dataset.h"
 
+#include "engine/data/chat/chat_template.h"
 #include "engine/data/columnar/columnar_file.h"
 #include "engine/tokenizer/unicode.h"
 #include "engine/util/error.h"
@@ -116,6 +117,7 @@ DatasetFormat formatOfObject(const Json& j)
     if (j.contains("chosen") && j.contains("rejected")) return j.contains("prompt") ? DatasetFormat::Preference : DatasetFormat::HhRlhf;
     if (j.contains("input") && j.contains("target")) return DatasetFormat::InputTarget;
     if (j.contains("prompt") && j.contains("completion")) return DatasetFormat::PromptCompletion;
+    if (conversationFormatOf(j) != ConversationFormat::Auto) return DatasetFormat::Chat;
     return DatasetFormat::Auto;
 }
 
@@ -126,6 +128,7 @@ const char* keysOf(DatasetFormat f)
     case DatasetFormat::InputTarget: return "\"input\" and \"target\"";
     case DatasetFormat::PromptCompletion: return "\"prompt\" and \"completion\"";
     case DatasetFormat::Preference: return "\"prompt\", \"chosen\" and \"rejected\"";
+    case DatasetFormat::Chat: return "\"messages\", \"conversations\" or \"instruction\"/\"output\"";
     default: return "";
     }
 }
@@ -136,6 +139,21 @@ std::string stringField(const Json& j, const char* key)
     if (it == j.end()) throw std::invalid_argument(std::string("missing \"") + key + "\"");
     if (!it->is_string()) throw std::invalid_argument(std::string("\"") + key + "\" is not a string");
     return it->get<std::string>();
+}
+
+// A chat record: its conversation, and for previews the Human/Assistant text
+// before its last assistant message and that message.
+void chatExample(const Json& j, Example& e)
+{
+    try {
+        e.conversation = conversationFromJson(j);
+    } catch (const Error& why) {
+        throw std::invalid_argument(why.what());
+    }
+    const std::size_t last = lastAnswerIndex(e.conversation);
+    if (last == e.conversation.size()) throw std::invalid_argument("no assistant message to learn from");
+    e.prompt = renderHumanAssistant(beforeLastAnswer(e.conversation), true).text;
+    e.target = e.conversation[last].content;
 }
 
 // One JSONL record as an example; throws std::invalid_argument with the reason.
@@ -163,6 +181,7 @@ Example exampleFromJson(const Json& j, DatasetFormat format)
         e.target = stringField(j, "chosen");
         e.rejected = stringField(j, "rejected");
         break;
+    case DatasetFormat::Chat: chatExample(j, e); break;
     default: throw std::invalid_argument("not a JSON dataset");
     }
     if (isBlank(e.target)) throw std::invalid_argument("empty answer");
@@ -206,7 +225,8 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
     if (d.examples.empty()) {
         if (d.format == DatasetFormat::Auto)
             throw fileError(path, "no line is a JSON object with \"chosen\"/\"rejected\", \"input\"/\"target\", "
-                                  "\"prompt\"/\"completion\" or \"prompt\"/\"chosen\"/\"rejected\"" +
+                                  "\"prompt\"/\"completion\", \"prompt\"/\"chosen\"/\"rejected\", \"messages\", "
+                                  "\"conversations\" or \"instruction\"/\"output\"" +
                                       (d.skipped.empty() ? std::string(" (the file is empty)") : "; " + d.skippedSummary()));
         throw fileError(path, std::string("no usable example with ") + keysOf(d.format) +
                                   (d.skipped.empty() ? " (the file is empty)" : "; " + d.skippedSummary()));
@@ -263,7 +283,8 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
     for (const auto& c : schema) columnList += (columnList.empty() ? "" : ", ") + c.name + " (" + c.type + ")";
     if (format == DatasetFormat::Auto)
         throw fileError(path, "has no columns of a dataset layout LoRA Lab reads (\"text\"; \"chosen\"/\"rejected\"; "
-                              "\"input\"/\"target\"; \"prompt\"/\"completion\"; \"prompt\"/\"chosen\"/\"rejected\"); its columns are " +
+                              "\"input\"/\"target\"; \"prompt\"/\"completion\"; \"prompt\"/\"chosen\"/\"rejected\"; "
+                              "\"messages\"; \"conversations\"; \"instruction\"/\"output\"); its columns are " +
                                   columnList);
     ColumnarReadOptions options;
     if (format == DatasetFormat::Text) {
@@ -272,7 +293,8 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
     } else {
         if (layout != format && !(format == DatasetFormat::HhRlhf && has("chosen") && has("rejected")))
             throw fileError(path, std::string("has no ") + keysOf(format) + " columns; its columns are " + columnList);
-        for (const char* key : {"chosen", "rejected", "input", "target", "prompt", "completion"})
+        for (const char* key : {"chosen", "rejected", "input", "target", "prompt", "completion", "messages", "conversations",
+                                "instruction", "output", "system"})
             if (has(key)) options.columns.push_back(key);
     }
     options.maxBytes = static_cast<std::int64_t>(datasetByteLimit());

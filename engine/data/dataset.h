@@ -3,11 +3,14 @@
 // "chosen" / "rejected"); and already-split {"input", "target"},
 // {"prompt", "completion"} or {"prompt", "chosen", "rejected"} JSONL; the
 // same layouts as columns of a Parquet or Arrow IPC file (as the Hugging Face
-// cache holds WikiText: a "text" column).
+// cache holds WikiText: a "text" column); and chat data: OpenAI-style
+// {"messages"}, ShareGPT {"conversations"} and Alpaca {"instruction",
+// "input", "output"}, which a run renders with the model's chat template.
 // Malformed lines (rows) are skipped and reported with their numbers.
 #pragma once
 
 #include "engine/config/choices.h"
+#include "engine/data/chat/conversation.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -23,15 +26,16 @@ enum class DatasetFormat {
     InputTarget,      // {"input", "target"}
     PromptCompletion, // {"prompt", "completion"}
     Preference,       // {"prompt", "chosen", "rejected"}
+    Chat,             // {"messages"}, {"conversations"} or {"instruction", "output"}
 };
 
 template <>
 struct ChoiceList<DatasetFormat> {
     static constexpr const char* what = "dataset_format";
-    static constexpr std::array<std::pair<DatasetFormat, const char*>, 6> items = {
+    static constexpr std::array<std::pair<DatasetFormat, const char*>, 7> items = {
         {{DatasetFormat::Auto, "auto"}, {DatasetFormat::Text, "text"}, {DatasetFormat::HhRlhf, "hh-rlhf"},
          {DatasetFormat::InputTarget, "input-target"}, {DatasetFormat::PromptCompletion, "prompt-completion"},
-         {DatasetFormat::Preference, "preference"}}};
+         {DatasetFormat::Preference, "preference"}, {DatasetFormat::Chat, "chat"}}};
 };
 
 struct Example {
@@ -39,6 +43,13 @@ struct Example {
     std::string target;   // the answer (or the whole text line for text data)
     std::string rejected; // the rejected answer, when the data has one
     std::int64_t line = 0; // 1-based line in the source file
+    // Chat data: the whole dialogue, which a run renders with the model's
+    // chat template; prompt and target then hold its Human/Assistant text up
+    // to the last assistant message and that message (for previews and
+    // models without a template).
+    Conversation conversation;
+
+    bool isChat() const { return !conversation.empty(); }
 };
 
 struct SkippedLine {
@@ -53,6 +64,7 @@ struct Dataset {
     std::vector<SkippedLine> skipped;
 
     bool isText() const { return format == DatasetFormat::Text; }
+    bool isChat() const { return format == DatasetFormat::Chat; }
     bool hasRejected() const;
     // "12 malformed lines skipped (lines 4, 9, 17, ...)" or "".
     std::string skippedSummary() const;

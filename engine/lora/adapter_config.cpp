@@ -5,6 +5,7 @@
 #include "engine/util/json_file.h"
 
 #include <nlohmann/json.hpp>
+#include <cctype>
 #include <regex>
 #include <type_traits>
 
@@ -165,5 +166,20 @@ std::string adapterConfigToJson(const AdapterConfig& c)
 
 std::int64_t rankFor(const AdapterConfig& c, const std::string& module) { return patternValue(c.rankPattern, module, c.rank); }
 double alphaFor(const AdapterConfig& c, const std::string& module) { return patternValue(c.alphaPattern, module, c.alpha); }
+
+std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model)
+{
+    if (adapter.baseModel.empty() || model.empty()) return "";
+    const auto lastPart = [](std::string name) {
+        while (!name.empty() && name.back() == '/') name.pop_back();
+        const auto slash = name.find_last_of('/');
+        std::string part = slash == std::string::npos ? name : name.substr(slash + 1);
+        for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return part;
+    };
+    if (lastPart(adapter.baseModel) == lastPart(model)) return "";
+    return "warning: the adapter in " + adapterDir.string() + " was trained on '" + adapter.baseModel +
+           "' (base_model_name_or_path), and is applied to '" + model + "'; its shapes fit, but check that it belongs to this model";
+}
 
 } // namespace loralab

@@ -6,6 +6,7 @@
 #include "engine/config/run_choices.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,5 +47,11 @@ std::string adapterConfigToJson(const AdapterConfig& config);
 // The rank and alpha that apply to one module, after rank_pattern / alpha_pattern.
 std::int64_t rankFor(const AdapterConfig& config, const std::string& module);
 double alphaFor(const AdapterConfig& config, const std::string& module);
+
+// A warning when an adapter names another base model than the one it is
+// applied to (base_model_name_or_path against the model's folder name): the
+// shapes may fit while the weights mean something else. Empty when they
+// agree or the adapter names none.
+std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model);
 
 } // namespace loralab

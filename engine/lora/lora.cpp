@@ -308,21 +308,6 @@ AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir)
     return config;
 }
 
-std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model)
-{
-    if (adapter.baseModel.empty() || model.empty()) return "";
-    const auto lastPart = [](std::string name) {
-        while (!name.empty() && name.back() == '/') name.pop_back();
-        const auto slash = name.find_last_of('/');
-        std::string part = slash == std::string::npos ? name : name.substr(slash + 1);
-        for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return part;
-    };
-    if (lastPart(adapter.baseModel) == lastPart(model)) return "";
-    return "warning: the adapter in " + adapterDir.string() + " was trained on '" + adapter.baseModel +
-           "' (base_model_name_or_path), and is applied to '" + model + "'; its shapes fit, but check that it belongs to this model";
-}
-
 void loadAdapterWeights(CausalLMImpl& net, const std::filesystem::path& checkpoint)
 {
     torch::NoGradGuard noGrad;

@@ -68,11 +68,6 @@ void unmergeLora(CausalLMImpl& net);
 void saveAdapter(CausalLMImpl& net, const AdapterConfig& config, const std::filesystem::path& dir);
 // Attaches the adapter in `dir` (replacing any present) and returns its config.
 AdapterConfig loadAdapter(CausalLMImpl& net, const std::filesystem::path& dir);
-// A warning when an adapter names another base model than the one it is
-// applied to (base_model_name_or_path against the model's folder name): the
-// shapes may fit while the weights mean something else. Empty when they
-// agree or the adapter names none.
-std::string adapterBaseWarning(const AdapterConfig& adapter, const std::filesystem::path& adapterDir, const std::string& model);
 // The adapter settings now attached to the model, for saving.
 AdapterConfig currentAdapterConfig(CausalLMImpl& net, const std::string& baseModel);
 

@@ -20,6 +20,13 @@ std::size_t textSplitPoint(const std::string& text)
     return at;
 }
 
+// A chat example's prompt as its template writes it: the dialogue before the
+// last assistant message, ending with the assistant's header.
+std::string chatPrompt(const ChatTemplate& chatTemplate, const Conversation& conversation)
+{
+    return chatTemplate.render(beforeLastAnswer(conversation), /*addGenerationPrompt=*/true);
+}
+
 } // namespace
 
 std::vector<SampleRecord> samplePrompts(const PreparedData& data, std::int64_t count, const RunConfig& config)
@@ -38,7 +45,7 @@ std::vector<SampleRecord> samplePrompts(const PreparedData& data, std::int64_t c
             s.prompt = e.target.substr(0, cut);
             s.target = e.target.substr(cut);
         } else {
-            s.prompt = e.prompt;
+            s.prompt = e.isChat() && data.chatTemplate ? chatPrompt(*data.chatTemplate, e.conversation) : e.prompt;
             s.target = e.target;
             s.rejected = e.rejected;
         }

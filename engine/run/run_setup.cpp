@@ -89,13 +89,23 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
     return out;
 }
 
-TokenizeOptions tokenizeOptions(const RunConfig& config)
+TokenizeOptions tokenizeOptions(const RunConfig& config, const ChatTemplate* chatTemplate)
 {
     TokenizeOptions t;
     t.maxLen = config.maxLen;
     t.trainOnPrompt = config.trainOnPrompt;
     t.appendEos = config.appendEos;
+    t.chatTemplate = chatTemplate;
+    t.assistantTurns = config.assistantTurns;
     return t;
+}
+
+ChatTemplate chatTemplateFor(const RunConfig& config)
+{
+    std::string from = config.tokenizer.empty() ? resolveModelSpec(config.model) : config.tokenizer;
+    if (from.rfind("preset:", 0) == 0) from = resolveModelSpec("default");
+    if (!std::filesystem::is_directory(from)) return ChatTemplate::humanAssistant();
+    return ChatTemplate::forModel(from);
 }
 
 const std::vector<Example>& PreparedData::sampleExamples() const
@@ -105,11 +115,12 @@ const std::vector<Example>& PreparedData::sampleExamples() const
 
 namespace {
 
-std::vector<TokenizedExample> tokenizeAll(const Tokenizer& tokenizer, const Dataset& data, const RunConfig& config)
+std::vector<TokenizedExample> tokenizeAll(const Tokenizer& tokenizer, const Dataset& data, const RunConfig& config,
+                                          const ChatTemplate* chatTemplate)
 {
     if (data.isText()) return tokenizeText(tokenizer, data.examples, config.maxLen, config.textMode);
     std::vector<TokenizedExample> out;
-    const TokenizeOptions options = tokenizeOptions(config);
+    const TokenizeOptions options = tokenizeOptions(config, chatTemplate);
     for (std::size_t i = 0; i < data.examples.size(); ++i) {
         out.push_back(tokenizeExample(tokenizer, data.examples[i], options));
         out.back().source = i;
@@ -172,10 +183,18 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     else
         d.notes.push_back(describe("validation data", d.validation));
     if (!d.test.examples.empty()) d.notes.push_back(describe("test data", d.test));
+    if (d.train.isChat()) {
+        d.chatTemplate = std::make_shared<const ChatTemplate>(chatTemplateFor(config));
+        const std::string how = d.chatTemplate->isJinja() ? "the chat template of " + d.chatTemplate->sourceName()
+                                                          : "the Human/Assistant layout (the model has no chat template)";
+        const char* turns = config.assistantTurns == AssistantTurns::All ? "every assistant message" : "the last assistant message";
+        d.notes.push_back("chat data rendered with " + how + "; the loss on " + turns);
+    }
     if (config.objective == Objective::Dpo || !tokenizer) return d;
 
-    d.trainTokens = tokenizeAll(*tokenizer, d.train, config);
-    d.validationTokens = tokenizeAll(*tokenizer, d.validation, config);
+    const ChatTemplate* chatTemplate = d.chatTemplate.get();
+    d.trainTokens = tokenizeAll(*tokenizer, d.train, config, chatTemplate);
+    d.validationTokens = tokenizeAll(*tokenizer, d.validation, config, chatTemplate);
     if (!d.noValidation) {
         std::int64_t counted = 0;
         for (const auto& t : d.validationTokens)

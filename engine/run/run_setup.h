@@ -11,6 +11,7 @@
 #include "engine/records/metrics.h"
 #include "engine/config/run_config.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct PreparedData {
     // validation_fraction 0 and no validation file: the run trains without
     // evaluations, and so without early stopping or a best checkpoint.
     bool noValidation = false;
+    // Chat data: the template its examples are rendered with (chatTemplateFor).
+    std::shared_ptr<const ChatTemplate> chatTemplate;
     bool text() const { return train.isText(); }
     // Examples answered in samples: the test split when there is one, else validation.
     const std::vector<Example>& sampleExamples() const;
@@ -52,7 +55,16 @@ struct PreparedData {
 // token that counts in the loss) is an error that says what to change.
 PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer);
 
-TokenizeOptions tokenizeOptions(const RunConfig& config);
+// The run's tokenization settings; chat examples are rendered with
+// `chatTemplate` (the Human/Assistant layout when null).
+TokenizeOptions tokenizeOptions(const RunConfig& config, const ChatTemplate* chatTemplate = nullptr);
+
+// The chat template a run renders chat data with: the one of the tokenizer
+// the run uses (config.tokenizer, else the model's folder; a preset takes the
+// embedded model's), from its tokenizer_config.json or chat_template.jinja;
+// the Human/Assistant layout where it has none. A template LoRA Lab cannot
+// read is an Error naming the file and the construct.
+ChatTemplate chatTemplateFor(const RunConfig& config);
 
 // Memory a step needs, from shapes: weights, gradients and optimizer state of
 // what trains, and activations kept for the backward pass of one micro-batch.

@@ -50,6 +50,8 @@ DataSection::DataSection(FieldMessages& messages, QWidget* parent) : ConfigSecti
     addField(tr("Text mode"), m_textMode, QStringLiteral("text_mode"));
     m_trainOnPrompt = check(tr("Count the prompt in the loss"));
     addField(QString(), m_trainOnPrompt, QStringLiteral("train_on_prompt"));
+    m_assistantTurns = choiceCombo("assistant_turns");
+    addField(tr("Assistant turns"), m_assistantTurns, QStringLiteral("assistant_turns"));
     m_appendEos = check(tr("End answers with end-of-text"));
     addField(QString(), m_appendEos, QStringLiteral("append_eos"));
 
@@ -74,6 +76,7 @@ void DataSection::loadFields(const RunConfig& c)
     m_maxLen->setValue(static_cast<int>(c.maxLen));
     loadChoice(m_textMode, c, "text_mode");
     m_trainOnPrompt->setChecked(c.trainOnPrompt);
+    loadChoice(m_assistantTurns, c, "assistant_turns");
     m_appendEos->setChecked(c.appendEos);
     updateVisibility();
 }
@@ -88,6 +91,7 @@ void DataSection::store(RunConfig& c) const
     c.maxLen = m_maxLen->value();
     storeChoice(m_textMode, c, "text_mode");
     c.trainOnPrompt = m_trainOnPrompt->isChecked();
+    storeChoice(m_assistantTurns, c, "assistant_turns");
     c.appendEos = m_appendEos->isChecked();
 }
 

@@ -39,6 +39,7 @@ private:
     QSpinBox* m_maxLen;
     QComboBox* m_textMode;
     QCheckBox* m_trainOnPrompt;
+    QComboBox* m_assistantTurns;
     QCheckBox* m_appendEos;
 };
 

@@ -33,6 +33,7 @@
 //    and EOS marked.
 #pragma once
 
+#include "engine/config/choices.h"
 #include "engine/data/chat/chat_template.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -47,6 +48,13 @@ namespace loralab {
 enum class AssistantTurns {
     All,  // every assistant message is trained on
     Last, // only the last assistant message; earlier ones are context
+};
+
+template <>
+struct ChoiceList<AssistantTurns> {
+    static constexpr const char* what = "assistant_turns";
+    static constexpr std::array<std::pair<AssistantTurns, const char*>, 2> items = {
+        {{AssistantTurns::All, "all"}, {AssistantTurns::Last, "last"}}};
 };
 
 struct RenderedDialogue {

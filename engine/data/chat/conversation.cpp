@@ -146,4 +146,17 @@ Conversation withCompletion(const Conversation& prompt, const Conversation& comp
     return whole;
 }
 
+std::size_t lastAnswerIndex(const Conversation& conversation)
+{
+    std::size_t last = conversation.size();
+    for (std::size_t i = 0; i < conversation.size(); ++i)
+        if (conversation[i].role == "assistant") last = i;
+    return last;
+}
+
+Conversation beforeLastAnswer(const Conversation& conversation)
+{
+    return Conversation(conversation.begin(), conversation.begin() + static_cast<std::ptrdiff_t>(lastAnswerIndex(conversation)));
+}
+
 } // namespace loralab

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,10 @@ PreferenceConversation preferenceFromJson(const nlohmann::json& record);
 
 // prompt + chosen / prompt + rejected.
 Conversation withCompletion(const Conversation& prompt, const Conversation& completion);
+
+// The index of the last assistant message; conversation.size() when there is none.
+std::size_t lastAnswerIndex(const Conversation& conversation);
+// The messages before the last assistant message (all of them when there is none).
+Conversation beforeLastAnswer(const Conversation& conversation);
 
 } // namespace loralab
