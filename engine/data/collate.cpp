@@ -32,9 +32,12 @@ TokenizedExample tokenizeChat(const Tokenizer& tokenizer, const Example& example
     const auto keep = static_cast<std::size_t>(options.maxLen);
     if (rendered.ids.size() > keep) {
         const auto cut = static_cast<std::ptrdiff_t>(rendered.ids.size() - keep);
+        // The last answer is the last run of marked tokens; earlier turns may go.
+        const auto& mask = rendered.assistantMask;
+        auto lastAnswer = std::find(mask.rbegin(), mask.rend(), std::uint8_t{1});
+        lastAnswer = std::find(lastAnswer, mask.rend(), std::uint8_t{0});
         out.promptCut = true;
-        out.answerCut = std::any_of(rendered.assistantMask.begin(), rendered.assistantMask.begin() + cut,
-                                    [](std::uint8_t m) { return m != 0; });
+        out.answerCut = cut > mask.rend() - lastAnswer;
         rendered.ids.erase(rendered.ids.begin(), rendered.ids.begin() + cut);
         rendered.assistantMask.erase(rendered.assistantMask.begin(), rendered.assistantMask.begin() + cut);
     }

@@ -41,8 +41,9 @@ struct TokenizedExample {
 };
 
 // A chat example longer than maxLen keeps its newest maxLen tokens (the last
-// answer stays whole where it fits); promptTokens and answerTokens count the
-// tokens outside and inside the loss.
+// answer stays whole where it fits; answerCut says it did not), earlier turns
+// giving way; promptTokens and answerTokens count the tokens outside and
+// inside the loss.
 TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& example, const TokenizeOptions& options);
 
 // Text data: Chunk concatenates every line (each followed by a newline) and
