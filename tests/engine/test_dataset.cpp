@@ -162,9 +162,26 @@ void DatasetTests::parquet_and_arrow_datasets()
     QCOMPARE(hh.skipped[0].line, 4);
     QCOMPARE(hh.skipped[1].line, 6);
 
-    // An Arrow file of a layout LoRA Lab does not read names its columns.
-    VERIFY_THROWS_WITH(loadDataset(dir / "datasets_chat.arrow"), "datasets_chat.arrow", "no columns of a dataset layout",
-                       "messages (list<struct<", "source (string)");
+    // Chat messages as `datasets` writes them (lists of structs, with nulls and
+    // empty lists): the Arrow file reads as its rows written as JSONL do.
+    const Dataset chat = loadDataset(dir / "datasets_chat.arrow");
+    const Dataset chatLines = loadDataset(dir / "datasets_chat.jsonl");
+    QVERIFY(chat.format == DatasetFormat::Chat);
+    QVERIFY(!chat.examples.empty() && !chat.skipped.empty());
+    QCOMPARE(chat.examples.size(), chatLines.examples.size());
+    for (std::size_t i = 0; i < chat.examples.size(); ++i) {
+        QCOMPARE(chat.examples[i].line, chatLines.examples[i].line);
+        QCOMPARE(chat.examples[i].prompt, chatLines.examples[i].prompt);
+        QCOMPARE(chat.examples[i].target, chatLines.examples[i].target);
+        QCOMPARE(chat.examples[i].conversation.size(), chatLines.examples[i].conversation.size());
+    }
+    QCOMPARE(chat.skipped.size(), chatLines.skipped.size());
+    for (std::size_t i = 0; i < chat.skipped.size(); ++i) {
+        QCOMPARE(chat.skipped[i].line, chatLines.skipped[i].line);
+        QCOMPARE(chat.skipped[i].reason, chatLines.skipped[i].reason);
+    }
+    // A layout LoRA Lab does not read names the columns there are.
+    VERIFY_THROWS_WITH(loadDataset(dir / "binary_plain.parquet"), "binary_plain.parquet", "no columns of a dataset layout", "blob (");
     // A damaged file is the reader's error, naming the file.
     VERIFY_THROWS_WITH(loadDataset(dir / "corrupt_string_length.parquet"), "corrupt_string_length.parquet");
 }
