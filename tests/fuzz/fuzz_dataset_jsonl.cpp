@@ -9,7 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const std::string bytes(reinterpret_cast<const char*>(data), size);
-    for (const auto format : {loralab::DatasetFormat::Auto, loralab::DatasetFormat::HhRlhf, loralab::DatasetFormat::Text}) {
+    for (const auto format : {loralab::DatasetFormat::Auto, loralab::DatasetFormat::HhRlhf, loralab::DatasetFormat::Text,
+                              loralab::DatasetFormat::Chat}) {
         try {
             const std::string text = loralab::gunzipIfCompressed(bytes, "fuzz.jsonl.gz");
             const auto d = loralab::parseDataset(text, "fuzz.jsonl", format);
