@@ -10,6 +10,7 @@
 #include "ui/message_banner.h"
 #include "ui/runs/runs_panel.h"
 #include "ui/experiment/summary_panel.h"
+#include "ui/report/experiment_report.h"
 #include "ui/ui_resources.h"
 
 #include "engine/util/error.h"
@@ -19,6 +20,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -38,6 +40,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QToolBar>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace loralab::ui {
@@ -275,6 +278,25 @@ void MainWindow::onFailed(const QString& message)
     m_stateLabel->setText(tr("Failed"));
     logEvent(tr("Error: %1").arg(message));
     m_banner->showMessage(MessageBanner::Level::Error, message.toHtmlEscaped());
+}
+
+bool MainWindow::exportReport(const QString& folder)
+{
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    try {
+        const ReportResult written = writeExperimentReport(m_view->shown(), folder);
+        QApplication::restoreOverrideCursor();
+        logEvent(tr("Report written to %1").arg(QDir::toNativeSeparators(written.folder)));
+        const QString page = written.html;
+        m_banner->showMessage(MessageBanner::Level::Success,
+                              tr("Report written to %1").arg(QDir::toNativeSeparators(written.folder).toHtmlEscaped()), tr("Open"),
+                              [page] { QDesktopServices::openUrl(QUrl::fromLocalFile(page)); });
+        return true;
+    } catch (const std::exception& e) {
+        QApplication::restoreOverrideCursor();
+        showError(tr("The report was not written: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
 }
 
 void MainWindow::showError(const QString& message)

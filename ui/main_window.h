@@ -53,6 +53,7 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* resumeAction() const { return m_resume; }
     QAction* cancelAction() const { return m_cancel; }
+    QAction* exportReportAction() const { return m_exportReport; }
 
     enum Tab { kChartsTab, kSummaryTab, kDatasetTab, kGenerationsTab, kRunsTab };
 
@@ -65,6 +66,9 @@ public slots:
     bool startExperiment(const Experiment& plan);
     bool loadConfigFile(const QString& path);
     bool saveConfigFile(const QString& path);
+    // Writes the report of the experiment shown (File > Export report) into
+    // `folder`; the banner says where, or what went wrong.
+    bool exportReport(const QString& folder);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -115,6 +119,7 @@ private:
     QAction* m_loadConfig;
     QAction* m_saveConfig;
     QAction* m_resetConfig;
+    QAction* m_exportReport;
     StepRecord m_lastStep; // for the progress bar while paused
     bool m_pauseBanner = false; // the banner says "Paused": a resume takes it away
 };

@@ -11,6 +11,7 @@
 #include "ui/message_banner.h"
 #include "ui/runs/runs_panel.h"
 #include "ui/experiment/summary_panel.h"
+#include "ui/report/experiment_report.h"
 #include "ui/ui_resources.h"
 #include "engine/util/error.h"
 #include "engine/util/files.h"
@@ -140,6 +141,9 @@ void MainWindow::buildActions()
     m_saveConfig = new QAction(s->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save config as…"), this);
     m_saveConfig->setShortcut(QKeySequence::SaveAs);
     m_resetConfig = new QAction(tr("Reset to &defaults"), this);
+    m_exportReport = new QAction(tr("&Export report…"), this);
+    m_exportReport->setToolTip(tr("Write the experiment shown as a report: Markdown, one HTML page, the charts as PNG, SVG "
+                                  "and CSV, the summary, configuration and generations as CSV"));
 
     auto* toolbar = addToolBar(tr("Run"));
     toolbar->setObjectName(QStringLiteral("runToolbar"));
@@ -156,6 +160,7 @@ void MainWindow::buildActions()
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a run folder"), m_runs->runsDir());
         if (!dir.isEmpty()) m_runs->openDirectory(dir);
     });
+    file->addAction(m_exportReport);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -178,6 +183,13 @@ void MainWindow::buildActions()
     connect(m_resume, &QAction::triggered, m_controller, &RunController::resume);
     connect(m_cancel, &QAction::triggered, m_controller, &RunController::cancel);
     connect(m_stopKeepBest, &QAction::triggered, m_controller, &RunController::stopKeepBest);
+    connect(m_exportReport, &QAction::triggered, this, [this] {
+        const Experiment& shown = m_view->shown();
+        const QString suggested = shown.dir.empty() ? QDir(m_runs->runsDir()).filePath(QStringLiteral("report")) : defaultReportFolder(shown);
+        const QString folder = QFileDialog::getSaveFileName(this, tr("Export report to a new folder"), suggested, {}, nullptr,
+                                                            QFileDialog::DontConfirmOverwrite);
+        if (!folder.isEmpty()) exportReport(folder);
+    });
     connect(m_loadConfig, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Load a run configuration"), {}, kConfigFilter);
         if (!path.isEmpty()) loadConfigFile(path);

@@ -42,6 +42,9 @@ std::vector<Command> benchCommands();
 // analyze: weight-space analysis of a checkpoint's update.
 std::vector<Command> analyzeCommands();
 
+// report: an experiment as Markdown, HTML, charts and CSV.
+std::vector<Command> reportCommands();
+
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);
 

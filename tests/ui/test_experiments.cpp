@@ -50,25 +50,11 @@ using namespace loralab;
 using namespace loralab::ui;
 
 namespace {
-constexpr int kRunTimeoutMs = 240000;
 constexpr int kLoadTimeoutMs = 60000;
 
-void showWindow(MainWindow& w, const QSize& size = {1600, 1000})
-{
-    w.resize(size);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-}
-
-Experiment runToEnd(MainWindow& w)
-{
-    QSignalSpy finished(w.controller(), &RunController::finished);
-    QSignalSpy failed(w.controller(), &RunController::failed);
-    w.startAction()->trigger();
-    [&] { QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), kRunTimeoutMs); }();
-    if (!failed.isEmpty()) qWarning() << failed.first().first().toString();
-    return finished.isEmpty() ? Experiment{} : finished.first().first().value<Experiment>();
-}
+constexpr int kRunTimeoutMs = 240000;
+using test::runToEnd;
+using test::showWindow;
 
 QString cell(SummaryPanel* summary, int row, const QString& column)
 {

@@ -1,5 +1,12 @@
 #include "ui_test_support.h"
 
+#include "ui/controllers/run_controller.h"
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QSignalSpy>
+#include <QTest>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QSettings>
@@ -9,6 +16,23 @@
 #include <QWidget>
 
 namespace loralab::ui::test {
+
+void showWindow(MainWindow& w, const QSize& size)
+{
+    w.resize(size);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+}
+
+Experiment runToEnd(MainWindow& w)
+{
+    QSignalSpy finished(w.controller(), &RunController::finished);
+    QSignalSpy failed(w.controller(), &RunController::failed);
+    w.startAction()->trigger();
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty() || !failed.isEmpty(), 240000); }();
+    if (!failed.isEmpty()) qWarning() << failed.first().first().toString();
+    return finished.isEmpty() ? Experiment{} : finished.first().first().value<Experiment>();
+}
 
 QString runsDir(const QString& name, bool clean)
 {

@@ -3,12 +3,24 @@
 #pragma once
 
 #include "engine/config/run_config.h"
+#include "engine/experiment/experiment.h"
 
+#include <QSize>
 #include <QString>
 
 class QWidget;
 
+namespace loralab::ui {
+class MainWindow;
+}
+
 namespace loralab::ui::test {
+
+// Shows the window at `size` and waits until it is on screen.
+void showWindow(MainWindow& window, const QSize& size = {1600, 1000});
+// Presses Start and waits (up to four minutes) for the experiment to end;
+// what RunController::finished gave, or an empty experiment if it failed.
+Experiment runToEnd(MainWindow& window);
 
 // Where the tests keep their runs: a fresh folder per test (`clean`), or the
 // one the fixture run wrote.

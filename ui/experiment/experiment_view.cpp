@@ -11,6 +11,13 @@ namespace loralab::ui {
 
 namespace {
 
+// Drops the records at or after `step`.
+template <typename Record>
+void keepUpTo(std::vector<Record>& records, std::int64_t step)
+{
+    while (!records.empty() && records.back().step >= step) records.pop_back();
+}
+
 QStringList labelsOf(const Experiment& e)
 {
     QStringList out;
@@ -75,13 +82,24 @@ void ExperimentView::runDirCreated(int run, const QString& dir)
 void ExperimentView::step(int run, const StepRecord& record)
 {
     m_charts->addStep(run, record);
-    if (run >= 0 && run < static_cast<int>(m_shown.runs.size())) m_shown.runs[static_cast<std::size_t>(run)].stepsDone = record.step;
+    if (run < 0 || run >= static_cast<int>(m_shown.runs.size())) return;
+    ExperimentRun& r = m_shown.runs[static_cast<std::size_t>(run)];
+    r.stepsDone = record.step;
+    // As the charts keep them: a continued run repeats the steps after its
+    // checkpoint, and they replace what followed it.
+    keepUpTo(r.records.steps, record.step);
+    keepUpTo(r.records.evals, record.step);
+    r.records.steps.push_back(record);
 }
 
 void ExperimentView::eval(int run, const EvalRecord& record)
 {
     m_charts->addEval(run, record);
     m_earlyStopping->showEval(record);
+    if (run < 0 || run >= static_cast<int>(m_shown.runs.size())) return;
+    auto& evals = m_shown.runs[static_cast<std::size_t>(run)].records.evals;
+    keepUpTo(evals, record.step);
+    evals.push_back(record);
 }
 
 void ExperimentView::runFinished(int run, const ExperimentRun& result)
@@ -89,8 +107,12 @@ void ExperimentView::runFinished(int run, const ExperimentRun& result)
     if (run < 0 || run >= static_cast<int>(m_shown.runs.size())) return;
     ExperimentRun& r = m_shown.runs[static_cast<std::size_t>(run)];
     const QString label = qstr(r.label); // a title given in the Runs tab stays
+    RunRecords recorded = std::move(r.records);
     r = result;
     r.label = sstr(label);
+    // The records that arrived step by step stay where the result has none.
+    if (r.records.steps.empty()) r.records.steps = std::move(recorded.steps);
+    if (r.records.evals.empty()) r.records.evals = std::move(recorded.evals);
     if (r.summary) m_earlyStopping->showOutcome(*r.summary);
     // Rows appear as runs end, so a long sweep can be read while it goes on.
     m_summary->showExperiment(m_shown);

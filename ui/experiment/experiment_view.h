@@ -21,6 +21,8 @@ public:
     ExperimentView(ChartsPanel* charts, SummaryPanel* summary, GenerationPanel* generation, EarlyStoppingPanel* earlyStopping,
                    QObject* parent = nullptr);
 
+    // The experiment shown, with every record its runs reported (what the
+    // charts draw), as the report writes it.
     const Experiment& shown() const { return m_shown; }
 
     // An experiment starting. A continued one (read from disk with its

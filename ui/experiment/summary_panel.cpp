@@ -1,7 +1,7 @@
 #include "ui/experiment/summary_panel.h"
 
-#include "ui/config/config_widgets.h"
 #include "ui/charts/memory_breakdown_chart.h"
+#include "ui/experiment/summary_columns.h"
 
 #include <QDir>
 #include <QHeaderView>
@@ -21,7 +21,6 @@ namespace loralab::ui {
 namespace {
 
 constexpr int kSortRole = Qt::UserRole;
-constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // Sorts by the number behind the text; rows without one go last either way.
 class SortItem : public QTableWidgetItem {
@@ -39,181 +38,6 @@ public:
         return QTableWidgetItem::operator<(other);
     }
 };
-
-QString ms(double v) { return v > 0 ? QStringLiteral("%1").arg(v, 0, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"); }
-QString lossText(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
-
-bool ran(const ExperimentRun& r) { return r.summary && r.summary->steps > 0; }
-// A run's summary, or for one without (going on, interrupted, not started) what is known of it.
-RunSummary summaryOf(const ExperimentRun& r)
-{
-    if (r.summary) return *r.summary;
-    RunSummary s;
-    s.objective = r.config.objective;
-    s.method = r.config.method;
-    s.steps = r.stepsDone;
-    s.state = r.state;
-    return s;
-}
-
-struct Column {
-    QString title;
-    QString tip;
-    std::function<QString(const ExperimentRun&)> text;
-    std::function<double(const ExperimentRun&)> value; // NaN: nothing to sort by (text is)
-};
-
-std::vector<Column> columns(const std::vector<std::string>& varying)
-{
-    const auto number = [](std::function<double(const RunSummary&)> f) {
-        return [f](const ExperimentRun& r) { return ran(r) ? f(*r.summary) : kMissing; };
-    };
-    std::vector<Column> out;
-    out.push_back({QObject::tr("Run"), {}, [](const ExperimentRun& r) { return qstr(r.label); }, [](const ExperimentRun&) { return kMissing; }});
-    for (const std::string& key : varying) {
-        out.push_back({qstr(key), optionTooltip(qstr(key)),
-                       [key](const ExperimentRun& r) { return qstr(runOptionJson(r.config, key)).remove(QLatin1Char('"')); },
-                       [key](const ExperimentRun& r) {
-                           bool ok = false;
-                           const double v = qstr(runOptionJson(r.config, key)).toDouble(&ok);
-                           return ok ? v : kMissing;
-                       }});
-    }
-    out.push_back({QObject::tr("Outcome"), {}, [](const ExperimentRun& r) { return qstr(outcomeText(r)); },
-                   [](const ExperimentRun&) { return kMissing; }});
-    out.push_back({QObject::tr("Steps"), {},
-                   [](const ExperimentRun& r) { return ran(r) ? QString::number(r.summary->steps) : QStringLiteral("–"); },
-                   number([](const RunSummary& s) { return double(s.steps); })});
-    out.push_back({QObject::tr("Trainable"), QObject::tr("Trainable parameters, and their share of all"),
-                   [](const ExperimentRun& r) {
-                       const RunSummary s = summaryOf(r);
-                       if (s.totalParams <= 0) return QStringLiteral("–");
-                       const double pct = 100.0 * double(s.trainableParams) / double(s.totalParams);
-                       return QStringLiteral("%1 (%2 %)").arg(formatCount(s.trainableParams)).arg(pct, 0, 'f', pct < 1 ? 3 : 1);
-                   },
-                   [](const ExperimentRun& r) {
-                       const RunSummary s = summaryOf(r);
-                       return s.totalParams > 0 ? double(s.trainableParams) : kMissing;
-                   }});
-    const auto timing = [&](const QString& title, const QString& tip, double RunSummary::*member) {
-        out.push_back({title, tip, [member](const ExperimentRun& r) { return ran(r) ? ms((*r.summary).*member) : QStringLiteral("–"); },
-                       number([member](const RunSummary& s) { return s.*member; })});
-    };
-    timing(QObject::tr("Fwd ms"), QObject::tr("Forward pass per step, average"), &RunSummary::avgForwardMs);
-    timing(QObject::tr("Bwd ms"), QObject::tr("Backward pass per step, average"), &RunSummary::avgBackwardMs);
-    timing(QObject::tr("Opt ms"), QObject::tr("Clipping and the optimizer step, average"), &RunSummary::avgOptimizerMs);
-    timing(QObject::tr("Step ms"), QObject::tr("Whole step, average"), &RunSummary::avgStepMs);
-    const auto bytes = [&](const QString& title, const QString& tip, std::function<std::int64_t(const RunSummary&)> f) {
-        out.push_back({title, tip,
-                       [f](const ExperimentRun& r) { return ran(r) && f(*r.summary) > 0 ? formatBytes(f(*r.summary)) : QStringLiteral("–"); },
-                       number([f](const RunSummary& s) { return double(f(s)); })});
-    };
-    bytes(QObject::tr("Peak memory"), QObject::tr("The most this run's tensors held during a step"),
-          [](const RunSummary& s) { return s.peakMemoryBytes; });
-    bytes(QObject::tr("Estimate"), QObject::tr("Weights, gradients, optimizer state and activations, from shapes"),
-          [](const RunSummary& s) { return s.estimate.total(); });
-    bytes(QObject::tr("RSS"), QObject::tr("The whole process's resident memory at most: libraries, caches and all"),
-          [](const RunSummary& s) { return s.processPeakMemoryBytes; });
-    out.push_back({QObject::tr("Best val loss"),
-                   QObject::tr("The validation loss of the best step, whose checkpoint is kept and restored (sorts by the loss)"),
-                   [](const ExperimentRun& r) {
-                       const RunSummary s = summaryOf(r);
-                       return s.bestValLoss ? QObject::tr("%1 (step %2)").arg(lossText(s.bestValLoss)).arg(s.bestStep) : QStringLiteral("–");
-                   },
-                   [](const ExperimentRun& r) { return summaryOf(r).bestValLoss.value_or(kMissing); }});
-    out.push_back({QObject::tr("Exact"), QObject::tr("Sampled answers equal to their targets (base model → fine-tuned)"),
-                   [](const ExperimentRun& r) {
-                       const RunSummary s = summaryOf(r);
-                       if (!s.tunedExactMatch) return QStringLiteral("–");
-                       return QStringLiteral("%1 → %2 %").arg(s.baseExactMatch.value_or(0) * 100, 0, 'f', 0).arg(*s.tunedExactMatch * 100, 0, 'f', 0);
-                   },
-                   [](const ExperimentRun& r) { return summaryOf(r).tunedExactMatch.value_or(kMissing); }});
-    out.push_back({QObject::tr("Wall time"), QObject::tr("Pauses excluded"),
-                   [](const ExperimentRun& r) { return ran(r) ? formatDuration(r.summary->seconds) : QStringLiteral("–"); },
-                   number([](const RunSummary& s) { return s.seconds; })});
-    // What people compare first comes first (a narrow window scrolls to the rest);
-    // the swept options stay right after the run's name.
-    const QStringList order = {QObject::tr("Run"), QObject::tr("Outcome"), QObject::tr("Best val loss"), QObject::tr("Peak memory"),
-                               QObject::tr("Estimate"), QObject::tr("Step ms"), QObject::tr("Fwd ms"), QObject::tr("Bwd ms"),
-                               QObject::tr("Opt ms"), QObject::tr("Trainable"), QObject::tr("Exact"), QObject::tr("Steps"),
-                               QObject::tr("RSS"), QObject::tr("Wall time")};
-    const auto rank = [&](const Column& c) {
-        const int at = static_cast<int>(order.indexOf(c.title));
-        return at < 0 ? 1 : at == 0 ? 0 : at + 1; // swept options (not listed) between Run and Outcome
-    };
-    std::stable_sort(out.begin(), out.end(), [&](const Column& a, const Column& b) { return rank(a) < rank(b); });
-    return out;
-}
-
-// The run that is best by `value` among those that finished normally.
-const ExperimentRun* bestBy(const Experiment& e, const std::function<double(const RunSummary&)>& value)
-{
-    const ExperimentRun* best = nullptr;
-    for (const ExperimentRun& r : e.runs) {
-        if (!finishedNormally(r.state) || !r.summary || !(value(*r.summary) > 0)) continue;
-        if (!best || value(*r.summary) < value(*best->summary)) best = &r;
-    }
-    return best;
-}
-
-QString headlineFor(const Experiment& e)
-{
-    int cancelled = 0, notStarted = 0, failed = 0;
-    for (const ExperimentRun& r : e.runs) {
-        cancelled += r.state == RunState::Cancelled;
-        notStarted += r.state == RunState::NotStarted;
-        failed += r.state == RunState::Failed;
-    }
-    QString text;
-    if (e.runs.size() == 1) {
-        const ExperimentRun& r = e.runs.front();
-        const RunSummary s = summaryOf(r);
-        text = QObject::tr("<b>%1</b>: %2, %3 steps, best validation loss %4 (step %5), %6 peak tensor memory, %7 ms per step.")
-                   .arg(qstr(r.label).toHtmlEscaped(), qstr(outcomeText(r)))
-                   .arg(s.steps)
-                   .arg(lossText(s.bestValLoss))
-                   .arg(s.bestStep)
-                   .arg(formatBytes(s.peakMemoryBytes), ms(s.avgStepMs));
-        return QStringLiteral("<p>%1</p>").arg(text);
-    }
-    const ExperimentRun* lora = nullptr;
-    const ExperimentRun* full = nullptr;
-    for (const ExperimentRun& r : e.runs) {
-        if (r.config.method == Method::Lora && !lora) lora = &r;
-        if (r.config.method == Method::Full && !full) full = &r;
-    }
-    const bool comparison = e.runs.size() == 2 && lora && full && finishedNormally(lora->state) && finishedNormally(full->state);
-    if (comparison) {
-        const RunSummary& a = *lora->summary;
-        const RunSummary& b = *full->summary;
-        const auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
-        const double pct = a.totalParams > 0 ? 100.0 * double(a.trainableParams) / double(a.totalParams) : 0.0;
-        text = QObject::tr("<b>LoRA</b> trains %1 % of the parameters; a step takes %2× the time and %3× the peak tensor "
-                           "memory of <b>full fine-tuning</b> (estimated %4×). Best validation loss: %5 against %6.")
-                   .arg(pct, 0, 'f', pct < 1 ? 3 : 1)
-                   .arg(ratio(a.avgStepMs, b.avgStepMs), 0, 'f', 2)
-                   .arg(ratio(double(a.peakMemoryBytes), double(b.peakMemoryBytes)), 0, 'f', 2)
-                   .arg(ratio(double(a.estimate.total()), double(b.estimate.total())), 0, 'f', 2)
-                   .arg(lossText(a.bestValLoss), lossText(b.bestValLoss));
-    } else {
-        QStringList parts;
-        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return s.bestValLoss ? *s.bestValLoss + 1e-12 : -1.0; }))
-            parts << QObject::tr("Best validation loss: <b>%1</b> (%2 at step %3)")
-                         .arg(qstr(r->label).toHtmlEscaped(), lossText(r->summary->bestValLoss))
-                         .arg(r->summary->bestStep);
-        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return double(s.peakMemoryBytes); }))
-            parts << QObject::tr("least memory: <b>%1</b> (%2)").arg(qstr(r->label).toHtmlEscaped(), formatBytes(r->summary->peakMemoryBytes));
-        if (const ExperimentRun* r = bestBy(e, [](const RunSummary& s) { return s.avgStepMs; }))
-            parts << QObject::tr("fastest step: <b>%1</b> (%2 ms)").arg(qstr(r->label).toHtmlEscaped(), ms(r->summary->avgStepMs));
-        text = QObject::tr("%1 runs. ").arg(e.runs.size()) + (parts.isEmpty() ? QString() : parts.join(QStringLiteral("; ")) + QLatin1Char('.'));
-    }
-    QStringList notes;
-    if (cancelled) notes << QObject::tr("%1 cancelled").arg(cancelled);
-    if (failed) notes << QObject::tr("%1 failed").arg(failed);
-    if (notStarted) notes << QObject::tr("%1 not started").arg(notStarted);
-    if (!notes.isEmpty()) text += QStringLiteral(" <span style='color:#b26a00'>%1.</span>").arg(notes.join(QStringLiteral(", ")));
-    return QStringLiteral("<p>%1</p>").arg(text);
-}
 
 } // namespace
 
@@ -264,7 +88,7 @@ void SummaryPanel::clear()
 
 void SummaryPanel::showExperiment(const Experiment& e)
 {
-    const std::vector<Column> cols = columns(varyingOptions(e));
+    const std::vector<SummaryColumn> cols = summaryColumns(varyingOptions(e));
     m_table->setSortingEnabled(false);
     m_table->clear();
     m_table->setColumnCount(static_cast<int>(cols.size()));
@@ -287,7 +111,7 @@ void SummaryPanel::showExperiment(const Experiment& e)
         }
     }
     m_table->setSortingEnabled(true);
-    m_headline->setText(headlineFor(e));
+    m_headline->setText(summaryHeadline(e, Markup::Html));
     m_memory->showRuns(e.runs);
     // Every row in sight (up to half the tab); the memory bars take the rest.
     m_table->resizeColumnsToContents();
