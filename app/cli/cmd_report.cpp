@@ -36,8 +36,13 @@ int runReport(const Args& args)
     if (args.positional().size() != 1) throw Error("report takes one experiment folder or run directory (see --help)");
 #ifdef LORALAB_WITH_REPORT
     const Experiment experiment = readExperiment(args.positional().front(), true);
-    // The charts are drawn offscreen: no display is needed or used.
+    // The charts are drawn offscreen: no display is needed or used, and what
+    // Qt says about its platform (no runtime folder, no window manager) is no
+    // news to someone writing a report; its errors still print.
     ::setenv("QT_QPA_PLATFORM", "offscreen", 0);
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+        if (type == QtCriticalMsg || type == QtFatalMsg) std::cerr << message.toStdString() << "\n";
+    });
     static int argc = 1;
     static char name[] = "loralab-cli";
     static char* argv[] = {name, nullptr};

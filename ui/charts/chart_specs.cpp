@@ -30,6 +30,8 @@ const std::vector<ChartSpec>& chartSpecs()
     static const std::vector<ChartSpec> specs = {
         {"lossChart", QT_TRANSLATE_NOOP("ChartsPanel", "Train loss"), QT_TRANSLATE_NOOP("ChartsPanel", "loss (nats/token)"), "",
          "train-loss",
+         QT_TRANSLATE_NOOP("ChartsPanel", "The training loss of each step (the smoothed line over the recorded values) and the validation "
+                                          "loss at each evaluation (dots)."),
          {{"loss", QT_TRANSLATE_NOOP("ChartsPanel", "train (recorded)"), Look::Faint, Qt::SolidLine, 1.0, 0, false, false, false, false,
            [](const StepRecord& r) { return std::optional<double>(r.loss); }, {}},
           {"ema", QT_TRANSLATE_NOOP("ChartsPanel", "train"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
@@ -38,6 +40,8 @@ const std::vector<ChartSpec>& chartSpecs()
            [](const EvalRecord& e) { return e.loss; }}}},
         {"timeChart", QT_TRANSLATE_NOOP("ChartsPanel", "Time per step"), QT_TRANSLATE_NOOP("ChartsPanel", "milliseconds"), "",
          "time-per-step",
+         QT_TRANSLATE_NOOP("ChartsPanel", "Forward pass, backward pass and optimizer step (with clipping) of each step, in "
+                                          "milliseconds."),
          {{"fwd", QT_TRANSLATE_NOOP("ChartsPanel", "forward"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
            [](const StepRecord& r) { return std::optional<double>(r.forwardMs); }, {}},
           {"bwd", QT_TRANSLATE_NOOP("ChartsPanel", "backward"), Look::Line, Qt::DashLine, 2.0, 1, true, true, false, false,
@@ -48,6 +52,8 @@ const std::vector<ChartSpec>& chartSpecs()
          QT_TRANSLATE_NOOP("ChartsPanel", "tensors: the most this run's tensors held during the step; estimate: weights, gradients, "
                                           "optimizer state and activations from shapes; RSS: the whole process's resident memory"),
          "memory",
+         QT_TRANSLATE_NOOP("ChartsPanel", "Tensors: the most this run's tensors held during the step; estimate: weights, gradients, "
+                                          "optimizer state and activations from shapes; RSS: the whole process's resident memory."),
          {{"peak", QT_TRANSLATE_NOOP("ChartsPanel", "tensors"), Look::Line, Qt::SolidLine, 2.0, 0, true, true, false, false,
            [](const StepRecord& r) { return mib(r.peakMemoryBytes); }, {}},
           {"est", QT_TRANSLATE_NOOP("ChartsPanel", "estimate"), Look::Line, Qt::DashLine, 1.5, -1, false, true, false, true,
@@ -56,14 +62,18 @@ const std::vector<ChartSpec>& chartSpecs()
            [](const StepRecord& r) { return mib(r.processMemoryBytes); }, {}}}},
         {"throughputChart", QT_TRANSLATE_NOOP("ChartsPanel", "Throughput"), QT_TRANSLATE_NOOP("ChartsPanel", "tokens / second"), "",
          "throughput",
+         QT_TRANSLATE_NOOP("ChartsPanel", "Tokens processed per second, step by step."),
          {{"tps", QT_TRANSLATE_NOOP("ChartsPanel", "tokens/s"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
            [](const StepRecord& r) { return std::optional<double>(r.tokensPerSecond); }, {}}}},
         {"learningRateChart", QT_TRANSLATE_NOOP("ChartsPanel", "Learning rate"), QT_TRANSLATE_NOOP("ChartsPanel", "learning rate"), "",
          "learning-rate",
+         QT_TRANSLATE_NOOP("ChartsPanel", "The learning rate of each step, as the schedule and warmup set it."),
          {{"lr", QT_TRANSLATE_NOOP("ChartsPanel", "learning rate"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
            [](const StepRecord& r) { return std::optional<double>(r.learningRate); }, {}}}},
         {"gradNormChart", QT_TRANSLATE_NOOP("ChartsPanel", "Gradient norm"), QT_TRANSLATE_NOOP("ChartsPanel", "L2 norm before clipping"),
          "", "gradient-norm",
+         QT_TRANSLATE_NOOP("ChartsPanel", "The L2 norm of all trainable gradients before clipping (the smoothed line over the recorded "
+                                          "values)."),
          {{"gnraw", QT_TRANSLATE_NOOP("ChartsPanel", "gradient norm (recorded)"), Look::Faint, Qt::SolidLine, 1.0, 0, false, false, false, false,
            [](const StepRecord& r) { return std::optional<double>(r.gradNorm); }, {}},
           {"gn", QT_TRANSLATE_NOOP("ChartsPanel", "gradient norm"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,

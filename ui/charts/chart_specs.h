@@ -41,6 +41,7 @@ struct ChartSpec {
     const char* yTitle;
     const char* tooltip;
     const char* exportStem; // file name of its PNG, SVG and CSV
+    const char* caption;    // what it shows, in a sentence (the report's caption)
     std::vector<SeriesSpec> series;
 };
 

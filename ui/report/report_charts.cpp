@@ -113,7 +113,7 @@ std::vector<ReportChart> writeReportCharts(const Experiment& e, const QString& f
         MetricChart* chart = charts[i];
         ReportChart c;
         c.title = chart->title();
-        c.caption = QObject::tr(spec.tooltip);
+        c.caption = QCoreApplication::translate("ChartsPanel", spec.caption);
         c.stem = QStringLiteral("charts/") + QLatin1String(spec.exportStem);
         const QString base = dir.filePath(c.stem);
         c.pixels = frame.save(chart, options.size, options.pixelRatio, base + QStringLiteral(".png"));

@@ -99,7 +99,7 @@ QString answerCell(const QString& output, const QString& target)
 
 const char* kStyle = R"(
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #212121; margin: 0; background: #fafafa; }
-main { max-width: 1280px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+main { max-width: 1800px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 8px; } h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 1px solid #e0e0e0; padding-bottom: 4px; }
 h3 { font-size: 16px; margin: 20px 0 6px; }
 .headline { font-size: 16px; background: #f1f6fb; border-left: 4px solid #1f77b4; padding: 8px 12px; }
@@ -110,8 +110,8 @@ table { border-collapse: collapse; font-size: 13px; margin: 4px 0 12px; }
 th, td { border: 1px solid #e0e0e0; padding: 4px 8px; vertical-align: top; text-align: left; }
 th { background: #f5f5f5; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) td { background: #fcfcfc; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
-figure { margin: 0; } figure img { width: 100%; height: auto; border: 1px solid #eee; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(800px, 1fr)); gap: 16px; }
+figure { margin: 0; } figure.bars { max-width: 900px; } figure img { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 12px; color: #616161; margin-top: 2px; } figcaption a { margin-left: 6px; }
 table.gen { width: 100%; table-layout: fixed; } table.gen td { white-space: pre-wrap; word-wrap: break-word; font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 table.gen td.exact { background: #e8f5e9 !important; } .tick { color: #2e7d32; font-weight: bold; } td.none { color: #9e9e9e; }
@@ -143,7 +143,7 @@ QString reportMarkdown(const ReportContent& c, const std::vector<ReportChart>& c
                    .arg(c.examples.size());
         int n = 0;
         for (const ReportExample& x : c.examples) {
-            out += QStringLiteral("### Example %1\n\n**Input**\n\n").arg(++n) + mdFence(x.prompt) + QLatin1Char('\n');
+            out += QStringLiteral("### Example %1\n\n**Input**\n\n").arg(++n) + mdFence(x.prompt.trimmed()) + QLatin1Char('\n');
             QList<QStringList> rows{{QStringLiteral("**Target**"), markdownCell(x.target)}};
             if (!x.rejected.isEmpty()) rows << QStringList{QStringLiteral("Rejected"), markdownCell(x.rejected)};
             rows << QStringList{QStringLiteral("Base model") + mark(x.base, x.target), markdownCell(x.base)};
@@ -173,7 +173,7 @@ QString reportHtml(const ReportContent& c, const std::vector<ReportChart>& chart
     out += htmlSection(c.summary, QStringLiteral("runs")) + htmlSection(c.memory, QStringLiteral("memory"));
     for (const ReportChart& ch : charts)
         if (!ch.svgAndCsv)
-            out += QStringLiteral("<figure><img alt=\"%1\" src=\"%2\"><figcaption>%3</figcaption></figure>\n")
+            out += QStringLiteral("<figure class=\"bars\"><img alt=\"%1\" src=\"%2\"><figcaption>%3</figcaption></figure>\n")
                        .arg(esc(ch.title), dataUri(folder, ch.stem + QStringLiteral(".png")), esc(ch.caption));
     out += htmlSection(c.losses, QStringLiteral("losses"));
     out += QStringLiteral("<h2 id=\"charts\">Charts</h2>\n<div class=\"charts\">\n");
@@ -196,7 +196,8 @@ QString reportHtml(const ReportContent& c, const std::vector<ReportChart>& chart
         for (const QString& label : c.runLabels) out += QStringLiteral("<th>%1</th>").arg(esc(label));
         out += QStringLiteral("</tr></thead><tbody>\n");
         for (const ReportExample& x : c.examples) {
-            out += QStringLiteral("<tr><td>%1</td><td>%2</td>").arg(esc(x.prompt), esc(x.target));
+            // Prompts begin with the dialogue's blank lines; the page starts at the text.
+            out += QStringLiteral("<tr><td>%1</td><td>%2</td>").arg(esc(x.prompt.trimmed()), esc(x.target));
             if (rejected) out += QStringLiteral("<td>%1</td>").arg(esc(x.rejected));
             out += answerCell(x.base, x.target);
             for (const QString& o : x.outputs) out += answerCell(o, x.target);
