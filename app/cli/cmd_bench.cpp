@@ -24,6 +24,7 @@ int runBenchCommand(const Args& args)
     if (args.has("dtype")) c.dtype = parseChoice<WeightDType>(args.get("dtype"));
     if (args.has("base-quantization")) c.baseQuantization = parseChoice<BaseQuantization>(args.get("base-quantization"));
     c.doubleQuant = args.has("double-quant");
+    c.activationCheckpointing = args.getInt("activation-checkpointing", 0, 0);
     c.steps = args.getInt("steps", c.steps, 1);
     c.warmupSteps = args.getInt("warmup", c.warmupSteps, 0);
     c.loraRank = args.getInt("lora-r", c.loraRank, 1);
@@ -51,6 +52,9 @@ int runBenchCommand(const Args& args)
                                  ? choiceName(c.dtype)
                                  : std::string(choiceName(c.baseQuantization)) + (c.doubleQuant ? "+dq" : "") + " base, " + choiceName(c.dtype) + " products";
     row("model", c.model + " (" + choiceName(c.method) + ", " + base + ", " + r.deviceName + ")");
+    if (c.activationCheckpointing > 0)
+        row("checkpointing", c.activationCheckpointing == 1 ? std::string("every block")
+                                                            : "every " + std::to_string(c.activationCheckpointing) + "th block");
     row("batch x sequence", std::to_string(c.batchSize) + " x " + std::to_string(c.sequenceLength));
     row("parameters", std::to_string(r.totalParams) + " total, " + std::to_string(r.trainableParams) + " trainable");
     row("median forward", fmt(r.medianForwardMs, 1) + " ms");
@@ -58,7 +62,8 @@ int runBenchCommand(const Args& args)
     row("median optimizer", fmt(r.medianOptimizerMs, 1) + " ms");
     row("median step", fmt(r.medianStepMs, 1) + " ms");
     row("tokens/s", fmt(r.tokensPerSecond, 0));
-    row("peak memory", formatBytes(r.peakMemoryBytes));
+    row("peak memory", formatBytes(r.peakMemoryBytes) + (r.deviceName.rfind("cuda", 0) == 0 ? "" : " (process RSS)"));
+    row("tensor peak", formatBytes(r.tensorPeakBytes));
     row("weights", formatBytes(r.weightBytes) + " (linear base weights " + formatBytes(r.baseLinearBytes) + ")");
     row("model FLOP/s", fmt(r.achievedTflops * 1000.0, 1) + " GFLOP/s (" + fmt(r.flopsPerToken / 1e6, 1) + " MFLOP/token)");
     if (r.utilisation >= 0) row("utilisation", fmt(100.0 * r.utilisation, 1) + " % of " + fmt(c.peakTflops, 0) + " TFLOP/s");
@@ -77,6 +82,7 @@ std::vector<Command> benchCommands()
               {"dtype", "fp32|bf16", "base weight dtype (default fp32); with a quantized base, the dtype products run in"},
               {"base-quantization", "Q", "frozen linear base weights for LoRA: none, int8, nf4 or fp4 (default none)"},
               {"double-quant", "", "nf4/fp4: quantize the block absmax values too"},
+              {"activation-checkpointing", "K", "recompute every K-th block's activations in backward (1: every block; default 0, off)"},
               {"steps", "N", "measured steps (default 10)"},
               {"warmup", "N", "unmeasured steps first (default 3)"},
               {"lora-r", "R", "LoRA rank (default 8)"},

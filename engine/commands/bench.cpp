@@ -43,6 +43,8 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
 {
     if (config.batchSize <= 0 || config.sequenceLength < 2 || config.steps <= 0 || config.warmupSteps < 0)
         throw Error("bench needs a positive batch, sequence length of at least 2, and steps");
+    // On the CPU the tensors' bytes are counted for this thread from here on, the weights included.
+    TensorMemoryScope tensors;
     const auto event = [&](const std::string& m) {
         if (onEvent) onEvent(m);
     };
@@ -69,6 +71,13 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     if (full && quantization.kind != BaseQuantization::None)
         throw Error("full fine-tuning trains the base weights, which a quantized base cannot; bench LoRA instead");
     quantizeFrozenBase(*model.net, quantization);
+    if (config.activationCheckpointing > 0) {
+        if (model.config.numLayers < 2 || config.activationCheckpointing > model.config.numLayers)
+            throw Error("--activation-checkpointing " + std::to_string(config.activationCheckpointing) + ": " + config.model + " has " +
+                        std::to_string(model.config.numLayers) + " blocks; choose 1 to " + std::to_string(model.config.numLayers) +
+                        (model.config.numLayers < 2 ? " (one block: checkpointing saves nothing)" : ""));
+        model.net->setActivationCheckpointing(config.activationCheckpointing);
+    }
     r.weightBytes = modelWeightBytes(*model.net);
     for (auto& [name, linear] : model.net->linearLayers()) {
         if (name == model.net->headName()) continue;
@@ -113,6 +122,7 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
         // it with PEFT's), the allocator's peak on a GPU.
         const MemoryReading memory = readMemory(options.device);
         r.peakMemoryBytes = std::max(r.peakMemoryBytes, options.device.is_cuda() ? memory.peakBytes : memory.processPeakBytes);
+        r.tensorPeakBytes = std::max(r.tensorPeakBytes, memory.peakBytes);
         forward.push_back(s.forwardMs);
         backward.push_back(s.backwardMs);
         optimizer.push_back(s.optimizerMs);
@@ -139,6 +149,7 @@ std::string benchResultToJson(const BenchResult& r)
     j["dtype"] = choiceName(r.config.dtype);
     j["base_quantization"] = choiceName(r.config.baseQuantization);
     j["double_quant"] = r.config.doubleQuant;
+    j["activation_checkpointing"] = r.config.activationCheckpointing;
     j["device"] = r.deviceName;
     j["batch_size"] = r.config.batchSize;
     j["sequence_length"] = r.config.sequenceLength;
@@ -155,6 +166,7 @@ std::string benchResultToJson(const BenchResult& r)
     j["median_step_ms"] = r.medianStepMs;
     j["tokens_per_s"] = r.tokensPerSecond;
     j["peak_memory_bytes"] = r.peakMemoryBytes;
+    j["tensor_peak_bytes"] = r.tensorPeakBytes;
     j["flops_per_token"] = r.flopsPerToken;
     j["achieved_tflops"] = r.achievedTflops;
     j["utilisation"] = r.utilisation >= 0 ? nlohmann::ordered_json(r.utilisation) : nlohmann::ordered_json(nullptr);

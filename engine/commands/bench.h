@@ -31,6 +31,7 @@ struct BenchConfig {
     WeightDType dtype = WeightDType::Fp32; // base weights (with a quantized base: the dtype products run in)
     BaseQuantization baseQuantization = BaseQuantization::None; // the linear layers' frozen base (LoRA only)
     bool doubleQuant = false;              // 4-bit: double quantization of the block absmax values
+    std::int64_t activationCheckpointing = 0; // every k-th block recomputed in backward; 0: off
     std::int64_t steps = 10;    // measured
     std::int64_t warmupSteps = 3;
     std::int64_t loraRank = 8;
@@ -54,7 +55,8 @@ struct BenchResult {
     double medianOptimizerMs = 0.0;
     double medianStepMs = 0.0;
     double tokensPerSecond = 0.0;
-    std::int64_t peakMemoryBytes = 0;
+    std::int64_t peakMemoryBytes = 0;       // CPU: the process's peak resident set; GPU: the allocator's peak
+    std::int64_t tensorPeakBytes = 0;       // the most the run's tensors held during a measured step (weights included)
     double flopsPerToken = 0.0;   // model FLOPs of one training token (4N LoRA / 6N full, plus attention)
     double achievedTflops = 0.0;
     double utilisation = -1.0;    // achievedTflops / peakTflops

@@ -155,6 +155,9 @@ const std::vector<Field>& fields()
                     "frozen base weights of the linear layers for LoRA: none, int8 (row absmax), nf4 or fp4 (block absmax, "
                     "as bitsandbytes; products run in dtype)"),
         field("double_quant", &RunConfig::doubleQuant, "nf4/fp4: quantize the block absmax values too (QLoRA)"),
+        field("activation_checkpointing", &RunConfig::activationCheckpointing,
+              "recompute transformer blocks' activations in backward instead of keeping them: 0 off, 1 every block, "
+              "k every k-th block (less memory, one more forward of those blocks)"),
         field("tensorboard", &RunConfig::tensorboard,
               "write TensorBoard event files in the run's tensorboard/ folder (tensorboard --logdir RUN or EXPERIMENT)"),
         field("runs_dir", &RunConfig::runsDir, "where run directories are created (\"\": ~/.local/share/loralab/runs, or $LORALAB_RUNS_DIR)"),
@@ -297,6 +300,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(!c.doubleQuant || isFourBit(c.baseQuantization), "double_quant", "applies to a 4-bit base (base_quantization nf4 or fp4)");
     need(c.objective != Objective::Dpo || c.dpoReference != DpoReference::Base || c.method == Method::Lora, "dpo_reference",
          "base switches the adapters off, so it needs method lora (full fine-tuning has no base apart from the model)");
+    need(c.activationCheckpointing >= 0, "activation_checkpointing", "must not be negative (0 is off)");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");
     need(c.evalBatches >= 0, "eval_batches", "must not be negative");
     need(c.patience >= 0, "patience", "must not be negative");

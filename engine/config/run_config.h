@@ -90,6 +90,9 @@ struct RunConfig {
     // NF4 or FP4 codes, QLoRA-style; LoRA only. Products run in `dtype`.
     BaseQuantization baseQuantization = BaseQuantization::None;
     bool doubleQuant = false; // 4-bit: quantize the block absmax values too
+    // Activation checkpointing: every k-th transformer block (0, k, 2k, ...)
+    // keeps only its input and recomputes the rest in backward; 0: off, 1: every block.
+    std::int64_t activationCheckpointing = 0;
     bool tensorboard = true; // TensorBoard event files in <run>/tensorboard beside metrics.jsonl
     std::string runsDir; // where run directories are created; empty: the default runs folder (see run_catalog.h)
 };

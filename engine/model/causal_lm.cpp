@@ -1,6 +1,7 @@
 // Architecture-independent parts of CausalLMImpl; see causal_lm.h.
 #include "engine/model/causal_lm.h"
 
+#include "engine/model/block_checkpoint.h"
 #include "engine/model/gpt_neox.h"
 #include "engine/model/llama.h"
 
@@ -75,6 +76,29 @@ void CausalLMImpl::resizeVocab(std::int64_t size)
         out->weight.set_data(resized(out->weight));
     if (out->bias.defined()) out->bias.set_data(torch::zeros({size}, out->bias.options()));
     m_config.vocabSize = size;
+}
+
+std::int64_t CausalLMImpl::checkpointedBlocks() const
+{
+    if (m_checkpointEvery <= 0) return 0;
+    return (m_config.numLayers + m_checkpointEvery - 1) / m_checkpointEvery;
+}
+
+bool CausalLMImpl::checkpoints(std::size_t index, const KvCache* cache) const
+{
+    return m_checkpointEvery > 0 && index % static_cast<std::size_t>(m_checkpointEvery) == 0 && !cache && is_training() &&
+           torch::GradMode::is_enabled();
+}
+
+torch::Tensor CausalLMImpl::checkpointed(torch::nn::Module& block, const torch::Tensor& h,
+                                         const std::function<torch::Tensor(const torch::Tensor&)>& run)
+{
+    std::vector<torch::Tensor> trainable;
+    for (const torch::Tensor& p : block.parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+    // Nothing in or before the block takes a gradient: nothing to keep anyway.
+    if (trainable.empty() && !h.requires_grad()) return run(h);
+    return checkpointedBlock(run, h, trainable);
 }
 
 std::shared_ptr<CausalLMImpl> buildCausalLM(const ModelConfig& config, torch::TensorOptions options)

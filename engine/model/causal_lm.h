@@ -11,6 +11,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -56,8 +57,35 @@ public:
     // filling new ones with the mean of the old embeddings.
     void resizeVocab(std::int64_t size);
 
+    // Activation checkpointing of every `every`-th transformer block (blocks
+    // 0, every, 2 every, ...; 0: none): in training with gradients, such a
+    // block keeps only its input and runs again in backward (block_checkpoint.h).
+    void setActivationCheckpointing(std::int64_t every) { m_checkpointEvery = every; }
+    std::int64_t activationCheckpointing() const { return m_checkpointEvery; }
+    // Blocks checkpointed of the model's, at that setting.
+    std::int64_t checkpointedBlocks() const;
+
 protected:
+    // Transformer block `index` of the hidden states h, checkpointed when it
+    // is one of those chosen and the pass trains (no cache, gradients on).
+    template <typename Layer>
+    torch::Tensor runBlock(Layer& layer, std::size_t index, const torch::Tensor& h, const RotaryTables& rotary,
+                           const torch::Tensor& mask, KvCache* cache)
+    {
+        if (!checkpoints(index, cache)) return layer.forward(h, rotary, mask, cache, index);
+        return checkpointed(layer, h, [&layer, rotary, mask, index](const torch::Tensor& x) {
+            return layer.forward(x, rotary, mask, nullptr, index);
+        });
+    }
+
     ModelConfig m_config;
+
+private:
+    bool checkpoints(std::size_t index, const KvCache* cache) const;
+    torch::Tensor checkpointed(torch::nn::Module& block, const torch::Tensor& h,
+                               const std::function<torch::Tensor(const torch::Tensor&)>& run);
+
+    std::int64_t m_checkpointEvery = 0;
 };
 
 // Evaluation within a scope: no gradients, dropout off; the model's training

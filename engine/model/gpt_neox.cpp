@@ -74,8 +74,7 @@ torch::Tensor GptNeoXForCausalLMImpl::hiddenStates(const torch::Tensor& ids, con
     const RotaryTables rotary = rotaryTables(m_config.rotaryDims(), m_config.ropeTheta, past, ids.size(1), ids.device());
     torch::Tensor h = gpt_neox->embed_in->forward(ids);
     std::size_t index = 0;
-    for (const auto& layer : *gpt_neox->layers)
-        h = layer->as<GptNeoXLayerImpl>()->forward(h, rotary, mask, cache, index++);
+    for (const auto& layer : *gpt_neox->layers) h = runBlock(*layer->as<GptNeoXLayerImpl>(), index++, h, rotary, mask, cache);
     return gpt_neox->final_layer_norm->forward(h);
 }
 

@@ -75,7 +75,7 @@ torch::Tensor LlamaForCausalLMImpl::hiddenStates(const torch::Tensor& ids, const
     const RotaryTables rotary = rotaryTables(m_config.headDim, m_config.ropeTheta, past, ids.size(1), ids.device());
     torch::Tensor h = model->embed_tokens->forward(ids);
     std::size_t index = 0;
-    for (const auto& layer : *model->layers) h = layer->as<LlamaLayerImpl>()->forward(h, rotary, mask, cache, index++);
+    for (const auto& layer : *model->layers) h = runBlock(*layer->as<LlamaLayerImpl>(), index++, h, rotary, mask, cache);
     return model->norm->forward(h);
 }
 

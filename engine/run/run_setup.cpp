@@ -64,6 +64,17 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
                             choiceName(config.baseQuantization) + (config.doubleQuant ? " (double quantization)" : "") + ": " +
                             bytesText(q.denseBytes) + " -> " + bytesText(q.quantizedBytes));
     }
+    if (config.activationCheckpointing > 0) {
+        const std::int64_t blocks = out.model.config.numLayers;
+        if (blocks < 2)
+            throw Error("activation_checkpointing: " + out.spec + " has one transformer block; checkpointing it would keep its "
+                        "input and recompute all of it, saving nothing (set activation_checkpointing to 0)");
+        if (config.activationCheckpointing > blocks)
+            throw Error("activation_checkpointing " + std::to_string(config.activationCheckpointing) + " is more than the " +
+                        std::to_string(blocks) + " blocks of " + out.spec + " (only the first would be checkpointed); choose 1 to " +
+                        std::to_string(blocks));
+        out.model.net->setActivationCheckpointing(config.activationCheckpointing);
+    }
     if (config.method == Method::Lora) {
         torch::manual_seed(config.seed); // adapter initialisation
         if (!config.adapter.empty()) {
@@ -243,28 +254,61 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     const ModelConfig& c = net.config();
     const std::int64_t B = config.batchSize;
     const std::int64_t bytes = bytesPerElement(config.dtype);
-    // Tensors a layer keeps for backward, per token: norms, projections,
-    // rotary copies, attention output and the MLP's hidden states; plus the
-    // attention probabilities (heads x T per token) when attention is not fused.
-    const std::int64_t perToken = 12 * c.hiddenSize + 3 * c.intermediateSize + 2 * c.numHeads * T;
-    e.activationBytes = c.numLayers * B * T * perToken * bytes;
+    // What a block keeps for backward, per token, counted op by op from the
+    // layers' forward (LibTorch saves an operand only where a gradient needs
+    // it): GPT-NeoX keeps its input, both norms' outputs, the rotated queries
+    // and keys, the values, the attention output and the MLP's hidden states
+    // before and after GELU (and with a sequential residual the sum between);
+    // Llama and Qwen2 keep their input, both norms' outputs, queries and the
+    // keys and values repeated to every head, the attention output and the sum
+    // between, and gate, up, SiLU(gate) and their product. Plus the attention
+    // probabilities (heads x T per token) of the unfused attention.
+    const std::int64_t h = c.hiddenSize;
+    const std::int64_t mlp = c.intermediateSize;
+    const std::int64_t perToken = (c.architecture == Architecture::GptNeoX ? (c.parallelResidual ? 7 : 8) * h + 2 * mlp
+                                                                           : 8 * h + 4 * mlp) +
+                                  c.numHeads * T;
+    std::int64_t perBlock = B * T * perToken * bytes;
+    // Each adapter inside a block keeps its low-rank product of the input and,
+    // with dropout, the dropped input and its mask (as PEFT's separate dropout
+    // modules do): with dropout, LoRA keeps more activations than full
+    // fine-tuning of the same model. An adapter on the head keeps them once.
+    std::int64_t headAdapter = 0;
+    for (auto& [name, layer] : net.linearLayers()) {
+        if (!layer->loraActive()) continue;
+        std::int64_t kept = B * T * layer->lora().rank * bytes;
+        if (layer->lora().dropout > 0.0) kept += B * T * layer->inFeatures() * (bytes + 1);
+        if (name == net.headName())
+            headAdapter += kept;
+        else
+            perBlock += kept / c.numLayers;
+    }
     // fp32 logits at the positions that count in the loss: with the chunked
     // head, one chunk's (its logits, the log-probabilities' saved copy and
     // their gradient) and the hidden states' gradient; otherwise all of them
     // and their gradient.
+    std::int64_t head = headAdapter;
     if (const std::int64_t rows = headLossChunking(net, B * T); rows > 0)
-        e.activationBytes += 3 * rows * c.vocabSize * 4 + B * T * c.hiddenSize * bytes;
+        head += 3 * rows * c.vocabSize * 4 + B * T * h * bytes;
     else
-        e.activationBytes += 2 * B * T * c.vocabSize * 4;
-    // Each adapter keeps its low-rank product of the input and, with dropout,
-    // the dropped input and a one-byte mask (as PEFT's separate dropout
-    // modules do): with dropout, LoRA keeps more activations than full
-    // fine-tuning of the same model.
-    for (const auto& module : net.modules(/*include_self=*/false))
-        if (const auto* layer = module->as<LinearImpl>(); layer && layer->loraActive()) {
-            e.activationBytes += B * T * layer->lora().rank * bytes;
-            if (layer->lora().dropout > 0.0) e.activationBytes += B * T * layer->inFeatures() * (bytes + 1);
-        }
+        head += 2 * B * T * c.vocabSize * 4;
+    // A checkpointed block keeps its input only. The peak comes at the start
+    // of backward (every block kept, and the head's), or later while a
+    // checkpointed block runs again: its activations and their gradients
+    // (about a third more) over the blocks below it that kept theirs. The
+    // highest checkpointed block has the most of those below it.
+    const std::int64_t L = c.numLayers;
+    const std::int64_t checkpointed = net.checkpointedBlocks();
+    const std::int64_t kept = L - checkpointed;
+    std::int64_t peak = kept * perBlock + head;
+    if (checkpointed > 0) {
+        const std::int64_t highest = (L - 1) / net.activationCheckpointing() * net.activationCheckpointing();
+        const std::int64_t keptAbove = L - 1 - highest;
+        peak = std::max(peak, (kept - keptAbove) * perBlock + perBlock + perBlock / 3);
+    }
+    e.activationBytes = checkpointed * B * T * h * bytes + peak;
+    // The final norm's input and output.
+    e.activationBytes += 2 * B * T * h * bytes;
     // A quantized product dequantizes a block of rows at a time.
     if (hasQuantizedBase(net)) e.activationBytes += estimateQuantizedMemory(net, quantizationOf(config), net.embedding()->weight.device()).scratchBytes;
     return e;

@@ -69,6 +69,12 @@ TrainingSection::TrainingSection(FieldMessages& messages, QWidget* parent)
     m_checkpointInterval = intSpin(0, 100000000, tr("step"), tr("steps"));
     m_checkpointInterval->setSpecialValueText(tr("only at the end"));
     addField(tr("Checkpoint every"), m_checkpointInterval, QStringLiteral("checkpoint_interval"));
+    // Activation checkpointing: memory for time, a block at a time.
+    m_activationCheckpointing = intSpin(0, 4096, tr("block"), tr("blocks"));
+    m_activationCheckpointing->setObjectName(QStringLiteral("activationCheckpointing"));
+    m_activationCheckpointing->setSpecialValueText(tr("off: keep every activation"));
+    m_activationCheckpointing->setPrefix(tr("every "));
+    addField(tr("Recompute activations"), m_activationCheckpointing, QStringLiteral("activation_checkpointing"));
 
     connect(this, &ConfigSection::changed, this, &TrainingSection::updateDerived);
 }
@@ -92,6 +98,7 @@ void TrainingSection::loadFields(const RunConfig& c)
     m_epochs->setValue(c.epochs);
     m_evalBatches->setValue(static_cast<int>(c.evalBatches));
     m_checkpointInterval->setValue(static_cast<int>(c.checkpointInterval));
+    m_activationCheckpointing->setValue(static_cast<int>(c.activationCheckpointing));
     updateDerived();
 }
 
@@ -111,6 +118,7 @@ void TrainingSection::store(RunConfig& c) const
     c.epochs = m_epochs->value();
     c.evalBatches = m_evalBatches->value();
     c.checkpointInterval = m_checkpointInterval->value();
+    c.activationCheckpointing = m_activationCheckpointing->value();
 }
 
 void TrainingSection::updateDerived()

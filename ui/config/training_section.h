@@ -42,6 +42,7 @@ private:
     QDoubleSpinBox* m_epochs;
     QSpinBox* m_evalBatches;
     QSpinBox* m_checkpointInterval;
+    QSpinBox* m_activationCheckpointing;
 };
 
 // What is sampled after training, where the work runs, and where the run
