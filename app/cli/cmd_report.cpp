@@ -34,8 +34,8 @@ std::string reportHelp()
 int runReport(const Args& args)
 {
     if (args.positional().size() != 1) throw Error("report takes one experiment folder or run directory (see --help)");
-#ifdef LORALAB_WITH_REPORT
     const Experiment experiment = readExperiment(args.positional().front(), true);
+#ifdef LORALAB_WITH_REPORT
     // The charts are drawn offscreen: no display is needed or used, and what
     // Qt says about its platform (no runtime folder, no window manager) is no
     // news to someone writing a report; its errors still print.
@@ -56,6 +56,7 @@ int runReport(const Args& args)
               << "  " << r.charts << " charts, " << r.examples << " prompts with their answers\n";
     return 0;
 #else
+    (void)experiment; // read all the same, so that a bad folder is named first
     throw Error("this loralab-cli was built without the window (LORALAB_BUILD_UI=OFF), whose charts the report draws; "
                 "build with the window to write reports");
 #endif

@@ -5,6 +5,7 @@
 #include "engine/quant/quantize_model.h"
 #include "engine/train/loss.h"
 #include "engine/util/error.h"
+#include "engine/util/torch_compat.h"
 #include "engine/util/units.h"
 
 #include <sstream>
@@ -262,12 +263,13 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     // Llama and Qwen2 keep their input, both norms' outputs, queries and the
     // keys and values repeated to every head, the attention output and the sum
     // between, and gate, up, SiLU(gate) and their product. Plus the attention
-    // probabilities (heads x T per token) of the unfused attention.
+    // probabilities (heads x T per token) of the unfused attention, or the
+    // fused attention's output and log-sum-exp per head.
     const std::int64_t h = c.hiddenSize;
     const std::int64_t mlp = c.intermediateSize;
-    const std::int64_t perToken = (c.architecture == Architecture::GptNeoX ? (c.parallelResidual ? 7 : 8) * h + 2 * mlp
-                                                                           : 8 * h + 4 * mlp) +
-                                  c.numHeads * T;
+    const std::int64_t attention = compat::attentionKeepsProbabilities() ? c.numHeads * T : h + c.numHeads;
+    const std::int64_t perToken =
+        (c.architecture == Architecture::GptNeoX ? (c.parallelResidual ? 7 : 8) * h + 2 * mlp : 8 * h + 4 * mlp) + attention;
     std::int64_t perBlock = B * T * perToken * bytes;
     // Each adapter inside a block keeps its low-rank product of the input and,
     // with dropout, the dropped input and its mask (as PEFT's separate dropout

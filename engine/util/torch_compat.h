@@ -34,6 +34,17 @@ int cudaDeviceCount();
 // computes it with matmul and softmax in fp32.
 torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                         const torch::Tensor& allowed);
+// What that attention keeps for backward: 1.13 the fp32 probabilities
+// [batch, heads, T, S]; the fused kernels of 2.x their output and a
+// log-sum-exp per query and head.
+constexpr bool attentionKeepsProbabilities()
+{
+#if LORALAB_TORCH_AT_LEAST(2, 0)
+    return false;
+#else
+    return true;
+#endif
+}
 
 // Waits for the work queued on `device` (nothing to wait for on the CPU).
 void synchronize(torch::Device device);
