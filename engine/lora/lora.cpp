@@ -134,6 +134,21 @@ void setLoraEnabled(CausalLMImpl& net, bool enabled)
     for (auto& [name, linear] : net.linearLayers()) linear->setLoraEnabled(enabled);
 }
 
+void setLoraDropout(CausalLMImpl& net, double dropout)
+{
+    for (auto& [name, linear] : net.linearLayers()) {
+        if (!linear->hasLora()) continue;
+        LoraSettings s = linear->lora();
+        s.dropout = dropout;
+        const torch::Tensor a = linear->loraA()->weight.detach().clone();
+        const torch::Tensor b = linear->loraB()->weight.detach().clone();
+        linear->addLora(s);
+        torch::NoGradGuard noGrad;
+        linear->loraA()->weight.copy_(a);
+        linear->loraB()->weight.copy_(b);
+    }
+}
+
 bool hasLora(CausalLMImpl& net)
 {
     for (auto& [name, linear] : net.linearLayers())

@@ -33,6 +33,9 @@ std::vector<std::string> selectLoraTargets(CausalLMImpl& net, const AdapterConfi
 std::vector<LoraTargetInfo> applyLora(CausalLMImpl& net, const AdapterConfig& config);
 void removeAllLora(CausalLMImpl& net);
 void setLoraEnabled(CausalLMImpl& net, bool enabled);
+// Every adapter's dropout set to `dropout`, its factors kept (a loaded
+// adapter may carry 0, for inference; training uses the run's).
+void setLoraDropout(CausalLMImpl& net, double dropout);
 // The base model's answer within a scope: adapters off until it ends, then on
 // again (also when it ends by an exception).
 class AdaptersOff {

@@ -83,17 +83,7 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
             if (const std::string warning = adapterBaseWarning(adapter, config.adapter, out.spec); !warning.empty())
                 out.notes.push_back(warning);
             // Loaded adapters may carry dropout 0 for inference; training uses the run's setting.
-            for (auto& [name, linear] : out.model.net->linearLayers())
-                if (linear->hasLora()) {
-                    LoraSettings s = linear->lora();
-                    s.dropout = config.loraDropout;
-                    const torch::Tensor a = linear->loraA()->weight.detach().clone();
-                    const torch::Tensor b = linear->loraB()->weight.detach().clone();
-                    linear->addLora(s);
-                    torch::NoGradGuard noGrad;
-                    linear->loraA()->weight.copy_(a);
-                    linear->loraB()->weight.copy_(b);
-                }
+            setLoraDropout(*out.model.net, config.loraDropout);
         } else {
             applyLora(*out.model.net, adapterConfigFor(config, config.model));
         }

@@ -37,23 +37,6 @@ REGISTER_TESTS(ActivationCheckpointingTests);
 
 namespace {
 
-// The fixture adapter with dropout on every adapter's input (the trained
-// factors kept), so that the recomputed forward must draw the same masks.
-void withLoraDropout(CausalLMImpl& net, double dropout)
-{
-    for (auto& [name, linear] : net.linearLayers()) {
-        if (!linear->hasLora()) continue;
-        LoraSettings s = linear->lora();
-        s.dropout = dropout;
-        const torch::Tensor a = linear->loraA()->weight.detach().clone();
-        const torch::Tensor b = linear->loraB()->weight.detach().clone();
-        linear->addLora(s);
-        torch::NoGradGuard noGrad;
-        linear->loraA()->weight.copy_(a);
-        linear->loraB()->weight.copy_(b);
-    }
-}
-
 void trainOnly(CausalLMImpl& net, bool lora)
 {
     for (auto& item : net.named_parameters()) item.value().set_requires_grad(!lora || item.key().find("lora_") != std::string::npos);
@@ -129,7 +112,7 @@ void ActivationCheckpointingTests::checkpointed_gradients_equal_plain()
     const std::string name = currentModel();
     for (const bool lora : {true, false}) {
         Fixture f = openFixture(name, lora);
-        if (lora) withLoraDropout(*f.model.net, 0.1);
+        if (lora) setLoraDropout(*f.model.net, 0.1); // the recomputed forward must draw the same masks
         trainOnly(*f.model.net, lora);
         f.model.net->train();
         const Pass plain = lossAndGradients(*f.model.net, f.batch, 0);

@@ -123,15 +123,18 @@ void TestMainWindow::firstStart()
     RunConfig edited = c;
     edited.loraRank = 4;
     edited.learningRate = 5e-4;
+    edited.activationCheckpointing = 2;
     w.configPanel()->setConfig(edited);
     const QString path = test::runsDir(QStringLiteral("config"), true) + QStringLiteral("/run.json");
     QVERIFY(w.saveConfigFile(path));
     const RunConfig saved = loadRunConfig(path.toStdString());
     QCOMPARE(saved.loraRank, 4);
+    QCOMPARE(saved.activationCheckpointing, std::int64_t{2}); // the form's Recompute activations field
     QCOMPARE(QString::fromStdString(runConfigToJson(saved)), QString::fromStdString(runConfigToJson(w.configPanel()->config())));
     w.configPanel()->setConfig(c);
     QVERIFY(w.loadConfigFile(path));
     QCOMPARE(w.configPanel()->config().loraRank, 4);
+    QCOMPARE(w.configPanel()->config().activationCheckpointing, std::int64_t{2});
 
     // Settings persist: a new window starts where this one was closed.
     QVERIFY(w.close());
