@@ -243,7 +243,10 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     for (auto& [name, p] : net.uniqueParameters())
         if (p.requires_grad() && p.scalar_type() != torch::kFloat32) e.optimizerBytes += p.numel() * 4;
     const ModelConfig& c = net.config();
-    const std::int64_t B = config.batchSize;
+    // Sequences a forward pass trains on: DPO runs each pair's chosen and
+    // rejected answers as one batch (the reference's log-probabilities are
+    // worked out once, before training).
+    const std::int64_t B = config.batchSize * (config.objective == Objective::Dpo ? 2 : 1);
     const std::int64_t bytes = bytesPerElement(config.dtype);
     // What a block keeps for backward, per token, counted op by op from the
     // layers' forward (LibTorch saves an operand only where a gradient needs

@@ -2,7 +2,8 @@
 // data chunked to the full length (every batch as long as the estimate
 // assumes), three steps each, LoRA with and without dropout and activation
 // checkpointing, full fine-tuning, on GPT-NeoX (the embedded model), Qwen2
-// and Llama fixtures. The table is printed; each run has its bound.
+// and Llama fixtures; and DPO on a small preference set. The table is
+// printed; each run has its bound.
 #include "engine_test.h"
 #include "run_fixture.h"
 
@@ -30,6 +31,7 @@ void MemoryEstimateTests::estimate_is_near_the_measured_peak()
         double dropout;
         std::int64_t checkpointing;
         double bound; // |estimate / peak - 1|
+        Objective objective = Objective::Sft;
     };
     // Full fine-tuning of the embedded model is the loosest: its peak holds
     // less than the blocks' activations and the gradients together.
@@ -43,13 +45,19 @@ void MemoryEstimateTests::estimate_is_near_the_measured_peak()
         {"lora-qwen2", "tiny-qwen2", Method::Lora, 0.05, 0, 0.10},
         {"lora-qwen2-checkpointed", "tiny-qwen2", Method::Lora, 0.05, 1, 0.10},
         {"full-llama", "tiny-llama-spm", Method::Full, 0.0, 0, 0.10},
+        // DPO's chosen and rejected answers run as one batch; the head is
+        // counted at every position where DPO's takes the answers' only.
+        {"dpo", "", Method::Lora, 0.05, 0, 0.25, Objective::Dpo},
+        {"dpo-checkpointed", "", Method::Lora, 0.05, 1, 0.25, Objective::Dpo},
     };
     const std::string runs = scratchDir("memory-estimate").string();
+    const std::string pairs = writeDialogues(scratchDir("memory-estimate-pairs")).string();
     for (const Case& k : cases) {
         RunConfig c;
         c.name = k.name;
         if (*k.model) c.model = fixtureModel(k.model).string();
-        c.dataset = "default:wikitext";
+        c.objective = k.objective;
+        c.dataset = k.objective == Objective::Dpo ? pairs : "default:wikitext";
         c.method = k.method;
         c.loraDropout = k.dropout;
         c.activationCheckpointing = k.checkpointing;
