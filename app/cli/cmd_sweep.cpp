@@ -10,6 +10,7 @@
 #include "engine/run/runner.h"
 #include "engine/util/error.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -31,8 +32,11 @@ void printTable(const Experiment& r)
         const char* title;
         int width;
     };
-    const Column columns[] = {{"run", 30}, {"outcome", 16}, {"steps", 6}, {"trainable", 11}, {"fwd ms", 8}, {"bwd ms", 8},
-                              {"opt ms", 8}, {"peak mem", 10}, {"estimate", 10}, {"best val", 17}, {"exact", 6}};
+    Column columns[] = {{"run", 30}, {"outcome", 16}, {"steps", 6}, {"trainable", 11}, {"fwd ms", 8}, {"bwd ms", 8},
+                        {"opt ms", 8}, {"peak mem", 10}, {"estimate", 10}, {"best val", 17}, {"exact", 6}};
+    // A sweep's labels name every value ("activation_checkpointing=1, base_quantization=nf4"): the
+    // run column is as wide as they are, up to a point, so runs stay apart.
+    for (const ExperimentRun& run : r.runs) columns[0].width = std::max(columns[0].width, static_cast<int>(std::min<std::size_t>(run.label.size(), 72)));
     const auto row = [&](const std::vector<std::string>& cells) {
         for (std::size_t i = 0; i < cells.size(); ++i) {
             std::string cell = cells[i];
