@@ -71,12 +71,11 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     if (full && quantization.kind != BaseQuantization::None)
         throw Error("full fine-tuning trains the base weights, which a quantized base cannot; bench LoRA instead");
     quantizeFrozenBase(*model.net, quantization);
-    if (config.activationCheckpointing > 0) {
-        if (model.config.numLayers < 2 || config.activationCheckpointing > model.config.numLayers)
-            throw Error("--activation-checkpointing " + std::to_string(config.activationCheckpointing) + ": " + config.model + " has " +
-                        std::to_string(model.config.numLayers) + " blocks; choose 1 to " + std::to_string(model.config.numLayers) +
-                        (model.config.numLayers < 2 ? " (one block: checkpointing saves nothing)" : ""));
+    try {
         model.net->setActivationCheckpointing(config.activationCheckpointing);
+    } catch (const Error& e) {
+        throw Error("--activation-checkpointing " + std::to_string(config.activationCheckpointing) + " on " + config.model + ": " +
+                    e.what());
     }
     r.weightBytes = modelWeightBytes(*model.net);
     for (auto& [name, linear] : model.net->linearLayers()) {

@@ -4,6 +4,7 @@
 #include "engine/model/block_checkpoint.h"
 #include "engine/model/gpt_neox.h"
 #include "engine/model/llama.h"
+#include "engine/util/error.h"
 
 #include <set>
 
@@ -76,6 +77,19 @@ void CausalLMImpl::resizeVocab(std::int64_t size)
         out->weight.set_data(resized(out->weight));
     if (out->bias.defined()) out->bias.set_data(torch::zeros({size}, out->bias.options()));
     m_config.vocabSize = size;
+}
+
+void CausalLMImpl::setActivationCheckpointing(std::int64_t every)
+{
+    const std::int64_t blocks = m_config.numLayers;
+    if (every < 0) throw Error("must not be negative (0 is off)");
+    if (every > 0 && blocks < 2)
+        throw Error("the model has one transformer block; checkpointing it would keep its input and recompute all of it, "
+                    "saving nothing (0 turns it off)");
+    if (every > blocks)
+        throw Error(std::to_string(every) + " is more than the model's " + std::to_string(blocks) +
+                    " blocks (only the first would be checkpointed); choose 1 to " + std::to_string(blocks));
+    m_checkpointEvery = every;
 }
 
 std::int64_t CausalLMImpl::checkpointedBlocks() const

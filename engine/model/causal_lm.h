@@ -60,7 +60,9 @@ public:
     // Activation checkpointing of every `every`-th transformer block (blocks
     // 0, every, 2 every, ...; 0: none): in training with gradients, such a
     // block keeps only its input and runs again in backward (block_checkpoint.h).
-    void setActivationCheckpointing(std::int64_t every) { m_checkpointEvery = every; }
+    // A setting that cannot help (a model of one block, `every` past the
+    // blocks) or a negative one is an Error saying why; callers name their option.
+    void setActivationCheckpointing(std::int64_t every);
     std::int64_t activationCheckpointing() const { return m_checkpointEvery; }
     // Blocks checkpointed of the model's, at that setting.
     std::int64_t checkpointedBlocks() const;

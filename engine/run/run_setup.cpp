@@ -65,16 +65,10 @@ PreparedModel prepareModel(const RunConfig& config, torch::Device device)
                             choiceName(config.baseQuantization) + (config.doubleQuant ? " (double quantization)" : "") + ": " +
                             bytesText(q.denseBytes) + " -> " + bytesText(q.quantizedBytes));
     }
-    if (config.activationCheckpointing > 0) {
-        const std::int64_t blocks = out.model.config.numLayers;
-        if (blocks < 2)
-            throw Error("activation_checkpointing: " + out.spec + " has one transformer block; checkpointing it would keep its "
-                        "input and recompute all of it, saving nothing (set activation_checkpointing to 0)");
-        if (config.activationCheckpointing > blocks)
-            throw Error("activation_checkpointing " + std::to_string(config.activationCheckpointing) + " is more than the " +
-                        std::to_string(blocks) + " blocks of " + out.spec + " (only the first would be checkpointed); choose 1 to " +
-                        std::to_string(blocks));
+    try {
         out.model.net->setActivationCheckpointing(config.activationCheckpointing);
+    } catch (const Error& e) {
+        throw Error("activation_checkpointing " + std::to_string(config.activationCheckpointing) + " on " + out.spec + ": " + e.what());
     }
     if (config.method == Method::Lora) {
         torch::manual_seed(config.seed); // adapter initialisation

@@ -16,11 +16,12 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 QString ms(double v) { return v > 0 ? QStringLiteral("%1").arg(v, 0, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"); }
-QString lossText(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
 
 bool ran(const ExperimentRun& r) { return r.summary && r.summary->steps > 0; }
 
 } // namespace
+
+QString lossText(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
 
 RunSummary summaryOf(const ExperimentRun& r)
 {

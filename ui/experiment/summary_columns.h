@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace loralab::ui {
@@ -24,6 +25,9 @@ struct SummaryColumn {
 // best validation loss, memory, time per step, parameters and the rest, in
 // the order people compare them.
 std::vector<SummaryColumn> summaryColumns(const std::vector<std::string>& varying);
+
+// A loss as the Summary tab and the report print it (4 decimals), "–" when absent.
+QString lossText(const std::optional<double>& loss);
 
 // A run's summary, or for one without (going on, interrupted, not started) what is known of it.
 RunSummary summaryOf(const ExperimentRun& run);

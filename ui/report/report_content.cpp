@@ -28,7 +28,6 @@ QString optionCsv(const RunConfig& c, const std::string& key)
     return QJsonDocument::fromJson("[" + json + "]").array().at(0).toString();
 }
 
-QString lossText(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 4) : QStringLiteral("–"); }
 
 QString kindOf(const Experiment& e)
 {
