@@ -34,6 +34,7 @@ The batch is the one of fixtures/reference/<model>.json. Run with the pinned ref
 import argparse
 import json
 import pathlib
+import sys
 
 import torch
 import bitsandbytes
@@ -43,6 +44,8 @@ import safetensors.torch
 import transformers
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "python"))
+import bnb_cpu  # noqa: E402  (bitsandbytes' CPU dequantization, checked)
 FIXTURES = HERE / "fixtures"
 BLOCK = 64
 
@@ -187,6 +190,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
     transformers.logging.disable_progress_bar()
+    print(bnb_cpu.checked_dequantization())
     for name, (w, stored, dequant_f32, dequant_bf16) in format_cases().items():
         path = out / ("format_%s.safetensors" % name)
         safetensors.torch.save_file(format_tensors(w, stored, dequant_f32, dequant_bf16), str(path),

@@ -17,7 +17,8 @@ against the same model with bitsandbytes' dequantized weights (dequantize_4bit) 
 On CPUs with AVX-512 BF16, bitsandbytes' Linear4bit answers inference calls with a kernel of its own
 (weights repacked for it, for layers whose rows are a multiple of 32, and bf16 products: logits about
 5e-4 off its fp32 product here); that kernel is switched off, so the reference is bitsandbytes' fp32
-4-bit product on every CPU.
+4-bit product on every CPU. Where bitsandbytes' native CPU dequantization misreads blocks that cross rows
+(bnb_cpu.py), its generic dequantization stands in for it.
 
   python3 tests/python/interop_quant.py --model tests/data/fixtures/models/tiny-qwen2 --work build/interop/quant
 """
@@ -33,6 +34,8 @@ import safetensors
 import safetensors.torch
 import bitsandbytes.functional as bnbf
 
+import bnb_cpu
+
 MAX_ABS = 1e-4  # logits of about +-5, fp32 on both sides
 
 
@@ -43,6 +46,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     transformers.logging.disable_progress_bar()
+    print(bnb_cpu.checked_dequantization())
     model_dir = pathlib.Path(args.model).resolve()
     work = pathlib.Path(args.work) / model_dir.name
     reference = work / "logits.safetensors"
