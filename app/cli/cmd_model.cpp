@@ -1,5 +1,6 @@
 // loralab-cli info, models, devices, tokenize, detokenize, generate.
 #include "commands.h"
+#include "progress.h"
 
 #include "engine/lora/lora.h"
 #include "engine/model/generation.h"
@@ -52,6 +53,23 @@ std::string withCommas(std::int64_t n)
     return digits;
 }
 
+// The run `info` speaks of: the defaults with this model, its LoRA options
+// and any --set KEY=VALUE.
+RunConfig infoRunConfig(const Args& args, const std::string& spec)
+{
+    RunConfig run;
+    run.model = spec;
+    if (args.has("lora-r")) run.loraRank = args.getInt("lora-r", run.loraRank, 1);
+    if (args.has("lora-alpha")) run.loraAlpha = args.getDouble("lora-alpha", run.loraAlpha);
+    if (args.has("lora-targets")) run.loraTargets = splitList(args.get("lora-targets"));
+    run.rsLora = args.has("rslora");
+    if (args.has("vocab-size")) run.vocabSize = args.getInt("vocab-size", 0, 1, kMaxVocabSize);
+    applySetOptions(args, run);
+    if (args.has("device")) run.device = args.get("device");
+    checkRunConfig(run);
+    return run;
+}
+
 int runInfo(const Args& args)
 {
     applyRuntimeOptions(args);
@@ -75,6 +93,8 @@ int runInfo(const Args& args)
         setTrainable(*net, Method::Lora);
     }
     const ParameterCounts counts = countParameters(*net);
+    const RunConfig run = infoRunConfig(args, spec);
+    const MemoryFit fit = planMemory(run);
 
     if (args.has("json")) {
         Json j;
@@ -98,6 +118,7 @@ int runInfo(const Args& args)
                                 {"rank", t.rank}, {"added_params", t.addedParams}});
             j["lora_modules"] = list;
         }
+        j["memory"] = memoryFitJson(fit);
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -124,6 +145,7 @@ int runInfo(const Args& args)
         for (const auto& t : targets)
             std::cout << "  lora  " << t.module << "  " << t.inFeatures << " -> " << t.outFeatures << "  r=" << t.rank << "  +"
                       << withCommas(t.addedParams) << "\n";
+    printMemoryFit(fit, run);
     return 0;
 }
 
@@ -290,6 +312,16 @@ int runDevices(const Args& args)
 
 } // namespace
 
+void applySetOptions(const Args& args, RunConfig& config)
+{
+    for (const auto& text : args.getAll("set")) {
+        const auto eq = text.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw Error("--set takes KEY=VALUE (like --set base_quantization=nf4), not \"" + text + "\"");
+        setRunOption(config, text.substr(0, eq), text.substr(eq + 1));
+    }
+}
+
 std::string applyRuntimeOptions(const Args& args)
 {
     const auto threads = args.getInt("threads", 0, 0, 4096);
@@ -300,14 +332,15 @@ std::string applyRuntimeOptions(const Args& args)
 std::vector<Command> modelCommands()
 {
     return {
-        {"info", "info MODEL [--lora-r R --lora-alpha A --lora-targets LIST] [--json]",
-         "architecture, dtype and parameter counts of a model, with or without LoRA",
+        {"info", "info MODEL [--lora-r R --lora-alpha A --lora-targets LIST] [--set KEY=VALUE ...] [--json]",
+         "architecture, dtype and parameter counts of a model, with or without LoRA, and whether a training run of it fits",
          {{"vocab-size", "N", "resize the vocabulary as resize_token_embeddings would"},
           {"lora-r", "R", "LoRA rank (default 8 when LoRA is asked for)"},
           {"lora-alpha", "A", "LoRA alpha (default 16)"},
           {"lora-targets", "LIST", "comma-separated module names, all-linear, lm_head/embed_out"},
           {"rslora", "", "scale by alpha/sqrt(r)"},
           {"list-modules", "", "list the layers that get adapters"},
+          {"set", "KEY=VALUE", "a run option of the run whose memory is estimated (default: run's defaults), e.g. --set method=full"},
           {"json", "", "print one JSON object"}},
          runInfo},
         {"models", "models [--json]", "the models in the Hugging Face cache, which MODEL can name as Org/Name",

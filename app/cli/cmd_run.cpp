@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include "engine/dist/collective.h"
+#include "engine/run/memory_fit.h"
 #include "engine/model/model_config.h"
 #include "engine/config/resources.h"
 #include "engine/commands/tools.h"
@@ -44,15 +45,10 @@ RunConfig configFrom(const Args& args)
     RunConfig config = args.has("resume") ? loadRunConfig(args.get("resume") + "/config.json")
                        : args.positional().empty() ? RunConfig()
                                                    : loadRunConfig(args.positional()[0]);
-    // --set KEY=VALUE: any run option, as config.json would give it.
-    for (const auto& text : args.getAll("set")) {
-        const auto eq = text.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw Error("--set takes KEY=VALUE (like --set base_quantization=nf4), not \"" + text + "\"");
-        if (args.has("resume"))
-            throw Error("--resume continues a run with its own config.json; --set cannot change " + text.substr(0, eq));
-        setRunOption(config, text.substr(0, eq), text.substr(eq + 1));
-    }
+    if (args.has("resume") && args.has("set"))
+        throw Error("--resume continues a run with its own config.json; --set cannot change " +
+                    args.getAll("set").front().substr(0, args.getAll("set").front().find('=')));
+    applySetOptions(args, config);
     config.threads = static_cast<int>(args.getInt("threads", config.threads, 0, INT_MAX));
     if (args.has("device")) config.device = args.get("device");
     if (args.has("runs-dir")) config.runsDir = args.get("runs-dir");
@@ -69,6 +65,20 @@ int runRun(const Args& args)
         return 0;
     }
     RunConfig config = configFrom(args);
+    if (args.has("dry-run")) {
+        // Before anything loads or is written: whether a step fits, and the levers.
+        applyRuntimeOptions(args);
+        checkRunConfig(config);
+        const MemoryFit fit = planMemory(config);
+        if (args.has("json")) {
+            std::cout << memoryFitJson(fit).dump(2) << "\n";
+        } else {
+            std::cout << "model            " << config.model << "\n";
+            printMemoryFit(fit, config);
+            std::cout << "(at max_len: a dataset of shorter examples needs less; nothing was loaded or written)\n";
+        }
+        return fit.fits ? 0 : 5;
+    }
     if (config.processes > 1 && !isLaunchedWorker()) {
         checkRunConfig(config); // a bad configuration is said once, not by every rank
         return launchWorkers(config.processes, config.distTimeout);
@@ -219,6 +229,8 @@ const std::vector<OptionSpec> kRunOptions = {
     {"print-every", "N", "print every N-th step (default 1)"},
     {"nproc", "N", "train with N data-parallel processes on this machine (one per GPU with --device cuda)"},
     {"options", "", "list every config option with its default"},
+    {"dry-run", "", "load and write nothing: say whether a step fits the device's memory, and what each lever would need (exit 5: it does not fit)"},
+    {"json", "", "with --dry-run: print one JSON object"},
 };
 
 } // namespace

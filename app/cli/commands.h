@@ -48,4 +48,7 @@ std::vector<Command> reportCommands();
 // Applies --threads and returns the device named by --device.
 std::string applyRuntimeOptions(const Args& args);
 
+// Applies every --set KEY=VALUE to `config`, as config.json would give it.
+void applySetOptions(const Args& args, RunConfig& config);
+
 } // namespace loralab::cli

@@ -153,4 +153,29 @@ void printSamples(const std::vector<SampleRecord>& samples)
     }
 }
 
+void printMemoryFit(const MemoryFit& fit, const RunConfig& config)
+{
+    std::cout << "memory           " << runKindText(config.objective, config.method) << " at batch_size " << config.batchSize
+              << " x " << fit.sequenceLength << " tokens, " << choiceName(config.dtype)
+              << (config.baseQuantization != BaseQuantization::None ? std::string(", ") + choiceName(config.baseQuantization) + " base" : "")
+              << (config.activationCheckpointing > 0 ? ", activation_checkpointing " + std::to_string(config.activationCheckpointing) : "")
+              << "\n  " << fit.verdict() << "\n";
+    if (fit.levers.empty() && fit.combined.empty()) return;
+    std::cout << (fit.fits ? "  each lever alone:\n" : "  what would make it fit, each lever alone:\n");
+    for (const auto& line : fit.leverLines()) std::cout << "    " << line << "\n";
+}
+
+nlohmann::json memoryFitJson(const MemoryFit& fit)
+{
+    const auto breakdown = [](const MemoryBreakdown& m) {
+        return nlohmann::json{{"weights", m.weightBytes}, {"gradients", m.gradientBytes}, {"optimizer", m.optimizerBytes},
+                              {"activations", m.activationBytes}, {"total", m.total()}};
+    };
+    nlohmann::json levers = nlohmann::json::array();
+    for (const auto* list : {&fit.levers, &fit.combined})
+        for (const auto& l : *list) levers.push_back({{"setting", l.setting}, {"estimate", breakdown(l.estimate)}, {"fits", l.fits}});
+    return {{"estimate", breakdown(fit.estimate)}, {"sequence_length", fit.sequenceLength}, {"place", fit.place},
+            {"available_bytes", fit.budgetBytes}, {"fits", fit.fits}, {"levers", levers}};
+}
+
 } // namespace loralab::cli

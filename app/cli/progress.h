@@ -3,9 +3,11 @@
 // asks the run to stop after the current step, keeping its checkpoints.
 #pragma once
 
+#include "engine/run/memory_fit.h"
 #include "engine/run/runner.h"
 
 #include <string>
+#include <nlohmann/json.hpp>
 
 namespace loralab::cli {
 
@@ -34,5 +36,8 @@ std::string formatBytes(std::int64_t bytes);
 std::string formatDuration(double seconds);
 void printSummary(const RunSummary& summary);
 void printSamples(const std::vector<SampleRecord>& samples);
+// Whether a run fits and what each lever would need, on stdout.
+void printMemoryFit(const MemoryFit& fit, const RunConfig& config);
+nlohmann::json memoryFitJson(const MemoryFit& fit);
 
 } // namespace loralab::cli

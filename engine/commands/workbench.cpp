@@ -21,23 +21,6 @@
 namespace loralab {
 namespace fs = std::filesystem;
 
-namespace {
-
-ModelConfig configOf(const std::string& spec, std::int64_t vocabSize)
-{
-    const std::string resolved = resolveModelSpec(spec);
-    ModelConfig c = isPresetName(resolved) ? presetConfig(resolved) : loadModelConfig(resolved);
-    if (vocabSize > 0) c.vocabSize = vocabSize;
-    return c;
-}
-
-std::shared_ptr<CausalLMImpl> metaModel(const ModelConfig& c)
-{
-    return buildCausalLM(c, torch::TensorOptions().device(torch::kMeta));
-}
-
-} // namespace
-
 DeviceOverview describeDevice(const std::string& device, int threads)
 {
     DeviceOverview o;
@@ -76,7 +59,7 @@ std::vector<DeviceOverview> listDevices()
 ModelOverview describeModel(const std::string& spec)
 {
     const std::string resolved = resolveModelSpec(spec);
-    const ModelConfig c = configOf(spec, 0);
+    const ModelConfig c = configOfModel(spec, 0);
     const auto net = metaModel(c);
     ModelOverview o;
     o.spec = resolved;
@@ -100,7 +83,7 @@ ModelOverview describeModel(const std::string& spec)
 
 TrainableCount countTrainable(const RunConfig& config)
 {
-    const ModelConfig c = configOf(config.model, config.vocabSize);
+    const ModelConfig c = configOfModel(config.model, config.vocabSize);
     const auto net = metaModel(c);
     TrainableCount out;
     if (config.method == Method::Full) {

@@ -158,6 +158,9 @@ const std::vector<Field>& fields()
         field("activation_checkpointing", &RunConfig::activationCheckpointing,
               "recompute transformer blocks' activations in backward instead of keeping them: 0 off, 1 every block, "
               "k every k-th block (less memory, one more forward of those blocks)"),
+        field("memory_limit_gib", &RunConfig::memoryLimitGib,
+              "the most memory (GiB) the run may take, weights included (0: what the device has free); a run estimated "
+              "to need more is refused before it starts, with the levers that would make it fit"),
         field("tensorboard", &RunConfig::tensorboard,
               "write TensorBoard event files in the run's tensorboard/ folder (tensorboard --logdir RUN or EXPERIMENT)"),
         field("runs_dir", &RunConfig::runsDir, "where run directories are created (\"\": ~/.local/share/loralab/runs, or $LORALAB_RUNS_DIR)"),
@@ -301,6 +304,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(c.objective != Objective::Dpo || c.dpoReference != DpoReference::Base || c.method == Method::Lora, "dpo_reference",
          "base switches the adapters off, so it needs method lora (full fine-tuning has no base apart from the model)");
     need(c.activationCheckpointing >= 0, "activation_checkpointing", "must not be negative (0 is off)");
+    need(std::isfinite(c.memoryLimitGib) && c.memoryLimitGib >= 0, "memory_limit_gib", "must be 0 (the device's free memory) or a positive number of GiB");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");
     need(c.evalBatches >= 0, "eval_batches", "must not be negative");
     need(c.patience >= 0, "patience", "must not be negative");

@@ -93,6 +93,11 @@ struct RunConfig {
     // Activation checkpointing: every k-th transformer block (0, k, 2k, ...)
     // keeps only its input and recomputes the rest in backward; 0: off, 1: every block.
     std::int64_t activationCheckpointing = 0;
+    // The most memory (GiB) the run may take, weights included, where it is
+    // less than the device has free (a GPU shared with others, a machine kept
+    // usable); 0: what the device has free. A run whose estimate is larger is
+    // refused before it starts.
+    double memoryLimitGib = 0.0;
     bool tensorboard = true; // TensorBoard event files in <run>/tensorboard beside metrics.jsonl
     std::string runsDir; // where run directories are created; empty: the default runs folder (see run_catalog.h)
 };

@@ -1,6 +1,8 @@
 // The run loop; see run.h.
 #include "engine/run/run.h"
 
+#include "engine/run/memory_fit.h"
+
 #include "engine/checkpoint/load_checkpoint.h"
 #include "engine/dist/collective.h"
 #include "engine/experiment/run_catalog.h"
@@ -55,16 +57,17 @@ Run::Run(const RunConfig& config, RunControl& control, const RunCallbacks& callb
     m_trainer = std::make_unique<Trainer>(m_model.model.net, tc);
     m_trainer->joinGroup(m_group);
     m_progress = std::make_unique<RunProgress>(m_objective->trainCount(), config);
-    m_estimate = estimateMemory(net, config, std::min(config.maxLen, m_objective->longestSequence()));
+    const std::int64_t T = std::min(config.maxLen, m_objective->longestSequence());
+    m_estimate = estimateMemory(net, config, T, m_device);
     m_held = heldMemory(net);
-    // The weights are in memory already; what a step adds must fit beside them.
-    const std::int64_t more = m_estimate.total() - m_estimate.weightBytes;
-    if (const std::int64_t free = availableMemory(m_device); free > 0 && more > free)
-        throw Error("a training step needs about " + bytesText(more) + " beside the weights (gradients " +
-                    bytesText(m_estimate.gradientBytes) + ", optimizer state " + bytesText(m_estimate.optimizerBytes) +
-                    ", activations " + bytesText(m_estimate.activationBytes) + " at batch_size " + std::to_string(config.batchSize) +
-                    " x max_len " + std::to_string(config.maxLen) + "), but " + memoryPlace(m_device) + " has " + bytesText(free) +
-                    " free; lower batch_size or max_len, or train with LoRA or in bf16");
+    // The weights are in memory already; what a step adds must fit beside
+    // them. Refused with what would make it fit.
+    MemoryPlanOptions plan;
+    plan.sequenceLength = T;
+    plan.heldWeightBytes = m_estimate.weightBytes;
+    plan.estimate = m_estimate;
+    plan.leversAlways = false;
+    if (const MemoryFit fit = planMemory(config, plan); !fit.fits) throw Error(fit.refusal(config));
     if (m_data.noValidation) m_config.earlyStopping = false;
     // Everything above can refuse the configuration; only now does the run
     // get a directory. In a group, rank 0 alone writes it.

@@ -226,9 +226,26 @@ MemoryBreakdown heldMemory(CausalLMImpl& net)
     return m;
 }
 
-MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T)
+ModelConfig configOfModel(const std::string& spec, std::int64_t vocabSize)
+{
+    const std::string resolved = resolveModelSpec(spec);
+    ModelConfig c = isPresetName(resolved) ? presetConfig(resolved) : loadModelConfig(resolved);
+    if (vocabSize > 0) c.vocabSize = vocabSize;
+    return c;
+}
+
+std::shared_ptr<CausalLMImpl> metaModel(const ModelConfig& config, torch::ScalarType dtype)
+{
+    return buildCausalLM(config, torch::TensorOptions().device(torch::kMeta).dtype(dtype));
+}
+
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t T, torch::Device device)
 {
     MemoryBreakdown e = heldMemory(net);
+    const QuantizationOptions quantization = quantizationOf(config);
+    const bool quantized = quantization.kind != BaseQuantization::None || hasQuantizedBase(net);
+    const QuantizedMemoryEstimate q = quantized ? estimateQuantizedMemory(net, quantization, device) : QuantizedMemoryEstimate{};
+    if (quantized) e.weightBytes = q.weightBytes;
     std::int64_t trainable = 0;
     for (auto& [name, p] : net.uniqueParameters())
         if (p.requires_grad()) trainable += p.numel();
@@ -277,7 +294,7 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     // their gradient) and the hidden states' gradient; otherwise all of them
     // and their gradient.
     std::int64_t head = headAdapter;
-    if (const std::int64_t rows = headLossChunking(net, B * T); rows > 0)
+    if (const std::int64_t rows = headLossChunking(net, B * T, device); rows > 0)
         head += 3 * rows * c.vocabSize * 4 + B * T * h * bytes;
     else
         head += 2 * B * T * c.vocabSize * 4;
@@ -299,7 +316,7 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     // The final norm's input and output.
     e.activationBytes += 2 * B * T * h * bytes;
     // A quantized product dequantizes a block of rows at a time.
-    if (hasQuantizedBase(net)) e.activationBytes += estimateQuantizedMemory(net, quantizationOf(config), net.embedding()->weight.device()).scratchBytes;
+    e.activationBytes += q.scratchBytes;
     return e;
 }
 

@@ -66,9 +66,18 @@ TokenizeOptions tokenizeOptions(const RunConfig& config, const ChatTemplate* cha
 // read is an Error naming the file and the construct.
 ChatTemplate chatTemplateFor(const RunConfig& config);
 
-// Memory a step needs, from shapes: weights, gradients and optimizer state of
-// what trains, and activations kept for the backward pass of one micro-batch.
-MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength);
+// The configuration of a model as a run names it (a directory, Org/Name or a
+// preset), with `vocabSize` > 0 in place of its own.
+ModelConfig configOfModel(const std::string& spec, std::int64_t vocabSize);
+// The model built on the meta device: shapes only, nothing allocated or read.
+std::shared_ptr<CausalLMImpl> metaModel(const ModelConfig& config, torch::ScalarType dtype = torch::kFloat32);
+
+// Memory a step needs on `device`, from shapes: weights, gradients and
+// optimizer state of what trains, and activations kept for the backward pass
+// of one micro-batch. `net` may be the loaded model or one built on the meta
+// device; a run with base_quantization whose model is not quantized yet is
+// estimated as it will be once quantized.
+MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::int64_t sequenceLength, torch::Device device);
 // The bytes of the model's weights, and of the gradients of the parameters
 // that train (what backward allocates for them); set what trains first.
 MemoryBreakdown heldMemory(CausalLMImpl& net);

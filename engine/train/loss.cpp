@@ -71,12 +71,14 @@ bool headLossIsChunked(CausalLMImpl& net) { return !net.head()->loraActive() && 
 
 std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, std::int64_t chunkRows)
 {
-    const Linear& head = net.head();
-    if (chunkRows <= 0) {
-        const std::int64_t logits = std::int64_t{head->weight.device().is_cpu() ? 256 : 64} << 20;
-        chunkRows = std::max<std::int64_t>(16, logits / std::max<std::int64_t>(1, head->outFeatures()));
-    }
+    if (chunkRows <= 0) return headLossChunking(net, positions, net.head()->weight.device());
     return headLossIsChunked(net) && positions > chunkRows ? chunkRows : 0;
+}
+
+std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, torch::Device device)
+{
+    const std::int64_t logits = std::int64_t{device.is_cpu() ? 256 : 64} << 20;
+    return headLossChunking(net, positions, std::max<std::int64_t>(16, logits / std::max<std::int64_t>(1, net.head()->outFeatures())));
 }
 
 torch::Tensor causalLmLoss(const torch::Tensor& logits, const torch::Tensor& labels)

@@ -44,6 +44,9 @@ bool headLossIsChunked(CausalLMImpl& net);
 // tokens: 11.1 s against 10.4 s), a cost worth paying only where the logits
 // would be large. Training and the memory estimate both decide by it.
 std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, std::int64_t chunkRows = 0);
+// The same for the model as it will train on `device` (the estimate asks it of
+// a model built on the meta device).
+std::int64_t headLossChunking(CausalLMImpl& net, std::int64_t positions, torch::Device device);
 
 // Runs the model and applies the output head only at positions whose next
 // label counts, so a prompt-heavy batch never materialises logits it ignores.

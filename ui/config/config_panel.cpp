@@ -9,6 +9,7 @@
 #include "ui/config/wheel_guard.h"
 
 #include "engine/commands/workbench.h"
+#include "engine/run/memory_fit.h"
 #include "engine/util/error.h"
 
 #include <QDir>
@@ -163,6 +164,27 @@ void ConfigPanel::setDatasetDetected(const QString& text, bool problem) { m_data
 
 void ConfigPanel::scheduleRefresh() { m_refreshTimer.start(); }
 
+void ConfigPanel::updateMemoryFit(const Experiment& plan)
+{
+    // The run of the plan that needs the most (full fine-tuning in a
+    // comparison, the largest batch of a sweep), with its levers.
+    try {
+        const RunConfig* largest = nullptr;
+        std::int64_t most = -1;
+        MemoryPlanOptions quick;
+        quick.leversAlways = false;
+        for (const ExperimentRun& run : plan.runs)
+            if (const std::int64_t need = planMemory(run.config, quick).estimate.total(); need > most) {
+                most = need;
+                largest = &run.config;
+            }
+        if (!largest) return m_model->setMemoryFitError(tr("nothing to run"));
+        m_model->setMemoryFit(planMemory(*largest));
+    } catch (const std::exception& e) {
+        m_model->setMemoryFitError(QString::fromUtf8(e.what()));
+    }
+}
+
 void ConfigPanel::refreshNow()
 {
     m_refreshTimer.stop();
@@ -212,6 +234,7 @@ void ConfigPanel::refresh()
             extra << QStringLiteral("lora_targets: ") + QString::fromUtf8(e.what());
         }
     } else {
+        m_model->setMemoryFitError(tr("the model cannot be read"));
         m_method->setTrainableError({});
         extra << QStringLiteral("model: ") + m_messages.messageFor(QStringLiteral("model"));
     }
@@ -229,6 +252,7 @@ void ConfigPanel::refresh()
         }
         m_sweep->setRunCount(static_cast<int>(p.runs.size()), problem);
         if (!problem.isEmpty()) extra << QStringLiteral("sweep: ") + problem;
+        if (m_modelOk && problem.isEmpty() && problems.empty() && m_deviceProblem.isEmpty()) updateMemoryFit(p);
     } catch (const Error& e) {
         m_sweep->setRunCount(0, QString::fromUtf8(e.what()));
         extra << QStringLiteral("sweep: ") + QString::fromUtf8(e.what());

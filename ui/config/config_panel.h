@@ -73,6 +73,8 @@ signals:
 private:
     void scheduleRefresh();
     void refresh();
+    // The memory row: whether the plan's largest run fits, and its levers.
+    void updateMemoryFit(const Experiment& plan);
 
     FieldMessages m_messages;
     ModelSection* m_model;

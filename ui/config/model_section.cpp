@@ -1,5 +1,8 @@
 #include "ui/config/model_section.h"
 
+#include "engine/run/memory_fit.h"
+#include "engine/util/units.h"
+
 #include "engine/model/hf_cache.h"
 #include "engine/model/model_config.h"
 
@@ -183,7 +186,38 @@ void ModelSection::showInfo()
     QStringList parts;
     if (!m_modelText.isEmpty()) parts << m_modelText;
     if (!m_deviceText.isEmpty()) parts << m_deviceText;
+    if (!m_memoryText.isEmpty()) parts << m_memoryText;
     m_info->setText(parts.join(QStringLiteral("<br>")));
+}
+
+void ModelSection::setMemoryFit(const MemoryFit& fit)
+{
+    const QString estimate = tr("Memory: about <b>%1</b>").arg(QString::fromStdString(bytesText(fit.estimate.total())));
+    if (fit.budgetBytes <= 0) {
+        m_memoryText = tr("%1 (the device's free memory is unknown)").arg(estimate);
+    } else if (fit.fits) {
+        m_memoryText = tr("%1 of %2 available: fits").arg(estimate, QString::fromStdString(bytesText(fit.budgetBytes)));
+    } else {
+        QStringList fitting;
+        for (const MemoryLever& l : fit.levers)
+            if (l.fits) fitting << QString::fromStdString(l.setting).toHtmlEscaped();
+        m_memoryText = tr("<span style='color:#b00020'>%1 of %2 available: <b>does not fit</b>; %3</span>")
+                           .arg(estimate, QString::fromStdString(bytesText(fit.budgetBytes)),
+                                fitting.isEmpty() ? tr("no lever alone makes it fit (see the tooltip)")
+                                                  : tr("it fits with %1").arg(fitting.join(tr(" or "))));
+    }
+    QStringList tip{QString::fromStdString(fit.verdict()).toHtmlEscaped()};
+    if (!fit.levers.empty() || !fit.combined.empty()) tip << tr("Each lever alone:");
+    for (const std::string& line : fit.leverLines()) tip << QStringLiteral("&nbsp;&nbsp;") + QString::fromStdString(line).toHtmlEscaped();
+    m_info->setToolTip(tip.join(QStringLiteral("<br>")));
+    showInfo();
+}
+
+void ModelSection::setMemoryFitError(const QString& message)
+{
+    m_memoryText.clear();
+    m_info->setToolTip(message);
+    showInfo();
 }
 
 } // namespace loralab::ui

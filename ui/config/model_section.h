@@ -6,6 +6,10 @@
 
 #include "ui/config/config_section.h"
 
+namespace loralab {
+struct MemoryFit;
+}
+
 #include "engine/commands/workbench.h"
 
 class QComboBox;
@@ -25,6 +29,11 @@ public:
     void setOverviewError(const QString& message);
     // The device line under the overview: where the configured device trains.
     void setDevice(const DeviceOverview& device);
+    // The memory line under it: whether a step of the configured run fits
+    // the device's memory, and the levers (in its tooltip); or why it cannot
+    // be estimated.
+    void setMemoryFit(const MemoryFit& fit);
+    void setMemoryFitError(const QString& message);
     // Why the chosen source names no model (the cache source with an empty
     // cache), or "" when it names one.
     QString sourceProblem() const;
@@ -51,6 +60,7 @@ private:
     QLabel* m_info;
     QString m_modelText;
     QString m_deviceText;
+    QString m_memoryText;
 };
 
 } // namespace loralab::ui
