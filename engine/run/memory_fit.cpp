@@ -147,8 +147,10 @@ MemoryFit planMemory(const RunConfig& config, const MemoryPlanOptions& options)
     fit.fits = p.fits(fit.estimate);
     if (fit.fits && !options.leversAlways) return fit;
 
+    // A lever that saves nothing is no lever (LoRA with dropout keeps more
+    // activations than full fine-tuning of a small model saves).
     const auto add = [&](std::optional<MemoryLever> l) {
-        if (l) fit.levers.push_back(std::move(*l));
+        if (l && l->estimate.total() < fit.estimate.total()) fit.levers.push_back(std::move(*l));
     };
     if (auto batch = p.smaller("batch_size", config.batchSize, 1, 1, fit.fits, [&](std::int64_t b) {
             RunConfig c = config;
@@ -160,7 +162,7 @@ MemoryFit planMemory(const RunConfig& config, const MemoryPlanOptions& options)
         const std::int64_t perStep = config.batchSize * config.gradAccum;
         const std::int64_t accum = (perStep + b - 1) / b;
         batch->setting += " with grad_accum " + std::to_string(accum) + " (" + std::to_string(b * accum) + " sequences a step)";
-        fit.levers.push_back(std::move(*batch));
+        add(std::move(batch));
     }
     add(p.smaller("max_len", fit.sequenceLength, std::min<std::int64_t>(16, fit.sequenceLength), 8, fit.fits, [&](std::int64_t t) {
         return estimateMemory(*net, config, t, device);

@@ -109,6 +109,23 @@ void TestMainWindow::firstStart()
     w.configPanel()->setConfig(c);
     QVERIFY(w.startAction()->isEnabled());
 
+    // The model section says whether a step fits, and what would make it fit.
+    auto* info = w.findChild<QLabel*>(QStringLiteral("modelInfo"));
+    QVERIFY(info);
+    QTRY_VERIFY2_WITH_TIMEOUT(info->text().contains(QStringLiteral("Memory: about <b>")) && info->text().endsWith(QStringLiteral(": fits")),
+                              qPrintable(info->text()), kLoadTimeoutMs);
+    QVERIFY2(info->toolTip().contains(QStringLiteral("activation_checkpointing 1: about")), qPrintable(info->toolTip()));
+    RunConfig tight = c;
+    tight.memoryLimitGib = 0.1; // the embedded model's LoRA step needs about 260 MiB at 16 x 128
+    w.configPanel()->setConfig(tight);
+    QTRY_VERIFY2_WITH_TIMEOUT(info->text().contains(QStringLiteral("does not fit</b>; it fits with ")) &&
+                                  info->text().contains(QStringLiteral("activation_checkpointing 1")),
+                              qPrintable(info->text()), kLoadTimeoutMs);
+    QVERIFY(w.startAction()->isEnabled()); // the engine refuses it with the same levers; the estimate may be cautious
+    QTest::qWait(50); // the form lays the longer line out
+    test::saveScreenshot(w.configPanel(), QStringLiteral("first_start_memory_does_not_fit"));
+    w.configPanel()->setConfig(c);
+
     // The dataset preview arrives from its worker thread.
     QVERIFY(preview.wait(kLoadTimeoutMs) || preview.count() > 0);
     w.tabs()->setCurrentIndex(MainWindow::kDatasetTab);

@@ -188,6 +188,9 @@ void ModelSection::showInfo()
     if (!m_deviceText.isEmpty()) parts << m_deviceText;
     if (!m_memoryText.isEmpty()) parts << m_memoryText;
     m_info->setText(parts.join(QStringLiteral("<br>")));
+    // The form in its scroll area does not ask a wrapped label for its height
+    // again when the text grows by lines; the label asks for it itself.
+    if (m_info->width() > 0) m_info->setMinimumHeight(m_info->heightForWidth(m_info->width()));
 }
 
 void ModelSection::setMemoryFit(const MemoryFit& fit)
