@@ -64,6 +64,12 @@ int runBenchCommand(const Args& args)
     row("tokens/s", fmt(r.tokensPerSecond, 0));
     row("peak memory", formatBytes(r.peakMemoryBytes) + (r.deviceName.rfind("cuda", 0) == 0 ? "" : " (process RSS)"));
     row("tensor peak", formatBytes(r.tensorPeakBytes));
+    const auto kinds = [](const MemoryBreakdown& m) {
+        return formatBytes(m.total()) + " (weights " + formatBytes(m.weightBytes) + ", gradients " + formatBytes(m.gradientBytes) +
+               ", optimizer " + formatBytes(m.optimizerBytes) + ", activations " + formatBytes(m.activationBytes) + ")";
+    };
+    row("  measured", kinds(r.measured));
+    row("  estimated", kinds(r.estimate));
     row("weights", formatBytes(r.weightBytes) + " (linear base weights " + formatBytes(r.baseLinearBytes) + ")");
     row("model FLOP/s", fmt(r.achievedTflops * 1000.0, 1) + " GFLOP/s (" + fmt(r.flopsPerToken / 1e6, 1) + " MFLOP/token)");
     if (r.utilisation >= 0) row("utilisation", fmt(100.0 * r.utilisation, 1) + " % of " + fmt(c.peakTflops, 0) + " TFLOP/s");

@@ -167,10 +167,7 @@ void printMemoryFit(const MemoryFit& fit, const RunConfig& config)
 
 nlohmann::json memoryFitJson(const MemoryFit& fit)
 {
-    const auto breakdown = [](const MemoryBreakdown& m) {
-        return nlohmann::json{{"weights", m.weightBytes}, {"gradients", m.gradientBytes}, {"optimizer", m.optimizerBytes},
-                              {"activations", m.activationBytes}, {"total", m.total()}};
-    };
+    const auto breakdown = [](const MemoryBreakdown& m) { return nlohmann::json::parse(toJson(m)); };
     nlohmann::json levers = nlohmann::json::array();
     for (const auto* list : {&fit.levers, &fit.combined})
         for (const auto& l : *list) levers.push_back({{"setting", l.setting}, {"estimate", breakdown(l.estimate)}, {"fits", l.fits}});

@@ -6,6 +6,7 @@
 #include "engine/config/resources.h"
 #include "engine/quant/quantize_model.h"
 #include "engine/quant/quantized_linear.h"
+#include "engine/run/run_setup.h"
 #include "engine/train/memory.h"
 #include "engine/train/trainer.h"
 #include "engine/util/error.h"
@@ -98,6 +99,16 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
     tc.maxGradNorm = 0.0;
     tc.totalSteps = config.steps + config.warmupSteps;
     Trainer trainer(model.net, tc);
+    // The estimate of a run of this shape (random tokens: every sequence full length).
+    RunConfig shapeRun;
+    shapeRun.method = tc.method;
+    shapeRun.batchSize = config.batchSize;
+    shapeRun.dtype = config.dtype;
+    shapeRun.baseQuantization = config.baseQuantization;
+    shapeRun.doubleQuant = config.doubleQuant;
+    shapeRun.activationCheckpointing = config.activationCheckpointing;
+    r.estimate = estimateMemory(*model.net, shapeRun, config.sequenceLength, options.device);
+    const MemoryBreakdown held = heldMemory(*model.net);
     for (auto& [name, p] : model.net->uniqueParameters()) r.totalParams += p.numel();
     r.trainableParams = trainer.trainableParams();
     std::int64_t matmulParams = 0; // the weights every token multiplies: linear layers incl. the head
@@ -121,7 +132,13 @@ BenchResult runBench(const BenchConfig& config, const std::function<void(const s
         // it with PEFT's), the allocator's peak on a GPU.
         const MemoryReading memory = readMemory(options.device);
         r.peakMemoryBytes = std::max(r.peakMemoryBytes, options.device.is_cuda() ? memory.peakBytes : memory.processPeakBytes);
-        r.tensorPeakBytes = std::max(r.tensorPeakBytes, memory.peakBytes);
+        if (memory.peakBytes > r.tensorPeakBytes) {
+            r.tensorPeakBytes = memory.peakBytes;
+            r.measured = held;
+            r.measured.optimizerBytes = trainer.optimizerStateBytes();
+            r.measured.activationBytes =
+                std::max<std::int64_t>(0, memory.peakBytes - held.weightBytes - held.gradientBytes - r.measured.optimizerBytes);
+        }
         forward.push_back(s.forwardMs);
         backward.push_back(s.backwardMs);
         optimizer.push_back(s.optimizerMs);
@@ -166,6 +183,8 @@ std::string benchResultToJson(const BenchResult& r)
     j["tokens_per_s"] = r.tokensPerSecond;
     j["peak_memory_bytes"] = r.peakMemoryBytes;
     j["tensor_peak_bytes"] = r.tensorPeakBytes;
+    j["memory_measured"] = nlohmann::ordered_json::parse(toJson(r.measured));
+    j["memory_estimate"] = nlohmann::ordered_json::parse(toJson(r.estimate));
     j["flops_per_token"] = r.flopsPerToken;
     j["achieved_tflops"] = r.achievedTflops;
     j["utilisation"] = r.utilisation >= 0 ? nlohmann::ordered_json(r.utilisation) : nlohmann::ordered_json(nullptr);

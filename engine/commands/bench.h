@@ -5,6 +5,7 @@
 
 #include "engine/config/run_choices.h"
 #include "engine/quant/base_quantization.h"
+#include "engine/records/metrics.h"
 
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,10 @@ struct BenchResult {
     double tokensPerSecond = 0.0;
     std::int64_t peakMemoryBytes = 0;       // CPU: the process's peak resident set; GPU: the allocator's peak
     std::int64_t tensorPeakBytes = 0;       // the most the run's tensors held during a measured step (weights included)
+    // That peak by what held it (activations: the rest of the peak), and the
+    // estimate a run of this shape gets, as in a run's summary.
+    MemoryBreakdown measured;
+    MemoryBreakdown estimate;
     double flopsPerToken = 0.0;   // model FLOPs of one training token (4N LoRA / 6N full, plus attention)
     double achievedTflops = 0.0;
     double utilisation = -1.0;    // achievedTflops / peakTflops

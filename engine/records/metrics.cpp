@@ -255,6 +255,8 @@ bool hasEnded(RunState state)
     return state != RunState::NotStarted && state != RunState::Running && state != RunState::Interrupted;
 }
 
+std::string toJson(const MemoryBreakdown& m) { return breakdownJson(m).dump(); }
+
 std::string toJson(const StepRecord& r) { return write(stepKeys(), r, {{"type", "step"}}).dump(); }
 std::string toJson(const EvalRecord& r) { return write(evalKeys(), r, {{"type", "eval"}}).dump(); }
 std::string toJson(const SampleRecord& r) { return write(sampleKeys(), r).dump(); }

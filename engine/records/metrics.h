@@ -151,6 +151,8 @@ bool answersMatch(const std::string& output, const std::string& target);
 // The share of samples whose base (or tuned) answer matches; absent for no samples.
 std::optional<double> exactMatchRate(const std::vector<SampleRecord>& samples, bool tuned);
 
+// {"weights", "gradients", "optimizer", "activations", "total"} in bytes, as summary.json writes them.
+std::string toJson(const MemoryBreakdown& m);
 std::string toJson(const StepRecord& r);
 std::string toJson(const EvalRecord& r);
 std::string toJson(const SampleRecord& r);

@@ -6,6 +6,7 @@
 #include "engine_test.h"
 #include "run_fixture.h"
 
+#include "engine/commands/bench.h"
 #include "engine/run/memory_fit.h"
 #include "engine/run/runner.h"
 
@@ -23,6 +24,7 @@ private Q_SLOTS:
     void levers_of_a_run_that_does_not_fit();
     void levers_of_a_lora_run_and_what_does_not_apply();
     void run_that_does_not_fit_is_refused_before_its_folder();
+    void bench_reports_memory_by_kind();
 };
 REGISTER_TESTS(MemoryFitTests);
 
@@ -162,6 +164,35 @@ void MemoryFitTests::run_that_does_not_fit_is_refused_before_its_folder()
     c.checkpointInterval = 0;
     const RunResult r = trainRun(c, control, {});
     QVERIFY(std::filesystem::exists(r.summary.runDir));
+}
+
+void MemoryFitTests::bench_reports_memory_by_kind()
+{
+    // The embedded model, LoRA over an NF4 base at 8 x 128: the measured peak
+    // by kind adds up to the tensor peak, and the estimate is near it.
+    BenchConfig c;
+    c.model = "default";
+    c.batchSize = 8;
+    c.sequenceLength = 128;
+    c.baseQuantization = BaseQuantization::Nf4;
+    c.doubleQuant = true;
+    c.steps = 2;
+    c.warmupSteps = 1;
+    c.threads = 1;
+    c.device = "cpu";
+    const BenchResult r = runBench(c);
+    QCOMPARE(r.measured.total(), r.tensorPeakBytes);
+    // The base as quantized, and the adapters (fp32, as large as their gradients).
+    QCOMPARE(r.measured.weightBytes, r.weightBytes + r.measured.gradientBytes);
+    QCOMPARE(r.estimate.weightBytes, r.measured.weightBytes);
+    QCOMPARE(r.estimate.gradientBytes, r.measured.gradientBytes);
+    QCOMPARE(r.estimate.optimizerBytes, r.measured.optimizerBytes);
+    QVERIFY(r.measured.activationBytes > 0);
+    const double ratio = static_cast<double>(r.estimate.total()) / static_cast<double>(r.measured.total());
+    QVERIFY2(std::fabs(ratio - 1.0) <= 0.10, std::to_string(ratio).c_str());
+    const nlohmann::json j = nlohmann::json::parse(benchResultToJson(r));
+    QCOMPARE(j["memory_measured"]["total"].get<std::int64_t>(), r.tensorPeakBytes);
+    QCOMPARE(j["memory_estimate"]["activations"].get<std::int64_t>(), r.estimate.activationBytes);
 }
 
 #include "test_memory_fit.moc"
