@@ -306,15 +306,38 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     const std::int64_t L = c.numLayers;
     const std::int64_t checkpointed = net.checkpointedBlocks();
     const std::int64_t kept = L - checkpointed;
-    std::int64_t peak = kept * perBlock + head;
+    const std::int64_t inputs = checkpointed * B * T * h * bytes + 2 * B * T * h * bytes; // and the final norm's input and output
+    const std::int64_t start = kept * perBlock + head + inputs;
+    std::int64_t again = 0;       // while the highest checkpointed block runs again
+    std::int64_t blocksAbove = 0; // the blocks above it, whose backward is done
     if (checkpointed > 0) {
         const std::int64_t highest = (L - 1) / net.activationCheckpointing() * net.activationCheckpointing();
-        const std::int64_t keptAbove = L - 1 - highest;
-        peak = std::max(peak, (kept - keptAbove) * perBlock + perBlock + perBlock / 3);
+        blocksAbove = L - 1 - highest;
+        again = (kept - blocksAbove) * perBlock + perBlock + perBlock / 3 + inputs;
     }
-    e.activationBytes = checkpointed * B * T * h * bytes + peak;
-    // The final norm's input and output.
-    e.activationBytes += 2 * B * T * h * bytes;
+    if (config.method == Method::Lora) {
+        // LoRA's gradients live in the optimizer's flat buffer (trainer.cpp):
+        // held through the step, counted in gradientBytes.
+        e.activationBytes = std::max(start, again);
+    } else {
+        // Full fine-tuning's gradients are allocated during backward, block by
+        // block from the top, as the blocks' activations are freed: the
+        // head's and the embeddings' first (at most), then each block's. The
+        // peak of both is the start of backward, a block running again with
+        // the gradients of the blocks above it, or the end: every gradient
+        // and the lowest block's activations. What exceeds the gradients is
+        // the activations' part, as a run measures it.
+        std::int64_t blockGradients = 0;
+        for (auto& [name, p] : net.uniqueParameters())
+            if (p.requires_grad() && name.find(".layers.") != std::string::npos)
+                blockGradients += p.numel() * static_cast<std::int64_t>(p.element_size());
+        const std::int64_t outside = e.gradientBytes - blockGradients;
+        const std::int64_t perBlockGradients = blockGradients / std::max<std::int64_t>(1, L);
+        const std::int64_t lowest = kept > 0 && net.activationCheckpointing() != 1 ? perBlock : B * T * h * bytes;
+        const std::int64_t both = std::max({start + outside, again > 0 ? again + outside + blocksAbove * perBlockGradients : 0,
+                                            e.gradientBytes + lowest});
+        e.activationBytes = std::max<std::int64_t>(0, both - e.gradientBytes);
+    }
     // A quantized product dequantizes a block of rows at a time.
     e.activationBytes += q.scratchBytes;
     return e;
