@@ -32,6 +32,18 @@ inline fs::path writeDialogues(const fs::path& dir)
     return dir / "dialogues.jsonl";
 }
 
+// The tiny GPT-NeoX fixture with its second block left out, in scratch folder `name`.
+inline fs::path oneBlockModel(const std::string& name)
+{
+    const fs::path dir = scratchDir(name);
+    for (const auto& entry : fs::directory_iterator(fixtureModel("tiny-gpt-neox")))
+        fs::copy(entry.path(), dir / entry.path().filename(), fs::copy_options::overwrite_existing);
+    nlohmann::json config = nlohmann::json::parse(readTextFile(dir / "config.json"));
+    config["num_hidden_layers"] = 1;
+    writeFileAtomic(dir / "config.json", config.dump(2));
+    return dir;
+}
+
 inline RunConfig smallRun(const std::string& name)
 {
     const fs::path dir = scratchDir(name);

@@ -183,13 +183,7 @@ void ActivationCheckpointingTests::checkpointing_that_cannot_help_is_refused()
     const std::string tooSparse = errorOf([&] { trainRun(c, control, {}); });
     QVERIFY2(missingFragments(tooSparse, {"activation_checkpointing 3", "2 blocks", "choose 1 to 2"}).empty(), tooSparse.c_str());
     // A model of one block: the fixture with its second block left out.
-    const auto one = scratchDir("one-block-model");
-    for (const auto& entry : std::filesystem::directory_iterator(fixtureModel("tiny-gpt-neox")))
-        std::filesystem::copy(entry.path(), one / entry.path().filename(), std::filesystem::copy_options::overwrite_existing);
-    nlohmann::json config = nlohmann::json::parse(std::ifstream(one / "config.json"));
-    config["num_hidden_layers"] = 1;
-    std::ofstream(one / "config.json") << config.dump(2);
-    c.model = one.string();
+    c.model = oneBlockModel("one-block-model").string();
     c.activationCheckpointing = 1;
     const std::string oneBlock = errorOf([&] { trainRun(c, control, {}); });
     QVERIFY2(missingFragments(oneBlock, {"activation_checkpointing 1", "has one transformer block", "saving nothing"}).empty(), oneBlock.c_str());

@@ -10,7 +10,6 @@
 #include "engine/run/memory_fit.h"
 #include "engine/run/runner.h"
 
-#include <fstream>
 #include <map>
 
 using namespace loralab;
@@ -134,14 +133,8 @@ void MemoryFitTests::levers_of_a_lora_run_and_what_does_not_apply()
     const auto quantizedLevers = leversByOption(quantized);
     QVERIFY(!quantizedLevers.count("base_quantization") && !quantizedLevers.count("dtype"));
     // A model of one block has no checkpointing lever, and a batch of one no batch lever.
-    const auto one = scratchDir("memory-fit-one-block");
-    for (const auto& entry : std::filesystem::directory_iterator(fixtureModel("tiny-gpt-neox")))
-        std::filesystem::copy(entry.path(), one / entry.path().filename(), std::filesystem::copy_options::overwrite_existing);
-    nlohmann::json config = nlohmann::json::parse(std::ifstream(one / "config.json"));
-    config["num_hidden_layers"] = 1;
-    std::ofstream(one / "config.json") << config.dump(2);
     RunConfig small = fullRun();
-    small.model = one.string();
+    small.model = oneBlockModel("memory-fit-one-block").string();
     small.batchSize = 1;
     const auto oneBlock = leversByOption(planMemory(small));
     QVERIFY(!oneBlock.count("activation_checkpointing"));
