@@ -8,6 +8,7 @@
 #include "engine/util/torch_compat.h"
 #include "engine/util/units.h"
 
+#include <set>
 #include <sstream>
 
 namespace loralab {
@@ -217,6 +218,22 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     return d;
 }
 
+namespace {
+
+// The layers that read one input share a group: q/k/v and gate/up of Llama
+// and Qwen2 blocks; every other layer is a group of its own.
+std::string inputGroupOf(const std::string& layer)
+{
+    const auto dot = layer.rfind('.');
+    const std::string kind = layer.substr(dot + 1);
+    const std::string block = dot == std::string::npos ? std::string() : layer.substr(0, dot);
+    if (kind == "q_proj" || kind == "k_proj" || kind == "v_proj") return block + ".qkv";
+    if (kind == "gate_proj" || kind == "up_proj") return block + ".gate_up";
+    return layer;
+}
+
+} // namespace
+
 MemoryBreakdown heldMemory(CausalLMImpl& net)
 {
     MemoryBreakdown m;
@@ -275,15 +292,24 @@ MemoryBreakdown estimateMemory(CausalLMImpl& net, const RunConfig& config, std::
     const std::int64_t perToken =
         (c.architecture == Architecture::GptNeoX ? (c.parallelResidual ? 7 : 8) * h + 2 * mlp : 8 * h + 4 * mlp) + attention;
     std::int64_t perBlock = B * T * perToken * bytes;
-    // Each adapter inside a block keeps its low-rank product of the input and,
-    // with dropout, the dropped input and its mask (as PEFT's separate dropout
-    // modules do): with dropout, LoRA keeps more activations than full
-    // fine-tuning of the same model. An adapter on the head keeps them once.
+    // Each adapter inside a block keeps its low-rank product of the input.
+    // With dropout it keeps the dropped input (for lora_A) and the dropout's
+    // mask (the scaled noise in the input's dtype on the CPU, a byte on a
+    // GPU's fused dropout), and the input itself is no longer kept for the
+    // adapter: the block's count above holds it once per group of layers
+    // that read it (q/k/v, gate/up). So with dropout LoRA keeps more
+    // activations than full fine-tuning of the same model. An adapter on the
+    // head keeps them once.
+    const std::int64_t maskBytes = device.is_cuda() ? 1 : bytes;
     std::int64_t headAdapter = 0;
+    std::set<std::string> droppedInputs; // groups of layers reading one input, whose input is now dropped
     for (auto& [name, layer] : net.linearLayers()) {
         if (!layer->loraActive()) continue;
         std::int64_t kept = B * T * layer->lora().rank * bytes;
-        if (layer->lora().dropout > 0.0) kept += B * T * layer->inFeatures() * (bytes + 1);
+        if (layer->lora().dropout > 0.0) {
+            kept += B * T * layer->inFeatures() * (bytes + maskBytes);
+            if (droppedInputs.insert(inputGroupOf(name)).second) kept -= B * T * layer->inFeatures() * bytes;
+        }
         if (name == net.headName())
             headAdapter += kept;
         else
