@@ -67,6 +67,27 @@ inline RunConfig smallRun(const std::string& name)
     return c;
 }
 
+// A run whose memory is measured: the embedded model on WikiText chunked to
+// the full max_len (every batch as long as the estimate assumes), `steps`
+// steps, no evaluation, samples or checkpoints, in `runsDir`.
+inline RunConfig memoryRun(const std::string& runsDir, std::int64_t batchSize, std::int64_t maxLen, std::int64_t steps)
+{
+    RunConfig c;
+    c.dataset = "default:wikitext";
+    c.batchSize = batchSize;
+    c.maxLen = maxLen;
+    c.maxSteps = steps;
+    c.evalInterval = 0;
+    c.evalAtStart = false;
+    c.samples = 0;
+    c.checkpointInterval = 0;
+    c.tensorboard = false;
+    c.threads = 2;
+    c.device = "cpu";
+    c.runsDir = runsDir;
+    return c;
+}
+
 inline std::vector<double> stepLosses(const std::string& runDir)
 {
     std::vector<double> out;

@@ -215,20 +215,9 @@ void ExperimentTests::lora_dropout_memory_is_in_the_estimate()
     // within 15 %.
     RunSummary with, without;
     for (RunSummary* s : {&with, &without}) {
-        RunConfig config;
+        RunConfig config = test::memoryRun((test::scratchDir("memory_dropout") / "runs").string(), 8, 128, 2);
         config.name = s == &with ? "dropout" : "no-dropout";
-        config.runsDir = (test::scratchDir("memory_dropout") / "runs").string();
-        config.dataset = "default:wikitext";
         config.loraDropout = s == &with ? 0.05 : 0.0;
-        config.maxSteps = 2;
-        config.batchSize = 8;
-        config.maxLen = 128;
-        config.evalInterval = 0;
-        config.evalAtStart = false;
-        config.samples = 0;
-        config.checkpointInterval = 0;
-        config.threads = 2;
-        config.device = "cpu";
         RunControl control;
         *s = trainRun(config, control, {}).summary;
         QVERIFY(s->state == RunState::Completed);

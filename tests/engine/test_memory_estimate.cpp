@@ -50,25 +50,14 @@ void MemoryEstimateTests::estimate_is_near_the_measured_peak()
     const std::string runs = scratchDir("memory-estimate").string();
     const std::string pairs = writeDialogues(scratchDir("memory-estimate-pairs")).string();
     for (const Case& k : cases) {
-        RunConfig c;
+        RunConfig c = memoryRun(runs, 4, 128, 3);
         c.name = k.name;
         if (*k.model) c.model = fixtureModel(k.model).string();
         c.objective = k.objective;
-        c.dataset = k.objective == Objective::Dpo ? pairs : "default:wikitext";
+        if (k.objective == Objective::Dpo) c.dataset = pairs;
         c.method = k.method;
         c.loraDropout = k.dropout;
         c.activationCheckpointing = k.checkpointing;
-        c.batchSize = 4;
-        c.maxLen = 128;
-        c.maxSteps = 3;
-        c.evalInterval = 0;
-        c.evalAtStart = false;
-        c.samples = 0;
-        c.checkpointInterval = 0;
-        c.tensorboard = false;
-        c.threads = 2;
-        c.device = "cpu";
-        c.runsDir = runs;
         RunControl control;
         const RunSummary s = trainRun(c, control, {}).summary;
         const double ratio = static_cast<double>(s.estimate.total()) / static_cast<double>(s.peakMemoryBytes);
