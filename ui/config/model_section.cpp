@@ -7,6 +7,7 @@
 #include "engine/model/model_config.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -51,6 +52,7 @@ ModelSection::ModelSection(FieldMessages& messages, QWidget* parent) : ConfigSec
     m_info->setWordWrap(true);
     m_info->setTextFormat(Qt::RichText);
     m_info->setStyleSheet(QStringLiteral("color: #424242;"));
+    m_info->installEventFilter(this); // keeps its height right as its width changes (fitInfoHeight)
     form()->addRow(m_info);
 
     connect(m_source, &QComboBox::currentIndexChanged, this, [this] {
@@ -188,9 +190,21 @@ void ModelSection::showInfo()
     if (!m_deviceText.isEmpty()) parts << m_deviceText;
     if (!m_memoryText.isEmpty()) parts << m_memoryText;
     m_info->setText(parts.join(QStringLiteral("<br>")));
+    fitInfoHeight();
+}
+
+void ModelSection::fitInfoHeight()
+{
     // The form in its scroll area does not ask a wrapped label for its height
-    // again when the text grows by lines; the label asks for it itself.
+    // again when its text grows by lines or its width shrinks; the label asks
+    // for it itself.
     if (m_info->width() > 0) m_info->setMinimumHeight(m_info->heightForWidth(m_info->width()));
+}
+
+bool ModelSection::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_info && event->type() == QEvent::Resize) fitInfoHeight();
+    return ConfigSection::eventFilter(watched, event);
 }
 
 void ModelSection::setMemoryFit(const MemoryFit& fit)

@@ -40,6 +40,7 @@ public:
 
 protected:
     void loadFields(const RunConfig& config) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void updateVisibility();
@@ -47,6 +48,7 @@ private:
     // adding it when the cache lacks it only if `keepMissing`.
     void refreshCache(const QString& select, bool keepMissing);
     void showInfo();
+    void fitInfoHeight();
     QString spec() const;
 
     QComboBox* m_source;
