@@ -41,12 +41,13 @@ void CausalLMImpl::initRandom()
 {
     torch::NoGradGuard noGrad;
     constexpr double kInitStd = 0.02;
+    const auto normal = [](torch::Tensor& t) { t.normal_(0.0, kInitStd); };
     for (const auto& item : named_modules("", false)) {
         if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) {
-            if (linear->ownsWeight() && !linear->baseQuantized()) linear->weight.normal_(0.0, kInitStd);
+            if (linear->ownsWeight() && !linear->baseQuantized()) drawOnCpu(linear->weight, normal);
             if (linear->bias.defined()) linear->bias.zero_();
         } else if (auto emb = std::dynamic_pointer_cast<EmbeddingImpl>(item.value())) {
-            emb->weight.normal_(0.0, kInitStd);
+            drawOnCpu(emb->weight, normal);
         } else if (auto ln = std::dynamic_pointer_cast<LayerNormImpl>(item.value())) {
             ln->weight.fill_(1.0);
             ln->bias.zero_();

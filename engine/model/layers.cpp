@@ -143,6 +143,18 @@ std::pair<torch::Tensor, torch::Tensor> frozenBase(const std::vector<LinearImpl*
 
 } // namespace
 
+void drawOnCpu(torch::Tensor& t, const std::function<void(torch::Tensor&)>& draw)
+{
+    torch::NoGradGuard noGrad;
+    if (!t.is_cuda()) { // the CPU, and the meta device (shapes only: nothing to draw into)
+        draw(t);
+        return;
+    }
+    torch::Tensor cpu = torch::empty(t.sizes(), t.options().device(torch::kCPU));
+    draw(cpu);
+    t.copy_(cpu);
+}
+
 std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x)
 {
     bool batched = layers.size() > 1;
@@ -191,9 +203,10 @@ void LinearImpl::addLora(const LoraSettings& settings)
     if (settings.init == LoraInit::Kaiming) {
         // PEFT's default: kaiming_uniform_(a=sqrt(5)) on A, i.e. U(-1/sqrt(in), 1/sqrt(in)).
         const double bound = 1.0 / std::sqrt(static_cast<double>(inFeatures()));
-        a.uniform_(-bound, bound);
+        drawOnCpu(a, [bound](torch::Tensor& t) { t.uniform_(-bound, bound); });
     } else {
-        a.normal_(0.0, 1.0 / static_cast<double>(settings.rank));
+        const double std = 1.0 / static_cast<double>(settings.rank);
+        drawOnCpu(a, [std](torch::Tensor& t) { t.normal_(0.0, std); });
     }
     m_loraA = register_module("lora_A", LoraFactor(a.requires_grad_(true)));
     m_loraB = register_module("lora_B", LoraFactor(b.requires_grad_(true)));

@@ -10,6 +10,7 @@
 #include "engine/config/run_choices.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -114,6 +115,11 @@ TORCH_MODULE(Linear);
 // dequantized a block of rows at a time, per layer). With dropout, each layer
 // keeps its own mask, as PEFT's separate dropout modules do.
 std::vector<torch::Tensor> forwardSharedInput(const std::vector<LinearImpl*>& layers, const torch::Tensor& x);
+
+// Fills `t` with random values drawn by `draw` from the CPU generator, also
+// when `t` lives on a GPU (drawn into a CPU tensor of its dtype, then copied):
+// one seed gives a model or an adapter the same initial values on every device.
+void drawOnCpu(torch::Tensor& t, const std::function<void(torch::Tensor&)>& draw);
 
 class EmbeddingImpl : public torch::nn::Module {
 public:
