@@ -61,11 +61,13 @@ struct Planner {
     // that does not, the largest value below `current` that fits (the
     // estimate grows with it), a multiple of `step` where one fits, else the
     // smallest. Nullopt when `current` is already the smallest.
-    std::optional<MemoryLever> smaller(const char* option, std::int64_t current, std::int64_t smallest, std::int64_t step,
-                                       bool runFits, const std::function<MemoryBreakdown(std::int64_t)>& estimateAt) const
+    // `setting` names the run option with a value.
+    std::optional<MemoryLever> smaller(const std::function<std::string(std::int64_t)>& setting, std::int64_t current,
+                                       std::int64_t smallest, std::int64_t step, bool runFits,
+                                       const std::function<MemoryBreakdown(std::int64_t)>& estimateAt) const
     {
         if (current <= smallest) return std::nullopt;
-        const auto at = [&](std::int64_t value) { return lever(std::string(option) + " " + std::to_string(value), estimateAt(value)); };
+        const auto at = [&](std::int64_t value) { return lever(setting(value), estimateAt(value)); };
         if (runFits) return at(std::max(smallest, current / 2));
         if (!fits(estimateAt(smallest))) return at(smallest);
         std::int64_t lo = smallest, hi = current - 1;
@@ -152,19 +154,18 @@ MemoryFit planMemory(const RunConfig& config, const MemoryPlanOptions& options)
     const auto add = [&](std::optional<MemoryLever> l) {
         if (l && l->estimate.total() < fit.estimate.total()) fit.levers.push_back(std::move(*l));
     };
-    if (auto batch = p.smaller("batch_size", config.batchSize, 1, 1, fit.fits, [&](std::int64_t b) {
-            RunConfig c = config;
-            c.batchSize = b;
-            return estimateMemory(*net, c, fit.sequenceLength, device);
-        })) {
-        // More micro-batches keep the sequences an optimizer step sees.
-        const std::int64_t b = std::stoll(batch->setting.substr(batch->setting.rfind(' ') + 1));
-        const std::int64_t perStep = config.batchSize * config.gradAccum;
-        const std::int64_t accum = (perStep + b - 1) / b;
-        batch->setting += " with grad_accum " + std::to_string(accum) + " (" + std::to_string(b * accum) + " sequences a step)";
-        add(std::move(batch));
-    }
-    add(p.smaller("max_len", fit.sequenceLength, std::min<std::int64_t>(16, fit.sequenceLength), 8, fit.fits, [&](std::int64_t t) {
+    // More micro-batches keep the sequences an optimizer step sees.
+    const auto batchSetting = [&](std::int64_t b) {
+        const std::int64_t accum = (config.batchSize * config.gradAccum + b - 1) / b;
+        return "batch_size " + std::to_string(b) + " with grad_accum " + std::to_string(accum) + " (" + std::to_string(b * accum) +
+               " sequences a step)";
+    };
+    add(p.smaller(batchSetting, config.batchSize, 1, 1, fit.fits, [&](std::int64_t b) {
+        RunConfig c = config;
+        c.batchSize = b;
+        return estimateMemory(*net, c, fit.sequenceLength, device);
+    }));
+    add(p.smaller([](std::int64_t t) { return "max_len " + std::to_string(t); }, fit.sequenceLength, std::min<std::int64_t>(16, fit.sequenceLength), 8, fit.fits, [&](std::int64_t t) {
         return estimateMemory(*net, config, t, device);
     }));
     const bool lora = config.method == Method::Lora;

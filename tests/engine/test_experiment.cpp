@@ -152,19 +152,10 @@ namespace {
 void memoryComparison(const std::string& name, std::int64_t batchSize, std::int64_t maxLen, RunSummary& lora,
                       RunSummary& full)
 {
-    RunConfig config;
+    RunConfig config = test::memoryRun((test::scratchDir(name) / "runs").string(), batchSize, maxLen, 2);
     config.name = name;
-    config.runsDir = (test::scratchDir(name) / "runs").string();
-    config.maxSteps = 2;
-    config.batchSize = batchSize;
-    config.maxLen = maxLen;
-    config.evalInterval = 0;
-    config.evalAtStart = false;
+    config.dataset = "default:dialogues";
     config.evalBatches = 1;
-    config.samples = 0;
-    config.checkpointInterval = 0;
-    config.threads = 2;
-    config.device = "cpu";
     RunControl control;
     Experiment r = comparisonOf(config);
     runExperiment(r, control, {});
