@@ -179,12 +179,12 @@ int runPretrain(const Args& args)
     if (!args.positional().empty()) p.run = loadRunConfig(args.positional()[0]);
     const std::string corpus = args.get("corpus", "default:wikitext");
     const DatasetFiles files = resolveDatasetSpec(corpus, args.get("validation"));
-    p.corpus = files.train;
-    p.validation = files.validation;
+    p.corpus = files.train.single("pretrain");
+    p.validation = files.validation.empty() ? "" : files.validation.single("pretrain");
     p.outDir = args.get("out", "pretrained-model");
     for (const auto& extra : splitList(args.get("tokenizer-text", args.has("tokenizer-text") ? "" : "default:dialogues"))) {
         const DatasetFiles f = resolveDatasetSpec(extra, "");
-        p.tokenizerExtra.push_back(f.train);
+        p.tokenizerExtra.push_back(f.train.single("pretrain"));
     }
     p.vocabSize = args.getInt("vocab-size", p.vocabSize, 1, kMaxVocabSize);
     p.hiddenSize = args.getInt("hidden", p.hiddenSize, 1);

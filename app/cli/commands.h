@@ -36,6 +36,9 @@ const std::vector<OptionSpec>& runOptions();
 std::string runOptionsHelp();
 int printEveryOption(const Args& args, int fallback);
 
+// datasets and data: the Hugging Face caches' datasets, and what a run sees of one.
+std::vector<Command> dataCommands();
+
 // bench.
 std::vector<Command> benchCommands();
 

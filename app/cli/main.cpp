@@ -22,6 +22,7 @@ std::vector<Command> allCommands()
     for (auto& c : loralab::cli::runCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::sweepCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::benchCommands()) all.push_back(std::move(c));
+    for (auto& c : loralab::cli::dataCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::analyzeCommands()) all.push_back(std::move(c));
     for (auto& c : loralab::cli::reportCommands()) all.push_back(std::move(c));
     return all;

@@ -112,11 +112,11 @@ std::unique_ptr<Tokenizer> tokenizerFor(const RunConfig& config)
 
 DatasetPreview previewDataset(const RunConfig& config, std::int64_t maxExamples)
 {
-    const DatasetFiles files = resolveDatasetSpec(config.dataset, config.validation);
-    const Dataset data = loadDataset(files.train, config.datasetFormat);
+    const DatasetFiles files = resolveDatasets(datasetRequest(config));
+    const Dataset data = loadDatasetFiles(files.train.files, files.train.label, config.datasetFormat, config.columnMapping());
     const auto tokenizer = tokenizerFor(config);
     DatasetPreview p;
-    p.path = files.train;
+    p.path = files.train.label;
     p.format = choiceName(data.format);
     p.totalExamples = static_cast<std::int64_t>(data.examples.size());
     p.skippedLines = static_cast<std::int64_t>(data.skipped.size());

@@ -103,10 +103,23 @@ const std::vector<Field>& fields()
         field("rslora", &RunConfig::rsLora, "rank-stabilised scaling alpha/sqrt(r)"),
         field("lora_targets", &RunConfig::loraTargets, "module names, \"all-linear\", and \"lm_head\" for the output head"),
         choiceField("lora_init", &RunConfig::loraInit, "kaiming (PEFT default: Kaiming-uniform A, zero B) or gaussian"),
-        field("dataset", &RunConfig::dataset, "training data: a file, default:dialogues or default:wikitext"),
+        field("dataset", &RunConfig::dataset,
+              "training data: a file, default:dialogues, default:wikitext, or Org/Name[@revision] from the Hugging Face cache"),
         choiceField("dataset_format", &RunConfig::datasetFormat,
                     "auto, text, hh-rlhf, input-target, prompt-completion, preference or chat (messages, "
                     "conversations or Alpaca records, rendered with the model's chat template)"),
+        field("dataset_config", &RunConfig::datasetConfig,
+              "Hugging Face cache dataset: its configuration (subset), e.g. wikitext-2-raw-v1 (empty: the default one)"),
+        field("dataset_data_dir", &RunConfig::datasetDataDir, "Hugging Face cache dataset: the folder to read, e.g. harmless-base"),
+        field("dataset_split", &RunConfig::datasetSplit, "Hugging Face cache dataset: the split to train on"),
+        field("validation_split", &RunConfig::validationSplit,
+              "Hugging Face cache dataset: the split to validate on (empty: validation when it exists, else held out)"),
+        field("text_column", &RunConfig::textColumn, "the column holding the text of text data (empty: text)"),
+        field("prompt_column", &RunConfig::promptColumn, "the column holding the prompt (empty: prompt)"),
+        field("answer_column", &RunConfig::answerColumn, "the column holding the answer to a prompt (empty: completion)"),
+        field("messages_column", &RunConfig::messagesColumn, "the column holding a chat's message list (empty: messages)"),
+        field("chosen_column", &RunConfig::chosenColumn, "the column holding the chosen answer of a pair (empty: chosen)"),
+        field("rejected_column", &RunConfig::rejectedColumn, "the column holding the rejected answer of a pair (empty: rejected)"),
         field("validation", &RunConfig::validation, "validation file (empty: split from the training data)"),
         field("validation_fraction", &RunConfig::validationFraction, "share of the data held out for validation when no file is given"),
         choiceField("text_mode", &RunConfig::textMode, "text data: chunk (concatenate and cut into max_len blocks) or lines"),
@@ -115,6 +128,8 @@ const std::vector<Field>& fields()
         choiceField("assistant_turns", &RunConfig::assistantTurns,
                     "chat data: the loss on every assistant message (all) or on the last one only (last)"),
         field("append_eos", &RunConfig::appendEos, "end each answer with the end-of-text token"),
+        field("packing", &RunConfig::packing,
+              "SFT: pack training examples into sequences of max_len, each attending only to itself (less padding, the same loss)"),
         field("learning_rate", &RunConfig::learningRate, "peak learning rate"),
         field("weight_decay", &RunConfig::weightDecay, "AdamW decoupled weight decay"),
         field("adam_beta1", &RunConfig::beta1, "AdamW beta1"),
@@ -303,6 +318,8 @@ std::vector<std::string> validateRunConfig(const RunConfig& c)
     need(!c.doubleQuant || isFourBit(c.baseQuantization), "double_quant", "applies to a 4-bit base (base_quantization nf4 or fp4)");
     need(c.objective != Objective::Dpo || c.dpoReference != DpoReference::Base || c.method == Method::Lora, "dpo_reference",
          "base switches the adapters off, so it needs method lora (full fine-tuning has no base apart from the model)");
+    need(!c.packing || c.objective == Objective::Sft, "packing",
+         "applies to SFT; DPO compares the chosen and rejected answer of each pair in rows of their own");
     need(c.activationCheckpointing >= 0, "activation_checkpointing", "must not be negative (0 is off)");
     need(std::isfinite(c.memoryLimitGib) && c.memoryLimitGib >= 0, "memory_limit_gib", "must be 0 (the device's free memory) or a positive number of GiB");
     need(c.evalInterval >= 0, "eval_interval", "must not be negative");

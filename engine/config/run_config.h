@@ -32,8 +32,22 @@ struct RunConfig {
     std::vector<std::string> loraTargets = {"all-linear"};
     LoraInit loraInit = LoraInit::Kaiming;
     // Data
-    std::string dataset = "default:dialogues"; // a file, default:dialogues, default:wikitext
+    std::string dataset = "default:dialogues"; // a file, default:dialogues, default:wikitext, Org/Name[@revision]
     DatasetFormat datasetFormat = DatasetFormat::Auto;
+    // A dataset from the Hugging Face cache: its configuration (empty: the
+    // default one), folder (data_dir), training split and validation split
+    // (empty: "validation" when there is one, else held out of the training split).
+    std::string datasetConfig;
+    std::string datasetDataDir;
+    std::string datasetSplit = "train";
+    std::string validationSplit;
+    // Columns of other names than the usual ones (see ColumnMapping); empty: the usual.
+    std::string textColumn;
+    std::string promptColumn;
+    std::string answerColumn;
+    std::string messagesColumn;
+    std::string chosenColumn;
+    std::string rejectedColumn;
     std::string validation;          // a file; empty: split off validation_fraction of the data
     double validationFraction = 0.05;
     TextMode textMode = TextMode::Chunk; // text data
@@ -41,6 +55,9 @@ struct RunConfig {
     bool trainOnPrompt = false;
     bool appendEos = true;
     AssistantTurns assistantTurns = AssistantTurns::All; // chat data: which assistant messages the loss is on
+    // SFT: training examples packed into sequences of max_len, each seeing only
+    // itself (positions restart per example); off keeps one example a row.
+    bool packing = false;
     // Optimisation
     // The defaults are a first run on the embedded model: a few minutes of LoRA
     // SFT on 2 cores. Models of hundreds of millions of parameters usually
@@ -100,6 +117,11 @@ struct RunConfig {
     double memoryLimitGib = 0.0;
     bool tensorboard = true; // TensorBoard event files in <run>/tensorboard beside metrics.jsonl
     std::string runsDir; // where run directories are created; empty: the default runs folder (see run_catalog.h)
+
+    ColumnMapping columnMapping() const
+    {
+        return {textColumn, promptColumn, answerColumn, messagesColumn, chosenColumn, rejectedColumn};
+    }
 };
 
 struct RunOptionDoc {

@@ -5,6 +5,7 @@
 #include "engine/util/error.h"
 
 #include <algorithm>
+#include <map>
 
 namespace loralab {
 
@@ -146,6 +147,54 @@ std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std
     return out;
 }
 
+std::int64_t labelTokens(const TokenizedExample& example)
+{
+    std::int64_t n = 0;
+    for (std::size_t i = 1; i < example.labels.size(); ++i) n += example.labels[i] != kIgnoreIndex;
+    return n;
+}
+
+std::vector<TokenizedExample> packExamples(const std::vector<TokenizedExample>& examples, std::int64_t maxLen)
+{
+    std::vector<std::size_t> order(examples.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return examples[a].ids.size() > examples[b].ids.size(); });
+    std::vector<std::vector<std::size_t>> bins;
+    std::multimap<std::int64_t, std::size_t> room; // space left -> bin
+    for (const std::size_t i : order) {
+        const auto length = static_cast<std::int64_t>(examples[i].ids.size());
+        if (length == 0) continue;
+        const auto fit = room.lower_bound(length);
+        if (fit == room.end()) {
+            bins.push_back({i});
+            room.emplace(std::max<std::int64_t>(0, maxLen - length), bins.size() - 1);
+        } else {
+            const auto [left, bin] = *fit;
+            room.erase(fit);
+            bins[bin].push_back(i);
+            room.emplace(left - length, bin);
+        }
+    }
+    std::vector<TokenizedExample> out;
+    out.reserve(bins.size());
+    for (auto& bin : bins) {
+        std::sort(bin.begin(), bin.end()); // the data's own order within a sequence
+        TokenizedExample packed;
+        packed.source = bin.front();
+        for (const std::size_t i : bin) {
+            const TokenizedExample& e = examples[i];
+            packed.ids.insert(packed.ids.end(), e.ids.begin(), e.ids.end());
+            packed.labels.insert(packed.labels.end(), e.labels.begin(), e.labels.end());
+            packed.labels[packed.labels.size() - e.labels.size()] = kIgnoreIndex;
+            packed.promptTokens += e.promptTokens;
+            packed.answerTokens += e.answerTokens;
+            packed.segments.push_back(static_cast<std::int64_t>(e.ids.size()));
+        }
+        out.push_back(std::move(packed));
+    }
+    return out;
+}
+
 Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t padId, torch::Device device)
 {
     if (examples.empty()) throw Error("cannot collate an empty batch");
@@ -166,6 +215,22 @@ Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t
             maskA[b][static_cast<std::int64_t>(t)] = 1;
             labelsA[b][static_cast<std::int64_t>(t)] = e->labels[t];
         }
+    }
+    const bool packed = std::any_of(examples.begin(), examples.end(), [](const TokenizedExample* e) { return !e->segments.empty(); });
+    if (packed) {
+        torch::Tensor sees = torch::zeros({B, 1, T, T}, torch::kBool);
+        for (std::int64_t b = 0; b < B; ++b) {
+            const auto* e = examples[static_cast<std::size_t>(b)];
+            std::vector<std::int64_t> segments = e->segments;
+            if (segments.empty()) segments.push_back(static_cast<std::int64_t>(e->ids.size()));
+            std::int64_t start = 0;
+            for (const std::int64_t length : segments) {
+                sees[b][0].narrow(0, start, length).narrow(1, start, length).copy_(torch::ones({length, length}, torch::kBool).tril());
+                start += length;
+            }
+            for (std::int64_t t = start; t < T; ++t) sees[b][0][t][t] = true;
+        }
+        return {ids.to(device), sees.to(device), labels.to(device)};
     }
     return {ids.to(device), mask.to(device), labels.to(device)};
 }

@@ -38,7 +38,16 @@ struct TokenizedExample {
     bool promptCut = false;         // the prompt lost tokens (turns or a cut)
     bool answerCut = false;         // the answer itself did not fit
     std::size_t source = 0;         // index of the example it came from
+    // A packed sequence: the lengths of the examples it holds, in order
+    // (empty: one example). Each attends only to itself, from position 0.
+    std::vector<std::int64_t> segments;
 };
+
+// Packs examples into sequences of at most maxLen tokens (best fit, longest
+// first, so no example is cut and few sequences are left part empty). The
+// labels of each example stay as they were; its first token's label is
+// dropped, since no token before it in its own example predicts it.
+std::vector<TokenizedExample> packExamples(const std::vector<TokenizedExample>& examples, std::int64_t maxLen);
 
 // A chat example longer than maxLen keeps its newest maxLen tokens (the last
 // answer stays whole where it fits; answerCut says it did not), earlier turns
@@ -52,7 +61,14 @@ TokenizedExample tokenizeExample(const Tokenizer& tokenizer, const Example& exam
 std::vector<TokenizedExample> tokenizeText(const Tokenizer& tokenizer, const std::vector<Example>& lines,
                                            std::int64_t maxLen, TextMode mode);
 
+// Tokens whose labels count in the loss (the first token never does).
+std::int64_t labelTokens(const TokenizedExample& example);
+
 // Right-pads to the longest example; padding gets mask 0 and label -100.
+// A batch holding packed sequences gets, instead of the [B, T] padding mask,
+// the [B, 1, T, T] boolean mask of which token sees which: causal within each
+// example (a padding token sees only itself), which the models also read
+// their positions from.
 Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t padId, torch::Device device);
 
 // The turns of a dialogue prompt, split before each "\n\nHuman:".

@@ -114,7 +114,11 @@ void refuseBinary(const std::string& text, const std::string& path)
 
 DatasetFormat formatOfObject(const Json& j)
 {
-    if (j.contains("chosen") && j.contains("rejected")) return j.contains("prompt") ? DatasetFormat::Preference : DatasetFormat::HhRlhf;
+    if (j.contains("chosen") && j.contains("rejected")) {
+        // Message lists: a preference pair in messages form, rendered as chat.
+        if (j["chosen"].is_array() || j["rejected"].is_array()) return DatasetFormat::Chat;
+        return j.contains("prompt") ? DatasetFormat::Preference : DatasetFormat::HhRlhf;
+    }
     if (j.contains("input") && j.contains("target")) return DatasetFormat::InputTarget;
     if (j.contains("prompt") && j.contains("completion")) return DatasetFormat::PromptCompletion;
     if (conversationFormatOf(j) != ConversationFormat::Auto) return DatasetFormat::Chat;
@@ -128,7 +132,7 @@ const char* keysOf(DatasetFormat f)
     case DatasetFormat::InputTarget: return "\"input\" and \"target\"";
     case DatasetFormat::PromptCompletion: return "\"prompt\" and \"completion\"";
     case DatasetFormat::Preference: return "\"prompt\", \"chosen\" and \"rejected\"";
-    case DatasetFormat::Chat: return "\"messages\", \"conversations\" or \"instruction\"/\"output\"";
+    case DatasetFormat::Chat: return "\"messages\", \"conversations\", \"instruction\"/\"output\" or message-list \"chosen\"/\"rejected\"";
     default: return "";
     }
 }
@@ -146,7 +150,14 @@ std::string stringField(const Json& j, const char* key)
 void chatExample(const Json& j, Example& e)
 {
     try {
-        e.conversation = conversationFromJson(j);
+        if (j.contains("chosen") && j.contains("rejected")) {
+            const PreferenceConversation pair = preferenceFromJson(j);
+            e.conversation = withCompletion(pair.prompt, pair.chosen);
+            e.rejectedConversation = withCompletion(pair.prompt, pair.rejected);
+            e.rejected = e.rejectedConversation[lastAnswerIndex(e.rejectedConversation)].content;
+        } else {
+            e.conversation = conversationFromJson(j);
+        }
     } catch (const Error& why) {
         throw std::invalid_argument(why.what());
     }
@@ -188,23 +199,57 @@ Example exampleFromJson(const Json& j, DatasetFormat format)
     return e;
 }
 
-Dataset parseJsonl(const std::string& text, const std::string& path, DatasetFormat format)
+// A record under the column mapping: each mapped column moved to its usual
+// name (a column already of that name is replaced). Throws
+// std::invalid_argument when a mapped column is missing.
+void applyColumns(Json& j, const ColumnMapping& columns)
+{
+    for (const auto& [usual, column] : columns.pairs()) {
+        if (column == usual) continue;
+        const auto it = j.find(column);
+        if (it == j.end()) throw std::invalid_argument("no \"" + column + "\" (the " + usual + " column)");
+        Json value = std::move(*it);
+        j.erase(column);
+        j[usual] = std::move(value);
+    }
+}
+
+std::string keyList(const Json& j)
+{
+    std::string out;
+    for (const auto& [key, value] : j.items()) out += (out.empty() ? "\"" : ", \"") + key + "\"";
+    return out;
+}
+
+// A mapped column the first record lacks is a mistake in the mapping, not a
+// malformed line: one message with the keys there are.
+void checkColumns(const Json& first, const ColumnMapping& columns, const std::string& path)
+{
+    for (const auto& [usual, column] : columns.pairs())
+        if (!first.contains(column))
+            throw fileError(path, "has no column \"" + column + "\" (set as the " + usual + " column); its first record's keys are " +
+                                      keyList(first));
+}
+
+Dataset parseJsonl(const std::string& text, const std::string& path, DatasetFormat format, const ColumnMapping& columns)
 {
     Dataset d;
     d.path = path;
     d.format = format;
-    forEachLine(text, [&](std::string_view line, std::int64_t number) {
-        if (isBlank(line)) return;
-        Json j;
-        try {
-            j = Json::parse(line.begin(), line.end());
-        } catch (const Json::exception&) {
-            const std::string utf8 = lineUtf8Problem(line);
-            d.skipped.push_back({number, utf8.empty() ? "not valid JSON" : utf8});
-            return;
-        }
+    bool checked = columns.empty();
+    const auto record = [&](Json j, std::int64_t number) {
         if (!j.is_object()) {
             d.skipped.push_back({number, "not a JSON object"});
+            return;
+        }
+        if (!checked) {
+            checkColumns(j, columns, path);
+            checked = true;
+        }
+        try {
+            applyColumns(j, columns);
+        } catch (const std::invalid_argument& why) {
+            d.skipped.push_back({number, why.what()});
             return;
         }
         if (d.format == DatasetFormat::Auto) {
@@ -221,7 +266,33 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
         } catch (const std::invalid_argument& why) {
             d.skipped.push_back({number, why.what()});
         }
-    });
+    };
+    const auto firstChar = text.find_first_not_of(" \t\r\n");
+    if (firstChar != std::string::npos && text[firstChar] == '[') {
+        // One JSON array of records (as ShareGPT and Alpaca files often are);
+        // a record's number is its place in the array, from 1.
+        Json all;
+        try {
+            all = Json::parse(text);
+        } catch (const Json::exception& why) {
+            throw fileError(path, std::string("is a JSON array that does not parse (") + why.what() + ")");
+        }
+        std::int64_t number = 0;
+        for (auto& j : all) record(std::move(j), ++number);
+    } else {
+        forEachLine(text, [&](std::string_view line, std::int64_t number) {
+            if (isBlank(line)) return;
+            Json j;
+            try {
+                j = Json::parse(line.begin(), line.end());
+            } catch (const Json::exception&) {
+                const std::string utf8 = lineUtf8Problem(line);
+                d.skipped.push_back({number, utf8.empty() ? "not valid JSON" : utf8});
+                return;
+            }
+            record(std::move(j), number);
+        });
+    }
     if (d.examples.empty()) {
         if (d.format == DatasetFormat::Auto)
             throw fileError(path, "no line is a JSON object with \"chosen\"/\"rejected\", \"input\"/\"target\", "
@@ -265,38 +336,63 @@ Dataset parseText(const std::string& text, const std::string& path)
 // data, else the columns of one of the JSONL layouts (a row is read as the
 // JSON object of its columns, so a row is skipped for what a line would be).
 // Skipped rows are numbered from 1, as lines are.
-Dataset parseColumnar(const std::string& path, DatasetFormat format)
+Dataset parseColumnar(const std::string& path, DatasetFormat format, const ColumnMapping& mapping)
 {
     const std::vector<ColumnInfo> schema = columnarSchema(path);
-    std::vector<std::string> names;
-    for (const auto& c : schema) names.push_back(c.name);
-    const auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
-    // The layout the columns make, as a line with those keys would.
+    std::string columnList;
+    for (const auto& c : schema) columnList += (columnList.empty() ? "" : ", ") + c.name + " (" + c.type + ")";
+    // The columns under their usual names: a mapped column takes its usual
+    // name, and a column of that name beside it drops out.
+    std::vector<std::pair<std::string, std::string>> named; // (usual name, column in the file)
+    for (const auto& c : schema) {
+        std::string as = c.name;
+        for (const auto& [usual, column] : mapping.pairs()) {
+            if (c.name == column) as = usual;
+            else if (c.name == usual) as.clear();
+        }
+        if (!as.empty()) named.emplace_back(as, c.name);
+    }
+    for (const auto& [usual, column] : mapping.pairs())
+        if (std::none_of(schema.begin(), schema.end(), [&](const ColumnInfo& c) { return c.name == column; }))
+            throw fileError(path, "has no column \"" + column + "\" (set as the " + usual + " column); its columns are " + columnList);
+    const auto fileColumn = [&](const std::string& usual) {
+        for (const auto& [as, column] : named)
+            if (as == usual) return column;
+        return std::string();
+    };
+    const auto has = [&](const char* name) { return !fileColumn(name).empty(); };
+    // The layout the columns make, as a line with those keys would. A column
+    // of structs or lists stands in as a list (a preference pair in messages form).
     Json probe = Json::object();
-    for (const auto& n : names) probe[n] = "";
+    for (const auto& [as, column] : named) {
+        const auto info = std::find_if(schema.begin(), schema.end(), [&](const ColumnInfo& c) { return c.name == column; });
+        const auto open = info->type.find('<');
+        const bool list = open != std::string::npos && open >= 4 && info->type.compare(open - 4, 4, "list") == 0;
+        probe[as] = list ? Json::array() : Json("");
+    }
     const DatasetFormat layout = formatOfObject(probe);
     if (format == DatasetFormat::Auto) {
         format = layout;
         if (format == DatasetFormat::Auto && has("text")) format = DatasetFormat::Text;
     }
-    std::string columnList;
-    for (const auto& c : schema) columnList += (columnList.empty() ? "" : ", ") + c.name + " (" + c.type + ")";
     if (format == DatasetFormat::Auto)
         throw fileError(path, "has no columns of a dataset layout LoRA Lab reads (\"text\"; \"chosen\"/\"rejected\"; "
                               "\"input\"/\"target\"; \"prompt\"/\"completion\"; \"prompt\"/\"chosen\"/\"rejected\"; "
                               "\"messages\"; \"conversations\"; \"instruction\"/\"output\"); its columns are " +
-                                  columnList);
+                                  columnList + "; a column mapping (text_column, messages_column, ...) names others");
     ColumnarReadOptions options;
+    std::vector<std::pair<std::string, std::string>> read; // (usual name, column) in the order read
     if (format == DatasetFormat::Text) {
         if (!has("text")) throw fileError(path, "has no \"text\" column for text data; its columns are " + columnList);
-        options.columns = {"text"};
+        read.emplace_back("text", fileColumn("text"));
     } else {
         if (layout != format && !(format == DatasetFormat::HhRlhf && has("chosen") && has("rejected")))
             throw fileError(path, std::string("has no ") + keysOf(format) + " columns; its columns are " + columnList);
         for (const char* key : {"chosen", "rejected", "input", "target", "prompt", "completion", "messages", "conversations",
                                 "instruction", "output", "system"})
-            if (has(key)) options.columns.push_back(key);
+            if (has(key)) read.emplace_back(key, fileColumn(key));
     }
+    for (const auto& r : read) options.columns.push_back(r.second);
     options.maxBytes = static_cast<std::int64_t>(datasetByteLimit());
     const ColumnTable table = readColumnarFile(path, options);
     Dataset d;
@@ -313,7 +409,10 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format)
             addTextLine(d, v.get<std::string>(), number);
             continue;
         }
-        const Json row = Json::parse(table.row(i).dump(-1, ' ', false, Json::error_handler_t::replace));
+        const Json fileRow = Json::parse(table.row(i).dump(-1, ' ', false, Json::error_handler_t::replace));
+        Json row = Json::object();
+        for (const auto& [usual, column] : read)
+            if (fileRow.contains(column)) row[usual] = fileRow[column];
         try {
             for (const auto& [key, value] : row.items())
                 if (value.is_string())
@@ -424,21 +523,63 @@ std::string gunzipIfCompressed(const std::string& raw, const std::string& path)
     return out;
 }
 
-Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format)
+bool ColumnMapping::empty() const { return pairs().empty(); }
+
+std::vector<std::pair<std::string, std::string>> ColumnMapping::pairs() const
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [usual, column] : {std::pair<const char*, const std::string*>{"text", &text}, {"prompt", &prompt},
+                                        {"completion", &answer}, {"messages", &messages}, {"chosen", &chosen}, {"rejected", &rejected}})
+        if (!column->empty()) out.emplace_back(usual, *column);
+    return out;
+}
+
+Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format, const ColumnMapping& columns)
 {
     refuseBinary(text, path);
-    if (format == DatasetFormat::Text) return parseText(text, path);
+    if (format == DatasetFormat::Text) {
+        if (!columns.text.empty() && columns.text != "text")
+            throw fileError(path, "is plain text, which has no columns; text_column \"" + columns.text + "\" applies to JSONL, Parquet and Arrow data");
+        return parseText(text, path);
+    }
     if (format == DatasetFormat::Auto) {
         const std::string name = stripGz(std::filesystem::path(path).filename().string());
         const bool jsonName = endsWith(name, ".jsonl") || endsWith(name, ".json");
         const auto firstChar = text.find_first_not_of(" \t\r\n");
-        const bool looksJson = firstChar != std::string::npos && text[firstChar] == '{';
+        const bool looksJson = firstChar != std::string::npos && (text[firstChar] == '{' || (jsonName && text[firstChar] == '['));
         if (!jsonName && !looksJson) return parseText(text, path);
     }
-    return parseJsonl(text, path, format);
+    if (!columns.text.empty()) {
+        // JSON records with their text in a column: text data, a record a line.
+        Dataset d;
+        d.path = path;
+        d.format = DatasetFormat::Text;
+        bool checked = false;
+        forEachLine(text, [&](std::string_view line, std::int64_t number) {
+            if (isBlank(line)) return;
+            Json j;
+            try {
+                j = Json::parse(line.begin(), line.end());
+            } catch (const Json::exception&) {
+                d.skipped.push_back({number, "not valid JSON"});
+                return;
+            }
+            if (!j.is_object()) return d.skipped.push_back({number, "not a JSON object"});
+            if (!checked) {
+                checkColumns(j, columns, path);
+                checked = true;
+            }
+            const auto it = j.find(columns.text);
+            if (it == j.end() || !it->is_string()) return d.skipped.push_back({number, "\"" + columns.text + "\" is not a string"});
+            addTextLine(d, it->get<std::string>(), number);
+        });
+        if (d.examples.empty()) throw fileError(path, "holds no text in \"" + columns.text + "\"" + (d.skipped.empty() ? "" : "; " + d.skippedSummary()));
+        return d;
+    }
+    return parseJsonl(text, path, format, columns);
 }
 
-Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format)
+Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format, const ColumnMapping& columns)
 {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) && !std::filesystem::is_symlink(path, ec))
@@ -448,8 +589,25 @@ Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format)
         throw fileError(path.string(), "is a directory, not a dataset file (give a .jsonl, .json, text or .gz file in it)");
     if (!kind.empty()) throw fileError(path.string(), "is " + kind + ", not a dataset file; give a regular file");
     // Parquet and Arrow files are told by their first bytes, whatever their names.
-    if (detectColumnarFormat(path.string()) != ColumnarFormat::None) return parseColumnar(path.string(), format);
-    return parseDataset(readMaybeGzip(path), path.string(), format);
+    if (detectColumnarFormat(path.string()) != ColumnarFormat::None) return parseColumnar(path.string(), format, columns);
+    return parseDataset(readMaybeGzip(path), path.string(), format, columns);
+}
+
+Dataset loadDatasetFiles(const std::vector<std::filesystem::path>& files, const std::string& label, DatasetFormat format,
+                         const ColumnMapping& columns)
+{
+    if (files.empty()) throw Error(label + ": no data files");
+    Dataset all = loadDataset(files.front(), format, columns);
+    if (files.size() == 1) return all;
+    all.path = label;
+    const std::string firstName = files.front().filename().string();
+    for (auto& s : all.skipped) s.reason = firstName + ": " + s.reason;
+    for (std::size_t i = 1; i < files.size(); ++i) {
+        Dataset part = loadDataset(files[i], all.format, columns);
+        for (auto& e : part.examples) all.examples.push_back(std::move(e));
+        for (auto& s : part.skipped) all.skipped.push_back({s.line, files[i].filename().string() + ": " + s.reason});
+    }
+    return all;
 }
 
 void splitTrainValidation(const std::vector<Example>& all, double validationFraction, std::uint64_t seed,

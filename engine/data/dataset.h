@@ -48,8 +48,28 @@ struct Example {
     // to the last assistant message and that message (for previews and
     // models without a template).
     Conversation conversation;
+    // A preference pair in messages form: prompt + rejected answer, beside
+    // `conversation` (prompt + chosen answer).
+    Conversation rejectedConversation;
 
     bool isChat() const { return !conversation.empty(); }
+};
+
+// Which columns (JSON keys) hold what, for data whose names are not the usual
+// ones: each set name is read as the usual one ("text", "prompt",
+// "completion", "messages", "chosen", "rejected"), and a column of the usual
+// name beside it is ignored. Empty: the usual names.
+struct ColumnMapping {
+    std::string text;
+    std::string prompt;
+    std::string answer;
+    std::string messages;
+    std::string chosen;
+    std::string rejected;
+
+    bool empty() const;
+    // (the usual name, the column set for it) for each one that is set.
+    std::vector<std::pair<std::string, std::string>> pairs() const;
 };
 
 struct SkippedLine {
@@ -86,10 +106,18 @@ constexpr std::uint64_t kMaxDatasetBytes = 16ull << 30;
 constexpr std::uint64_t kGzipMaxRatio = 100;
 constexpr std::uint64_t kGzipFloorBytes = 256ull << 20;
 
-Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format = DatasetFormat::Auto);
+Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format = DatasetFormat::Auto,
+                    const ColumnMapping& columns = {});
+
+// The files of one split read as one dataset (a sharded Parquet split, the
+// JSONL files of several folders), in order; `label` names it in messages
+// ("Anthropic/hh-rlhf harmless-base train"). Every file must have the
+// format of the first. A skipped line of a later file names its file.
+Dataset loadDatasetFiles(const std::vector<std::filesystem::path>& files, const std::string& label,
+                         DatasetFormat format = DatasetFormat::Auto, const ColumnMapping& columns = {});
 
 // Same, from text already in memory (for tests and the fuzzers); `path` labels messages.
-Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format);
+Dataset parseDataset(const std::string& text, const std::string& path, DatasetFormat format, const ColumnMapping& columns = {});
 
 // Splits an HH dialogue at its last "\n\nAssistant:". The prompt keeps
 // "Assistant:" at its end; the answer is the rest, stripped. Returns false

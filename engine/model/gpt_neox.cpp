@@ -71,7 +71,7 @@ GptNeoXForCausalLMImpl::GptNeoXForCausalLMImpl(const ModelConfig& c, torch::Tens
 torch::Tensor GptNeoXForCausalLMImpl::hiddenStates(const torch::Tensor& ids, const torch::Tensor& mask, KvCache* cache)
 {
     const auto past = cache ? cache->length() : 0;
-    const RotaryTables rotary = rotaryTables(m_config.rotaryDims(), m_config.ropeTheta, past, ids.size(1), ids.device());
+    const RotaryTables rotary = rotaryTablesFor(m_config.rotaryDims(), m_config.ropeTheta, past, ids, mask);
     torch::Tensor h = gpt_neox->embed_in->forward(ids);
     std::size_t index = 0;
     for (const auto& layer : *gpt_neox->layers) h = runBlock(*layer->as<GptNeoXLayerImpl>(), index++, h, rotary, mask, cache);

@@ -41,12 +41,15 @@ fs::path expandHome(const std::string& path)
     return path;
 }
 
+const char* folderPrefix(HubRepoKind kind) { return kind == HubRepoKind::Model ? "models--" : "datasets--"; }
+const char* kindWord(HubRepoKind kind) { return kind == HubRepoKind::Model ? "model" : "dataset"; }
+
 struct RepoSpec {
     std::string org;
     std::string name;
     std::string revision; // "" for the default (refs/main)
     std::string repoId() const { return org + "/" + name; }
-    std::string folder() const { return "models--" + org + "--" + name; }
+    std::string folder(HubRepoKind kind) const { return folderPrefix(kind) + org + "--" + name; }
 };
 
 // One part of a repo id as the hub allows it: letters, digits, '-', '_', '.';
@@ -97,28 +100,25 @@ std::string readRef(const fs::path& repo, const std::string& ref)
     return hash;
 }
 
-struct Snapshot {
-    std::string revision;
-    fs::path dir;
-};
-
 // The snapshot refs/main names. Without a main ref (a download of one tag or
 // commit only) the newest snapshot stands in; a main that names a missing
 // snapshot is a broken download and yields nothing.
-std::optional<Snapshot> defaultSnapshot(const fs::path& repo)
+} // namespace
+
+std::optional<HubSnapshot> defaultSnapshot(const fs::path& repo)
 {
     std::error_code ec;
     if (const std::string main = readRef(repo, "main"); !main.empty()) {
-        if (fs::is_directory(repo / "snapshots" / main, ec)) return Snapshot{main, repo / "snapshots" / main};
+        if (fs::is_directory(repo / "snapshots" / main, ec)) return HubSnapshot{main, repo / "snapshots" / main};
         return std::nullopt;
     }
-    std::optional<Snapshot> newest;
+    std::optional<HubSnapshot> newest;
     fs::file_time_type newestTime{};
     for (const auto& entry : fs::directory_iterator(repo / "snapshots", ec)) {
         if (!entry.is_directory(ec)) continue;
         const auto t = entry.last_write_time(ec);
         if (!newest || t > newestTime) {
-            newest = Snapshot{entry.path().filename().string(), entry.path()};
+            newest = HubSnapshot{entry.path().filename().string(), entry.path()};
             newestTime = t;
         }
     }
@@ -143,6 +143,8 @@ std::int64_t snapshotSize(const fs::path& dir)
     }
     return total;
 }
+
+namespace {
 
 // A config.json that does not parse still lists the model, as "unknown".
 std::string modelType(const fs::path& config)
@@ -215,38 +217,56 @@ std::vector<CachedModel> listCachedModels(const fs::path& cache)
     return out;
 }
 
-bool isHubModelSpec(const std::string& spec)
+bool isHubRepoSpec(const std::string& spec)
 {
     std::error_code ec;
     return parseSpec(spec).has_value() && !fs::exists(spec, ec);
 }
 
-fs::path resolveCachedModel(const std::string& spec)
+bool isHubModelSpec(const std::string& spec) { return isHubRepoSpec(spec); }
+
+std::string hubRepoId(const std::string& spec)
 {
     const auto r = parseSpec(spec);
-    if (!r) throw Error("'" + spec + "' is not a Hugging Face model id (Org/Name or Org/Name@revision)");
-    const fs::path cache = hfCacheDir();
-    const fs::path repo = cache / r->folder();
+    return r ? r->repoId() : "";
+}
+
+std::string hubRevision(const std::string& spec)
+{
+    const auto r = parseSpec(spec);
+    return r ? r->revision : "";
+}
+
+fs::path resolveCachedSnapshot(const std::string& spec, HubRepoKind kind, const fs::path& cache)
+{
+    const char* what = kindWord(kind);
+    const auto r = parseSpec(spec);
+    if (!r) throw Error("'" + spec + "' is not a Hugging Face " + what + " id (Org/Name or Org/Name@revision)");
+    const fs::path repo = cache / r->folder(kind);
     const std::string fix = "download it with `huggingface-cli download " + r->repoId() +
-                            (r->revision.empty() ? "" : " --revision " + r->revision) + "`, or give a model folder";
+                            (kind == HubRepoKind::Dataset ? " --repo-type dataset" : "") +
+                            (r->revision.empty() ? "" : " --revision " + r->revision) + "`, or give " +
+                            (kind == HubRepoKind::Model ? "a model folder" : "a dataset file");
     std::error_code ec;
     if (!fs::is_directory(repo, ec))
-        throw Error("model '" + r->repoId() + "' is not in the Hugging Face cache " + cache.string() + " (no " + r->folder() +
-                    " there); " + fix);
+        throw Error(std::string(what) + " '" + r->repoId() + "' is not in the Hugging Face cache " + cache.string() + " (no " +
+                    r->folder(kind) + " there); " + fix);
     if (r->revision.empty()) {
         if (const auto snapshot = defaultSnapshot(repo)) return snapshot->dir;
-        throw Error("model '" + r->repoId() + "' has no usable snapshot in the Hugging Face cache: " + repo.string() +
+        throw Error(std::string(what) + " '" + r->repoId() + "' has no usable snapshot in the Hugging Face cache: " + repo.string() +
                     " has neither refs/main naming a folder in snapshots/ nor, without refs/main, any snapshot; " + fix);
     }
     // A ref name first (main, a branch, a tag), as huggingface_hub resolves it; then a commit hash.
     if (const std::string hash = readRef(repo, r->revision); !hash.empty()) {
         if (fs::is_directory(repo / "snapshots" / hash, ec)) return repo / "snapshots" / hash;
-        throw Error("model '" + spec + "': refs/" + r->revision + " in " + repo.string() + " names snapshot " + hash +
+        throw Error(std::string(what) + " '" + spec + "': refs/" + r->revision + " in " + repo.string() + " names snapshot " + hash +
                     ", which is not in snapshots/; " + fix);
     }
     if (fs::is_directory(repo / "snapshots" / r->revision, ec)) return repo / "snapshots" / r->revision;
-    throw Error("model '" + spec + "' is not in the Hugging Face cache " + cache.string() + " (" + r->folder() +
+    throw Error(std::string(what) + " '" + spec + "' is not in the Hugging Face cache " + cache.string() + " (" + r->folder(kind) +
                 " has neither refs/" + r->revision + " nor snapshots/" + r->revision + "); " + fix);
 }
+
+fs::path resolveCachedModel(const std::string& spec) { return resolveCachedSnapshot(spec, HubRepoKind::Model, hfCacheDir()); }
 
 } // namespace loralab

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,34 @@ struct CachedModel {
 // there is no main) has a config.json, sorted by repo id.
 std::vector<CachedModel> listCachedModels(const std::filesystem::path& cache);
 inline std::vector<CachedModel> listCachedModels() { return listCachedModels(hfCacheDir()); }
+
+// The hub cache holds models (models--Org--Name) and datasets
+// (datasets--Org--Name) in the same layout.
+enum class HubRepoKind { Model, Dataset };
+
+struct HubSnapshot {
+    std::string revision; // commit hash
+    std::filesystem::path dir;
+};
+
+// The snapshot refs/main names in the repo folder `repo`; without a main ref,
+// the newest snapshot. Nothing when main names a missing snapshot.
+std::optional<HubSnapshot> defaultSnapshot(const std::filesystem::path& repo);
+
+// Bytes of the distinct files a snapshot folder points to.
+std::int64_t snapshotSize(const std::filesystem::path& dir);
+
+// True when `spec` has the shape of a hub repo id, "Org/Name" or
+// "Org/Name@revision", and is not a path that exists on disk.
+bool isHubRepoSpec(const std::string& spec);
+// "Org/Name" and the revision ("" for main) of such a spec; "" when it is not one.
+std::string hubRepoId(const std::string& spec);
+std::string hubRevision(const std::string& spec);
+
+// The snapshot folder of "Org/Name" (refs/main) or "Org/Name@revision" (a
+// ref name under refs/, or a commit hash under snapshots/) of a model or a
+// dataset in `cache`. Throws Error naming the cache and the folder it looked for.
+std::filesystem::path resolveCachedSnapshot(const std::string& spec, HubRepoKind kind, const std::filesystem::path& cache);
 
 // True when `spec` has the shape of a hub repo id, "Org/Name" or
 // "Org/Name@revision", and is not a path that exists on disk: a local folder

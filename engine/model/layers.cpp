@@ -305,6 +305,26 @@ RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t st
     return {emb.cos(), emb.sin()};
 }
 
+RotaryTables rotaryTablesAt(std::int64_t rotaryDims, double theta, const torch::Tensor& positions)
+{
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(positions.device());
+    const torch::Tensor exponents = torch::arange(0, rotaryDims, 2, f32.dtype(torch::kInt64)).to(torch::kFloat32) /
+                                    static_cast<double>(rotaryDims);
+    const torch::Tensor invFreq = 1.0 / torch::pow(theta, exponents);
+    const torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq; // [B, T, rd/2]
+    const torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);             // [B, 1, T, rd]
+    return {emb.cos(), emb.sin()};
+}
+
+torch::Tensor positionsOfPackedMask(const torch::Tensor& sees) { return sees.select(1, 0).sum(-1).sub(1).clamp_min(0); }
+
+RotaryTables rotaryTablesFor(std::int64_t rotaryDims, double theta, std::int64_t past, const torch::Tensor& ids,
+                             const torch::Tensor& mask)
+{
+    if (mask.defined() && mask.dim() == 4) return rotaryTablesAt(rotaryDims, theta, positionsOfPackedMask(mask));
+    return rotaryTables(rotaryDims, theta, past, ids.size(1), ids.device());
+}
+
 namespace {
 
 torch::Tensor rotateHalf(const torch::Tensor& x)
@@ -356,7 +376,9 @@ torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, co
     // allowed[t, s]: query t (absolute position S - T + t) may see key s;
     // undefined for plain causal attention, which the fused kernels take as is.
     torch::Tensor allowed;
-    if (keyMask.defined() || S != T) {
+    if (keyMask.defined() && keyMask.dim() == 4) {
+        allowed = keyMask;
+    } else if (keyMask.defined() || S != T) {
         const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(q.device());
         allowed = torch::ones({T, S}, boolOpts).tril(S - T).view({1, 1, T, S});
         if (keyMask.defined()) allowed = allowed & keyMask.to(torch::kBool).view({keyMask.size(0), 1, 1, S});

@@ -162,6 +162,16 @@ struct RotaryTables {
 };
 RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t start, std::int64_t length,
                           torch::Device device);
+// The same for each token's own position: positions [B, T] int64 -> cos and
+// sin [B, 1, T, rotaryDims] (packed sequences, whose examples restart at 0).
+RotaryTables rotaryTablesAt(std::int64_t rotaryDims, double theta, const torch::Tensor& positions);
+// The positions a [B, 1, T, T] packed attention mask gives its tokens: how
+// many tokens before each one it sees.
+torch::Tensor positionsOfPackedMask(const torch::Tensor& sees);
+// The rotary tables of a forward pass: absolute positions from `past`, or,
+// for a packed mask ([B, 1, T, T]), each example's own.
+RotaryTables rotaryTablesFor(std::int64_t rotaryDims, double theta, std::int64_t past, const torch::Tensor& ids,
+                             const torch::Tensor& mask);
 // Rotates the first rotaryDims of the last dimension of x [B, heads, T, headDim].
 torch::Tensor applyRotary(const torch::Tensor& x, const RotaryTables& tables);
 
@@ -177,7 +187,9 @@ std::pair<torch::Tensor, torch::Tensor> updateCache(KvCache* cache, std::size_t 
 
 // Scaled dot-product attention with a causal mask. q [B, H, T, D]; k, v
 // [B, Hkv, S, D] with S >= T (earlier positions come from the cache).
-// keyMask [B, S] (1 = real token, 0 = padding) may be undefined.
+// keyMask [B, S] (1 = real token, 0 = padding) may be undefined; a
+// [B, 1, T, S] boolean mask (packed sequences) says itself which query sees
+// which key.
 torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& keyMask);
 

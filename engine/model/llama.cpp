@@ -72,7 +72,7 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const ModelConfig& c, torch::TensorOp
 torch::Tensor LlamaForCausalLMImpl::hiddenStates(const torch::Tensor& ids, const torch::Tensor& mask, KvCache* cache)
 {
     const auto past = cache ? cache->length() : 0;
-    const RotaryTables rotary = rotaryTables(m_config.headDim, m_config.ropeTheta, past, ids.size(1), ids.device());
+    const RotaryTables rotary = rotaryTablesFor(m_config.headDim, m_config.ropeTheta, past, ids, mask);
     torch::Tensor h = model->embed_tokens->forward(ids);
     std::size_t index = 0;
     for (const auto& layer : *model->layers) h = runBlock(*layer->as<LlamaLayerImpl>(), index++, h, rotary, mask, cache);

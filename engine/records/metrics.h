@@ -62,6 +62,8 @@ struct StepRecord {
     double stepMs = 0.0;
     std::int64_t tokens = 0; // input tokens processed in the step
     double tokensPerSecond = 0.0;
+    std::int64_t usefulTokens = 0;      // of those, the tokens whose labels count in the loss
+    double usefulTokensPerSecond = 0.0; // what packing raises
     // Bytes held by this run's tensors (CPU: counted at c10's allocator for
     // the run's thread; CUDA: the caching allocator's allocated bytes).
     std::int64_t memoryBytes = 0;     // after the step
@@ -122,6 +124,7 @@ struct RunSummary {
     double avgOptimizerMs = 0.0;
     double avgStepMs = 0.0;
     double tokensPerSecond = 0.0;
+    double usefulTokensPerSecond = 0.0; // tokens whose labels count in the loss
     std::int64_t peakMemoryBytes = 0;        // tensors, the most any step held
     std::int64_t processPeakMemoryBytes = 0; // the process's resident set, the most after any step
     MemoryBreakdown measured;                // at the step with the highest peak

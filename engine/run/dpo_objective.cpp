@@ -44,7 +44,10 @@ public:
         std::vector<std::vector<const Pair*>> parts;
         for (const BatchRange& range : batchRanges(indices.size(), microBatch)) {
             parts.push_back(batchItems(m_train, range, &indices));
-            for (const Pair* p : parts.back()) out.inputTokens += static_cast<std::int64_t>(p->chosen.ids.size() + p->rejected.ids.size());
+            for (const Pair* p : parts.back()) {
+                out.inputTokens += static_cast<std::int64_t>(p->chosen.ids.size() + p->rejected.ids.size());
+                out.usefulTokens += labelTokens(p->chosen) + labelTokens(p->rejected);
+            }
         }
         std::vector<torch::Tensor> chosenRewards;
         std::vector<torch::Tensor> rejectedRewards;
@@ -106,6 +109,15 @@ private:
             if (e.rejected.empty()) continue;
             Example rejected = e;
             rejected.target = e.rejected;
+            if (e.isChat()) {
+                // A pair in messages form: the loss (and the log-probability)
+                // on the answer after the shared prompt only, as TRL takes it.
+                rejected.conversation = e.rejectedConversation;
+                TokenizeOptions last = options;
+                last.assistantTurns = AssistantTurns::Last;
+                out.push_back({tokenizeExample(tokenizer, e, last), tokenizeExample(tokenizer, rejected, last)});
+                continue;
+            }
             out.push_back({tokenizeExample(tokenizer, e, options), tokenizeExample(tokenizer, rejected, options)});
         }
         return out;

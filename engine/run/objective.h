@@ -14,7 +14,8 @@ namespace loralab {
 
 struct ObjectiveStep {
     StepResult result;
-    std::int64_t inputTokens = 0; // non-padding tokens the model read
+    std::int64_t inputTokens = 0;  // non-padding tokens the model read
+    std::int64_t usefulTokens = 0; // of those, the ones whose labels count in the loss
     // Preference training only.
     double rewardChosen = 0.0;
     double rewardRejected = 0.0;

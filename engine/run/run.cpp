@@ -179,6 +179,8 @@ StepRecord Run::recordStep(const ObjectiveStep& s, const MemoryReading& memory)
     r.worldSize = m_group ? m_group->worldSize() : 1;
     r.tokens = s.inputTokens;
     r.tokensPerSecond = s.result.stepMs > 0 ? 1000.0 * static_cast<double>(s.inputTokens) / s.result.stepMs : 0.0;
+    r.usefulTokens = s.usefulTokens;
+    r.usefulTokensPerSecond = s.result.stepMs > 0 ? 1000.0 * static_cast<double>(s.usefulTokens) / s.result.stepMs : 0.0;
     r.memoryBytes = memory.currentBytes;
     r.peakMemoryBytes = memory.peakBytes;
     r.processMemoryBytes = memory.processBytes;
@@ -291,6 +293,7 @@ RunSummary Run::summarise() const
     s.avgOptimizerMs = p.totals.optimizerMs / n;
     s.avgStepMs = p.totals.stepMs / n;
     s.tokensPerSecond = p.totals.stepMs > 0 ? 1000.0 * static_cast<double>(p.totals.tokens) / p.totals.stepMs : 0.0;
+    s.usefulTokensPerSecond = p.totals.stepMs > 0 ? 1000.0 * static_cast<double>(p.totals.usefulTokens) / p.totals.stepMs : 0.0;
     s.peakMemoryBytes = p.totals.peakMemory;
     s.processPeakMemoryBytes = p.totals.processPeakMemory;
     s.measured = p.totals.measuredAtPeak;
@@ -346,7 +349,10 @@ RunResult Run::execute()
         if (m_group) indices = shardOf(indices, m_group->rank(), m_group->worldSize());
         resetPeakMemory(m_device);
         ObjectiveStep s = m_objective->step(*m_trainer, indices, m_config.batchSize);
-        if (m_group) s.inputTokens = std::llround(m_group->sum(static_cast<double>(s.inputTokens))); // the group's throughput
+        if (m_group) { // the group's throughput
+            s.inputTokens = std::llround(m_group->sum(static_cast<double>(s.inputTokens)));
+            s.usefulTokens = std::llround(m_group->sum(static_cast<double>(s.usefulTokens)));
+        }
         if (!s.result.finite) {
             m_state = RunState::NonFiniteLoss;
             m_sink->event("stopped: the loss or gradient became " + std::string(std::isnan(s.result.loss) ? "NaN" : "infinite") +

@@ -67,6 +67,7 @@ struct StepTotals {
     std::int64_t steps = 0;
     double forwardMs = 0, backwardMs = 0, optimizerMs = 0, stepMs = 0;
     std::int64_t tokens = 0;
+    std::int64_t usefulTokens = 0;
     std::int64_t peakMemory = 0;
     std::int64_t processPeakMemory = 0;
     MemoryBreakdown measuredAtPeak;
@@ -81,6 +82,7 @@ struct StepTotals {
         optimizerMs += r.optimizerMs;
         stepMs += r.stepMs;
         tokens += r.tokens;
+        usefulTokens += r.usefulTokens;
         if (r.peakMemoryBytes >= peakMemory) {
             peakMemory = r.peakMemoryBytes;
             measuredAtPeak = r.measured;

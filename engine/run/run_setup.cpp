@@ -144,12 +144,14 @@ std::string describe(const char* role, const Dataset& d)
 
 PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
 {
-    const DatasetFiles files = resolveDatasetSpec(config.dataset, config.validation);
+    const DatasetFiles files = resolveDatasets(datasetRequest(config));
     const DatasetFormat format = config.datasetFormat;
+    const ColumnMapping columns = config.columnMapping();
     PreparedData d;
-    d.train = loadDataset(files.train, format);
+    d.train = loadDatasetFiles(files.train.files, files.train.label, format, columns);
+    const DatasetFormat then = format == DatasetFormat::Auto ? d.train.format : format;
     if (!files.validation.empty()) {
-        d.validation = loadDataset(files.validation, format == DatasetFormat::Auto ? d.train.format : format);
+        d.validation = loadDatasetFiles(files.validation.files, files.validation.label, then, columns);
     } else {
         d.validation.path = d.train.path + " (held out)";
         d.validation.format = d.train.format;
@@ -157,8 +159,9 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
         splitTrainValidation(d.train.examples, config.validationFraction, config.seed, train, d.validation.examples);
         d.train.examples = std::move(train);
     }
-    if (!files.test.empty() && std::filesystem::exists(files.test))
-        d.test = loadDataset(files.test, format == DatasetFormat::Auto ? d.train.format : format);
+    if (!files.test.empty() && std::filesystem::exists(files.test.files.front()))
+        d.test = loadDatasetFiles(files.test.files, files.test.label, then, columns);
+    if (!files.source.empty()) d.notes.push_back("dataset " + files.source);
     if (d.train.examples.empty()) throw fileError(d.train.path, "leaves no training examples after the validation split");
     d.noValidation = files.validation.empty() && config.validationFraction == 0.0;
     const auto noMeasure = [&](const std::string& what) {
@@ -215,6 +218,18 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
                           std::to_string(config.maxLen) + " and were cut");
     if (droppedTurns > 0)
         d.notes.push_back(std::to_string(droppedTurns) + " early dialogue turns were dropped to fit max_len");
+    if (config.packing) {
+        const std::size_t examples = d.trainTokens.size();
+        std::int64_t tokens = 0;
+        for (const auto& t : d.trainTokens) tokens += static_cast<std::int64_t>(t.ids.size());
+        d.trainTokens = packExamples(d.trainTokens, config.maxLen);
+        std::ostringstream fill;
+        fill.precision(3);
+        fill << 100.0 * static_cast<double>(tokens) / static_cast<double>(d.trainTokens.size() * static_cast<std::size_t>(config.maxLen));
+        d.notes.push_back("packing: " + std::to_string(examples) + " training examples in " + std::to_string(d.trainTokens.size()) +
+                          " sequences of up to " + std::to_string(config.maxLen) + " tokens (" + fill.str() +
+                          " % filled); batch_size counts sequences");
+    }
     return d;
 }
 

@@ -23,7 +23,10 @@ public:
         ObjectiveStep out;
         for (const BatchRange& range : batchRanges(indices.size(), microBatch)) {
             const auto part = batchItems(m_train, range, &indices);
-            for (const auto* example : part) out.inputTokens += static_cast<std::int64_t>(example->ids.size());
+            for (const auto* example : part) {
+                out.inputTokens += static_cast<std::int64_t>(example->ids.size());
+                out.usefulTokens += labelTokens(*example);
+            }
             batches.push_back(collate(part, m_padId, m_device));
         }
         out.result = trainer.step(batches);

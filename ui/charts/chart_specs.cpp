@@ -62,9 +62,14 @@ const std::vector<ChartSpec>& chartSpecs()
            [](const StepRecord& r) { return mib(r.processMemoryBytes); }, {}}}},
         {"throughputChart", QT_TRANSLATE_NOOP("ChartsPanel", "Throughput"), QT_TRANSLATE_NOOP("ChartsPanel", "tokens / second"), "",
          "throughput",
-         QT_TRANSLATE_NOOP("ChartsPanel", "Tokens processed per second, step by step."),
+         QT_TRANSLATE_NOOP("ChartsPanel", "Tokens processed per second, step by step: every token the model read (padding not "
+                                          "counted), and the useful ones, whose labels count in the loss (packing raises these)."),
          {{"tps", QT_TRANSLATE_NOOP("ChartsPanel", "tokens/s"), Look::Line, Qt::SolidLine, 2.0, 0, true, false, false, false,
-           [](const StepRecord& r) { return std::optional<double>(r.tokensPerSecond); }, {}}}},
+           [](const StepRecord& r) { return std::optional<double>(r.tokensPerSecond); }, {}},
+          {"useful", QT_TRANSLATE_NOOP("ChartsPanel", "useful tokens/s"), Look::Line, Qt::DashLine, 1.5, -1, false, false, false, true,
+           [](const StepRecord& r) {
+               return r.usefulTokensPerSecond > 0 ? std::optional<double>(r.usefulTokensPerSecond) : std::nullopt;
+           }, {}}}},
         {"learningRateChart", QT_TRANSLATE_NOOP("ChartsPanel", "Learning rate"), QT_TRANSLATE_NOOP("ChartsPanel", "learning rate"), "",
          "learning-rate",
          QT_TRANSLATE_NOOP("ChartsPanel", "The learning rate of each step, as the schedule and warmup set it."),

@@ -1,0 +1,777 @@
+// Datasets from the Hugging Face caches; see hub_datasets.h.
+#include "engine/data/hub_datasets.h"
+
+#include "engine/util/error.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace loralab {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string envValue(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+std::string joined(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+    return out.empty() ? "none" : out;
+}
+
+std::string lowered(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool startsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool endsWith(const std::string& s, const std::string& suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string readText(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// ---- The YAML of a dataset card --------------------------------------------
+
+struct YamlLine {
+    int indent = 0;
+    std::string text; // without the indentation; comments and blank lines are gone
+    int number = 0;   // 1-based line in the card
+};
+
+std::string trimmed(const std::string& s)
+{
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return "";
+    const auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+// A plain scalar ends before " #"; quoted ones run to their closing quote.
+std::string withoutComment(const std::string& s)
+{
+    if (!s.empty() && (s.front() == '"' || s.front() == '\'')) return s;
+    const auto hash = s.find(" #");
+    return hash == std::string::npos ? s : trimmed(s.substr(0, hash));
+}
+
+class CardYaml {
+public:
+    CardYaml(std::vector<YamlLine> lines, std::string path) : m_lines(std::move(lines)), m_path(std::move(path)) {}
+
+    Json parse()
+    {
+        if (m_lines.empty()) return Json();
+        Json out = node(m_lines.front().indent);
+        if (m_at < m_lines.size()) throw problem(m_lines[m_at], "is not part of the configs list");
+        return out;
+    }
+
+private:
+    Error problem(const YamlLine& line, const std::string& what) const
+    {
+        return fileError(m_path, "YAML line " + std::to_string(line.number) + " (\"" + line.text + "\") " + what);
+    }
+
+    static bool isDash(const std::string& t) { return t == "-" || startsWith(t, "- "); }
+
+    // "key: value" or "key:"; the key plain or quoted.
+    static bool keyOf(const std::string& t, std::string& key, std::string& rest)
+    {
+        std::size_t colon = std::string::npos;
+        if (!t.empty() && (t.front() == '"' || t.front() == '\'')) {
+            const auto close = t.find(t.front(), 1);
+            if (close == std::string::npos || close + 1 >= t.size() || t[close + 1] != ':') return false;
+            key = t.substr(1, close - 1);
+            colon = close + 1;
+        } else {
+            for (std::size_t i = 0; i < t.size(); ++i)
+                if (t[i] == ':' && (i + 1 == t.size() || t[i + 1] == ' ')) {
+                    colon = i;
+                    break;
+                }
+            if (colon == std::string::npos || colon == 0) return false;
+            key = trimmed(t.substr(0, colon));
+        }
+        rest = trimmed(t.substr(colon + 1));
+        return true;
+    }
+
+    Json node(int indent)
+    {
+        const YamlLine& first = m_lines[m_at];
+        if (isDash(first.text)) return sequence(indent);
+        std::string key, rest;
+        if (keyOf(first.text, key, rest)) return mapping(indent);
+        ++m_at;
+        return scalar(first.text, first);
+    }
+
+    // The value of a key or item with nothing after it on its line: the
+    // deeper lines (or a sequence at the key's own indentation, as cards
+    // write `data_files:\n- split: train`).
+    Json childOf(int indent, bool allowSameIndentSequence)
+    {
+        if (m_at >= m_lines.size()) return Json();
+        const YamlLine& next = m_lines[m_at];
+        if (next.indent > indent || (allowSameIndentSequence && next.indent == indent && isDash(next.text))) return node(next.indent);
+        return Json();
+    }
+
+    Json sequence(int indent)
+    {
+        Json out = Json::array();
+        while (m_at < m_lines.size() && m_lines[m_at].indent == indent && isDash(m_lines[m_at].text)) {
+            YamlLine& line = m_lines[m_at];
+            const std::string content = line.text.size() > 1 ? line.text.substr(2) : "";
+            const std::string item = trimmed(content);
+            if (item.empty()) {
+                ++m_at;
+                out.push_back(childOf(indent, false));
+                continue;
+            }
+            // "- key: value" opens a mapping whose keys sit under "key".
+            line.indent = indent + 2 + static_cast<int>(content.find_first_not_of(' '));
+            line.text = item;
+            out.push_back(node(line.indent));
+        }
+        return out;
+    }
+
+    Json mapping(int indent)
+    {
+        Json out = Json::object();
+        while (m_at < m_lines.size() && m_lines[m_at].indent == indent && !isDash(m_lines[m_at].text)) {
+            const YamlLine line = m_lines[m_at];
+            std::string key, rest;
+            if (!keyOf(line.text, key, rest)) throw problem(line, "is neither \"key: value\" nor a list item");
+            ++m_at;
+            if (rest.empty()) {
+                out[key] = childOf(indent, true);
+            } else if (rest == "|" || rest == ">" || rest == "|-" || rest == ">-") {
+                std::string text;
+                while (m_at < m_lines.size() && m_lines[m_at].indent > indent) text += m_lines[m_at++].text + "\n";
+                out[key] = text;
+            } else {
+                out[key] = scalar(rest, line);
+            }
+        }
+        if (m_at < m_lines.size() && m_lines[m_at].indent > indent) throw problem(m_lines[m_at], "is indented more than its mapping");
+        return out;
+    }
+
+    Json scalar(const std::string& raw, const YamlLine& line) const
+    {
+        const std::string s = withoutComment(raw);
+        if (s.empty()) return Json();
+        if (s.front() == '[') {
+            if (s.back() != ']') throw problem(line, "opens a flow list that does not close on its line");
+            Json out = Json::array();
+            std::string item;
+            char quote = 0;
+            for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+                const char c = s[i];
+                if (quote) {
+                    if (c == quote) quote = 0;
+                    item += c;
+                } else if (c == '"' || c == '\'') {
+                    quote = c;
+                    item += c;
+                } else if (c == ',') {
+                    out.push_back(scalar(trimmed(item), line));
+                    item.clear();
+                } else {
+                    item += c;
+                }
+            }
+            if (!trimmed(item).empty()) out.push_back(scalar(trimmed(item), line));
+            return out;
+        }
+        if (s.front() == '{') throw problem(line, "holds a flow mapping ({...}), which dataset cards do not use here; write it as a block");
+        if (s.front() == '\'') {
+            if (s.size() < 2 || s.back() != '\'') throw problem(line, "has an unclosed quote");
+            std::string out;
+            for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+                out += s[i];
+                if (s[i] == '\'' && s[i + 1] == '\'') ++i;
+            }
+            return out;
+        }
+        if (s.front() == '"') {
+            if (s.size() < 2 || s.back() != '"') throw problem(line, "has an unclosed quote");
+            std::string out;
+            for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+                if (s[i] != '\\' || i + 2 >= s.size()) {
+                    out += s[i];
+                    continue;
+                }
+                const char e = s[++i];
+                out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            }
+            return out;
+        }
+        if (s == "true" || s == "True") return true;
+        if (s == "false" || s == "False") return false;
+        if (s == "null" || s == "~") return Json();
+        return s;
+    }
+
+    std::vector<YamlLine> m_lines;
+    std::string m_path;
+    std::size_t m_at = 0;
+};
+
+// The lines of the front matter's top-level `configs:` block.
+std::vector<YamlLine> configsBlock(const std::string& readme, bool& found)
+{
+    found = false;
+    std::vector<YamlLine> out;
+    std::istringstream in(readme);
+    std::string line;
+    int number = 0;
+    bool inFront = false, inConfigs = false;
+    while (std::getline(in, line)) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (number == 1) {
+            if (startsWith(line, "\xEF\xBB\xBF")) line = line.substr(3);
+            if (trimmed(line) != "---") return out; // no front matter
+            inFront = true;
+            continue;
+        }
+        if (!inFront) break;
+        if (trimmed(line) == "---" && line.front() == '-') break;
+        const std::string t = trimmed(line);
+        if (t.empty() || t.front() == '#') continue;
+        const int indent = static_cast<int>(line.find_first_not_of(' '));
+        if (indent == 0 && !startsWith(t, "-")) {
+            inConfigs = startsWith(t, "configs:");
+            found = found || inConfigs;
+            continue;
+        }
+        if (inConfigs) out.push_back({indent, t, number});
+    }
+    return out;
+}
+
+// ---- Files and split names --------------------------------------------------
+
+// Every file under `base` (a path relative to `root`, "" for all of it),
+// relative to that folder with '/' separators, sorted; hidden files and folders
+// (".git", ".cache") and __special__ folders are left out, as the `datasets`
+// library leaves them.
+std::vector<std::string> filesUnder(const fs::path& root, const std::string& base)
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    const fs::path start = base.empty() ? root : root / base;
+    if (!fs::is_directory(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, fs::directory_options::follow_directory_symlink, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.empty() || name.front() == '.' || (startsWith(name, "__") && endsWith(name, "__"))) {
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+        }
+        std::error_code fileEc;
+        if (!fs::is_regular_file(it->path(), fileEc)) continue;
+        out.push_back(it->path().lexically_relative(start).generic_string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Files the `datasets` library takes for data: its readers' extensions,
+// compressed or not. A card, a script and .gitattributes are not data.
+bool isDataFile(const std::string& relative)
+{
+    std::string name = lowered(relative.substr(relative.rfind('/') + 1));
+    for (const char* c : {".gz", ".zst", ".bz2", ".xz", ".zip"})
+        if (endsWith(name, c)) name = name.substr(0, name.size() - std::string(c).size());
+    for (const char* e : {".parquet", ".arrow", ".jsonl", ".json", ".txt", ".csv", ".tsv"})
+        if (endsWith(name, e)) return true;
+    return false;
+}
+
+std::vector<std::string> dataFilesUnder(const fs::path& root, const std::string& base)
+{
+    std::vector<std::string> files = filesUnder(root, base);
+    files.erase(std::remove_if(files.begin(), files.end(), [](const std::string& f) { return !isDataFile(f); }), files.end());
+    return files;
+}
+
+struct SplitWords {
+    const char* split;
+    std::vector<const char*> words;
+};
+const std::vector<SplitWords>& splitWords()
+{
+    static const std::vector<SplitWords> all = {{"train", {"train", "training"}},
+                                                {"validation", {"validation", "valid", "dev", "val"}},
+                                                {"test", {"test", "testing", "eval", "evaluation"}}};
+    return all;
+}
+
+const char* const kSep = "[-._ 0-9]";
+
+// A folder of the path (after `base`) named for the word: "train/",
+// "train-set/", "my.train/".
+bool wordInFolder(const std::string& relative, const std::string& word)
+{
+    const std::regex re(std::string("^(.*") + kSep + "|.*/)?" + word + "(" + kSep + "[^/]*)?/.*$");
+    return std::regex_match(relative, re);
+}
+
+// The file's name holds the word: "train.jsonl", "wiki.train.raw", "test-00000-of-00001.parquet".
+bool wordInFileName(const std::string& relative, const std::string& word)
+{
+    const std::regex re(std::string("^(.*") + kSep + "|.*/)?" + word + kSep + "[^/]*$");
+    return std::regex_match(relative, re);
+}
+
+// Splits by the files' names, as the `datasets` library infers them; paths
+// are relative to `base`.
+std::vector<HubDatasetSplit> splitsByName(const fs::path& root, const std::string& base, const std::vector<std::string>& relative)
+{
+    std::vector<HubDatasetSplit> out;
+    const fs::path dir = base.empty() ? root : root / base;
+    // The hub's own layout: data/<split>-00000-of-00003.<ext>, any split name.
+    {
+        const std::regex sharded(R"(^data/(\w+(?:\.\w+)*)-[0-9]{5}-of-[0-9]{5}[^/]*\.[^/]*$)");
+        std::map<std::string, std::vector<fs::path>> found;
+        for (const auto& f : relative) {
+            std::smatch m;
+            if (std::regex_match(f, m, sharded)) found[m[1].str()].push_back(dir / f);
+        }
+        if (!found.empty()) {
+            for (const auto& w : splitWords())
+                if (found.count(w.split)) {
+                    out.push_back({w.split, found[w.split]});
+                    found.erase(w.split);
+                }
+            for (auto& [name, files] : found) out.push_back({name, files});
+            return out;
+        }
+    }
+    for (const auto match : {wordInFolder, wordInFileName}) {
+        for (const auto& w : splitWords()) {
+            // A split's files are those of its first word that matches any.
+            for (const char* word : w.words) {
+                std::vector<fs::path> files;
+                for (const auto& f : relative)
+                    if (match(f, word)) files.push_back(dir / f);
+                if (!files.empty()) {
+                    out.push_back({w.split, files});
+                    break;
+                }
+            }
+        }
+        if (!out.empty()) return out;
+    }
+    if (!relative.empty()) {
+        HubDatasetSplit all{"train", {}};
+        for (const auto& f : relative) all.files.push_back(dir / f);
+        out.push_back(all);
+    }
+    return out;
+}
+
+// The files one data_files pattern (or list of them) matches under base.
+std::vector<fs::path> filesOfPatterns(const fs::path& root, const std::string& base, const Json& patterns,
+                                      const std::vector<std::string>& relative, const std::string& card, const std::string& what)
+{
+    std::vector<std::string> list;
+    if (patterns.is_string()) list.push_back(patterns.get<std::string>());
+    else if (patterns.is_array())
+        for (const auto& p : patterns) {
+            if (!p.is_string()) throw fileError(card, what + " lists " + p.dump() + ", which is not a file pattern");
+            list.push_back(p.get<std::string>());
+        }
+    else throw fileError(card, what + " is " + patterns.dump() + ", neither a file pattern nor a list of them");
+    std::vector<fs::path> out;
+    const fs::path dir = base.empty() ? root : root / base;
+    for (std::string pattern : list) {
+        if (startsWith(pattern, "./")) pattern = pattern.substr(2);
+        std::vector<fs::path> matched;
+        for (const auto& f : relative)
+            if (globMatch(pattern, f)) matched.push_back(dir / f);
+        out.insert(out.end(), matched.begin(), matched.end());
+    }
+    return out;
+}
+
+// One configuration of the card: its splits' files.
+HubDatasetConfig cardConfig(const fs::path& root, const Json& entry, const std::string& card, std::size_t index)
+{
+    if (!entry.is_object()) throw fileError(card, "configs[" + std::to_string(index) + "] is not a mapping");
+    HubDatasetConfig c;
+    c.name = entry.contains("config_name") && entry["config_name"].is_string() ? entry["config_name"].get<std::string>() : "default";
+    c.isDefault = entry.contains("default") && entry["default"].is_boolean() && entry["default"].get<bool>();
+    if (entry.contains("data_dir") && entry["data_dir"].is_string()) c.dataDir = entry["data_dir"].get<std::string>();
+    const std::vector<std::string> relative = dataFilesUnder(root, c.dataDir);
+    const std::string what = "config " + c.name + ": data_files";
+    if (!entry.contains("data_files") || entry["data_files"].is_null()) {
+        c.splits = splitsByName(root, c.dataDir, relative);
+        return c;
+    }
+    const Json& files = entry["data_files"];
+    const auto add = [&](const std::string& split, const Json& patterns) {
+        HubDatasetSplit s{split, filesOfPatterns(root, c.dataDir, patterns, relative, card, what + " (" + split + ")")};
+        c.splits.push_back(std::move(s));
+    };
+    if (files.is_string()) add("train", files);
+    else if (files.is_array() && std::all_of(files.begin(), files.end(), [](const Json& f) { return f.is_string(); })) add("train", files);
+    else if (files.is_array())
+        for (const auto& f : files) {
+            if (!f.is_object() || !f.contains("path"))
+                throw fileError(card, what + " has the entry " + f.dump() + ", which is not {split, path}");
+            add(f.contains("split") && f["split"].is_string() ? f["split"].get<std::string>() : "train", f["path"]);
+        }
+    else if (files.is_object())
+        for (const auto& [split, patterns] : files.items()) add(split, patterns);
+    else throw fileError(card, what + " is " + files.dump() + ", not a pattern, a list or a mapping of splits");
+    return c;
+}
+
+// Top-level folders that hold data files: the data_dir values a repository
+// without card configurations offers.
+std::vector<std::string> dataFolders(const fs::path& root)
+{
+    std::set<std::string> out;
+    for (const auto& f : dataFilesUnder(root, ""))
+        if (const auto slash = f.find('/'); slash != std::string::npos) out.insert(f.substr(0, slash));
+    return {out.begin(), out.end()};
+}
+
+void finishConfigs(HubDataset& d)
+{
+    if (d.configs.size() == 1) d.configs.front().isDefault = true;
+    if (std::none_of(d.configs.begin(), d.configs.end(), [](const HubDatasetConfig& c) { return c.isDefault; }))
+        for (auto& c : d.configs)
+            if (c.name == "default") c.isDefault = true;
+}
+
+// A snapshot's configurations, by its card or by its files' names.
+HubDataset fromSnapshot(const std::string& repoId, const HubSnapshot& snapshot, const std::string& dataDir)
+{
+    HubDataset d;
+    d.repoId = repoId;
+    d.revision = snapshot.revision;
+    d.root = snapshot.dir;
+    d.sizeBytes = snapshotSize(snapshot.dir);
+    const fs::path card = snapshot.dir / "README.md";
+    std::error_code ec;
+    Json configs;
+    if (fs::is_regular_file(card, ec)) configs = Json::parse(cardConfigsJson(readText(card), card.string()));
+    // A data_dir sets the card's configurations aside, as the `datasets`
+    // library does: the folder's files are read by their names.
+    if (configs.is_array() && !configs.empty() && dataDir.empty()) {
+        d.fromCard = true;
+        for (std::size_t i = 0; i < configs.size(); ++i) d.configs.push_back(cardConfig(snapshot.dir, configs[i], card.string(), i));
+    } else {
+        d.dataDirs = dataFolders(snapshot.dir);
+        if (!dataDir.empty() && !fs::is_directory(snapshot.dir / dataDir, ec))
+            throw Error("dataset '" + repoId + "' has no data_dir '" + dataDir + "' (" + (snapshot.dir / dataDir).string() +
+                        " is not a folder); its folders with data are " + joined(d.dataDirs));
+        HubDatasetConfig c;
+        c.name = "default";
+        c.dataDir = dataDir;
+        c.splits = splitsByName(snapshot.dir, dataDir, dataFilesUnder(snapshot.dir, dataDir));
+        d.configs.push_back(std::move(c));
+    }
+    for (auto& c : d.configs)
+        c.splits.erase(std::remove_if(c.splits.begin(), c.splits.end(), [](const HubDatasetSplit& s) { return s.files.empty(); }),
+                       c.splits.end());
+    finishConfigs(d);
+    return d;
+}
+
+// ---- The `datasets` library's Arrow cache -----------------------------------
+
+// <arrow>/<org>___<name>/<config>/<version>/<fingerprint>/: the newest
+// fingerprint folder with a dataset_info.json, per configuration.
+HubDataset fromArrowCache(const std::string& repoId, const fs::path& repoDir)
+{
+    HubDataset d;
+    d.repoId = repoId;
+    d.root = repoDir;
+    d.arrowCache = true;
+    std::error_code ec;
+    std::vector<fs::path> configDirs;
+    for (const auto& e : fs::directory_iterator(repoDir, ec))
+        if (e.is_directory(ec)) configDirs.push_back(e.path());
+    std::sort(configDirs.begin(), configDirs.end());
+    for (const auto& configDir : configDirs) {
+        fs::path newest;
+        fs::file_time_type newestTime{};
+        for (const auto& version : fs::directory_iterator(configDir, ec)) {
+            if (!version.is_directory(ec)) continue;
+            for (const auto& fp : fs::directory_iterator(version.path(), ec)) {
+                if (!fp.is_directory(ec) || !fs::exists(fp.path() / "dataset_info.json", ec)) continue;
+                const auto t = fs::last_write_time(fp.path() / "dataset_info.json", ec);
+                if (newest.empty() || t > newestTime) {
+                    newest = fp.path();
+                    newestTime = t;
+                }
+            }
+        }
+        if (newest.empty()) continue;
+        HubDatasetConfig c;
+        c.name = configDir.filename().string();
+        std::vector<std::string> splitOrder;
+        try {
+            const Json info = Json::parse(readText(newest / "dataset_info.json"));
+            if (info.contains("config_name") && info["config_name"].is_string()) c.name = info["config_name"].get<std::string>();
+            if (info.contains("splits") && info["splits"].is_object())
+                for (const auto& [name, value] : info["splits"].items()) splitOrder.push_back(name);
+        } catch (const Json::exception&) {
+            continue; // a half-written cache entry: the `datasets` library would prepare it again
+        }
+        // A configuration prepared with a data_dir carries a hash in its
+        // folder name ("default-4f3c..."): shown as that folder.
+        if (configDir.filename().string() != c.name) c.name = configDir.filename().string();
+        const std::vector<std::string> files = filesUnder(newest, "");
+        for (const auto& split : splitOrder) {
+            const std::regex re("^[^/]*-" + std::regex_replace(split, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                                "(-[0-9]{5}-of-[0-9]{5})?\\.arrow$");
+            HubDatasetSplit s{split, {}};
+            for (const auto& f : files)
+                if (std::regex_match(f, re)) s.files.push_back(newest / f);
+            if (!s.files.empty()) c.splits.push_back(std::move(s));
+        }
+        if (c.splits.empty()) continue;
+        d.revision = newest.filename().string();
+        d.sizeBytes += snapshotSize(newest);
+        d.configs.push_back(std::move(c));
+    }
+    finishConfigs(d);
+    return d;
+}
+
+// "Org/Name" -> the folder names in the two caches.
+std::string hubFolder(const std::string& repoId)
+{
+    const auto slash = repoId.find('/');
+    return "datasets--" + repoId.substr(0, slash) + "--" + repoId.substr(slash + 1);
+}
+std::string arrowFolder(const std::string& repoId)
+{
+    const auto slash = repoId.find('/');
+    return repoId.substr(0, slash) + "___" + repoId.substr(slash + 1);
+}
+
+} // namespace
+
+fs::path hfDatasetsCacheDir()
+{
+    if (const std::string v = envValue("HF_DATASETS_CACHE"); !v.empty()) return v;
+    if (const std::string v = envValue("HF_HOME"); !v.empty()) return fs::path(v) / "datasets";
+    if (const std::string v = envValue("XDG_CACHE_HOME"); !v.empty()) return fs::path(v) / "huggingface" / "datasets";
+    const std::string home = envValue("HOME");
+    return fs::path(home.empty() ? "/" : home) / ".cache" / "huggingface" / "datasets";
+}
+
+const HubDatasetSplit* HubDatasetConfig::split(const std::string& wanted) const
+{
+    for (const auto& s : splits)
+        if (s.name == wanted) return &s;
+    return nullptr;
+}
+
+std::vector<std::string> HubDatasetConfig::splitNames() const
+{
+    std::vector<std::string> out;
+    for (const auto& s : splits) out.push_back(s.name);
+    return out;
+}
+
+std::vector<std::string> HubDataset::configNames() const
+{
+    std::vector<std::string> out;
+    for (const auto& c : configs) out.push_back(c.name);
+    return out;
+}
+
+const HubDatasetConfig& HubDataset::config(const std::string& name) const
+{
+    if (name.empty()) {
+        for (const auto& c : configs)
+            if (c.isDefault) return c;
+        throw Error("dataset '" + repoId + "' has several configurations and none is the default; name one with dataset_config: " +
+                    joined(configNames()));
+    }
+    for (const auto& c : configs)
+        if (c.name == name) return c;
+    throw Error("dataset '" + repoId + "' has no configuration '" + name + "'; its configurations are " + joined(configNames()));
+}
+
+const HubDatasetSplit& pickSplit(const HubDataset& dataset, const HubDatasetConfig& config, const std::string& split)
+{
+    if (const HubDatasetSplit* s = config.split(split)) return *s;
+    throw Error("dataset '" + dataset.repoId + "' (configuration " + config.name +
+                (config.dataDir.empty() ? "" : ", data_dir " + config.dataDir) + ") has no split '" + split + "'; its splits are " +
+                joined(config.splitNames()));
+}
+
+std::vector<HubDataset> listCachedDatasets(const fs::path& hub, const fs::path& arrow)
+{
+    std::vector<HubDataset> out;
+    std::set<std::string> seen;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(hub, ec)) {
+        const std::string folder = entry.path().filename().string();
+        if (!startsWith(folder, "datasets--") || !entry.is_directory(ec)) continue;
+        const std::string rest = folder.substr(10);
+        const std::size_t sep = rest.find("--");
+        if (sep == std::string::npos) continue;
+        const auto snapshot = defaultSnapshot(entry.path());
+        if (!snapshot) continue;
+        const std::string id = rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+        try {
+            HubDataset d = fromSnapshot(id, *snapshot, "");
+            if (d.configs.empty() || std::all_of(d.configs.begin(), d.configs.end(), [](const HubDatasetConfig& c) { return c.splits.empty(); }))
+                continue;
+            seen.insert(id);
+            out.push_back(std::move(d));
+        } catch (const Error&) {
+            continue; // a card it cannot read: not offered in the list; naming it gives the reason
+        }
+    }
+    for (const auto& entry : fs::directory_iterator(arrow, ec)) {
+        const std::string folder = entry.path().filename().string();
+        const std::size_t sep = folder.find("___");
+        if (sep == std::string::npos || !entry.is_directory(ec)) continue;
+        const std::string id = folder.substr(0, sep) + "/" + folder.substr(sep + 3);
+        if (seen.count(id)) continue;
+        HubDataset d = fromArrowCache(id, entry.path());
+        if (!d.configs.empty()) out.push_back(std::move(d));
+    }
+    std::sort(out.begin(), out.end(), [](const HubDataset& a, const HubDataset& b) {
+        const auto la = lowered(a.repoId), lb = lowered(b.repoId);
+        return la != lb ? la < lb : a.repoId < b.repoId;
+    });
+    return out;
+}
+
+HubDataset findCachedDataset(const std::string& spec, const std::string& dataDir, const fs::path& hub, const fs::path& arrow)
+{
+    const std::string id = hubRepoId(spec);
+    if (id.empty()) throw Error("'" + spec + "' is not a Hugging Face dataset id (Org/Name or Org/Name@revision)");
+    std::error_code ec;
+    const bool inHub = fs::is_directory(hub / hubFolder(id), ec);
+    const fs::path arrowDir = arrow / arrowFolder(id);
+    if (!inHub && hubRevision(spec).empty() && fs::is_directory(arrowDir, ec)) {
+        HubDataset d = fromArrowCache(id, arrowDir);
+        if (d.configs.empty())
+            throw Error("dataset '" + id + "' has no prepared split in the datasets cache " + arrowDir.string() +
+                        " (no dataset_info.json beside .arrow files)");
+        if (!dataDir.empty())
+            throw Error("dataset '" + id + "' is only in the datasets library's Arrow cache (" + arrowDir.string() +
+                        "), where data_dir " + dataDir + " cannot be told apart; name its configuration instead: " +
+                        joined(d.configNames()));
+        return d;
+    }
+    if (!inHub)
+        throw Error("dataset '" + id + "' is in neither the Hugging Face hub cache " + hub.string() + " (no " + hubFolder(id) +
+                    ") nor the datasets cache " + arrow.string() + " (no " + arrowFolder(id) +
+                    "); download it with `huggingface-cli download " + id + " --repo-type dataset`, or give a dataset file");
+    const fs::path snapshot = resolveCachedSnapshot(spec, HubRepoKind::Dataset, hub);
+    return fromSnapshot(id, HubSnapshot{snapshot.filename().string(), snapshot}, dataDir);
+}
+
+HubDataset findCachedDataset(const std::string& spec, const std::string& dataDir)
+{
+    return findCachedDataset(spec, dataDir, hfCacheDir(), hfDatasetsCacheDir());
+}
+
+bool isCachedDatasetSpec(const std::string& spec)
+{
+    if (!isHubRepoSpec(spec)) return false;
+    const std::string id = hubRepoId(spec);
+    std::error_code ec;
+    return fs::is_directory(hfCacheDir() / hubFolder(id), ec) || fs::is_directory(hfDatasetsCacheDir() / arrowFolder(id), ec);
+}
+
+bool globMatch(const std::string& pattern, const std::string& path)
+{
+    // Iterative matching with back-tracking points for '*' and '**'.
+    const std::function<bool(std::size_t, std::size_t)> match = [&](std::size_t p, std::size_t s) -> bool {
+        while (p < pattern.size()) {
+            const char c = pattern[p];
+            if (c == '*') {
+                const bool deep = p + 1 < pattern.size() && pattern[p + 1] == '*';
+                std::size_t next = p + (deep ? 2 : 1);
+                // "**/" also matches no folder at all.
+                if (deep && next < pattern.size() && pattern[next] == '/' && match(next + 1, s)) return true;
+                for (std::size_t k = s; k <= path.size(); ++k) {
+                    if (match(next, k)) return true;
+                    if (k < path.size() && path[k] == '/' && !deep) return false;
+                }
+                return false;
+            }
+            if (s >= path.size()) return false;
+            if (c == '?') {
+                if (path[s] == '/') return false;
+            } else if (c == '[') {
+                const std::size_t close = pattern.find(']', p + 2);
+                if (close == std::string::npos) {
+                    if (path[s] != c) return false;
+                } else {
+                    bool negate = pattern[p + 1] == '!' || pattern[p + 1] == '^';
+                    bool hit = false;
+                    for (std::size_t i = p + 1 + (negate ? 1 : 0); i < close; ++i) {
+                        if (i + 2 < close && pattern[i + 1] == '-') {
+                            hit = hit || (path[s] >= pattern[i] && path[s] <= pattern[i + 2]);
+                            i += 2;
+                        } else {
+                            hit = hit || path[s] == pattern[i];
+                        }
+                    }
+                    if (hit == negate || path[s] == '/') return false;
+                    p = close;
+                }
+            } else if (path[s] != c) {
+                return false;
+            }
+            ++p;
+            ++s;
+        }
+        return s == path.size();
+    };
+    return match(0, 0);
+}
+
+std::string cardConfigsJson(const std::string& readme, const std::string& path)
+{
+    bool found = false;
+    std::vector<YamlLine> lines = configsBlock(readme, found);
+    if (!found) return "null";
+    Json configs = CardYaml(std::move(lines), path).parse();
+    if (configs.is_null()) return "null";
+    if (!configs.is_array()) throw fileError(path, "its YAML configs: is not a list of configurations");
+    return configs.dump();
+}
+
+} // namespace loralab
