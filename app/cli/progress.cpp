@@ -128,7 +128,7 @@ void printSummary(const RunSummary& s)
               << "  parameters        " << s.totalParams << " total, " << s.trainableParams << " trainable\n"
               << "  step time         fwd " << fixed(s.avgForwardMs, 1) << " ms, bwd " << fixed(s.avgBackwardMs, 1)
               << " ms, optimizer " << fixed(s.avgOptimizerMs, 1) << " ms, step " << fixed(s.avgStepMs, 1) << " ms ("
-              << fixed(s.tokensPerSecond, 0) << " tokens/s)\n"
+              << fixed(s.tokensPerSecond, 0) << " tokens/s, " << fixed(s.usefulTokensPerSecond, 0) << " of them in the loss)\n"
               << "  peak memory       " << formatBytes(s.peakMemoryBytes) << " held by tensors: weights "
               << formatBytes(s.measured.weightBytes) << ", gradients " << formatBytes(s.measured.gradientBytes) << ", optimizer "
               << formatBytes(s.measured.optimizerBytes) << ", activations " << formatBytes(s.measured.activationBytes) << "\n"

@@ -103,7 +103,8 @@ namespace {
 
 std::unique_ptr<Tokenizer> tokenizerFor(const RunConfig& config)
 {
-    const std::string resolved = resolveModelSpec(config.model);
+    // The run's tokenizer option wins over the model's own, as in a run.
+    const std::string resolved = resolveModelSpec(config.tokenizer.empty() ? config.model : config.tokenizer);
     if (isPresetName(resolved)) throw Error(resolved + " is a shape preset without a tokenizer; pick a model directory to preview data");
     return loadTokenizer(resolved);
 }

@@ -17,6 +17,7 @@
 #include "engine/records/metrics.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -62,6 +63,7 @@ private slots:
     void earlyStopping();
     void badDataset();
     void huggingFaceCache();
+    void huggingFaceDatasets();
     void pauseAndGenerate();
     void generation();
 };
@@ -242,6 +244,63 @@ void TestMainWindow::huggingFaceCache()
                              kLoadTimeoutMs);
     QTRY_VERIFY_WITH_TIMEOUT(!w.startAction()->isEnabled(), kLoadTimeoutMs);
     test::saveScreenshot(w.configPanel(), QStringLiteral("hf_cache_empty"));
+}
+
+void TestMainWindow::huggingFaceDatasets()
+{
+    // CTest points HF_HUB_CACHE and HF_DATASETS_CACHE at tests/data/hub_datasets.
+    if (qgetenv("HF_DATASETS_CACHE").isEmpty()) QSKIP("needs HF_HUB_CACHE and HF_DATASETS_CACHE set to tests/data/hub_datasets");
+    MainWindow w;
+    showWindow(w);
+    auto* source = w.findChild<QComboBox*>(QStringLiteral("datasetSource"));
+    auto* hub = w.findChild<QComboBox*>(QStringLiteral("datasetHub"));
+    auto* config = w.findChild<QComboBox*>(QStringLiteral("datasetConfig"));
+    auto* split = w.findChild<QComboBox*>(QStringLiteral("datasetSplit"));
+    auto* validation = w.findChild<QComboBox*>(QStringLiteral("validationSplit"));
+    auto* messages = w.findChild<QLineEdit*>(QStringLiteral("column_messages"));
+    auto* packing = w.findChild<QCheckBox*>(QStringLiteral("packing"));
+    auto* detected = w.findChild<QLabel*>(QStringLiteral("datasetDetected"));
+    QVERIFY(source && hub && config && split && validation && messages && packing && detected);
+    const int cacheSource = source->findText(QStringLiteral("Hugging Face cache"));
+    QVERIFY(cacheSource >= 0);
+    source->setCurrentIndex(cacheSource);
+    QVERIFY(hub->isVisibleTo(&w));
+    QVERIFY(hub->findText(QStringLiteral("Salesforce/wikitext")) >= 0);
+    // WikiText: its two configurations, the splits of the one picked.
+    hub->setCurrentText(QStringLiteral("Salesforce/wikitext"));
+    QCOMPARE(config->count(), 2);
+    config->setCurrentIndex(config->findText(QStringLiteral("wikitext-2-raw-v1")));
+    QCOMPARE(split->count(), 3);
+    RunConfig c = w.configPanel()->config();
+    QCOMPARE(c.dataset, std::string("Salesforce/wikitext"));
+    QCOMPARE(c.datasetConfig, std::string("wikitext-2-raw-v1"));
+    QCOMPARE(c.datasetSplit, std::string("train"));
+    QTRY_VERIFY_WITH_TIMEOUT(detected->text().contains(QStringLiteral("text · ")), kLoadTimeoutMs);
+
+    // A chat dataset whose messages sit in "dialog": refused until the column is named.
+    hub->setCurrentText(QStringLiteral("lab-fixtures/chat-sft"));
+    QTRY_VERIFY2_WITH_TIMEOUT(detected->text().contains(QStringLiteral("messages_column")), qPrintable(detected->text()), kLoadTimeoutMs);
+    messages->setText(QStringLiteral("dialog"));
+    packing->setChecked(true);
+    QTRY_VERIFY2_WITH_TIMEOUT(detected->text() == QStringLiteral("chat · 7 examples"), qPrintable(detected->text()), kLoadTimeoutMs);
+    c = w.configPanel()->config();
+    QCOMPARE(c.messagesColumn, std::string("dialog"));
+    QVERIFY(c.packing);
+    validation->setCurrentIndex(validation->findData(QStringLiteral("test")));
+    QCOMPARE(w.configPanel()->config().validationSplit, std::string("test"));
+
+    // A saved config opens on the cache source with its parts.
+    c.dataset = "Anthropic/hh-rlhf";
+    c.datasetDataDir = "harmless-base";
+    c.validationSplit = "test";
+    c.messagesColumn.clear();
+    w.configPanel()->setConfig(c);
+    QCOMPARE(source->currentIndex(), cacheSource);
+    QCOMPARE(hub->currentText(), QStringLiteral("Anthropic/hh-rlhf"));
+    QCOMPARE(w.configPanel()->config().datasetDataDir, std::string("harmless-base"));
+    QCOMPARE(w.configPanel()->config().validationSplit, std::string("test"));
+    QTRY_VERIFY2_WITH_TIMEOUT(detected->text() == QStringLiteral("hh-rlhf · 6 examples"), qPrintable(detected->text()), kLoadTimeoutMs);
+    test::saveScreenshot(w.configPanel(), QStringLiteral("hub_dataset_config_form"));
 }
 
 void TestMainWindow::shortRun()

@@ -27,7 +27,9 @@ std::string previewKey(const RunConfig& c)
 {
     return c.model + '\n' + c.dataset + '\n' + choiceName(c.datasetFormat) + '\n' + c.validation + '\n' + std::to_string(c.maxLen) +
            '\n' + choiceName(c.textMode) + '\n' + (c.trainOnPrompt ? "p" : "-") + (c.appendEos ? "e" : "-") + '\n' +
-           runKindText(c.objective, c.method);
+           runKindText(c.objective, c.method) + '\n' + c.tokenizer + '\n' + choiceName(c.assistantTurns) + '\n' + c.datasetConfig + '\n' +
+           c.datasetDataDir + '\n' + c.datasetSplit + '\n' + c.textColumn + '\n' + c.promptColumn + '\n' + c.answerColumn + '\n' +
+           c.messagesColumn + '\n' + c.chosenColumn + '\n' + c.rejectedColumn;
 }
 
 QString escaped(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }

@@ -74,6 +74,16 @@ std::vector<SummaryColumn> summaryColumns(const std::vector<std::string>& varyin
     timing(QObject::tr("Bwd ms"), QObject::tr("Backward pass per step, average"), &RunSummary::avgBackwardMs);
     timing(QObject::tr("Opt ms"), QObject::tr("Clipping and the optimizer step, average"), &RunSummary::avgOptimizerMs);
     timing(QObject::tr("Step ms"), QObject::tr("Whole step, average"), &RunSummary::avgStepMs);
+    const auto rate = [&](const QString& title, const QString& tip, double RunSummary::*member) {
+        out.push_back({title, tip,
+                       [member](const ExperimentRun& r) {
+                           return ran(r) && (*r.summary).*member > 0 ? QString::number((*r.summary).*member, 'f', 0) : QStringLiteral("–");
+                       },
+                       number([member](const RunSummary& s) { return s.*member; })});
+    };
+    rate(QObject::tr("Tokens/s"), QObject::tr("Tokens the model read per second (padding not counted)"), &RunSummary::tokensPerSecond);
+    rate(QObject::tr("Useful tokens/s"), QObject::tr("Tokens whose labels count in the loss, per second (packing raises these)"),
+         &RunSummary::usefulTokensPerSecond);
     const auto bytes = [&](const QString& title, const QString& tip, std::function<std::int64_t(const RunSummary&)> f) {
         out.push_back({title, tip,
                        [f](const ExperimentRun& r) { return ran(r) && f(*r.summary) > 0 ? formatBytes(f(*r.summary)) : QStringLiteral("–"); },

@@ -191,7 +191,7 @@ ReportContent reportContent(const Experiment& e)
 QString summaryCsv(const Experiment& e)
 {
     const QStringList header{"run", "dir", "state", "outcome", "objective", "method", "steps", "total_params", "trainable_params",
-                          "avg_forward_ms", "avg_backward_ms", "avg_optimizer_ms", "avg_step_ms", "tokens_per_second",
+                          "avg_forward_ms", "avg_backward_ms", "avg_optimizer_ms", "avg_step_ms", "tokens_per_second", "useful_tokens_per_second",
                           "peak_memory_bytes", "process_peak_memory_bytes", "measured_weight_bytes", "measured_gradient_bytes",
                           "measured_optimizer_bytes", "measured_activation_bytes", "estimate_weight_bytes", "estimate_gradient_bytes",
                           "estimate_optimizer_bytes", "estimate_activation_bytes", "first_train_loss", "final_train_loss",
@@ -205,7 +205,7 @@ QString summaryCsv(const Experiment& e)
         if (r.summary) {
             const RunSummary& s = *r.summary;
             row << n(s.steps) << n(s.totalParams) << n(s.trainableParams) << csvNumber(s.avgForwardMs) << csvNumber(s.avgBackwardMs)
-                << csvNumber(s.avgOptimizerMs) << csvNumber(s.avgStepMs) << csvNumber(s.tokensPerSecond) << n(s.peakMemoryBytes)
+                << csvNumber(s.avgOptimizerMs) << csvNumber(s.avgStepMs) << csvNumber(s.tokensPerSecond) << csvNumber(s.usefulTokensPerSecond) << n(s.peakMemoryBytes)
                 << n(s.processPeakMemoryBytes);
             for (const MemoryBreakdown& m : {s.measured, s.estimate})
                 row << n(m.weightBytes) << n(m.gradientBytes) << n(m.optimizerBytes) << n(m.activationBytes);
