@@ -121,6 +121,13 @@ private:
 
     Json node(int indent)
     {
+        // Cards nest a few levels; a deeper file is refused, not recursed into.
+        struct Depth {
+            int& d;
+            explicit Depth(int& v) : d(v) { ++d; }
+            ~Depth() { --d; }
+        } depth(m_depth);
+        if (m_depth > 32) throw problem(m_lines[m_at], "nests deeper than 32 levels");
         const YamlLine& first = m_lines[m_at];
         if (isDash(first.text)) return sequence(indent);
         std::string key, rest;
@@ -241,6 +248,7 @@ private:
     std::vector<YamlLine> m_lines;
     std::string m_path;
     std::size_t m_at = 0;
+    int m_depth = 0;
 };
 
 // The lines of the front matter's top-level `configs:` block.
@@ -716,8 +724,13 @@ bool isCachedDatasetSpec(const std::string& spec)
 
 bool globMatch(const std::string& pattern, const std::string& path)
 {
-    // Iterative matching with back-tracking points for '*' and '**'.
+    // Matching with back-tracking for '*' and '**', each (pattern, path)
+    // position tried once, so no pattern takes more than their product.
+    std::vector<char> failed((pattern.size() + 1) * (path.size() + 1), 0);
     const std::function<bool(std::size_t, std::size_t)> match = [&](std::size_t p, std::size_t s) -> bool {
+        char& known = failed[p * (path.size() + 1) + s];
+        if (known) return false;
+        const bool hit = [&] {
         while (p < pattern.size()) {
             const char c = pattern[p];
             if (c == '*') {
@@ -759,6 +772,9 @@ bool globMatch(const std::string& pattern, const std::string& path)
             ++s;
         }
         return s == path.size();
+        }();
+        if (!hit) known = 1;
+        return hit;
     };
     return match(0, 0);
 }
