@@ -199,6 +199,40 @@ Example exampleFromJson(const Json& j, DatasetFormat format)
     return e;
 }
 
+// Calls each(record, number) for every JSON value of `text`: a line each
+// (numbered as lines), or the elements of one JSON array (as ShareGPT and
+// Alpaca files often are; numbered by their place, from 1). A line that is
+// not JSON goes to d.skipped with its reason; an array that does not parse
+// is an Error.
+template <typename F>
+void forEachRecord(const std::string& text, const std::string& path, Dataset& d, F each)
+{
+    const auto firstChar = text.find_first_not_of(" \t\r\n");
+    if (firstChar != std::string::npos && text[firstChar] == '[') {
+        Json all;
+        try {
+            all = Json::parse(text);
+        } catch (const Json::exception& why) {
+            throw fileError(path, std::string("is a JSON array that does not parse (") + why.what() + ")");
+        }
+        std::int64_t number = 0;
+        for (auto& j : all) each(std::move(j), ++number);
+        return;
+    }
+    forEachLine(text, [&](std::string_view line, std::int64_t number) {
+        if (isBlank(line)) return;
+        Json j;
+        try {
+            j = Json::parse(line.begin(), line.end());
+        } catch (const Json::exception&) {
+            const std::string utf8 = lineUtf8Problem(line);
+            d.skipped.push_back({number, utf8.empty() ? "not valid JSON" : utf8});
+            return;
+        }
+        each(std::move(j), number);
+    });
+}
+
 // A record under the column mapping: each mapped column moved to its usual
 // name (a column already of that name is replaced). Throws
 // std::invalid_argument when a mapped column is missing.
@@ -267,32 +301,7 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
             d.skipped.push_back({number, why.what()});
         }
     };
-    const auto firstChar = text.find_first_not_of(" \t\r\n");
-    if (firstChar != std::string::npos && text[firstChar] == '[') {
-        // One JSON array of records (as ShareGPT and Alpaca files often are);
-        // a record's number is its place in the array, from 1.
-        Json all;
-        try {
-            all = Json::parse(text);
-        } catch (const Json::exception& why) {
-            throw fileError(path, std::string("is a JSON array that does not parse (") + why.what() + ")");
-        }
-        std::int64_t number = 0;
-        for (auto& j : all) record(std::move(j), ++number);
-    } else {
-        forEachLine(text, [&](std::string_view line, std::int64_t number) {
-            if (isBlank(line)) return;
-            Json j;
-            try {
-                j = Json::parse(line.begin(), line.end());
-            } catch (const Json::exception&) {
-                const std::string utf8 = lineUtf8Problem(line);
-                d.skipped.push_back({number, utf8.empty() ? "not valid JSON" : utf8});
-                return;
-            }
-            record(std::move(j), number);
-        });
-    }
+    forEachRecord(text, path, d, record);
     if (d.examples.empty()) {
         if (d.format == DatasetFormat::Auto)
             throw fileError(path, "no line is a JSON object with \"chosen\"/\"rejected\", \"input\"/\"target\", "
@@ -555,15 +564,7 @@ Dataset parseDataset(const std::string& text, const std::string& path, DatasetFo
         d.path = path;
         d.format = DatasetFormat::Text;
         bool checked = false;
-        forEachLine(text, [&](std::string_view line, std::int64_t number) {
-            if (isBlank(line)) return;
-            Json j;
-            try {
-                j = Json::parse(line.begin(), line.end());
-            } catch (const Json::exception&) {
-                d.skipped.push_back({number, "not valid JSON"});
-                return;
-            }
+        forEachRecord(text, path, d, [&](const Json& j, std::int64_t number) {
             if (!j.is_object()) return d.skipped.push_back({number, "not a JSON object"});
             if (!checked) {
                 checkColumns(j, columns, path);

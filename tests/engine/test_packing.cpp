@@ -4,11 +4,13 @@
 // run the examples the same data gives as files.
 #include "engine_test.h"
 #include "lora_fixture.h"
+#include "run_fixture.h"
 
 #include "engine/config/resources.h"
 #include "engine/data/collate.h"
 #include "engine/data/columnar/columnar_file.h"
 #include "engine/run/run_setup.h"
+#include "engine/run/runner.h"
 
 #include <fstream>
 #include <random>
@@ -90,6 +92,7 @@ private Q_SLOTS:
     void packing_keeps_every_token_within_max_len();
     void hub_datasets_give_the_examples_of_the_same_files();
     void packing_in_a_run_reports_useful_tokens();
+    void hub_dataset_runs_and_their_problems();
 };
 
 void PackingTests::packed_loss_equals_unpacked_loss()
@@ -218,6 +221,55 @@ void PackingTests::packing_in_a_run_reports_useful_tokens()
     c.objective = Objective::Dpo;
     c.packing = true;
     VERIFY_THROWS_WITH(checkRunConfig(c), "packing", "applies to SFT");
+}
+
+void PackingTests::hub_dataset_runs_and_their_problems()
+{
+    const DatasetCaches caches;
+    RunConfig c = test::smallRun("hub-dataset-runs");
+    const std::string runs = c.runsDir;
+    RunControl control;
+    const auto errorOf = [&](const RunConfig& config) {
+        try {
+            trainRun(config, control, {});
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    // Problems named with what exists, before any run folder is made.
+    c.dataset = "Salesforce/wikitext";
+    const std::string noConfig = errorOf(c);
+    QVERIFY2(test::missingFragments(noConfig, {"none is the default", "wikitext-2-raw-v1, wikitext-2-v1"}).empty(), noConfig.c_str());
+    c.datasetConfig = "wikitext-2-raw-v1";
+    c.datasetSplit = "dev";
+    const std::string noSplit = errorOf(c);
+    QVERIFY2(test::missingFragments(noSplit, {"no split 'dev'", "test, train, validation"}).empty(), noSplit.c_str());
+    c = test::smallRun("hub-dataset-runs");
+    c.dataset = "lab-fixtures/chat-sft";
+    c.messagesColumn = "turns";
+    const std::string noColumn = errorOf(c);
+    QVERIFY2(test::missingFragments(noColumn, {"no column \"turns\"", "dialog (list<struct<"}).empty(), noColumn.c_str());
+    QVERIFY(!fs::exists(runs) || fs::is_empty(runs));
+
+    // DPO on preference pairs in messages form trains, packing off; SFT on the
+    // mapped chat column with packing trains too.
+    c = test::smallRun("hub-dataset-runs");
+    c.dataset = "lab-fixtures/chat-prefs";
+    c.objective = Objective::Dpo;
+    c.maxSteps = 2;
+    c.validationSplit = "test";
+    const RunResult dpo = trainRun(c, control, {});
+    QCOMPARE(dpo.summary.steps, std::int64_t{2});
+    c = test::smallRun("hub-dataset-runs");
+    c.dataset = "lab-fixtures/chat-sft";
+    c.messagesColumn = "dialog";
+    c.packing = true;
+    c.maxSteps = 2;
+    c.maxLen = 128;
+    const RunResult sft = trainRun(c, control, {});
+    QCOMPARE(sft.summary.steps, std::int64_t{2});
+    QVERIFY(sft.summary.usefulTokensPerSecond > 0 && sft.summary.usefulTokensPerSecond < sft.summary.tokensPerSecond);
 }
 
 REGISTER_TESTS(PackingTests);

@@ -116,7 +116,8 @@ std::vector<SummaryColumn> summaryColumns(const std::vector<std::string>& varyin
     // the swept options stay right after the run's name.
     const QStringList order = {QObject::tr("Run"), QObject::tr("Outcome"), QObject::tr("Best val loss"), QObject::tr("Peak memory"),
                                QObject::tr("Estimate"), QObject::tr("Step ms"), QObject::tr("Fwd ms"), QObject::tr("Bwd ms"),
-                               QObject::tr("Opt ms"), QObject::tr("Trainable"), QObject::tr("Exact"), QObject::tr("Steps"),
+                               QObject::tr("Opt ms"), QObject::tr("Tokens/s"), QObject::tr("Useful tokens/s"), QObject::tr("Trainable"),
+                               QObject::tr("Exact"), QObject::tr("Steps"),
                                QObject::tr("RSS"), QObject::tr("Wall time")};
     const auto rank = [&](const SummaryColumn& c) {
         const int at = static_cast<int>(order.indexOf(c.title));
