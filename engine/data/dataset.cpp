@@ -361,8 +361,11 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format, const Colum
         }
         if (!as.empty()) named.emplace_back(as, c.name);
     }
+    const auto inFile = [&](const std::string& name) {
+        return std::find_if(schema.begin(), schema.end(), [&](const ColumnInfo& c) { return c.name == name; });
+    };
     for (const auto& [usual, column] : mapping.pairs())
-        if (std::none_of(schema.begin(), schema.end(), [&](const ColumnInfo& c) { return c.name == column; }))
+        if (inFile(column) == schema.end())
             throw fileError(path, "has no column \"" + column + "\" (set as the " + usual + " column); its columns are " + columnList);
     const auto fileColumn = [&](const std::string& usual) {
         for (const auto& [as, column] : named)
@@ -374,7 +377,7 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format, const Colum
     // of structs or lists stands in as a list (a preference pair in messages form).
     Json probe = Json::object();
     for (const auto& [as, column] : named) {
-        const auto info = std::find_if(schema.begin(), schema.end(), [&](const ColumnInfo& c) { return c.name == column; });
+        const auto info = inFile(column);
         const auto open = info->type.find('<');
         const bool list = open != std::string::npos && open >= 4 && info->type.compare(open - 4, 4, "list") == 0;
         probe[as] = list ? Json::array() : Json("");
@@ -591,6 +594,12 @@ Dataset loadDataset(const std::filesystem::path& path, DatasetFormat format, con
     if (!kind.empty()) throw fileError(path.string(), "is " + kind + ", not a dataset file; give a regular file");
     // Parquet and Arrow files are told by their first bytes, whatever their names.
     if (detectColumnarFormat(path.string()) != ColumnarFormat::None) return parseColumnar(path.string(), format, columns);
+    // A dataset repository may hold CSV (the `datasets` library reads it);
+    // read as lines of text it would train on commas, so it is refused.
+    const std::string name = stripGz(path.filename().string());
+    if (endsWith(name, ".csv") || endsWith(name, ".tsv"))
+        throw fileError(path.string(), "is CSV, which LoRA Lab does not read; give the data as JSONL, Parquet or Arrow "
+                                       "(datasets' to_json or to_parquet writes them)");
     return parseDataset(readMaybeGzip(path), path.string(), format, columns);
 }
 

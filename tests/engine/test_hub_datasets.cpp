@@ -299,6 +299,9 @@ void HubDatasetTests::column_mapping_reads_other_names()
     QVERIFY(docs.isText());
     QCOMPARE(docs.examples.size(), 2u);
     QCOMPARE(docs.examples[0].target, std::string("first document"));
+    // CSV is refused by name rather than read as lines of text.
+    std::ofstream(dir / "table.csv") << "prompt,completion\na,b\n";
+    VERIFY_THROWS_WITH(loadDataset(dir / "table.csv"), "table.csv", "is CSV", "JSONL, Parquet or Arrow");
     // A JSON array of records reads as its lines would.
     std::ofstream(dir / "array.json") << "[{\"prompt\": \"a\", \"completion\": \"b\"}, {\"prompt\": \"c\", \"completion\": \"d\"}]";
     const Dataset array = loadDataset(dir / "array.json");
