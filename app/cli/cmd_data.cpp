@@ -55,7 +55,7 @@ int runDatasets(const Args& args)
             list.push_back({{"repo_id", d.repoId}, {"revision", d.revision}, {"root", d.root.string()},
                             {"arrow_cache", d.arrowCache}, {"size_bytes", d.sizeBytes}, {"configurations", configsJson(d)},
                             {"data_dirs", d.dataDirs}});
-        std::cout << Json{{"hub_cache", hub.string()}, {"datasets_cache", arrow.string()}, {"datasets", list}}.dump(2) << "\n";
+        std::cout << Json{{"hub_cache", hub.string()}, {"datasets_cache", arrow.string()}, {"datasets", list}}.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
         return 0;
     }
     if (all.empty()) {
@@ -216,7 +216,7 @@ int runData(const Args& args)
         }
     }
     out["shown"] = examples;
-    if (json) std::cout << out.dump(2) << "\n";
+    if (json) std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return 0;
 }
 

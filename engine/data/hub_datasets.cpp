@@ -39,6 +39,10 @@ std::string lowered(std::string s)
     return s;
 }
 
+// A card's value as JSON text; bytes that are not UTF-8 become U+FFFD
+// rather than an exception.
+std::string shown(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 bool startsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 bool endsWith(const std::string& s, const std::string& suffix)
 {
@@ -414,10 +418,10 @@ std::vector<fs::path> filesOfPatterns(const fs::path& root, const std::string& b
     if (patterns.is_string()) list.push_back(patterns.get<std::string>());
     else if (patterns.is_array())
         for (const auto& p : patterns) {
-            if (!p.is_string()) throw fileError(card, what + " lists " + p.dump() + ", which is not a file pattern");
+            if (!p.is_string()) throw fileError(card, what + " lists " + shown(p) + ", which is not a file pattern");
             list.push_back(p.get<std::string>());
         }
-    else throw fileError(card, what + " is " + patterns.dump() + ", neither a file pattern nor a list of them");
+    else throw fileError(card, what + " is " + shown(patterns) + ", neither a file pattern nor a list of them");
     std::vector<fs::path> out;
     const fs::path dir = base.empty() ? root : root / base;
     for (std::string pattern : list) {
@@ -454,12 +458,12 @@ HubDatasetConfig cardConfig(const fs::path& root, const Json& entry, const std::
     else if (files.is_array())
         for (const auto& f : files) {
             if (!f.is_object() || !f.contains("path"))
-                throw fileError(card, what + " has the entry " + f.dump() + ", which is not {split, path}");
+                throw fileError(card, what + " has the entry " + shown(f) + ", which is not {split, path}");
             add(f.contains("split") && f["split"].is_string() ? f["split"].get<std::string>() : "train", f["path"]);
         }
     else if (files.is_object())
         for (const auto& [split, patterns] : files.items()) add(split, patterns);
-    else throw fileError(card, what + " is " + files.dump() + ", not a pattern, a list or a mapping of splits");
+    else throw fileError(card, what + " is " + shown(files) + ", not a pattern, a list or a mapping of splits");
     return c;
 }
 
@@ -787,7 +791,7 @@ std::string cardConfigsJson(const std::string& readme, const std::string& path)
     Json configs = CardYaml(std::move(lines), path).parse();
     if (configs.is_null()) return "null";
     if (!configs.is_array()) throw fileError(path, "its YAML configs: is not a list of configurations");
-    return configs.dump();
+    return shown(configs);
 }
 
 } // namespace loralab

@@ -233,6 +233,9 @@ void HubDatasetTests::dataset_card_yaml_is_read()
     QVERIFY(configs[1]["data_files"][1]["path"] == Json({"t1.jsonl", "t2.jsonl"}));
     QCOMPARE(configs[2]["data_dir"].get<std::string>(), std::string("sub"));
     QCOMPARE(configs[2]["data_files"]["train"].get<std::string>(), std::string("x-*.jsonl"));
+    // Bytes that are not UTF-8 in a card are kept as U+FFFD, not an exception.
+    const Json notUtf8 = Json::parse(cardConfigsJson("---\nconfigs:\n- config_name: a\xff\n  data_files: x.jsonl\n---\n", "README.md"));
+    QCOMPARE(notUtf8[0]["config_name"].get<std::string>(), std::string("a\xEF\xBF\xBD"));
     QCOMPARE(cardConfigsJson("# no front matter\n", "README.md"), std::string("null"));
     QCOMPARE(cardConfigsJson("---\nlicense: mit\n---\n", "README.md"), std::string("null"));
     VERIFY_THROWS_WITH(cardConfigsJson("---\nconfigs:\n- config_name: a\n  data_files: {train: x}\n---\n", "card.md"), "card.md",
