@@ -19,6 +19,7 @@
 // No LibTorch here.
 #pragma once
 
+#include "engine/data/dataset_card.h"
 #include "engine/model/hf_cache.h"
 
 #include <cstdint>
@@ -85,15 +86,5 @@ const HubDatasetSplit& pickSplit(const HubDataset& dataset, const HubDatasetConf
 // True for "Org/Name[@revision]" that is not a path on disk and whose repo
 // is in one of the caches.
 bool isCachedDatasetSpec(const std::string& spec);
-
-// A glob as the `datasets` library's data_files patterns use it: '*' and '?'
-// within one path part, "**" across parts, [...] classes. `path` is relative
-// with '/' separators.
-bool globMatch(const std::string& pattern, const std::string& path);
-
-// The `configs:` list of a dataset card's YAML front matter as JSON (the
-// subset of YAML cards use: block mappings and sequences, quoted and plain
-// scalars, flow lists); null when the card has none. `path` labels errors.
-std::string cardConfigsJson(const std::string& readme, const std::string& path);
 
 } // namespace loralab

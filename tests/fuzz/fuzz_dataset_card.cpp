@@ -2,7 +2,7 @@
 // globs: the input is a README; its second half after "\x01" is also taken as
 // a pattern matched against a path (the text after "\x02"). A card is either
 // read to a JSON list (or null) or refused with an Error; matching ends.
-#include "engine/data/hub_datasets.h"
+#include "engine/data/dataset_card.h"
 #include "engine/util/error.h"
 
 #include <nlohmann/json.hpp>
