@@ -286,6 +286,18 @@ void TestMainWindow::huggingFaceDatasets()
     c = w.configPanel()->config();
     QCOMPARE(c.messagesColumn, std::string("dialog"));
     QVERIFY(c.packing);
+    // The Dataset tab shows the dialogues as a chat template renders them, the
+    // assistant's tokens marked (the chat fixture's tokenizer carries a ChatML template).
+    const std::filesystem::path testData = std::filesystem::path(qgetenv("HF_HUB_CACHE").toStdString()).parent_path().parent_path();
+    c.tokenizer = (testData / "chat" / "model").string();
+    w.configPanel()->setConfig(c);
+    w.tabs()->setCurrentIndex(MainWindow::kDatasetTab);
+    QTRY_VERIFY_WITH_TIMEOUT(w.datasetPanel()->table()->model()->rowCount() == 7, kLoadTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(w.datasetPanel()->tokenHtml().contains(QStringLiteral("im_start")) &&
+                                 w.datasetPanel()->tokenHtml().contains(QStringLiteral("#a5d6a7")),
+                             kLoadTimeoutMs);
+    test::saveScreenshot(&w, QStringLiteral("hub_dataset_chat_preview"));
+    w.tabs()->setCurrentIndex(MainWindow::kChartsTab);
     validation->setCurrentIndex(validation->findData(QStringLiteral("test")));
     QCOMPARE(w.configPanel()->config().validationSplit, std::string("test"));
 
