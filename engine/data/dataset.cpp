@@ -30,7 +30,7 @@ bool isBlank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std:
 // std::getline would cut them (numbers from 1), without copying the text: a
 // dataset may be one line of tens of megabytes.
 template <typename F>
-void forEachLine(const std::string& text, F each)
+std::int64_t forEachLine(const std::string& text, F each)
 {
     const std::string_view all(text);
     std::int64_t number = 0;
@@ -40,6 +40,7 @@ void forEachLine(const std::string& text, F each)
         each(all.substr(begin, end - begin), ++number);
         begin = end + 1;
     }
+    return number;
 }
 
 bool isGzip(const std::string& bytes)
@@ -205,7 +206,7 @@ Example exampleFromJson(const Json& j, DatasetFormat format)
 // not JSON goes to d.skipped with its reason; an array that does not parse
 // is an Error.
 template <typename F>
-void forEachRecord(const std::string& text, const std::string& path, Dataset& d, F each)
+std::int64_t forEachRecord(const std::string& text, const std::string& path, Dataset& d, F each)
 {
     const auto firstChar = text.find_first_not_of(" \t\r\n");
     if (firstChar != std::string::npos && text[firstChar] == '[') {
@@ -217,9 +218,9 @@ void forEachRecord(const std::string& text, const std::string& path, Dataset& d,
         }
         std::int64_t number = 0;
         for (auto& j : all) each(std::move(j), ++number);
-        return;
+        return number;
     }
-    forEachLine(text, [&](std::string_view line, std::int64_t number) {
+    return forEachLine(text, [&](std::string_view line, std::int64_t number) {
         if (isBlank(line)) return;
         Json j;
         try {
@@ -301,7 +302,7 @@ Dataset parseJsonl(const std::string& text, const std::string& path, DatasetForm
             d.skipped.push_back({number, why.what()});
         }
     };
-    forEachRecord(text, path, d, record);
+    d.lines = forEachRecord(text, path, d, record);
     if (d.examples.empty()) {
         if (d.format == DatasetFormat::Auto)
             throw fileError(path, "no line is a JSON object with \"chosen\"/\"rejected\", \"input\"/\"target\", "
@@ -335,7 +336,7 @@ Dataset parseText(const std::string& text, const std::string& path)
     Dataset d;
     d.path = path;
     d.format = DatasetFormat::Text;
-    forEachLine(text, [&](std::string_view line, std::int64_t number) { addTextLine(d, line, number); });
+    d.lines = forEachLine(text, [&](std::string_view line, std::int64_t number) { addTextLine(d, line, number); });
     if (d.examples.empty())
         throw fileError(path, d.skipped.empty() ? "holds no text (every line is empty)" : "holds no usable text; " + d.skippedSummary());
     return d;
@@ -410,6 +411,7 @@ Dataset parseColumnar(const std::string& path, DatasetFormat format, const Colum
     Dataset d;
     d.path = path;
     d.format = format;
+    d.lines = table.rows;
     for (std::int64_t i = 0; i < table.rows; ++i) {
         const std::int64_t number = i + 1;
         if (format == DatasetFormat::Text) {
@@ -567,7 +569,7 @@ Dataset parseDataset(const std::string& text, const std::string& path, DatasetFo
         d.path = path;
         d.format = DatasetFormat::Text;
         bool checked = false;
-        forEachRecord(text, path, d, [&](const Json& j, std::int64_t number) {
+        d.lines = forEachRecord(text, path, d, [&](const Json& j, std::int64_t number) {
             if (!j.is_object()) return d.skipped.push_back({number, "not a JSON object"});
             if (!checked) {
                 checkColumns(j, columns, path);
@@ -612,10 +614,15 @@ Dataset loadDatasetFiles(const std::vector<std::filesystem::path>& files, const 
     all.path = label;
     const std::string firstName = files.front().filename().string();
     for (auto& s : all.skipped) s.reason = firstName + ": " + s.reason;
+    // Lines (rows) are numbered through the split, as in the files written one after another.
     for (std::size_t i = 1; i < files.size(); ++i) {
         Dataset part = loadDataset(files[i], all.format, columns);
-        for (auto& e : part.examples) all.examples.push_back(std::move(e));
-        for (auto& s : part.skipped) all.skipped.push_back({s.line, files[i].filename().string() + ": " + s.reason});
+        for (auto& e : part.examples) {
+            e.line += all.lines;
+            all.examples.push_back(std::move(e));
+        }
+        for (auto& s : part.skipped) all.skipped.push_back({all.lines + s.line, files[i].filename().string() + ": " + s.reason});
+        all.lines += part.lines;
     }
     return all;
 }

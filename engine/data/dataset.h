@@ -82,6 +82,7 @@ struct Dataset {
     DatasetFormat format = DatasetFormat::Text;
     std::vector<Example> examples;
     std::vector<SkippedLine> skipped;
+    std::int64_t lines = 0; // lines (rows, records) read, blank and skipped ones too
 
     bool isText() const { return format == DatasetFormat::Text; }
     bool isChat() const { return format == DatasetFormat::Chat; }

@@ -268,6 +268,9 @@ void HubDatasetTests::column_mapping_reads_other_names()
     QVERIFY(chat.isChat());
     QCOMPARE(chat.examples.size(), 7u);
     QCOMPARE(chat.path, std::string("chat-sft train"));
+    // Rows numbered through the split: the second shard's first row is row 5.
+    QCOMPARE(chat.lines, std::int64_t{7});
+    for (std::size_t i = 0; i < chat.examples.size(); ++i) QCOMPARE(chat.examples[i].line, static_cast<std::int64_t>(i + 1));
     const std::vector<Json> rows = rowsOf(train.files);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const Json& dialog = rows[i]["dialog"];

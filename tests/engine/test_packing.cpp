@@ -63,7 +63,7 @@ std::pair<double, std::vector<torch::Tensor>> lossAndGradients(CausalLMImpl& net
 std::vector<std::string> targetsOf(const Dataset& d)
 {
     std::vector<std::string> out;
-    for (const auto& e : d.examples) out.push_back(e.prompt + "\x1f" + e.target + "\x1f" + e.rejected);
+    for (const auto& e : d.examples) out.push_back(std::to_string(e.line) + "\x1f" + e.prompt + "\x1f" + e.target + "\x1f" + e.rejected);
     return out;
 }
 
@@ -169,7 +169,11 @@ void PackingTests::hub_datasets_give_the_examples_of_the_same_files()
     for (const auto* part : {&files.train, &files.validation}) {
         std::ofstream out(dir / (part == &files.train ? "train.raw" : "valid.raw"));
         const ColumnTable table = readColumnarFile(part->files.front().string());
-        for (std::int64_t i = 0; i < table.rows; ++i) out << table.columns[0].value(i).get<std::string>();
+        // A row a line (rows keep their "\n"; blank lines are "" rows).
+        for (std::int64_t i = 0; i < table.rows; ++i) {
+            const std::string row = table.columns[0].value(i).get<std::string>();
+            out << row << (row.empty() || row.back() != '\n' ? "\n" : "");
+        }
     }
     RunConfig plain;
     plain.dataset = (dir / "train.raw").string();
