@@ -183,20 +183,25 @@ int runData(const Args& args)
         const TokenizeOptions options = tokenizeOptions(config, chatTemplate ? &*chatTemplate : nullptr);
         std::vector<TokenizedExample> tokenized;
         if (data.isText()) {
-            tokenized = tokenizeText(*tokenizer, data.examples, config.maxLen, config.textMode);
+            // Lines tokenize one at a time, so the first blocks come from a
+            // prefix of the lines: one long enough for a block past those shown.
+            for (std::size_t lines = 64;; lines *= 4) {
+                const std::size_t n = std::min(lines, data.examples.size());
+                const std::vector<Example> prefix(data.examples.begin(), data.examples.begin() + static_cast<std::ptrdiff_t>(n));
+                tokenized = tokenizeText(*tokenizer, prefix, config.maxLen, config.textMode);
+                if (static_cast<std::int64_t>(tokenized.size()) > count || n == data.examples.size()) break;
+            }
         } else {
             for (std::int64_t i = 0; i < count && i < static_cast<std::int64_t>(data.examples.size()); ++i)
                 tokenized.push_back(tokenizeExample(*tokenizer, data.examples[static_cast<std::size_t>(i)], options));
         }
         for (std::int64_t i = 0; i < count && i < static_cast<std::int64_t>(tokenized.size()); ++i) {
             const TokenizedExample& t = tokenized[static_cast<std::size_t>(i)];
+            // The mask as transformers gives it (a label per token); the loss
+            // never counts the first token, which nothing predicts.
             std::string mask;
-            std::int64_t inLoss = 0;
-            for (std::size_t k = 0; k < t.labels.size(); ++k) {
-                const bool counted = t.labels[k] != kIgnoreIndex;
-                mask += counted ? '1' : '0';
-                inLoss += counted;
-            }
+            for (const std::int64_t label : t.labels) mask += label != kIgnoreIndex ? '1' : '0';
+            const std::int64_t inLoss = labelTokens(t);
             Json e{{"index", i},
                    {"text", tokenizer->decode(t.ids)},
                    {"ids", t.ids},

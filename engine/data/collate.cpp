@@ -218,18 +218,22 @@ Batch collate(const std::vector<const TokenizedExample*>& examples, std::int64_t
     }
     const bool packed = std::any_of(examples.begin(), examples.end(), [](const TokenizedExample* e) { return !e->segments.empty(); });
     if (packed) {
-        torch::Tensor sees = torch::zeros({B, 1, T, T}, torch::kBool);
+        // Each token's example, numbered within its row; a padding token is
+        // a segment of its own (-1 - t). Tokens see the earlier tokens of
+        // their own segment.
+        torch::Tensor segment = torch::empty({B, T}, torch::kInt64);
+        auto segmentA = segment.accessor<std::int64_t, 2>();
         for (std::int64_t b = 0; b < B; ++b) {
             const auto* e = examples[static_cast<std::size_t>(b)];
-            std::vector<std::int64_t> segments = e->segments;
-            if (segments.empty()) segments.push_back(static_cast<std::int64_t>(e->ids.size()));
-            std::int64_t start = 0;
-            for (const std::int64_t length : segments) {
-                sees[b][0].narrow(0, start, length).narrow(1, start, length).copy_(torch::ones({length, length}, torch::kBool).tril());
-                start += length;
-            }
-            for (std::int64_t t = start; t < T; ++t) sees[b][0][t][t] = true;
+            std::vector<std::int64_t> lengths = e->segments;
+            if (lengths.empty()) lengths.push_back(static_cast<std::int64_t>(e->ids.size()));
+            std::int64_t t = 0;
+            for (std::size_t k = 0; k < lengths.size(); ++k)
+                for (std::int64_t i = 0; i < lengths[k]; ++i) segmentA[b][t++] = static_cast<std::int64_t>(k);
+            for (; t < T; ++t) segmentA[b][t] = -1 - t;
         }
+        const torch::Tensor causal = torch::ones({T, T}, torch::kBool).tril();
+        const torch::Tensor sees = (segment.unsqueeze(2) == segment.unsqueeze(1)).logical_and(causal).unsqueeze(1);
         return {ids.to(device), sees.to(device), labels.to(device)};
     }
     return {ids.to(device), mask.to(device), labels.to(device)};

@@ -4,17 +4,15 @@
 #include "engine/data/dataset_card.h"
 
 #include "engine/util/error.h"
+#include "engine/util/files.h"
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <sstream>
 
 namespace loralab {
 namespace fs = std::filesystem;
@@ -22,23 +20,11 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::string envValue(const char* name)
-{
-    const char* v = std::getenv(name);
-    return v ? v : "";
-}
-
 std::string joined(const std::vector<std::string>& items)
 {
     std::string out;
     for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
     return out.empty() ? "none" : out;
-}
-
-std::string lowered(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 // A card's value as JSON text; bytes that are not UTF-8 become U+FFFD
@@ -49,14 +35,6 @@ bool startsWith(const std::string& s, const std::string& prefix) { return s.rfin
 bool endsWith(const std::string& s, const std::string& suffix)
 {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string readText(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 // ---- Files and split names --------------------------------------------------
@@ -90,7 +68,8 @@ std::vector<std::string> filesUnder(const fs::path& root, const std::string& bas
 // compressed or not. A card, a script and .gitattributes are not data.
 bool isDataFile(const std::string& relative)
 {
-    std::string name = lowered(relative.substr(relative.rfind('/') + 1));
+    std::string name = relative.substr(relative.rfind('/') + 1);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     for (const char* c : {".gz", ".zst", ".bz2", ".xz", ".zip"})
         if (endsWith(name, c)) name = name.substr(0, name.size() - std::string(c).size());
     for (const char* e : {".parquet", ".arrow", ".jsonl", ".json", ".txt", ".csv", ".tsv"})
@@ -267,7 +246,7 @@ HubDataset fromSnapshot(const std::string& repoId, const HubSnapshot& snapshot, 
     const fs::path card = snapshot.dir / "README.md";
     std::error_code ec;
     Json configs;
-    if (fs::is_regular_file(card, ec)) configs = Json::parse(cardConfigsJson(readText(card), card.string()));
+    if (fs::is_regular_file(card, ec)) configs = Json::parse(cardConfigsJson(readTextFile(card), card.string()));
     // A data_dir sets the card's configurations aside, as the `datasets`
     // library does: the folder's files are read by their names.
     if (configs.is_array() && !configs.empty() && dataDir.empty()) {
@@ -321,20 +300,18 @@ HubDataset fromArrowCache(const std::string& repoId, const fs::path& repoDir)
             }
         }
         if (newest.empty()) continue;
+        // Named by its folder: a configuration prepared with a data_dir
+        // carries a hash there ("default-4f3c..."), which tells it apart.
         HubDatasetConfig c;
         c.name = configDir.filename().string();
         std::vector<std::string> splitOrder;
         try {
-            const Json info = Json::parse(readText(newest / "dataset_info.json"));
-            if (info.contains("config_name") && info["config_name"].is_string()) c.name = info["config_name"].get<std::string>();
+            const Json info = Json::parse(readTextFile(newest / "dataset_info.json"));
             if (info.contains("splits") && info["splits"].is_object())
                 for (const auto& [name, value] : info["splits"].items()) splitOrder.push_back(name);
-        } catch (const Json::exception&) {
+        } catch (const std::exception&) {
             continue; // a half-written cache entry: the `datasets` library would prepare it again
         }
-        // A configuration prepared with a data_dir carries a hash in its
-        // folder name ("default-4f3c..."): shown as that folder.
-        if (configDir.filename().string() != c.name) c.name = configDir.filename().string();
         const std::vector<std::string> files = filesUnder(newest, "");
         for (const auto& split : splitOrder) {
             const std::regex re("^[^/]*-" + std::regex_replace(split, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
@@ -353,12 +330,9 @@ HubDataset fromArrowCache(const std::string& repoId, const fs::path& repoDir)
     return d;
 }
 
-// "Org/Name" -> the folder names in the two caches.
-std::string hubFolder(const std::string& repoId)
-{
-    const auto slash = repoId.find('/');
-    return "datasets--" + repoId.substr(0, slash) + "--" + repoId.substr(slash + 1);
-}
+std::string hubFolder(const std::string& repoId) { return hubRepoFolder(repoId, HubRepoKind::Dataset); }
+
+// "Org/Name" -> its folder in the `datasets` library's Arrow cache.
 std::string arrowFolder(const std::string& repoId)
 {
     const auto slash = repoId.find('/');
@@ -366,15 +340,6 @@ std::string arrowFolder(const std::string& repoId)
 }
 
 } // namespace
-
-fs::path hfDatasetsCacheDir()
-{
-    if (const std::string v = envValue("HF_DATASETS_CACHE"); !v.empty()) return v;
-    if (const std::string v = envValue("HF_HOME"); !v.empty()) return fs::path(v) / "datasets";
-    if (const std::string v = envValue("XDG_CACHE_HOME"); !v.empty()) return fs::path(v) / "huggingface" / "datasets";
-    const std::string home = envValue("HOME");
-    return fs::path(home.empty() ? "/" : home) / ".cache" / "huggingface" / "datasets";
-}
 
 const HubDatasetSplit* HubDatasetConfig::split(const std::string& wanted) const
 {
@@ -424,14 +389,10 @@ std::vector<HubDataset> listCachedDatasets(const fs::path& hub, const fs::path& 
     std::set<std::string> seen;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(hub, ec)) {
-        const std::string folder = entry.path().filename().string();
-        if (!startsWith(folder, "datasets--") || !entry.is_directory(ec)) continue;
-        const std::string rest = folder.substr(10);
-        const std::size_t sep = rest.find("--");
-        if (sep == std::string::npos) continue;
+        const std::string id = hubRepoIdOfFolder(entry.path().filename().string(), HubRepoKind::Dataset);
+        if (id.empty() || !entry.is_directory(ec)) continue;
         const auto snapshot = defaultSnapshot(entry.path());
         if (!snapshot) continue;
-        const std::string id = rest.substr(0, sep) + "/" + rest.substr(sep + 2);
         try {
             HubDataset d = fromSnapshot(id, *snapshot, "");
             if (d.configs.empty() || std::all_of(d.configs.begin(), d.configs.end(), [](const HubDatasetConfig& c) { return c.splits.empty(); }))
@@ -451,10 +412,7 @@ std::vector<HubDataset> listCachedDatasets(const fs::path& hub, const fs::path& 
         HubDataset d = fromArrowCache(id, entry.path());
         if (!d.configs.empty()) out.push_back(std::move(d));
     }
-    std::sort(out.begin(), out.end(), [](const HubDataset& a, const HubDataset& b) {
-        const auto la = lowered(a.repoId), lb = lowered(b.repoId);
-        return la != lb ? la < lb : a.repoId < b.repoId;
-    });
+    std::sort(out.begin(), out.end(), [](const HubDataset& a, const HubDataset& b) { return repoIdLess(a.repoId, b.repoId); });
     return out;
 }
 

@@ -29,11 +29,6 @@
 
 namespace loralab {
 
-// Where the `datasets` library keeps its Arrow cache: $HF_DATASETS_CACHE,
-// else $HF_HOME/datasets, else $XDG_CACHE_HOME/huggingface/datasets, else
-// ~/.cache/huggingface/datasets.
-std::filesystem::path hfDatasetsCacheDir();
-
 struct HubDatasetSplit {
     std::string name;                          // "train", "validation", "test", or the card's own
     std::vector<std::filesystem::path> files;  // in the order the `datasets` library reads them

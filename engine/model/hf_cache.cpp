@@ -49,7 +49,7 @@ struct RepoSpec {
     std::string name;
     std::string revision; // "" for the default (refs/main)
     std::string repoId() const { return org + "/" + name; }
-    std::string folder(HubRepoKind kind) const { return folderPrefix(kind) + org + "--" + name; }
+    std::string folder(HubRepoKind kind) const { return hubRepoFolder(repoId(), kind); }
 };
 
 // One part of a repo id as the hub allows it: letters, digits, '-', '_', '.';
@@ -175,6 +175,36 @@ std::string lowered(std::string s)
 
 } // namespace
 
+fs::path hfDatasetsCacheDir()
+{
+    if (const std::string v = envValue("HF_DATASETS_CACHE"); !v.empty()) return expandHome(v);
+    if (const std::string v = envValue("HF_HOME"); !v.empty()) return expandHome(v) / "datasets";
+    if (const std::string v = envValue("XDG_CACHE_HOME"); !v.empty()) return expandHome(v) / "huggingface" / "datasets";
+    return homeDir() / ".cache" / "huggingface" / "datasets";
+}
+
+std::string hubRepoFolder(const std::string& repoId, HubRepoKind kind)
+{
+    const auto slash = repoId.find('/');
+    return folderPrefix(kind) + repoId.substr(0, slash) + "--" + repoId.substr(slash + 1);
+}
+
+std::string hubRepoIdOfFolder(const std::string& folder, HubRepoKind kind)
+{
+    const std::string prefix = folderPrefix(kind);
+    if (folder.rfind(prefix, 0) != 0) return "";
+    const std::string rest = folder.substr(prefix.size());
+    const std::size_t sep = rest.find("--");
+    if (sep == std::string::npos) return "";
+    return rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+}
+
+bool repoIdLess(const std::string& a, const std::string& b)
+{
+    const auto la = lowered(a), lb = lowered(b);
+    return la != lb ? la < lb : a < b;
+}
+
 fs::path hfCacheDir()
 {
     // The order huggingface_hub reads them in; HUGGINGFACE_HUB_CACHE is its older name for HF_HUB_CACHE.
@@ -190,17 +220,12 @@ std::vector<CachedModel> listCachedModels(const fs::path& cache)
     std::vector<CachedModel> out;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(cache, ec)) {
-        const std::string folder = entry.path().filename().string();
-        if (folder.rfind("models--", 0) != 0 || !entry.is_directory(ec)) continue;
-        // models--Org--Name; repos without an org ("models--gpt2") cannot be
-        // named as Org/Name, so they are not offered.
-        const std::string rest = folder.substr(8);
-        const std::size_t sep = rest.find("--");
-        if (sep == std::string::npos) continue;
+        const std::string id = hubRepoIdOfFolder(entry.path().filename().string(), HubRepoKind::Model);
+        if (id.empty() || !entry.is_directory(ec)) continue;
         const auto snapshot = defaultSnapshot(entry.path());
         if (!snapshot || !fs::exists(snapshot->dir / "config.json", ec)) continue;
         CachedModel m;
-        m.repoId = rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+        m.repoId = id;
         m.revision = snapshot->revision;
         m.snapshot = snapshot->dir;
         m.sizeBytes = snapshotSize(snapshot->dir);
@@ -209,11 +234,7 @@ std::vector<CachedModel> listCachedModels(const fs::path& cache)
         m.hasTokenizer = fs::exists(snapshot->dir / "tokenizer.json", ec) || fs::exists(snapshot->dir / "tokenizer.model", ec);
         out.push_back(std::move(m));
     }
-    // Case folded, as people read names: EleutherAI, meta-llama, Qwen.
-    std::sort(out.begin(), out.end(), [](const CachedModel& a, const CachedModel& b) {
-        const auto la = lowered(a.repoId), lb = lowered(b.repoId);
-        return la != lb ? la < lb : a.repoId < b.repoId;
-    });
+    std::sort(out.begin(), out.end(), [](const CachedModel& a, const CachedModel& b) { return repoIdLess(a.repoId, b.repoId); });
     return out;
 }
 

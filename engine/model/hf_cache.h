@@ -36,9 +36,23 @@ struct CachedModel {
 std::vector<CachedModel> listCachedModels(const std::filesystem::path& cache);
 inline std::vector<CachedModel> listCachedModels() { return listCachedModels(hfCacheDir()); }
 
+// Where the `datasets` library keeps its Arrow cache: $HF_DATASETS_CACHE,
+// else $HF_HOME/datasets, else $XDG_CACHE_HOME/huggingface/datasets, else
+// ~/.cache/huggingface/datasets ("~" expanded, as in the hub's variables).
+std::filesystem::path hfDatasetsCacheDir();
+
 // The hub cache holds models (models--Org--Name) and datasets
 // (datasets--Org--Name) in the same layout.
 enum class HubRepoKind { Model, Dataset };
+
+// "Org/Name" -> its folder in the hub cache, "models--Org--Name" or "datasets--Org--Name".
+std::string hubRepoFolder(const std::string& repoId, HubRepoKind kind);
+// A hub cache folder name -> "Org/Name"; "" for a folder of another kind or
+// a repo without an org ("models--gpt2"), which cannot be named as Org/Name.
+std::string hubRepoIdOfFolder(const std::string& folder, HubRepoKind kind);
+
+// Repo ids in the order people read them: case folded (EleutherAI, meta-llama, Qwen).
+bool repoIdLess(const std::string& a, const std::string& b);
 
 struct HubSnapshot {
     std::string revision; // commit hash

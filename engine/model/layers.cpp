@@ -292,13 +292,24 @@ torch::Tensor activation(const std::string& name, const torch::Tensor& x)
     return torch::gelu(x, "tanh"); // gelu_new, gelu_fast, gelu_pytorch_tanh
 }
 
-RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t start, std::int64_t length,
-                          torch::Device device)
+namespace {
+
+// theta^(-2i / rotaryDims) for i < rotaryDims / 2, fp32.
+torch::Tensor inverseFrequencies(std::int64_t rotaryDims, double theta, torch::Device device)
 {
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
     const torch::Tensor exponents = torch::arange(0, rotaryDims, 2, f32.dtype(torch::kInt64)).to(torch::kFloat32) /
                                     static_cast<double>(rotaryDims);
-    const torch::Tensor invFreq = 1.0 / torch::pow(theta, exponents);
+    return 1.0 / torch::pow(theta, exponents);
+}
+
+} // namespace
+
+RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t start, std::int64_t length,
+                          torch::Device device)
+{
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const torch::Tensor invFreq = inverseFrequencies(rotaryDims, theta, device);
     const torch::Tensor positions = torch::arange(start, start + length, f32.dtype(torch::kInt64)).to(torch::kFloat32);
     const torch::Tensor freqs = torch::outer(positions, invFreq);
     const torch::Tensor emb = torch::cat({freqs, freqs}, -1);
@@ -307,10 +318,7 @@ RotaryTables rotaryTables(std::int64_t rotaryDims, double theta, std::int64_t st
 
 RotaryTables rotaryTablesAt(std::int64_t rotaryDims, double theta, const torch::Tensor& positions)
 {
-    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(positions.device());
-    const torch::Tensor exponents = torch::arange(0, rotaryDims, 2, f32.dtype(torch::kInt64)).to(torch::kFloat32) /
-                                    static_cast<double>(rotaryDims);
-    const torch::Tensor invFreq = 1.0 / torch::pow(theta, exponents);
+    const torch::Tensor invFreq = inverseFrequencies(rotaryDims, theta, positions.device());
     const torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq; // [B, T, rd/2]
     const torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);             // [B, 1, T, rd]
     return {emb.cos(), emb.sin()};

@@ -197,8 +197,7 @@ PreparedData prepareData(const RunConfig& config, const Tokenizer* tokenizer)
     d.validationTokens = tokenizeAll(*tokenizer, d.validation, config, chatTemplate);
     if (!d.noValidation) {
         std::int64_t counted = 0;
-        for (const auto& t : d.validationTokens)
-            for (std::size_t i = 1; i < t.labels.size(); ++i) counted += t.labels[i] != kIgnoreIndex;
+        for (const auto& t : d.validationTokens) counted += labelTokens(t);
         if (counted == 0)
             throw noMeasure(d.text() ? std::string("leaves nothing to score: no validation line has two tokens or more")
                                      : "has no answer token that counts in the loss at max_len " +

@@ -4,6 +4,7 @@
 // id, configuration, data_dir, split and revision; the card's YAML, the
 // glob patterns, column mappings and preference pairs in messages form.
 #include "engine_test.h"
+#include "hub_dataset_fixture.h"
 
 #include "engine/config/resources.h"
 #include "engine/data/columnar/columnar_file.h"
@@ -21,9 +22,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-fs::path fixtureRoot() { return test::dataDir() / "hub_datasets"; }
-fs::path hubCache() { return fixtureRoot() / "hub"; }
-fs::path arrowCache() { return fixtureRoot() / "datasets"; }
+fs::path fixtureRoot() { return test::hubDatasetsRoot(); }
+fs::path hubCache() { return test::hubDatasetsHub(); }
+fs::path arrowCache() { return test::hubDatasetsArrow(); }
 
 Json expectations()
 {
@@ -59,27 +60,6 @@ std::vector<Json> rowsOf(const std::vector<fs::path>& files)
     }
     return rows;
 }
-
-// The cache variables of one case, put back afterwards.
-class DatasetCaches {
-public:
-    DatasetCaches(const fs::path& hub, const fs::path& arrow)
-    {
-        for (const char* name : {"HF_HUB_CACHE", "HF_DATASETS_CACHE"})
-            if (const char* v = std::getenv(name)) m_saved.emplace_back(name, v);
-        setenv("HF_HUB_CACHE", hub.c_str(), 1);
-        setenv("HF_DATASETS_CACHE", arrow.c_str(), 1);
-    }
-    ~DatasetCaches()
-    {
-        unsetenv("HF_HUB_CACHE");
-        unsetenv("HF_DATASETS_CACHE");
-        for (const auto& [name, value] : m_saved) setenv(name.c_str(), value.c_str(), 1);
-    }
-
-private:
-    std::vector<std::pair<std::string, std::string>> m_saved;
-};
 
 } // namespace
 
@@ -336,7 +316,7 @@ void HubDatasetTests::preference_pairs_in_messages_form()
 
 void HubDatasetTests::hub_spec_in_run_options()
 {
-    const DatasetCaches caches(hubCache(), arrowCache());
+    const test::DatasetCaches caches;
     DatasetRequest r;
     r.spec = "Salesforce/wikitext";
     r.config = "wikitext-2-raw-v1";

@@ -3,6 +3,7 @@
 // examples one per row; and datasets named from the Hugging Face cache give a
 // run the examples the same data gives as files.
 #include "engine_test.h"
+#include "hub_dataset_fixture.h"
 #include "lora_fixture.h"
 #include "run_fixture.h"
 
@@ -67,19 +68,6 @@ std::vector<std::string> targetsOf(const Dataset& d)
     return out;
 }
 
-class DatasetCaches {
-public:
-    DatasetCaches()
-    {
-        setenv("HF_HUB_CACHE", (test::dataDir() / "hub_datasets" / "hub").c_str(), 1);
-        setenv("HF_DATASETS_CACHE", (test::dataDir() / "hub_datasets" / "datasets").c_str(), 1);
-    }
-    ~DatasetCaches()
-    {
-        unsetenv("HF_HUB_CACHE");
-        unsetenv("HF_DATASETS_CACHE");
-    }
-};
 
 } // namespace
 
@@ -157,7 +145,7 @@ void PackingTests::packing_keeps_every_token_within_max_len()
 
 void PackingTests::hub_datasets_give_the_examples_of_the_same_files()
 {
-    const DatasetCaches caches;
+    const test::DatasetCaches caches;
     const fs::path dir = test::scratchDir("hub-as-files");
     // WikiText: the cached Parquet split against the same rows as a raw text file.
     RunConfig hub;
@@ -229,7 +217,7 @@ void PackingTests::packing_in_a_run_reports_useful_tokens()
 
 void PackingTests::hub_dataset_runs_and_their_problems()
 {
-    const DatasetCaches caches;
+    const test::DatasetCaches caches;
     RunConfig c = test::smallRun("hub-dataset-runs");
     const std::string runs = c.runsDir;
     RunControl control;
